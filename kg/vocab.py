@@ -98,8 +98,23 @@ class CSF(DefinedNamespace):
     isotropicVoxelMm: URIRef
     fatSuppressed: URIRef
     vertebralOrdinal: URIRef
+    shownOn: URIRef
+    appliesToStudyClass: URIRef
+    requiresSequence: URIRef
+    sequenceOrder: URIRef
+    requiredWeighting: URIRef
+    acceptedTechnique: URIRef
+    requiredPlane: URIRef
+    requiredDimension: URIRef
+    requiredContrastPhase: URIRef
+    minSliceThicknessMm: URIRef
+    maxSliceThicknessMm: URIRef
+    maxIsotropicVoxelMm: URIRef
+    requiresFatSuppression: URIRef
 
 
+CSF_NS = Namespace("https://w3id.org/csfkg/ontology#")
+"""The open form of the ontology namespace, for IRIs built from codes (vertebral levels)."""
 CSFG = Namespace("https://w3id.org/csfkg/guideline#")
 CSFR = Namespace("https://w3id.org/csfkg/result/")
 CSFQ = Namespace("https://w3id.org/csfkg/queries/")
