@@ -13,6 +13,7 @@ from .validate import ValidationReport
 
 @dataclass
 class Evidence:
+    label: str
     statement: str
     source: str
     confidence: str
@@ -21,6 +22,7 @@ class Evidence:
 
     def as_dict(self) -> dict[str, object]:
         data: dict[str, object] = {
+            "label": self.label,
             "statement": self.statement,
             "source": self.source,
             "confidence": self.confidence,
@@ -137,8 +139,8 @@ def read_result(work: Graph, patient: URIRef) -> tuple[list[RecommendationItem],
     for row in work.query(prepared("report-recommendation-evidence"), initBindings=bindings):
         source = str(row.sourceLabel)
         if row.citedNumber is not None:
-            source += f"; cites reference {row.citedNumber} of the article ({row.citedTitle})"
-        entry = Evidence(statement=str(row.text), source=source, confidence=str(row.tier), iri=str(row.statement))
+            source += f", citing its reference {row.citedNumber} ({row.citedTitle})"
+        entry = Evidence(label=str(row.label), statement=str(row.text), source=source, confidence=str(row.tier), iri=str(row.statement))
         key = (str(row.recommendation), str(row.statement))
         if row.correctionOf is not None:
             corrections.append((str(row.recommendation), str(row.correctionOf), entry))

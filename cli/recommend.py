@@ -1,0 +1,109 @@
+"""``csfkg recommend``: the next step for a patient file or a quick-lookup patient."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .choices import Finding, OutputFormat, ProcedureCode, ProtocolState, RedFlag, StudyState, Suspicion, Symptom
+
+
+def _date(value: str | None, option: str) -> date | None:
+    from csfkg.errors import UsageError
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{option} must be a date as YYYY-MM-DD, not {value!r}.") from None
+
+
+def recommend(
+    patient_file: Annotated[Optional[Path], typer.Argument(metavar="PATIENT.ttl", help="Patient file (Turtle, N-Triples, JSON-LD or RDF/XML by extension). Omit it to describe a patient with the flags below.", show_default=False)] = None,
+    patient: Annotated[Optional[str], typer.Option("--patient", help="IRI (or prefixed name) of the patient to assess, when the file holds several.")] = None,
+    all_patients: Annotated[bool, typer.Option("--all", help="Assess every patient in the file.")] = False,
+    output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.text,
+    today: Annotated[Optional[str], typer.Option("--today", metavar="YYYY-MM-DD", help="Assessment date; default: the file's csf:assessmentDate, else today.")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file (atomically) instead of standard output.")] = None,
+    emit_patient: Annotated[bool, typer.Option("--emit-patient", help="Print the patient graph the flags build, as Turtle, and stop.")] = False,
+    symptom: Annotated[Optional[list[Symptom]], typer.Option("--symptom", help="A symptom recorded present.")] = None,
+    absent: Annotated[Optional[list[Symptom]], typer.Option("--absent", help="A symptom recorded absent.")] = None,
+    onset: Annotated[Optional[str], typer.Option("--onset", metavar="YYYY-MM-DD", help="Date the symptoms began.")] = None,
+    prior_procedure: Annotated[Optional[list[ProcedureCode]], typer.Option("--prior-procedure", help="A spinal procedure already done.")] = None,
+    levels: Annotated[Optional[str], typer.Option("--levels", metavar="L1-L4", help="Vertebral levels of the procedures, e.g. L1-L4 or L4,L5.")] = None,
+    procedure_date: Annotated[Optional[str], typer.Option("--procedure-date", metavar="YYYY-MM-DD", help="Date of the prior procedure.")] = None,
+    planned_procedure: Annotated[Optional[list[ProcedureCode]], typer.Option("--planned-procedure", help="A spinal procedure that is planned.")] = None,
+    insurance_required: Annotated[bool, typer.Option("--insurance-required", help="The planned procedure is required by the payer's step therapy.")] = False,
+    brain_mri: Annotated[Optional[StudyState], typer.Option("--brain-mri", help="Brain MRI: not done, normal, or showing leak signs.")] = None,
+    spine_mri: Annotated[Optional[StudyState], typer.Option("--spine-mri", help="Whole spine MRI: not done, normal, or showing leak signs.")] = None,
+    mri_protocol: Annotated[Optional[ProtocolState], typer.Option("--mri-protocol", help="Whether the MRIs had every sequence of their protocol. Not given: not recorded, which does not count as conforming.")] = None,
+    finding: Annotated[Optional[list[Finding]], typer.Option("--finding", help="An imaging finding; implies its study shows leak signs.")] = None,
+    suspicion: Annotated[Optional[Suspicion], typer.Option("--suspicion", help="Clinical suspicion of a leak after normal imaging.")] = None,
+    ebp_count: Annotated[int, typer.Option("--ebp-count", min=0, help="Number of non-targeted epidural blood patches done.")] = 0,
+    symptoms_resolved: Annotated[bool, typer.Option("--symptoms-resolved", help="Symptoms resolved after treatment.")] = False,
+    red_flag: Annotated[Optional[list[RedFlag]], typer.Option("--red-flag", help="A red flag recorded present.")] = None,
+    no_red_flags: Annotated[bool, typer.Option("--no-red-flags", help="Every red flag recorded absent.")] = False,
+) -> None:
+    """What next for this patient: block first, or MRI first? With the reasons and the evidence."""
+    from csfkg.assess import assess
+    from csfkg.errors import UsageError
+    from csfkg.output import write_atomically
+    from csfkg.patient_builder import PatientFlags, build_patient_graph
+    from csfkg.patient_input import read_patient_file, select_patients
+    from csfkg.render import render_json, render_text, render_turtle
+
+    flags = PatientFlags(
+        symptoms=[s.value for s in symptom or []],
+        absent=[s.value for s in absent or []],
+        onset=_date(onset, "--onset"),
+        prior_procedures=[p.value for p in prior_procedure or []],
+        levels=levels,
+        procedure_date=_date(procedure_date, "--procedure-date"),
+        planned_procedures=[p.value for p in planned_procedure or []],
+        insurance_required=insurance_required,
+        brain_mri=brain_mri.value if brain_mri else None,
+        spine_mri=spine_mri.value if spine_mri else None,
+        mri_protocol=mri_protocol.value if mri_protocol else None,
+        findings=[f.value for f in finding or []],
+        suspicion=suspicion.value if suspicion else None,
+        ebp_count=ebp_count,
+        symptoms_resolved=symptoms_resolved,
+        red_flags=[r.value for r in red_flag or []],
+        no_red_flags=no_red_flags,
+    )
+    assessment_date = _date(today, "--today")
+    uses_flags = flags != PatientFlags()
+    if patient_file is not None:
+        if uses_flags or emit_patient:
+            raise UsageError("Give either a patient file or the quick-lookup flags, not both.")
+        graph = read_patient_file(patient_file)
+        patients = select_patients(graph, patient=patient, all_patients=all_patients)
+    else:
+        if patient is not None or all_patients:
+            raise UsageError("--patient and --all choose patients in a file; give the file too.")
+        if not uses_flags:
+            raise UsageError("Give a patient file, or describe the patient with flags (see --help).")
+        graph = build_patient_graph(flags)
+        if emit_patient:
+            _emit(graph.serialize(format="turtle"), output)
+            return
+        patients = select_patients(graph, patient=None, all_patients=True)
+
+    run = assess(graph, patients, today=assessment_date)
+    renderer = {OutputFormat.text: render_text, OutputFormat.json: render_json, OutputFormat.turtle: render_turtle}
+    _emit(renderer[output_format](run), output, write_atomically)
+    if not run.conforms:
+        raise typer.Exit(code=1)
+
+
+def _emit(text: str, output: Path | None, writer=None) -> None:  # noqa: ANN001
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        from csfkg.output import write_atomically
+
+        (writer or write_atomically)(output, text)
