@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import sys
 
-import click
 import typer
 
 from .recommend import recommend
@@ -37,32 +36,44 @@ def run(argv: list[str] | None = None) -> int:
     command = typer.main.get_command(app)
     try:
         code = command.main(args=argv, prog_name="csfkg", standalone_mode=False)
-    except click.exceptions.NoArgsIsHelpError as error:
-        click.echo(error.ctx.get_help() if error.ctx else str(error))
-        code = 0
-    except click.exceptions.Exit as exit_:
+    except typer.Exit as exit_:
         code = exit_.exit_code
-    except click.exceptions.Abort:
-        click.echo("csfkg: aborted.", err=True)
-        code = 2
-    except click.ClickException as error:
-        click.echo(f"csfkg: {error.format_message()}", err=True)
+    except typer.Abort:
+        typer.echo("csfkg: aborted.", err=True)
         code = 2
     except CsfkgError as error:
-        click.echo(f"csfkg: {error}", err=True)
+        typer.echo(f"csfkg: {error}", err=True)
         code = error.exit_code
     except KeyboardInterrupt:
-        click.echo("csfkg: interrupted.", err=True)
+        typer.echo("csfkg: interrupted.", err=True)
         code = 2
-    except Exception as error:  # a defect: say so in one sentence, keep the traceback for debugging
-        if os.environ.get("CSFKG_DEBUG"):
-            raise
-        click.echo(f"csfkg: internal error ({type(error).__name__}: {error}); set CSFKG_DEBUG=1 for details.", err=True)
-        code = 2
+    except Exception as error:
+        code = _usage_or_defect(error)
     code = int(code or 0)
-    if __name__ == "__main__" or argv is None:
+    if argv is None:
         sys.exit(code)
     return code
+
+
+def _usage_or_defect(error: Exception) -> int:
+    """Typer's own usage errors (it vendors click, so they are matched by their interface);
+    anything else is a defect, shown in one sentence unless CSFKG_DEBUG is set."""
+    if type(error).__name__ == "NoArgsIsHelpError":
+        ctx = getattr(error, "ctx", None)
+        typer.echo(ctx.get_help() if ctx is not None else str(error))
+        return 0
+    if hasattr(error, "format_message") and hasattr(error, "exit_code"):
+        message = " ".join(str(error.format_message()).split())
+        param = getattr(error, "param", None)
+        name = getattr(param, "opts", None)
+        if name and name[0] not in message:
+            message = f"{name[0]}: {message}"
+        typer.echo(f"csfkg: {message}", err=True)
+        return 2
+    if os.environ.get("CSFKG_DEBUG"):
+        raise error
+    typer.echo(f"csfkg: internal error ({type(error).__name__}: {error}); set CSFKG_DEBUG=1 for details.", err=True)
+    return 2
 
 
 if __name__ == "__main__":

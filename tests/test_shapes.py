@@ -1,0 +1,89 @@
+"""SHACL shapes against conforming and non-conforming fixtures: each fixture must be caught by
+the shape it was written for, on the focus node it was written for."""
+
+from __future__ import annotations
+
+import pytest
+from rdflib import Graph
+
+from csfkg.patient_input import read_patient_file
+from csfkg.validate import validate
+from conftest import DATA, SEED
+
+SHAPES = DATA / "shapes"
+SH = "https://w3id.org/csfkg/shapes#"
+P = "https://example.org/csfkg/patient/"
+
+CASES = [
+    # file, source shape or constraint, focus, severity
+    ("onset-after-assessment.ttl", "OnsetNotAfterAssessmentConstraint", "p", "Violation"),
+    ("finding-present-and-absent.ttl", "FindingPresentAndAbsentConstraint", "p", "Violation"),
+    ("planned-procedure-in-past.ttl", "PlannedProcedureNotInPastConstraint", "p", "Violation"),
+    ("completed-procedure-in-future.ttl", "CompletedProcedureNotInFutureConstraint", "p", "Violation"),
+    ("normal-study-with-finding.ttl", "NormalStudyWithFindingConstraint", "p-brain", "Violation"),
+    ("study-without-result.ttl", "StudyResultPresentShape", "p-brain", "Warning"),
+    ("finding-status-not-in-value-set.ttl", "FindingStatusShape", "p-oh", "Violation"),
+    ("onset-wrong-datatype.ttl", "PatientOnsetDateShape", "p", "Violation"),
+    ("two-suspicion-levels.ttl", "PatientSuspicionShape", "p", "Violation"),
+    ("blank-node-patient.ttl", "PatientShape", None, "Violation"),
+    ("untyped-finding.ttl", "PatientFindingShape", "p", "Violation"),
+    ("negative-patch-volume.ttl", "PatchVolumeShape", "p-ebp", "Violation"),
+    ("normal-brain-incomplete-protocol.ttl", "NormalStudyMissingRequirementConstraint", "p-brain", "Warning"),
+    ("normal-brain-incomplete-protocol.ttl", "PlannedInterventionWithLeakConstraint", "p", "Warning"),
+]
+
+
+def _validate(name: str):
+    graph = Graph().parse(SHAPES / name, format="turtle")
+    return validate(graph)
+
+
+@pytest.mark.parametrize("name, shape, focus, severity", CASES, ids=[f"{c[0]}:{c[1]}" for c in CASES])
+def test_fixture_is_caught_by_its_shape(name: str, shape: str, focus: str | None, severity: str) -> None:
+    report = _validate(name)
+    hits = [r for r in report.results if r.shape == SH + shape]
+    assert hits, f"{shape} did not fire; got {[r.shape for r in report.results]}"
+    if focus is not None:
+        assert {r.focus for r in hits} == {P + focus}
+    assert {r.severity for r in hits} == {severity}
+    assert all(r.message and "{" not in r.message for r in hits)
+    assert report.conforms is (severity != "Violation") or any(r.is_violation for r in report.results)
+
+
+def test_conforming_fixture_has_no_result_at_all() -> None:
+    report = _validate("conforming-excluded-leak.ttl")
+    assert report.results == []
+    assert report.conforms
+
+
+def test_seed_patient_conforms_with_the_safety_warning_only() -> None:
+    report = validate(read_patient_file(SEED))
+    assert report.conforms
+    assert [r.shape for r in report.results] == [SH + "PlannedInterventionWithLeakConstraint"]
+    assert report.results[0].value == P + "seed-second-mbb"
+
+
+def test_incomplete_protocol_names_each_missing_requirement() -> None:
+    report = _validate("normal-brain-incomplete-protocol.ttl")
+    missing = {r.value for r in report.results if r.shape == SH + "NormalStudyMissingRequirementConstraint"}
+    g = "https://w3id.org/csfkg/guideline#"
+    # the one T2 sequence is 6 mm thick, outside 4-5 mm: every requirement is missing
+    assert missing == {g + r for r in ("req-brain-t2", "req-brain-flair", "req-brain-susceptibility", "req-brain-t1-pre", "req-brain-t1-post")}
+
+
+def test_every_shape_is_named_with_message_and_severity() -> None:
+    from rdflib import RDF
+    from rdflib.namespace import SH as SHACL
+
+    from csfkg.knowledge import shapes_graph
+
+    shapes = shapes_graph()
+    for kind in (SHACL.PropertyShape, SHACL.SPARQLConstraint):
+        for shape in shapes.subjects(RDF.type, kind):
+            assert shapes.value(shape, SHACL.name) is not None, shape
+            assert shapes.value(shape, SHACL.message) is not None, shape
+            assert shapes.value(shape, SHACL.description) is not None, shape
+            if kind == SHACL.PropertyShape:
+                assert shapes.value(shape, SHACL.severity) is not None, shape
+    for shape in shapes.subjects(RDF.type, SHACL.NodeShape):
+        assert shapes.value(shape, SHACL.name) is not None, shape
