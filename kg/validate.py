@@ -83,6 +83,11 @@ def _results(report: Graph) -> list[ValidationResult]:
             name = _name(report.value(node, SH.sourceShape)) or str(source)
         severity = str(report.value(node, SH.resultSeverity)).rsplit("#", 1)[-1]
         messages = [str(m) for m in report.objects(node, SH.resultMessage)]
+        # pySHACL adds the node shape's own sh:message to the message of a SPARQL constraint
+        # of that shape: keep the constraint's, which is the specific one.
+        shape_message = shapes_graph().value(report.value(node, SH.sourceShape), SH.message)
+        if report.value(node, SH.sourceConstraint) is not None and len(messages) > 1:
+            messages = [m for m in messages if m != str(shape_message)] or messages
         path = report.value(node, SH.resultPath)
         value = report.value(node, SH.value)
         results.append(

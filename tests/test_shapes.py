@@ -86,4 +86,13 @@ def test_every_shape_is_named_with_message_and_severity() -> None:
             if kind == SHACL.PropertyShape:
                 assert shapes.value(shape, SHACL.severity) is not None, shape
     for shape in shapes.subjects(RDF.type, SHACL.NodeShape):
-        assert shapes.value(shape, SHACL.name) is not None, shape
+        for predicate in (SHACL.name, SHACL.description, SHACL.message, SHACL.severity):
+            assert shapes.value(shape, predicate) is not None, (shape, predicate)
+
+
+def test_sparql_constraint_keeps_its_own_message() -> None:
+    """Regression: pySHACL also attaches the node shape's sh:message to a SPARQL constraint's
+    result; the report must show the constraint's specific sentence."""
+    report = _validate("onset-after-assessment.ttl")
+    (result,) = [r for r in report.results if r.shape == SH + "OnsetNotAfterAssessmentConstraint"]
+    assert result.message.startswith("Symptom onset 2026-03-02 is after the assessment date 2026-03-01")
