@@ -82,6 +82,6 @@ def assess(graph: Graph, patients: list[URIRef], *, today: date | None = None) -
             validation=per_patient[patient],
         )
         if per_patient[patient].conforms:
-            result.recommendations, result.missing_data = read_result(derivation.work, patient)
+            result.recommendations, result.missing_data = read_result(derivation.store, patient)
         results.append(result)
     return AssessmentRun(results=results, derived=derivation.derived)

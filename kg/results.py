@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rdflib import Graph, URIRef
+from rdflib import URIRef
 
-from .derive import prepared
+from .query_library import get_query
+from .stores import SelectResult, Store
 from .validate import ValidationReport
 
 
@@ -113,11 +114,19 @@ class PatientResult:
         }
 
 
-def read_result(work: Graph, patient: URIRef) -> tuple[list[RecommendationItem], list[MissingDatum]]:
+def _rows(store: Store, name: str, bindings: dict[str, URIRef]) -> list:
+    result = store.query(get_query(name).text, bindings)
+    assert isinstance(result, SelectResult)
+    from types import SimpleNamespace
+
+    return [SimpleNamespace(**row) for row in result.dicts()]
+
+
+def read_result(store: Store, patient: URIRef) -> tuple[list[RecommendationItem], list[MissingDatum]]:
     """The recommendations (next step first) and missing data of ``patient``."""
     bindings = {"patient": patient}
     items: dict[str, RecommendationItem] = {}
-    for row in work.query(prepared("report-recommendations"), initBindings=bindings):
+    for row in _rows(store, "report-recommendations", bindings):
         key = str(row.recommendation)
         if key not in items:
             items[key] = RecommendationItem(
@@ -136,7 +145,7 @@ def read_result(work: Graph, patient: URIRef) -> tuple[list[RecommendationItem],
 
     evidence: dict[tuple[str, str], Evidence] = {}
     corrections: list[tuple[str, str, Evidence]] = []
-    for row in work.query(prepared("report-recommendation-evidence"), initBindings=bindings):
+    for row in _rows(store, "report-recommendation-evidence", bindings):
         source = str(row.sourceLabel)
         if row.citedNumber is not None:
             source += f", citing its reference {row.citedNumber} ({row.citedTitle})"
@@ -158,7 +167,7 @@ def read_result(work: Graph, patient: URIRef) -> tuple[list[RecommendationItem],
 
     for item in items.values():
         protocols: dict[str, ProtocolRequirement] = {}
-        for row in work.query(prepared("report-action-protocols"), initBindings={"action": URIRef(item.iri)}):
+        for row in _rows(store, "report-action-protocols", {"action": URIRef(item.iri)}):
             protocol = protocols.setdefault(
                 str(row.protocol), ProtocolRequirement(str(row.protocol), str(row.protocolLabel), [])
             )
@@ -173,6 +182,6 @@ def read_result(work: Graph, patient: URIRef) -> tuple[list[RecommendationItem],
             definition=str(row.definition),
             blocking=bool(row.blocking.toPython()),
         )
-        for row in work.query(prepared("report-missing-data"), initBindings=bindings)
+        for row in _rows(store, "report-missing-data", bindings)
     ]
     return list(items.values()), missing

@@ -1,0 +1,167 @@
+"""Where SPARQL runs: one small interface over rdflib's in-memory graph and Oxigraph (embedded,
+in memory or persistent), so that every named query and the derivation run unchanged on either.
+
+Parameters are always bound as RDF terms: ``initBindings`` on rdflib, ``substitutions`` (SEP-0007)
+on Oxigraph - never formatted into the query text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Iterable, Mapping
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Identifier, Variable
+
+Term = URIRef | BNode | Literal
+Bindings = Mapping[str, Term]
+
+_FORM = re.compile(r"^\s*(SELECT|CONSTRUCT|ASK|DESCRIBE)\b", re.IGNORECASE | re.MULTILINE)
+_STRIP = re.compile(r"#[^\n]*|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|<[^>\s]*>")
+
+
+def query_form(text: str) -> str:
+    """``SELECT``, ``CONSTRUCT``, ``ASK`` or ``DESCRIBE``: the form of a SPARQL query."""
+    match = _FORM.search(_STRIP.sub(" ", text))
+    if match is None:
+        raise ValueError("not a SPARQL query: no SELECT, CONSTRUCT, ASK or DESCRIBE")
+    return match.group(1).upper()
+
+
+@dataclass
+class SelectResult:
+    """Variables in projection order and rows of rdflib terms (None for unbound)."""
+
+    variables: list[str]
+    rows: list[tuple[Term | None, ...]] = field(default_factory=list)
+
+    def dicts(self) -> list[dict[str, Term | None]]:
+        return [dict(zip(self.variables, row)) for row in self.rows]
+
+
+QueryResult = SelectResult | Graph | bool
+
+
+class Store:
+    """A place where SPARQL 1.1 queries run over ontology + guideline + patient data."""
+
+    def query(self, text: str, bindings: Bindings | None = None) -> QueryResult:
+        """Run a query; SELECT gives a :class:`SelectResult`, CONSTRUCT/DESCRIBE a graph, ASK a bool."""
+        raise NotImplementedError
+
+    def add_graph(self, graph: Graph) -> None:
+        """Add every triple of ``graph``."""
+        raise NotImplementedError
+
+    def add_triples(self, triples: Iterable[tuple[Term, Term, Term]]) -> None:
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+
+@lru_cache(maxsize=512)
+def _prepared(text: str):  # noqa: ANN202 - rdflib's Query
+    from rdflib.plugins.sparql import prepareQuery
+
+    return prepareQuery(text)
+
+
+class RdflibStore(Store):
+    """rdflib's in-memory graph: the reference engine, and the API the library exposes."""
+
+    def __init__(self, graph: Graph | None = None) -> None:
+        self.graph = graph if graph is not None else Graph()
+
+    def query(self, text: str, bindings: Bindings | None = None) -> QueryResult:
+        init = {Variable(k): v for k, v in (bindings or {}).items()}
+        result = self.graph.query(_prepared(text), initBindings=init)
+        if result.type == "SELECT":
+            variables = [str(v) for v in result.vars or []]
+            return SelectResult(variables, [tuple(row) for row in result])  # type: ignore[arg-type]
+        if result.type == "ASK":
+            return bool(result.askAnswer)
+        graph = Graph()
+        for triple in result:
+            graph.add(triple)  # type: ignore[arg-type]
+        return graph
+
+    def add_graph(self, graph: Graph) -> None:
+        self.graph += graph
+
+    def add_triples(self, triples: Iterable[tuple[Term, Term, Term]]) -> None:
+        for triple in triples:
+            self.graph.add(triple)
+
+    def __len__(self) -> int:
+        return len(self.graph)
+
+
+class OxigraphStore(Store):
+    """Oxigraph, embedded: in memory, or persistent in a folder (RocksDB) when ``path`` is given."""
+
+    def __init__(self, path: str | None = None) -> None:
+        import pyoxigraph
+
+        self._ox = pyoxigraph
+        self.store = pyoxigraph.Store(path) if path else pyoxigraph.Store()
+
+    # --- term conversion -------------------------------------------------------------
+    def to_ox(self, term: Identifier):  # noqa: ANN201 - pyoxigraph term
+        ox = self._ox
+        if isinstance(term, URIRef):
+            return ox.NamedNode(str(term))
+        if isinstance(term, BNode):
+            return ox.BlankNode(str(term))
+        if isinstance(term, Literal):
+            if term.language:
+                return ox.Literal(str(term), language=term.language)
+            if term.datatype:
+                return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+            return ox.Literal(str(term))
+        raise TypeError(f"cannot convert {term!r} to an Oxigraph term")
+
+    def from_ox(self, term) -> Term | None:  # noqa: ANN001
+        ox = self._ox
+        if term is None:
+            return None
+        if isinstance(term, ox.NamedNode):
+            return URIRef(term.value)
+        if isinstance(term, ox.BlankNode):
+            return BNode(term.value)
+        if isinstance(term, ox.Literal):
+            if term.language:
+                return Literal(term.value, lang=term.language)
+            datatype = term.datatype.value
+            if datatype == "http://www.w3.org/2001/XMLSchema#string":
+                return Literal(term.value)
+            return Literal(term.value, datatype=URIRef(datatype))
+        raise TypeError(f"cannot convert {term!r} to an rdflib term")
+
+    # --- queries -----------------------------------------------------------------------
+    def query(self, text: str, bindings: Bindings | None = None) -> QueryResult:
+        ox = self._ox
+        substitutions = {ox.Variable(k): self.to_ox(v) for k, v in (bindings or {}).items()}
+        result = self.store.query(text, substitutions=substitutions or None)
+        if isinstance(result, bool):
+            return result
+        if isinstance(result, ox.QuerySolutions):
+            variables = [v.value for v in result.variables]
+            rows = [tuple(self.from_ox(solution[i]) for i in range(len(variables))) for solution in result]
+            return SelectResult(variables, rows)
+        graph = Graph()
+        for triple in result:
+            graph.add((self.from_ox(triple.subject), self.from_ox(triple.predicate), self.from_ox(triple.object)))  # type: ignore[arg-type]
+        return graph
+
+    def add_graph(self, graph: Graph) -> None:
+        self.add_triples(graph)  # type: ignore[arg-type]
+
+    def add_triples(self, triples: Iterable[tuple[Term, Term, Term]]) -> None:
+        ox = self._ox
+        self.store.extend(ox.Quad(self.to_ox(s), self.to_ox(p), self.to_ox(o)) for s, p, o in triples)
+
+    def __len__(self) -> int:
+        return len(self.store)
