@@ -11,6 +11,7 @@ import sys
 
 import typer
 
+from . import docs, export, lookup, query, reason
 from .recommend import recommend
 
 app = typer.Typer(
@@ -22,6 +23,8 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.command(name="recommend")(recommend)
+for _module in (query, lookup, reason, export, docs):
+    _module.register(app)
 
 
 @app.callback()
