@@ -120,12 +120,10 @@ def build_patient_graph(flags: PatientFlags) -> Graph:
     for code in flags.absent:
         finding(SYMPTOM_CODES[code], code, CSF.absent)
 
-    red_flags = codes_under(CSF.RedFlagSign)
     for code in flags.red_flags:
         finding(class_for(code, CSF.RedFlagSign, "red flag"), code, CSF.present)
-    if flags.no_red_flags:
-        for code, cls in red_flags.items():
-            finding(cls, code, CSF.absent)
+    if flags.no_red_flags:  # one negative screen record: csf:RedFlagSign itself, absent
+        finding(CSF.RedFlagSign, "red-flag-screen", CSF.absent)
 
     if flags.onset is not None:
         graph.add((patient, CSF.symptomOnsetDate, Literal(flags.onset, datatype=XSD.date)))
