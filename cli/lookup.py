@@ -6,8 +6,100 @@ here is imported on each start of the console script.
 
 from __future__ import annotations
 
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, Callable, Optional
+
 import typer
+
+
+class LookupFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class Study(str, Enum):
+    brain = "brain"
+    spine = "spine"
+
+
+FormatOption = Annotated[LookupFormat, typer.Option("--format", "-f", help="Output format.")]
+
+
+def _show(data: Any, output_format: LookupFormat, renderer: Callable[[Any], str]) -> None:
+    if output_format is LookupFormat.json:
+        import json
+
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        typer.echo(renderer(data), nl=False)
+
+
+def protocol(
+    which: Annotated[Study, typer.Argument(metavar="brain|spine", help="The brain or the whole spine MRI protocol.")],
+    output_format: FormatOption = LookupFormat.text,
+) -> None:
+    """The sequences an MRI protocol requires, with their parameters and the evidence (tier, source)."""
+    from csfkg.lookups import protocol as read_protocol
+    from csfkg.lookups import render_protocol
+
+    _show(read_protocol(which.value), output_format, render_protocol)
+
+
+def findings(
+    which: Annotated[Study, typer.Argument(metavar="brain|spine", help="Findings on brain MRI or on whole spine MRI.")],
+    output_format: FormatOption = LookupFormat.text,
+) -> None:
+    """The expected MRI findings of a CSF leak, with frequency evidence and caveats."""
+    from csfkg.lookups import findings as read_findings
+    from csfkg.lookups import render_findings
+
+    _show(read_findings(which.value), output_format, render_findings)
+
+
+def red_flags(output_format: FormatOption = LookupFormat.text) -> None:
+    """The red flag signs that need immediate evaluation, with the evidence."""
+    from csfkg.lookups import red_flags as read_red_flags
+    from csfkg.lookups import render_red_flags
+
+    _show(read_red_flags(), output_format, render_red_flags)
+
+
+def lookup(
+    text: Annotated[str, typer.Argument(metavar="TEXT", help="A label, synonym, code or identifier: STIR, blood patch, G96.02, HP:0001945.")],
+    output_format: FormatOption = LookupFormat.text,
+) -> None:
+    """Find nodes of the knowledge graph by label, synonym, code or mapped identifier."""
+    from csfkg.lookups import lookup as search
+    from csfkg.lookups import render_lookup
+
+    _show(search(text), output_format, render_lookup)
+
+
+def explain(
+    patient_file: Annotated[Path, typer.Argument(metavar="PATIENT.ttl", help="Patient file (Turtle, N-Triples, JSON-LD or RDF/XML by extension).", show_default=False)],
+    patient: Annotated[Optional[str], typer.Option("--patient", help="IRI (or prefixed name) of the patient, when the file holds several.")] = None,
+    all_patients: Annotated[bool, typer.Option("--all", help="Explain every patient of the file.")] = False,
+    today: Annotated[Optional[str], typer.Option("--today", metavar="YYYY-MM-DD", help="Assessment date; default: the file's csf:assessmentDate, else today.")] = None,
+    output_format: FormatOption = LookupFormat.text,
+) -> None:
+    """Why this next step: branch <- criteria met or not met <- patient facts, with the evidence."""
+    from csfkg.lookups import explain_file, render_explain
+    from csfkg.named_queries import parse_today
+
+    explained = explain_file(patient_file, patient=patient, all_patients=all_patients, today=parse_today(today))
+    if output_format is LookupFormat.json:
+        _show(explained[0] if len(explained) == 1 else explained, output_format, render_explain)
+    else:
+        typer.echo("\n".join(render_explain(data) for data in explained), nl=False)
+    if not all(data["conforms"] for data in explained):
+        raise typer.Exit(code=1)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the application."""
+    app.command(name="protocol")(protocol)
+    app.command(name="findings")(findings)
+    app.command(name="red-flags")(red_flags)
+    app.command(name="lookup")(lookup)
+    app.command(name="explain")(explain)

@@ -6,8 +6,80 @@ here is imported on each start of the console script.
 
 from __future__ import annotations
 
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
+
+
+class QueryFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    turtle = "turtle"
+
+
+def query(
+    name: Annotated[Optional[str], typer.Argument(metavar="NAME", help="A named query (see --list). With --file, omit it.", show_default=False)] = None,
+    patient_files: Annotated[Optional[list[Path]], typer.Argument(metavar="PATIENT_FILES", help="Patient files whose records, and what is derived for them, join the knowledge graph.", show_default=False)] = None,
+    list_queries: Annotated[bool, typer.Option("--list", help="List the named queries with their one-line summaries (the derive-* and *-violation queries run inside the program and are left out).")] = False,
+    query_file: Annotated[Optional[Path], typer.Option("--file", metavar="QUERY.rq", help="Run your own SPARQL 1.1 query file instead of a named query.")] = None,
+    param: Annotated[Optional[list[str]], typer.Option("--param", "-p", metavar="NAME=VALUE", help="Bind a query variable: <iri>, https://..., a prefixed name (csf:, csfg:, csfr:, ex:), \"text\", \"2026-01-29\"^^xsd:date, or a plain string or number.")] = None,
+    today: Annotated[Optional[str], typer.Option("--today", metavar="YYYY-MM-DD", help="Assessment date of the patients; default: each file's csf:assessmentDate, else today.")] = None,
+    output_format: Annotated[QueryFormat, typer.Option("--format", "-f", help="Output format; CONSTRUCT and DESCRIBE results are always Turtle, JSON is the SPARQL 1.1 results format.")] = QueryFormat.table,
+    allow_remote: Annotated[bool, typer.Option("--allow-remote", help="Let a --file query use SERVICE, LOAD or FROM with a remote IRI (it then reaches the network).")] = False,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file (atomically) instead of standard output.")] = None,
+) -> None:
+    """Run a named SPARQL query (or your own) over the knowledge graph and the patient files given."""
+    from csfkg.errors import UsageError
+    from csfkg.named_queries import bind_parameters, check_output_format, parse_today, read_query_file, user_queries
+    from csfkg.query_library import get_query
+
+    if list_queries:
+        if name is not None or query_file is not None or param:
+            raise UsageError("--list takes no query name, --file or --param.")
+        entries = user_queries()
+        width = max(len(q.name) for q in entries)
+        _emit("".join(f"{q.name.ljust(width)}  {q.summary}\n" for q in entries), output)
+        return
+    files = list(patient_files or [])
+    if query_file is not None:
+        if name is not None:
+            files.insert(0, Path(name))
+        named = read_query_file(query_file, allow_remote=allow_remote)
+    elif name is None:
+        raise UsageError("Give a query NAME (see `csfkg query --list`) or --file QUERY.rq.")
+    else:
+        named = get_query(name)
+    bindings = bind_parameters(named, param or [])
+    check_output_format(named, output_format.value)
+    assessment_date = parse_today(today)
+
+    from csfkg.named_queries import build_dataset, format_result, run_query
+
+    dataset = build_dataset(files, today=assessment_date)
+    result = run_query(dataset.store, named, bindings, user_query=query_file is not None)
+    _emit(format_result(result, output_format.value, name=named.name), output)
+    if dataset.non_conforming:
+        shown = ", ".join(f"<{p}>" for p in dataset.non_conforming)
+        typer.echo(
+            f"csfkg: the data of {shown} does not conform to the shapes, so nothing was derived for "
+            "it; `csfkg recommend FILE` shows why.",
+            err=True,
+        )
+        raise typer.Exit(code=1)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        from csfkg.output import write_atomically
+
+        write_atomically(output, text)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the application."""
+    app.command(name="query")(query)
