@@ -30,6 +30,28 @@ def query_form(text: str) -> str:
     return match.group(1).upper()
 
 
+_WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
+
+
+def with_values(text: str, bindings: Bindings) -> str:
+    """The query with a ``VALUES`` block binding ``bindings`` at the head of its WHERE clause.
+
+    The values are RDF terms serialised with ``n3()`` (IRIs and typed literals, escaped by
+    rdflib), never user text spliced into the query: this is how parameters reach engines
+    without pre-binding (a remote endpoint, or Oxigraph for unprojected variables).
+
+    Raises:
+        ValueError: the query has no WHERE clause.
+    """
+    masked = _STRIP.sub(lambda m: " " * len(m.group(0)), text)
+    match = _WHERE.search(masked)
+    if match is None:
+        raise ValueError("cannot bind parameters: the query has no WHERE clause")
+    names = list(bindings)
+    block = " VALUES (" + " ".join(f"?{n}" for n in names) + ") { (" + " ".join(bindings[n].n3() for n in names) + ") } "
+    return text[: match.end()] + block + text[match.end() :]
+
+
 @dataclass
 class SelectResult:
     """Variables in projection order and rows of rdflib terms (None for unbound)."""
@@ -144,9 +166,16 @@ class OxigraphStore(Store):
     def query(self, text: str, bindings: Bindings | None = None) -> QueryResult:
         ox = self._ox
         substitutions = {ox.Variable(k): self.to_ox(v) for k, v in (bindings or {}).items()}
-        result = self.store.query(text, substitutions=substitutions or None)
-        if isinstance(result, bool):
-            return result
+        try:
+            result = self.store.query(text, substitutions=substitutions or None)
+        except RuntimeError as error:
+            # Oxigraph substitutes only projected variables (SEP-0007); bind the others with a
+            # VALUES block of RDF terms at the head of the WHERE clause.
+            if not bindings or "projection" not in str(error):
+                raise
+            result = self.store.query(with_values(text, bindings))
+        if isinstance(result, (bool, ox.QueryBoolean)):
+            return bool(result)
         if isinstance(result, ox.QuerySolutions):
             variables = [v.value for v in result.variables]
             rows = [tuple(self.from_ox(solution[i]) for i in range(len(variables))) for solution in result]
