@@ -33,6 +33,7 @@ from rdflib.namespace import DCTERMS, SKOS
 from rdflib.term import Node
 
 from .errors import InputError, UsageError
+from .query_library import get_query
 from .knowledge import knowledge_graph, rules_graph
 from .mappings import MAPPING_PREDICATES, MappingSet, packaged_mapping_sets
 from .vocab import CSFG, ONTOLOGY_IRI
@@ -64,39 +65,6 @@ PREFIXES: dict[str, str] = {
     "csfq": "https://w3id.org/csfkg/queries/",
 }
 
-# The algorithm as the picture shows it. It belongs in queries/ (report-algorithm-diagram.rq);
-# it lives here until that file exists, in the same grlc header form.
-ALGORITHM_QUERY = """\
-#+ summary: The management algorithm for drawing: decision points, their branches in precedence order, criteria and actions
-#+ params: none
-#+ example: csfkg docs build/docs
-PREFIX csf: <https://w3id.org/csfkg/ontology#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-
-SELECT ?point ?pointLabel ?pointOrder ?branch ?branchCode ?branchLabel ?companion ?precedence
-       ?action ?actionCode ?actionLabel
-       (GROUP_CONCAT(DISTINCT COALESCE(?requiredCode, ""); separator=" ") AS ?requires)
-       (GROUP_CONCAT(DISTINCT COALESCE(?excludedCode, ""); separator=" ") AS ?excludes)
-WHERE {
-  ?algorithm a csf:ManagementAlgorithm ;
-             csf:hasDecisionPoint ?point .
-  ?point rdfs:label ?pointLabel ;
-         csf:displayOrder ?pointOrder ;
-         csf:hasBranch ?branch .
-  ?branch rdfs:label ?branchLabel ;
-          csf:code ?branchCode ;
-          csf:recommendsAction ?action .
-  ?action csf:code ?actionCode ;
-          rdfs:label ?actionLabel .
-  OPTIONAL { ?branch csf:precedence ?precedence }
-  OPTIONAL { ?branch csf:requiresCriterion/csf:code ?requiredCode }
-  OPTIONAL { ?branch csf:excludesCriterion/csf:code ?excludedCode }
-  BIND (EXISTS { ?branch a csf:CompanionBranch } AS ?companion)
-}
-GROUP BY ?point ?pointLabel ?pointOrder ?branch ?branchCode ?branchLabel ?companion ?precedence
-         ?action ?actionCode ?actionLabel
-ORDER BY ?pointOrder ?precedence ?branchCode
-"""
 
 
 # --- the algorithm, read from the graph ------------------------------------------------------------
@@ -128,7 +96,7 @@ class DecisionPoint:
 
 def algorithm(graph: Graph | None = None) -> list[DecisionPoint]:
     """The decision points in display order, each with its branches in precedence order."""
-    rows = (rules_graph() if graph is None else graph).query(ALGORITHM_QUERY)
+    rows = (rules_graph() if graph is None else graph).query(get_query("report-algorithm-diagram").text)
     points: dict[URIRef, tuple[str, int, list[Branch]]] = {}
     for row in rows:
         entry = points.setdefault(row.point, (str(row.pointLabel), int(row.pointOrder), []))

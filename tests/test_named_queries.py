@@ -13,6 +13,8 @@ Assessments are costly (SHACL validation), so the datasets are built once per mo
 
 from __future__ import annotations
 
+import re
+
 import json
 import shlex
 import tomllib
@@ -332,6 +334,14 @@ def expect_report_action_protocols(rows: list[dict[str, str]]) -> None:
     assert [r["protocolCode"] for r in rows] == ["brain"] * 5 + ["spine"] * 3
 
 
+def expect_report_algorithm_diagram(rows: list[dict[str, str]]) -> None:
+    # 18 next-step branches and 6 companion branches of guideline.ttl, red flags drawn first
+    assert len(rows) == 24
+    assert rows[0]["branchCode"] == "red-flag" and rows[0]["actionCode"] == "urgent-evaluation"
+    assert sum(r["companion"] == "true" for r in rows) == 6
+    assert all(r["companion"] == "true" for r in rows[-6:])
+
+
 CHECKS = {name.removeprefix("expect_").replace("_", "-"): check for name, check in globals().items() if name.startswith("expect_")}
 
 
@@ -416,6 +426,8 @@ def _normal(term: object) -> object:
         return "_:"
     if isinstance(term, Literal) and term.datatype in (XSD.decimal, XSD.double, XSD.float, XSD.integer):
         return (str(term.datatype), Decimal(str(term.toPython())))
+    if isinstance(term, Literal) and re.fullmatch(r"[a-z0-9-]+( [a-z0-9-]+)+", str(term)):
+        return " ".join(sorted(str(term).split()))  # a GROUP_CONCAT of codes: its order is the engine's
     return term
 
 
