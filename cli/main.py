@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from . import check, docs, export, lookup, query, reason
+from . import check, cohort, docs, export, lookup, query, reason
 from .recommend import recommend
 
 app = typer.Typer(
@@ -23,7 +23,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.command(name="recommend")(recommend)
-for _module in (query, lookup, reason, export, docs, check):
+for _module in (query, lookup, reason, export, docs, check, cohort):
     _module.register(app)
 
 

@@ -133,8 +133,9 @@ def parameters(query: NamedQuery) -> list[Parameter] | None:
 
 def is_user_query(query: NamedQuery) -> bool:
     """Queries meant for people: not the derivation pipeline (``derive-*``) and not the ontology
-    quality checks (``*-violation``), which run inside the program and its tests."""
-    return not query.name.startswith("derive-") and not query.name.endswith("-violation")
+    quality checks (``*-violation``), the updates (``update-*``) and the cohort pipeline's own
+    queries (``cohort-*``), which run inside the program."""
+    return not query.name.startswith(("derive-", "update-", "cohort-")) and not query.name.endswith("-violation")
 
 
 def user_queries() -> list[NamedQuery]:

@@ -52,6 +52,21 @@ def with_values(text: str, bindings: Bindings) -> str:
     return text[: match.end()] + block + text[match.end() :]
 
 
+def with_values_rows(text: str, variable: str, terms: list[Term]) -> str:
+    """The query with ``VALUES ?variable { t1 t2 ... }`` (``n3()`` terms) at the head of its WHERE
+    clause: one query for a batch of patients.
+
+    Raises:
+        ValueError: the query has no WHERE clause.
+    """
+    masked = _STRIP.sub(lambda m: " " * len(m.group(0)), text)
+    match = _WHERE.search(masked)
+    if match is None:
+        raise ValueError("cannot bind parameters: the query has no WHERE clause")
+    block = f" VALUES ?{variable} {{ " + " ".join(t.n3() for t in terms) + " } "
+    return text[: match.end()] + block + text[match.end() :]
+
+
 @dataclass
 class SelectResult:
     """Variables in projection order and rows of rdflib terms (None for unbound)."""
@@ -194,3 +209,95 @@ class OxigraphStore(Store):
 
     def __len__(self) -> int:
         return len(self.store)
+
+
+class EndpointStore(Store):
+    """Any SPARQL 1.1 server (GraphDB, Virtuoso, Neptune, Fuseki, Oxigraph server): queries over
+    the SPARQL Protocol, updates to the update URL, data through the Graph Store Protocol.
+
+    Parameters are bound by a VALUES block of ``n3()`` terms (the endpoint cannot pre-bind).
+    """
+
+    def __init__(self, query_url: str, *, update_url: str | None = None, store_url: str | None = None, timeout: float = 600.0) -> None:
+        self.query_url = query_url
+        self.update_url = update_url or query_url
+        self.store_url = store_url
+        self.timeout = timeout
+
+    def _post(self, url: str, body: bytes, content_type: str, accept: str | None = None) -> bytes:
+        import urllib.error
+        import urllib.request
+
+        from .errors import InputError
+
+        headers = {"Content-Type": content_type}
+        if accept:
+            headers["Accept"] = accept
+        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - the user's endpoint
+                return response.read()
+        except urllib.error.HTTPError as error:
+            detail = error.read().decode("utf-8", "replace").strip().splitlines()[:1]
+            raise InputError(f"The SPARQL endpoint {url} answered {error.code}: {' '.join(detail)[:200]}.") from None
+        except (urllib.error.URLError, OSError) as error:
+            reason = getattr(error, "reason", error)
+            raise InputError(f"Cannot reach the SPARQL endpoint {url}: {reason}.") from None
+
+    def query(self, text: str, bindings: Bindings | None = None) -> QueryResult:
+        import json
+
+        if bindings:
+            text = with_values(text, bindings)
+        form = query_form(text)
+        if form in ("SELECT", "ASK"):
+            raw = self._post(self.query_url, text.encode("utf-8"), "application/sparql-query", "application/sparql-results+json")
+            data = json.loads(raw)
+            if form == "ASK":
+                return bool(data["boolean"])
+            variables = list(data["head"]["vars"])
+            rows = [tuple(_json_term(b.get(v)) for v in variables) for b in data["results"]["bindings"]]
+            return SelectResult(variables, rows)
+        raw = self._post(self.query_url, text.encode("utf-8"), "application/sparql-query", "application/n-triples")
+        graph = Graph()
+        graph.parse(data=raw.decode("utf-8"), format="nt")
+        return graph
+
+    def update(self, text: str) -> None:
+        """Run a SPARQL 1.1 Update on the server."""
+        self._post(self.update_url, text.encode("utf-8"), "application/sparql-update")
+
+    def add_graph(self, graph: Graph) -> None:
+        data = graph.serialize(format="nt").encode("utf-8")
+        if self.store_url:
+            self._post(self.store_url + ("&" if "?" in self.store_url else "?") + "default", data, "application/n-triples")
+        else:
+            self.update("INSERT DATA {\n" + data.decode("utf-8") + "\n}")
+
+    def add_triples(self, triples: Iterable[tuple[Term, Term, Term]]) -> None:
+        graph = Graph()
+        for triple in triples:
+            graph.add(triple)
+        self.add_graph(graph)
+
+    def __len__(self) -> int:
+        result = self.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+        assert isinstance(result, SelectResult)
+        return int(result.rows[0][0])  # type: ignore[arg-type]
+
+
+def _json_term(value: dict | None) -> Term | None:
+    """A term of the SPARQL 1.1 Query Results JSON format, as an rdflib term."""
+    if value is None:
+        return None
+    kind = value["type"]
+    if kind == "uri":
+        return URIRef(value["value"])
+    if kind == "bnode":
+        return BNode(value["value"])
+    if "xml:lang" in value:
+        return Literal(value["value"], lang=value["xml:lang"])
+    datatype = value.get("datatype")
+    if datatype and datatype != "http://www.w3.org/2001/XMLSchema#string":
+        return Literal(value["value"], datatype=URIRef(datatype))
+    return Literal(value["value"])

@@ -18,7 +18,12 @@ def test_query_file_parses_and_has_a_header(path) -> None:  # noqa: ANN001
     header = parse_header(text)
     assert header.get("summary"), "a query needs #+ summary:"
     assert "params" in header and "example" in header
-    prepareQuery(text)
+    if path.name.startswith("update-"):
+        from rdflib.plugins.sparql import prepareUpdate
+
+        prepareUpdate(text)
+    else:
+        prepareQuery(text)
     if path.name.startswith("derive-"):
         assert int(header["stage"]) > 0
 

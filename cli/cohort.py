@@ -1,0 +1,94 @@
+"""Cohort commands: ``csfkg synth`` (synthetic cohorts), ``csfkg load`` (into a persistent
+store) and ``csfkg cohort`` (validate + derive every patient, one CSV row each)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+
+def synth(
+    patients: Annotated[int, typer.Option("--patients", min=1, help="Number of patients.")],
+    out: Annotated[Path, typer.Option("--out", help="Output file: .nt (N-Triples, fast) or .ttl (Turtle, small cohorts).")],
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same file.")] = 1,
+) -> None:
+    """Write a deterministic synthetic cohort that reaches every branch of the algorithm."""
+    from csfkg.synth import write_cohort_file
+
+    triples = write_cohort_file(out, patients=patients, seed=seed)
+    typer.echo(f"{patients} patients, {triples} triples -> {out}", err=True)
+
+
+def load(
+    files: Annotated[list[Path], typer.Argument(help="Patient files (N-Triples, Turtle, RDF/XML, JSON-LD).")],
+    store: Annotated[Path, typer.Option("--store", help="Folder of the persistent store (created if missing).")],
+) -> None:
+    """Load ontology, guideline knowledge and patients into a persistent embedded store."""
+    from csfkg.cohort import add_knowledge, load_files, open_store
+
+    target = open_store(store_dir=store)
+    add_knowledge(target)
+    added = load_files(target, files)
+    typer.echo(f"{added} triples loaded into {store} ({len(target)} in all)", err=True)
+
+
+def cohort(
+    patient_file: Annotated[Optional[Path], typer.Argument(metavar="[FILE]", help="Patient file; or use --store or --endpoint.", show_default=False)] = None,
+    out: Annotated[Path, typer.Option("--out", help="CSV output, one row per patient (written atomically).")] = Path("results.csv"),
+    store: Annotated[Optional[Path], typer.Option("--store", help="A store made by `csfkg load`.")] = None,
+    endpoint: Annotated[Optional[str], typer.Option("--endpoint", help="SPARQL 1.1 query URL of a server.")] = None,
+    update_url: Annotated[Optional[str], typer.Option("--update-url", help="SPARQL 1.1 Update URL (default: the query URL).")] = None,
+    graph_store_url: Annotated[Optional[str], typer.Option("--graph-store-url", help="Graph Store Protocol URL, to upload FILE.")] = None,
+    today: Annotated[Optional[str], typer.Option("--today", metavar="YYYY-MM-DD", help="Assessment date for every patient (default: each record's, else today).")] = None,
+    graph_out: Annotated[Optional[Path], typer.Option("--graph-out", help="Also write the derived result graph (N-Triples).")] = None,
+    no_validate: Annotated[bool, typer.Option("--no-validate", help="Skip SHACL validation (faster; patients are not checked).")] = False,
+) -> None:
+    """Validate and derive the next step of every patient; one CSV row each (IRI, next step,
+    companions, missing data, violations). Exit 1 when a patient's record violates a shape."""
+    from csfkg.cohort import load_files, open_store, run_cohort, write_csv
+    from csfkg.errors import UsageError
+
+    sources = [s for s in (patient_file, store, endpoint) if s is not None]
+    if len(sources) != 1 and not (endpoint and patient_file):
+        raise UsageError("Give one source: a patient FILE, --store DIR or --endpoint URL (FILE with --endpoint uploads it first).")
+    assessment = None
+    if today is not None:
+        try:
+            assessment = date.fromisoformat(today)
+        except ValueError:
+            raise UsageError(f"--today must be a date as YYYY-MM-DD, not {today!r}.") from None
+    target = open_store(store_dir=store, endpoint=endpoint, update_url=update_url, graph_store_url=graph_store_url)
+    if patient_file is not None:
+        load_files(target, [patient_file])
+    show = sys.stderr.isatty()
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if show:
+            width = 30
+            filled = int(width * done / max(total, 1))
+            sys.stderr.write(f"\r{stage:9s} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+            if done == total:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+
+    run = run_cohort(target, today=assessment, validate_records=not no_validate, progress=progress)
+    write_csv(run, out)
+    if graph_out is not None:
+        from csfkg.cohort import write_result_graph
+
+        write_result_graph(target, graph_out)
+    blocked = sum(1 for r in run.rows if any(v.is_violation for v in r.violations))
+    typer.echo(f"{len(run.rows)} patients -> {out}; {blocked} with violations", err=True)
+    if blocked:
+        raise typer.Exit(code=1)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the cohort commands to the application."""
+    app.command(name="synth")(synth)
+    app.command(name="load")(load)
+    app.command(name="cohort")(cohort)

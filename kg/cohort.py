@@ -1,0 +1,263 @@
+"""Cohorts: load many patients into a store (embedded Oxigraph, persistent or in memory, or any
+SPARQL 1.1 endpoint), validate every patient, derive next step and companions for all of them
+in the store, and read one row per patient.
+
+Validation runs pySHACL per batch of patient records (pulled from the store with a query), so it
+is bounded in memory and reports every patient; patients that violate a shape are reported with
+their violations and no next step, never dropped. Derivation runs the ``derive-*`` queries as
+SPARQL Updates (``INSERT`` with the same template) inside the store, so no triple leaves it.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import XSD
+
+from .derive import new_result_graph
+from .errors import InputError
+from .knowledge import knowledge_graph
+from .query_library import derivation_queries, get_query
+from .stores import EndpointStore, OxigraphStore, RdflibStore, SelectResult, Store, _STRIP, with_values, with_values_rows
+from .validate import ValidationResult, validate
+
+Progress = Callable[[str, int, int], None]
+RDF_FORMATS = {".nt": "nt", ".ttl": "turtle", ".turtle": "turtle", ".nq": "nquads", ".rdf": "xml", ".owl": "xml", ".jsonld": "json-ld"}
+_CONSTRUCT = re.compile(r"\bCONSTRUCT\b", re.IGNORECASE)
+
+
+@dataclass
+class CohortRow:
+    patient: str
+    next_step: str
+    companions: list[str] = field(default_factory=list)
+    missing_data: list[str] = field(default_factory=list)
+    violations: list[ValidationResult] = field(default_factory=list)
+
+
+@dataclass
+class CohortRun:
+    rows: list[CohortRow]
+    seconds: dict[str, float]
+
+    @property
+    def conforms(self) -> bool:
+        return not any(r.violations for r in self.rows)
+
+
+def as_update(text: str) -> str:
+    """A ``derive-*`` CONSTRUCT query as the SPARQL Update that inserts the same triples."""
+    masked = _STRIP.sub(lambda m: " " * len(m.group(0)), text)
+    match = _CONSTRUCT.search(masked)
+    if match is None:
+        raise ValueError("not a CONSTRUCT query")
+    return text[: match.start()] + "INSERT" + text[match.end() :]
+
+
+def load_files(store: Store, files: list[Path]) -> int:
+    """Add patient files to a store (Oxigraph's bulk loader for Oxigraph). Returns triples added.
+
+    Raises:
+        InputError: a file is missing or not RDF.
+    """
+    before = len(store)
+    for path in files:
+        if not path.is_file():
+            raise InputError(f"File not found: {path}.")
+        fmt = RDF_FORMATS.get(path.suffix.lower(), "turtle")
+        if isinstance(store, OxigraphStore):
+            import pyoxigraph
+
+            ox_format = {
+                "nt": pyoxigraph.RdfFormat.N_TRIPLES,
+                "turtle": pyoxigraph.RdfFormat.TURTLE,
+                "nquads": pyoxigraph.RdfFormat.N_QUADS,
+                "xml": pyoxigraph.RdfFormat.RDF_XML,
+                "json-ld": pyoxigraph.RdfFormat.JSON_LD,
+            }[fmt]
+            try:
+                store.store.bulk_load(path=str(path), format=ox_format)
+            except (SyntaxError, ValueError, OSError) as error:
+                raise InputError(f"{path} is not valid RDF: {' '.join(str(error).split())[:200]}.") from None
+        else:
+            graph = Graph()
+            try:
+                graph.parse(path, format=fmt)
+            except Exception as error:  # every parser raises its own types
+                raise InputError(f"{path} is not valid RDF: {' '.join(str(error).split())[:200]}.") from None
+            store.add_graph(graph)
+    return len(store) - before
+
+
+def add_knowledge(store: Store) -> None:
+    """Ontology, guideline knowledge and article statements, once per store."""
+    result = store.query("ASK { <https://w3id.org/csfkg/ontology> a <http://www.w3.org/2002/07/owl#Ontology> }")
+    if result is not True:
+        store.add_graph(knowledge_graph())
+
+
+def set_assessment_dates(store: Store, today: date | None) -> None:
+    """``--today`` replaces every patient's assessment date; without it, missing ones get today."""
+    update = get_query("update-assessment-date").text
+    bindings = {
+        "today": Literal(today or date.today(), datatype=XSD.date),
+        "replace": Literal(today is not None),
+    }
+    text = with_values(update, bindings)
+    if isinstance(store, OxigraphStore):
+        store.store.update(text)
+    elif isinstance(store, EndpointStore):
+        store.update(text)
+    else:
+        assert isinstance(store, RdflibStore)
+        store.graph.update(text)
+
+
+def patients_of(store: Store) -> list[URIRef]:
+    result = store.query("SELECT DISTINCT ?p WHERE { ?p a <https://w3id.org/csfkg/ontology#Patient> } ORDER BY ?p")
+    assert isinstance(result, SelectResult)
+    return [row[0] for row in result.rows]  # type: ignore[misc]
+
+
+RECORD_QUERY = "cohort-patient-records"
+
+
+def validate_store(store: Store, patients: list[URIRef], *, batch: int = 25, progress: Progress | None = None) -> dict[str, list[ValidationResult]]:
+    """SHACL-validate every patient record, in batches pulled from the store; returns the
+    violations and warnings by patient IRI."""
+    found: dict[str, list[ValidationResult]] = {}
+    text = get_query(RECORD_QUERY).text
+    for start in range(0, len(patients), batch):
+        chunk = patients[start : start + batch]
+        records = store.query(with_values_rows(text, "patient", chunk))
+        assert isinstance(records, Graph)
+        report = validate(records)
+        owner = _owners(records, chunk)
+        for result in report.results:
+            patient = owner.get(result.focus)
+            if patient is not None:
+                found.setdefault(patient, []).append(result)
+        if progress:
+            progress("validate", min(start + batch, len(patients)), len(patients))
+    return found
+
+
+def _owners(records: Graph, patients: list[URIRef]) -> dict[str, str]:
+    """Each node of the records, with the patient whose record it belongs to."""
+    owner: dict[str, str] = {}
+    for patient in patients:
+        stack = [patient]
+        while stack:
+            node = stack.pop()
+            if str(node) in owner:
+                continue
+            owner[str(node)] = str(patient)
+            for obj in records.objects(node, None):
+                if (obj, None, None) in records and str(obj) not in owner:
+                    stack.append(obj)  # type: ignore[arg-type]
+    return owner
+
+
+def derive_store(store: Store, *, progress: Progress | None = None) -> Graph | None:
+    """Run the derivation inside the store. Returns the derived triples for an rdflib store
+    (None for Oxigraph and endpoints, where they stay in the store)."""
+    queries = derivation_queries()
+    derived = new_result_graph() if isinstance(store, RdflibStore) else None
+    for index, query in enumerate(queries, start=1):
+        if isinstance(store, OxigraphStore):
+            store.store.update(as_update(query.text))
+        elif isinstance(store, EndpointStore):
+            store.update(as_update(query.text))
+        else:
+            result = store.query(query.text)
+            assert isinstance(result, Graph) and derived is not None
+            store.add_graph(result)
+            derived += result
+        if progress:
+            progress("derive", index, len(queries))
+    return derived
+
+
+def read_rows(store: Store, violations: dict[str, list[ValidationResult]]) -> list[CohortRow]:
+    """One row per patient; a patient with a violation has its violations and no next step."""
+    result = store.query(get_query("cohort-rows").text)
+    assert isinstance(result, SelectResult)
+    rows: list[CohortRow] = []
+    for values in result.dicts():
+        patient = str(values["patient"])
+        problems = violations.get(patient, [])
+        blocked = any(v.is_violation for v in problems)
+        rows.append(
+            CohortRow(
+                patient=patient,
+                next_step="" if blocked or values.get("nextStep") is None else str(values["nextStep"]),
+                companions=[] if blocked else sorted(str(values.get("companions") or "").split()),
+                missing_data=[] if blocked else sorted(str(values.get("missingData") or "").split()),
+                violations=problems,
+            )
+        )
+    return rows
+
+
+def run_cohort(store: Store, *, today: date | None = None, validate_records: bool = True, progress: Progress | None = None) -> CohortRun:
+    """Validate, derive and read one row per patient of a store that holds the patients."""
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
+    add_knowledge(store)
+    set_assessment_dates(store, today)
+    patients = patients_of(store)
+    seconds["prepare"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    violations = validate_store(store, patients, progress=progress) if validate_records else {}
+    seconds["validate"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    derive_store(store, progress=progress)
+    seconds["derive"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    rows = read_rows(store, violations)
+    seconds["report"] = time.perf_counter() - clock
+    return CohortRun(rows=rows, seconds=seconds)
+
+
+def write_csv(run: CohortRun, path: Path) -> None:
+    """One row per patient: IRI, next step, companions, missing data, violations (atomically)."""
+    import csv
+
+    from .output import atomic_stream
+
+    with atomic_stream(path) as stream:
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(["patient", "next_step", "companions", "missing_data", "violations"])
+        for row in run.rows:
+            problems = "; ".join(f"{v.severity}: {v.name}: {v.message}" for v in row.violations)
+            writer.writerow([row.patient, row.next_step, " ".join(row.companions), " ".join(row.missing_data), problems])
+
+
+def open_store(*, store_dir: Path | None = None, endpoint: str | None = None, update_url: str | None = None, graph_store_url: str | None = None) -> Store:
+    """The store a cohort command works on: a persistent Oxigraph folder, an endpoint, or a new
+    in-memory Oxigraph store."""
+    if endpoint:
+        return EndpointStore(endpoint, update_url=update_url, store_url=graph_store_url)
+    if store_dir is not None:
+        try:
+            return OxigraphStore(str(store_dir))
+        except OSError as error:
+            raise InputError(f"Cannot open the store {store_dir}: {error}.") from None
+    return OxigraphStore()
+
+
+def write_result_graph(store: Store, path: Path) -> None:
+    """The derived result graph (recommendations, criterion assessments, missing data, with
+    provenance) as N-Triples, written atomically."""
+    from .output import atomic_stream
+
+    result = store.query(get_query("cohort-result-graph").text)
+    assert isinstance(result, Graph)
+    with atomic_stream(path) as stream:
+        stream.write(result.serialize(format="nt"))
