@@ -1,11 +1,37 @@
 """Reading patient files: format by extension, one clear sentence for every way a file can be
-wrong, selection of the patients to assess, and the assessment date."""
+wrong, selection of the patients to assess, and the assessment date.
+
+A patient file is untrusted input. Before rdflib sees it, it is
+
+- bounded: at most :data:`MAX_FILE_BYTES` are read, whatever the file is (a regular file, a
+  pipe, ``/dev/zero``), so a huge file costs neither time nor memory;
+- decoded as UTF-8 (a byte-order mark is allowed);
+- for RDF/XML, checked for DOCTYPE declarations that would reach outside the file or expand
+  without bound: an external DTD, external or parameter entities, entities that refer to other
+  entities (the "billion laughs" bomb) and entity references that would expand to more text than
+  the file limit are refused. Python's expat never fetches external entities, but it replaces them
+  by nothing without a word, and rdflib's RDF/XML handler takes quadratic time on a large
+  expansion; plain entities such as Protege's ``<!ENTITY owl "http://www.w3.org/2002/07/owl#">``
+  are kept;
+- for JSON-LD, checked for contexts given by reference (``"@context": "https://..."`` or
+  ``"file:///..."``, ``"@import"``): rdflib would fetch them from the network or read them from
+  the disk; a patient file must carry its context inline.
+
+After parsing, an IRI holding a character that IRIs cannot contain (a Turtle ``\\u003E`` escape
+gives ``>``) is refused, since it could not be passed on to a query engine as a term, and a
+selection of more than :data:`MAX_PATIENTS_PER_RUN` patients is refused.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from xml.parsers import expat
 
 from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.namespace import XSD
@@ -32,6 +58,19 @@ FORMAT_NAMES: dict[str, str] = {
     "xml": "RDF/XML",
 }
 
+MAX_FILE_BYTES = 4 * 1024 * 1024
+"""The largest patient file read (4 MiB: some 1,000 patients in Turtle; one patient takes a few
+kB). Parsing costs rdflib about 7 s and 200 MB a megabyte, so the limit bounds a run to about
+half a minute and under a gigabyte; cohorts belong in a store, not in one file read whole."""
+
+MAX_PATIENTS_PER_RUN = 1000
+"""The most patients one run validates and derives (``--all``)."""
+
+MAX_ENTITY_CHARACTERS = 1000
+"""The longest replacement text of an XML entity declared in an RDF/XML patient file."""
+
+_BAD_IRI_CHARACTER = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f]')
+
 
 def _syntax_error_sentence(path: Path, fmt: str, error: Exception) -> str:
     text = " ".join(str(error).split())
@@ -43,35 +82,185 @@ def _syntax_error_sentence(path: Path, fmt: str, error: Exception) -> str:
     return f"{path} is not valid {FORMAT_NAMES[fmt]}{where}: {reason}."
 
 
+def _read_bounded(path: Path) -> bytes:
+    """At most :data:`MAX_FILE_BYTES` of the file.
+
+    Raises:
+        InputError: the file cannot be read or is larger than the limit.
+    """
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        raise InputError(f"{path} cannot be read: {error.strerror or error}.") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise InputError(
+            f"{path} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB, the limit for a patient file; "
+            "split it into smaller files."
+        )
+    return raw
+
+
+class _StopScan(Exception):
+    """The prolog of an XML document has been read."""
+
+
+def check_xml_entities(path: Path, text: str) -> None:
+    """Refuse an RDF/XML document whose DOCTYPE reaches outside the file or expands without bound.
+
+    Only the prolog is read (up to the root element). Syntax errors are left to the RDF/XML parser.
+
+    Raises:
+        InputError: an external DTD, an external or parameter entity, an entity whose value refers
+            to another entity or is longer than :data:`MAX_ENTITY_CHARACTERS`, or entity
+            references that would expand to more than :data:`MAX_FILE_BYTES` characters.
+    """
+    if "<!DOCTYPE" not in text and "<!ENTITY" not in text:
+        return
+    entities: dict[str, str] = {}
+
+    def doctype(name: str, system_id: str | None, public_id: str | None, has_internal_subset: int) -> None:
+        if system_id or public_id:
+            raise InputError(
+                f"{path} declares an external DTD ({system_id or public_id}); csfkg reads nothing outside the file: "
+                "remove the DOCTYPE's SYSTEM or PUBLIC identifier."
+            )
+
+    def entity(name, is_parameter, value, base, system_id, public_id, notation):  # noqa: ANN001, ANN202, PLR0913
+        if system_id or public_id:
+            raise InputError(
+                f"{path} declares the external entity &{name}; ({system_id or public_id}), which would read a file or "
+                "the network; csfkg refuses external entities: write the value in the file."
+            )
+        if is_parameter:
+            raise InputError(f"{path} declares the parameter entity %{name};, which csfkg refuses: declare plain entities only.")
+        value = value or ""
+        if "&" in value or "%" in value:
+            raise InputError(
+                f"{path} declares the entity &{name}; in terms of other entities, which can expand without bound "
+                "(an entity-expansion bomb); csfkg refuses nested entities."
+            )
+        if len(value) > MAX_ENTITY_CHARACTERS:
+            raise InputError(f"{path} declares the entity &{name}; of {len(value)} characters; entities are limited to {MAX_ENTITY_CHARACTERS}.")
+        entities[name] = value
+
+    def element(name: str, attributes: object) -> None:
+        raise _StopScan
+
+    parser = expat.ParserCreate()
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartDoctypeDeclHandler = doctype
+    parser.EntityDeclHandler = entity
+    parser.StartElementHandler = element
+    try:
+        parser.Parse(text.encode("utf-8"), True)
+    except (_StopScan, expat.ExpatError):
+        pass
+    expansion = sum(len(value) * text.count(f"&{name};") for name, value in entities.items())
+    if expansion > MAX_FILE_BYTES:
+        raise InputError(
+            f"{path} uses its XML entities so often that they would expand to {expansion:,} characters, "
+            f"more than the {MAX_FILE_BYTES // (1024 * 1024)} MB limit of a patient file."
+        )
+
+
+def check_jsonld_contexts(path: Path, text: str) -> None:
+    """Refuse a JSON-LD document that is not JSON or names a context by reference.
+
+    Raises:
+        InputError: the text is not JSON (with its line), nests too deeply, is not an object or an
+            array, or an ``@context`` or ``@import`` names a document (rdflib would fetch it from the network or the disk).
+    """
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(f"{path} is not valid JSON-LD at line {error.lineno}: {error.msg}.") from None
+    except RecursionError:
+        raise InputError(f"{path} is not valid JSON-LD: it nests too deeply.") from None
+    if not isinstance(document, (dict, list)):
+        raise InputError(f"{path} is not valid JSON-LD: the document is a {type(document).__name__}, not an object or an array.")
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("@context", "@import"):
+                    for reference in value if isinstance(value, list) else [value]:
+                        if isinstance(reference, str):
+                            raise InputError(
+                                f"{path} names its JSON-LD context by reference ({reference}), which would be fetched "
+                                "from the network or read from the disk; write the context inline."
+                            )
+                stack.append(value)
+
+
+@contextmanager
+def _quiet_rdflib() -> Iterator[None]:
+    """rdflib logs a warning for each malformed IRI; the refusal that follows says it in one sentence."""
+    logger = logging.getLogger("rdflib")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def check_iris(path: Path, graph: Graph) -> None:
+    """Refuse a graph holding an IRI with a character IRIs cannot contain.
+
+    Raises:
+        InputError: naming the first such IRI.
+    """
+    for triple in graph:
+        for term in triple:
+            if isinstance(term, URIRef) and _BAD_IRI_CHARACTER.search(term):
+                shown = repr(str(term)[:120])
+                raise InputError(
+                    f"{path} holds the IRI {shown}, which contains a character IRIs cannot contain "
+                    "(a space, a control character or one of <>\"{}|^`\\)."
+                )
+
+
 def read_patient_file(path: Path) -> Graph:
     """Parse a patient file (Turtle unless the extension says otherwise).
 
     Raises:
-        InputError: the file is missing, a directory, empty, not UTF-8 text, not valid RDF,
-            or holds no ``csf:Patient``.
+        InputError: the file is missing, a directory, larger than :data:`MAX_FILE_BYTES`, empty,
+            not UTF-8 text, not valid RDF, unsafe RDF/XML or JSON-LD (see the module docstring),
+            holds a malformed IRI, or holds no ``csf:Patient``.
     """
     if not path.exists():
         raise InputError(f"File not found: {path}.")
     if path.is_dir():
         raise InputError(f"{path} is a directory, not a patient file.")
     fmt = FORMATS.get(path.suffix.lower(), "turtle")
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise InputError(f"{path} cannot be read: {error.strerror}.") from None
+    raw = _read_bounded(path)
     if not raw.strip():
         raise InputError(f"{path} is empty: it holds no patient.")
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{path} is not UTF-8 text (is it a binary file?).") from None
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InputError(f"{path} is not UTF-8 text (byte {error.start} cannot be read; is it a binary file?).") from None
+    if not text.strip():
+        raise InputError(f"{path} is empty: it holds no patient.")
+    if fmt == "xml":
+        check_xml_entities(path, text)
+    elif fmt == "json-ld":
+        check_jsonld_contexts(path, text)
     graph = Graph()
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, namespace)
     try:
-        graph.parse(data=text, format=fmt, publicID=path.resolve().as_uri())
+        with _quiet_rdflib():
+            graph.parse(data=text, format=fmt, publicID=path.resolve().as_uri())
+    except RecursionError:
+        raise InputError(f"{path} is not valid {FORMAT_NAMES[fmt]}: it nests too deeply.") from None
     except Exception as error:  # every parser raises its own types; all mean bad syntax
         raise InputError(_syntax_error_sentence(path, fmt, error)) from None
+    check_iris(path, graph)
     if not patients_in(graph):
         raise InputError(f"{path} holds no patient: no node is typed csf:Patient ({CSF.Patient}).")
     return graph
@@ -82,14 +271,28 @@ def patients_in(graph: Graph) -> list[URIRef]:
     return sorted({s for s in graph.subjects(RDF.type, CSF.Patient)}, key=str)  # type: ignore[misc]
 
 
+def check_patient_count(patients: list[URIRef]) -> None:
+    """Refuse to assess more than :data:`MAX_PATIENTS_PER_RUN` patients in one run.
+
+    Raises:
+        PatientSelectionError: too many patients.
+    """
+    if len(patients) > MAX_PATIENTS_PER_RUN:
+        raise PatientSelectionError(
+            f"The file holds {len(patients):,} patients; one run assesses at most {MAX_PATIENTS_PER_RUN:,} "
+            "(each is validated and derived): split the file, or choose one with --patient IRI."
+        )
+
+
 def select_patients(graph: Graph, *, patient: str | None, all_patients: bool) -> list[URIRef]:
     """The patients to assess: the one named, all of them, or the only one.
 
     ``patient`` is a full IRI or a prefixed name using the file's prefixes (``ex:p1``).
 
     Raises:
-        PatientSelectionError: the named patient is not in the file, or the file holds
-            several patients and neither ``patient`` nor ``all_patients`` was given.
+        PatientSelectionError: the named patient is not in the file, the file holds several
+            patients and neither ``patient`` nor ``all_patients`` was given, or ``all_patients``
+            selects more than :data:`MAX_PATIENTS_PER_RUN`.
     """
     found = patients_in(graph)
     if patient is not None:
@@ -100,6 +303,7 @@ def select_patients(graph: Graph, *, patient: str | None, all_patients: bool) ->
             )
         return [wanted]
     if all_patients or len(found) == 1:
+        check_patient_count(found)
         return found
     raise PatientSelectionError(
         f"The file holds {len(found)} patients ({_names(found)}): choose one with --patient IRI, or use --all."
@@ -113,7 +317,8 @@ def _expand(graph: Graph, name: str) -> URIRef:
             return URIRef(graph.namespace_manager.expand_curie(name))
         except ValueError:
             pass
-    return URIRef(name)
+    with _quiet_rdflib():
+        return URIRef(name)
 
 
 def _names(patients: list[URIRef], limit: int = 5) -> str:
