@@ -25,23 +25,8 @@ def write_atomically(path: Path, text: str) -> None:
     Raises:
         InputError: the folder does not exist or cannot be written.
     """
-    folder = path.resolve().parent
-    if not folder.is_dir():
-        raise InputError(f"Cannot write {path}: the folder {folder} does not exist.")
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as error:
-        raise InputError(f"Cannot write {path}: {error.strerror}.") from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        _readable(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_stream(path) as stream:
+        stream.write(text)
 
 
 @contextmanager

@@ -43,13 +43,9 @@ def with_values(text: str, bindings: Bindings) -> str:
     Raises:
         ValueError: the query has no WHERE clause.
     """
-    masked = _STRIP.sub(lambda m: " " * len(m.group(0)), text)
-    match = _WHERE.search(masked)
-    if match is None:
-        raise ValueError("cannot bind parameters: the query has no WHERE clause")
     names = list(bindings)
     block = " VALUES (" + " ".join(f"?{n}" for n in names) + ") { (" + " ".join(bindings[n].n3() for n in names) + ") } "
-    return text[: match.end()] + block + text[match.end() :]
+    return _insert_after_where(text, block)
 
 
 def with_values_rows(text: str, variable: str, terms: list[Term]) -> str:
@@ -59,11 +55,15 @@ def with_values_rows(text: str, variable: str, terms: list[Term]) -> str:
     Raises:
         ValueError: the query has no WHERE clause.
     """
-    masked = _STRIP.sub(lambda m: " " * len(m.group(0)), text)
+    block = f" VALUES ?{variable} {{ " + " ".join(t.n3() for t in terms) + " } "
+    return _insert_after_where(text, block)
+
+
+def _insert_after_where(text: str, block: str) -> str:
+    masked = _STRIP.sub(lambda m: " " * len(m.group(0)), text)  # not inside comments, strings, IRIs
     match = _WHERE.search(masked)
     if match is None:
         raise ValueError("cannot bind parameters: the query has no WHERE clause")
-    block = f" VALUES ?{variable} {{ " + " ".join(t.n3() for t in terms) + " } "
     return text[: match.end()] + block + text[match.end() :]
 
 
