@@ -20,6 +20,9 @@ A patient file is untrusted input. Before rdflib sees it, it is
 After parsing, an IRI holding a character that IRIs cannot contain (a Turtle ``\\u003E`` escape
 gives ``>``) is refused, since it could not be passed on to a query engine as a term, and a
 selection of more than :data:`MAX_PATIENTS_PER_RUN` patients is refused.
+
+:func:`check_rdf_xml_file` applies the RDF/XML rules to a file of any size in bounded memory, for
+loaders that hand whole files to a parser (Oxigraph's RDF/XML parser expands entities).
 """
 
 from __future__ import annotations
@@ -105,19 +108,21 @@ class _StopScan(Exception):
     """The prolog of an XML document has been read."""
 
 
-def check_xml_entities(path: Path, text: str) -> None:
-    """Refuse an RDF/XML document whose DOCTYPE reaches outside the file or expands without bound.
+PROLOG_BYTES = 1024 * 1024
+"""How much of an RDF/XML file :func:`check_rdf_xml_file` reads to find its DOCTYPE."""
 
-    Only the prolog is read (up to the root element). Syntax errors are left to the RDF/XML parser.
+_ENTITY_REFERENCE = re.compile(rb"&([A-Za-z_:][A-Za-z0-9_.:-]*);")
+
+
+def _declared_entities(path: Path, head: bytes, *, complete: bool) -> dict[str, str] | None:
+    """The plain entities an XML prolog declares; None when ``head`` ends before the root element.
 
     Raises:
         InputError: an external DTD, an external or parameter entity, an entity whose value refers
-            to another entity or is longer than :data:`MAX_ENTITY_CHARACTERS`, or entity
-            references that would expand to more than :data:`MAX_FILE_BYTES` characters.
+            to another entity, or one longer than :data:`MAX_ENTITY_CHARACTERS`.
     """
-    if "<!DOCTYPE" not in text and "<!ENTITY" not in text:
-        return
     entities: dict[str, str] = {}
+    reached_root = False
 
     def doctype(name: str, system_id: str | None, public_id: str | None, has_internal_subset: int) -> None:
         if system_id or public_id:
@@ -127,13 +132,13 @@ def check_xml_entities(path: Path, text: str) -> None:
             )
 
     def entity(name, is_parameter, value, base, system_id, public_id, notation):  # noqa: ANN001, ANN202, PLR0913
+        if is_parameter:
+            raise InputError(f"{path} declares the parameter entity %{name};, which csfkg refuses: declare plain entities only.")
         if system_id or public_id:
             raise InputError(
                 f"{path} declares the external entity &{name}; ({system_id or public_id}), which would read a file or "
                 "the network; csfkg refuses external entities: write the value in the file."
             )
-        if is_parameter:
-            raise InputError(f"{path} declares the parameter entity %{name};, which csfkg refuses: declare plain entities only.")
         value = value or ""
         if "&" in value or "%" in value:
             raise InputError(
@@ -145,6 +150,8 @@ def check_xml_entities(path: Path, text: str) -> None:
         entities[name] = value
 
     def element(name: str, attributes: object) -> None:
+        nonlocal reached_root
+        reached_root = True
         raise _StopScan
 
     parser = expat.ParserCreate()
@@ -153,15 +160,78 @@ def check_xml_entities(path: Path, text: str) -> None:
     parser.EntityDeclHandler = entity
     parser.StartElementHandler = element
     try:
-        parser.Parse(text.encode("utf-8"), True)
+        parser.Parse(head, complete)
     except (_StopScan, expat.ExpatError):
-        pass
-    expansion = sum(len(value) * text.count(f"&{name};") for name, value in entities.items())
-    if expansion > MAX_FILE_BYTES:
+        pass  # syntax errors are the RDF/XML parser's to report
+    return entities if reached_root or complete else None
+
+
+def _check_expansion(path: Path, entities: dict[str, str], counts: dict[str, int], limit: int) -> None:
+    expansion = sum(len(value) * counts.get(name, 0) for name, value in entities.items())
+    if expansion > limit:
         raise InputError(
             f"{path} uses its XML entities so often that they would expand to {expansion:,} characters, "
-            f"more than the {MAX_FILE_BYTES // (1024 * 1024)} MB limit of a patient file."
+            f"more than the {limit // (1024 * 1024)} MB this file may grow to."
         )
+
+
+def check_xml_entities(path: Path, text: str) -> None:
+    """Refuse an RDF/XML document whose DOCTYPE reaches outside the file or expands without bound.
+
+    Only the prolog is parsed (up to the root element); syntax errors are left to the RDF/XML parser.
+
+    Raises:
+        InputError: an external DTD, an external or parameter entity, an entity whose value refers
+            to another entity or is longer than :data:`MAX_ENTITY_CHARACTERS`, or entity
+            references that would expand to more than :data:`MAX_FILE_BYTES` characters.
+    """
+    if "<!DOCTYPE" not in text and "<!ENTITY" not in text:
+        return
+    data = text.encode("utf-8")
+    entities = _declared_entities(path, data, complete=True) or {}
+    counts: dict[str, int] = {}
+    for match in _ENTITY_REFERENCE.finditer(data):
+        name = match.group(1).decode("utf-8", "replace")
+        counts[name] = counts.get(name, 0) + 1
+    _check_expansion(path, entities, counts, MAX_FILE_BYTES)
+
+
+def check_rdf_xml_file(path: Path) -> None:
+    """:func:`check_xml_entities` for an RDF/XML file of any size, in bounded memory: the prolog is
+    read from the first :data:`PROLOG_BYTES`, entity references are counted chunk by chunk, and the
+    entities may expand the file to at most ten times its size (at least :data:`MAX_FILE_BYTES`).
+    For loaders that hand a whole file to a parser (Oxigraph's RDF/XML parser expands entities).
+
+    Raises:
+        InputError: as :func:`check_xml_entities`; also a DOCTYPE longer than :data:`PROLOG_BYTES`,
+            or a file that cannot be read.
+    """
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            head = handle.read(PROLOG_BYTES)
+            if b"<!DOCTYPE" not in head and b"<!ENTITY" not in head:
+                return
+            entities = _declared_entities(path, head, complete=len(head) < PROLOG_BYTES)
+            if entities is None:
+                raise InputError(f"{path} has a DOCTYPE longer than {PROLOG_BYTES // (1024 * 1024)} MB, which csfkg refuses.")
+            if not entities:
+                return
+            counts: dict[str, int] = {}
+            handle.seek(0)
+            carry = b""
+            while chunk := handle.read(PROLOG_BYTES):
+                buffer = carry + chunk
+                cut = buffer.rfind(b"&")
+                carry = b""
+                if cut != -1 and b";" not in buffer[cut:] and len(buffer) - cut < 256:
+                    buffer, carry = buffer[:cut], buffer[cut:]
+                for match in _ENTITY_REFERENCE.finditer(buffer):
+                    name = match.group(1).decode("utf-8", "replace")
+                    counts[name] = counts.get(name, 0) + 1
+    except OSError as error:
+        raise InputError(f"{path} cannot be read: {error.strerror or error}.") from None
+    _check_expansion(path, entities, counts, max(MAX_FILE_BYTES, 10 * size))
 
 
 def check_jsonld_contexts(path: Path, text: str) -> None:
@@ -271,16 +341,19 @@ def patients_in(graph: Graph) -> list[URIRef]:
     return sorted({s for s in graph.subjects(RDF.type, CSF.Patient)}, key=str)  # type: ignore[misc]
 
 
-def check_patient_count(patients: list[URIRef]) -> None:
-    """Refuse to assess more than :data:`MAX_PATIENTS_PER_RUN` patients in one run.
+def check_patient_count(
+    patients: list[URIRef], *, holder: str = "The file holds", advice: str = "split the file, or choose one with --patient IRI"
+) -> None:
+    """Refuse to assess more than :data:`MAX_PATIENTS_PER_RUN` patients in one run; ``holder`` and
+    ``advice`` begin and end the sentence.
 
     Raises:
         PatientSelectionError: too many patients.
     """
     if len(patients) > MAX_PATIENTS_PER_RUN:
         raise PatientSelectionError(
-            f"The file holds {len(patients):,} patients; one run assesses at most {MAX_PATIENTS_PER_RUN:,} "
-            "(each is validated and derived): split the file, or choose one with --patient IRI."
+            f"{holder} {len(patients):,} patients; one run assesses at most {MAX_PATIENTS_PER_RUN:,} "
+            f"(each is validated and derived): {advice}."
         )
 
 

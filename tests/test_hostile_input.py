@@ -71,6 +71,12 @@ def many_patients(folder: Path) -> None:
     (folder / "many.ttl").write_text("".join(lines), encoding="utf-8")
 
 
+def not_a_store(folder: Path) -> None:
+    """A folder of the user's own files, given as --store: it must be refused, not swapped away."""
+    (folder / "documents").mkdir()
+    (folder / "documents" / "notes.txt").write_text("keep me\n", encoding="utf-8")
+
+
 def secrets(folder: Path) -> None:
     """A local file that hostile inputs point at; its content must never reach the output."""
     (folder / "secret.txt").write_text(SECRET + "\n", encoding="utf-8")
@@ -131,6 +137,10 @@ def recommend(path: str, *more: str) -> tuple[str, ...]:
     return ("recommend", path, *more)
 
 
+def load(path: str, *, store: str = "{tmp}/store") -> tuple[str, ...]:
+    return ("load", path, "--store", store)
+
+
 ROWS: list[Row] = [
     # --- files that are not there, not files, or not text ----------------------------------
     Row("missing file", recommend("{tmp}/no-such-patient.ttl"), 2, ("File not found", "no-such-patient.ttl")),
@@ -160,7 +170,7 @@ ROWS: list[Row] = [
     Row("RDF/XML entity repeated past the size limit", recommend("{tmp}/blowup.rdf"), 2, ("expand to 5,000,000 characters",), quadratic_blowup),
     Row("RDF/XML external entity (XXE) on a local file", recommend("{tmp}/xxe.rdf"), 2, ("external entity", "&xxe;"), xxe, never=(SECRET,)),
     Row("RDF/XML external DTD", recommend("{hostile}/external-dtd.rdf"), 2, ("external DTD", "evil.dtd")),
-    Row("RDF/XML parameter entity", recommend("{hostile}/parameter-entity.rdf"), 2, ("evil.dtd",)),
+    Row("RDF/XML parameter entity", recommend("{hostile}/parameter-entity.rdf"), 2, ("parameter entity", "%remote;")),
     Row("RDF/XML plain entities (Protege style) are read", recommend("{hostile}/protege-entities.rdf"), 0, ("not-applicable",)),
     Row("RDF/XML IRI with an escaped '>'", recommend("{hostile}/iri-with-angle-bracket.rdf"), 2, ("IRIs cannot contain", "DROP ALL")),
     Row("a file with no patient", recommend("{hostile}/no-patient.ttl"), 2, ("holds no patient",)),
@@ -185,6 +195,8 @@ ROWS: list[Row] = [
         ("nobody", "not in the file")),
     Row("two patients and no --patient", recommend("{hostile}/two-patients.ttl"), 2, ("2 patients", "--patient", "--all")),
     Row("20,000 patients with --all", recommend("{tmp}/many.ttl", "--all"), 2, ("20,000 patients", "at most 1,000"), many_patients),
+    Row("20,000 patients for a query", ("query", "next-step", "{tmp}/many.ttl"), 2, ("20,000 patients", "at most 1,000", "csfkg cohort"),
+        many_patients),
     # --- arguments ----------------------------------------------------------------------------
     Row("--today not a date", recommend("{hostile}/one-patient.ttl", "--today", "2026-02-30"), 2, ("--today", "YYYY-MM-DD")),
     Row("contradictory flags", ("recommend", "--symptom", "orthostatic-headache", "--absent", "orthostatic-headache"), 2, ("contradict",)),
@@ -204,6 +216,22 @@ ROWS: list[Row] = [
     Row("query file with SERVICE", ("query", "--file", "{hostile}/service.rq", "{hostile}/one-patient.ttl"), 2, ("SERVICE", "--allow-remote")),
     Row("query file with FROM a local file", ("query", "--file", "{tmp}/from-file.rq", "{hostile}/one-patient.ttl", "--format", "csv"), 0,
         ("https://example.org/csfkg/hostile/p",), from_local_file, never=(SECRET,)),
+    # --- cohort files (csfkg load, csfkg cohort FILE): the same checks, but no 4 MiB limit ---
+    Row("load: RDF/XML entity-expansion bomb", load("{hostile}/billion-laughs.rdf"), 2, ("&lol1;", "entity-expansion bomb")),
+    Row("cohort: RDF/XML entity-expansion bomb", ("cohort", "{hostile}/billion-laughs.rdf", "--out", "{tmp}/rows.csv"), 2,
+        ("&lol1;", "entity-expansion bomb")),
+    Row("load: RDF/XML entity repeated past ten times the file", load("{tmp}/blowup.rdf"), 2, ("expand to 5,000,000 characters",),
+        quadratic_blowup),
+    Row("load: RDF/XML external entity (XXE)", load("{tmp}/xxe.rdf"), 2, ("external entity", "&xxe;"), xxe, never=(SECRET,)),
+    Row("load: RDF/XML external DTD", load("{hostile}/external-dtd.rdf"), 2, ("external DTD", "evil.dtd")),
+    Row("load: JSON-LD remote context", load("{hostile}/remote-context.jsonld"), 2, ("context by reference", "https://example.org/contexts")),
+    Row("cohort: JSON-LD context read from a local file", ("cohort", "{hostile}/local-context.jsonld", "--out", "{tmp}/rows.csv"), 2,
+        ("context by reference", "file:///etc/passwd"), never=("root:",)),
+    Row("load: an IRI with an escaped '>'", load("{hostile}/iri-injection.ttl"), 2, ("not valid RDF", "Invalid IRI code point '>'")),
+    Row("load: a directory instead of a file", load("{hostile}"), 2, ("is a directory",)),
+    Row("load: an endless device (/dev/zero)", load("/dev/zero"), 2, ("not a regular file",)),
+    Row("load: a store folder that is not a store", load("{hostile}/one-patient.ttl", store="{tmp}/documents"), 2, ("not a store",),
+        not_a_store),
 ]
 
 
@@ -255,3 +283,44 @@ def test_hostile_input(row: Row, tmp_path: Path) -> None:
     for word in row.never:
         assert word not in done.stdout + done.stderr, f"{word!r} leaked\n{shown}"
     assert {p: p.read_bytes() for p in HOSTILE.iterdir()} == before, "an input file was changed"
+
+
+# ---------------------------------------------------------------------------------------
+# the RDF/XML check for files of any size (loaders that hand a whole file to a parser)
+# ---------------------------------------------------------------------------------------
+def _entity_file(path: Path, value: str, references: int) -> Path:
+    path.write_text(
+        '<?xml version="1.0"?>\n'
+        f'<!DOCTYPE rdf:RDF [ <!ENTITY a "{value}"> ]>\n'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:csf="https://w3id.org/csfkg/ontology#">\n'
+        f'  <csf:Patient rdf:about="https://example.org/csfkg/hostile/p"><csf:note>{"&a;" * references}</csf:note></csf:Patient>\n'
+        "</rdf:RDF>\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_the_streaming_rdf_xml_check_refuses_what_the_patient_file_check_refuses() -> None:
+    from csfkg.errors import InputError
+    from csfkg.patient_input import check_rdf_xml_file
+
+    for name, words in (
+        ("billion-laughs.rdf", "entity-expansion bomb"),
+        ("external-dtd.rdf", "external DTD"),
+        ("parameter-entity.rdf", "parameter entity"),
+    ):
+        with pytest.raises(InputError, match=words):
+            check_rdf_xml_file(HOSTILE / name)
+    check_rdf_xml_file(HOSTILE / "protege-entities.rdf")  # plain entities pass
+
+
+def test_the_streaming_rdf_xml_check_counts_references_across_chunks(tmp_path: Path) -> None:
+    """1,000,000 references (3 MB, read in 1 MiB chunks): a 9-character entity may expand the file
+    to 9 MB (within ten times its size), a 100-character one to 100 MB may not - and the count in
+    the message is exact, so no reference split by a chunk boundary is lost or counted twice."""
+    from csfkg.errors import InputError
+    from csfkg.patient_input import check_rdf_xml_file
+
+    check_rdf_xml_file(_entity_file(tmp_path / "fine.rdf", "a" * 9, 1_000_000))
+    with pytest.raises(InputError, match="expand to 100,000,000 characters"):
+        check_rdf_xml_file(_entity_file(tmp_path / "blowup.rdf", "a" * 100, 1_000_000))
