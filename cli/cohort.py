@@ -27,13 +27,13 @@ def load(
     files: Annotated[list[Path], typer.Argument(help="Patient files (N-Triples, Turtle, RDF/XML, JSON-LD).")],
     store: Annotated[Path, typer.Option("--store", help="Folder of the persistent store (created if missing).")],
 ) -> None:
-    """Load ontology, guideline knowledge and patients into a persistent embedded store."""
-    from csfkg.cohort import add_knowledge, load_files, open_store
+    """Load ontology, guideline knowledge and patients into a persistent embedded store, all or
+    nothing: killed or failing half-way, the store keeps its previous content."""
+    from csfkg.cohort import add_knowledge
+    from csfkg.store_load import load_store_folder
 
-    target = open_store(store_dir=store)
-    add_knowledge(target)
-    added = load_files(target, files)
-    typer.echo(f"{added} triples loaded into {store} ({len(target)} in all)", err=True)
+    loaded = load_store_folder(store, files, prepare=add_knowledge)
+    typer.echo(f"{loaded.added} triples loaded into {store} ({loaded.total} in all)", err=True)
 
 
 def cohort(
@@ -46,6 +46,8 @@ def cohort(
     today: Annotated[Optional[str], typer.Option("--today", metavar="YYYY-MM-DD", help="Assessment date for every patient (default: each record's, else today).")] = None,
     graph_out: Annotated[Optional[Path], typer.Option("--graph-out", help="Also write the derived result graph (N-Triples).")] = None,
     no_validate: Annotated[bool, typer.Option("--no-validate", help="Skip SHACL validation (faster; patients are not checked).")] = False,
+    workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="Processes for an N-Triples FILE (default: one per core).")] = None,
+    part_mb: Annotated[float, typer.Option("--part-mb", min=0.001, help="Size of the parts an N-Triples FILE is cut into, in MB.")] = 32.0,
 ) -> None:
     """Validate and derive the next step of every patient; one CSV row each (IRI, next step,
     companions, missing data, violations). Exit 1 when a patient's record violates a shape."""
@@ -61,9 +63,6 @@ def cohort(
             assessment = date.fromisoformat(today)
         except ValueError:
             raise UsageError(f"--today must be a date as YYYY-MM-DD, not {today!r}.") from None
-    target = open_store(store_dir=store, endpoint=endpoint, update_url=update_url, graph_store_url=graph_store_url)
-    if patient_file is not None:
-        load_files(target, [patient_file])
     show = sys.stderr.isatty()
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -75,12 +74,28 @@ def cohort(
                 sys.stderr.write("\n")
             sys.stderr.flush()
 
-    run = run_cohort(target, today=assessment, validate_records=not no_validate, progress=progress)
-    write_csv(run, out)
-    if graph_out is not None:
-        from csfkg.cohort import write_result_graph
+    from csfkg.file_parts import can_split
 
-        write_result_graph(target, graph_out)
+    if patient_file is not None and endpoint is None and can_split(patient_file):
+        # N-Triples: cut into parts of whole records, each validated and derived in its own
+        # in-memory store, on every core (linear in the cohort, memory bounded by the part size)
+        from csfkg.cohort_parts import run_cohort_file
+
+        run = run_cohort_file(
+            patient_file, today=assessment, validate_records=not no_validate, workers=workers,
+            part_bytes=max(1, int(part_mb * 1024 * 1024)), graph_out=graph_out, progress=progress,
+        )
+        write_csv(run, out)
+    else:
+        target = open_store(store_dir=store, endpoint=endpoint, update_url=update_url, graph_store_url=graph_store_url)
+        if patient_file is not None:
+            load_files(target, [patient_file])
+        run = run_cohort(target, today=assessment, validate_records=not no_validate, progress=progress)
+        write_csv(run, out)
+        if graph_out is not None:
+            from csfkg.cohort import write_result_graph
+
+            write_result_graph(target, graph_out)
     blocked = sum(1 for r in run.rows if any(v.is_violation for v in r.violations))
     typer.echo(f"{len(run.rows)} patients -> {out}; {blocked} with violations", err=True)
     if blocked:

@@ -22,7 +22,7 @@ from rdflib.namespace import XSD
 
 from .derive import new_result_graph
 from .errors import InputError
-from .knowledge import knowledge_graph
+from .knowledge import knowledge_graph, knowledge_ntriples
 from .query_library import derivation_queries, get_query
 from .stores import EndpointStore, OxigraphStore, RdflibStore, SelectResult, Store, _STRIP, with_values, with_values_rows
 from .validate import ValidationResult, validate
@@ -61,45 +61,28 @@ def as_update(text: str) -> str:
 
 
 def load_files(store: Store, files: list[Path]) -> int:
-    """Add patient files to a store (Oxigraph's bulk loader for Oxigraph). Returns triples added.
+    """Add patient files to a store, each checked first as :mod:`csfkg.store_load` says (no size
+    limit for what Oxigraph's bulk loader streams; RDF/XML entities, JSON-LD contexts and IRIs
+    as for a patient file). Returns the number of triples added.
 
     Raises:
-        InputError: a file is missing or not RDF.
+        InputError: a file is missing, not a regular file, unsafe or not RDF.
     """
-    before = len(store)
-    for path in files:
-        if not path.is_file():
-            raise InputError(f"File not found: {path}.")
-        fmt = RDF_FORMATS.get(path.suffix.lower(), "turtle")
-        if isinstance(store, OxigraphStore):
-            import pyoxigraph
+    from .store_load import load_files as load_checked_files
 
-            ox_format = {
-                "nt": pyoxigraph.RdfFormat.N_TRIPLES,
-                "turtle": pyoxigraph.RdfFormat.TURTLE,
-                "nquads": pyoxigraph.RdfFormat.N_QUADS,
-                "xml": pyoxigraph.RdfFormat.RDF_XML,
-                "json-ld": pyoxigraph.RdfFormat.JSON_LD,
-            }[fmt]
-            try:
-                store.store.bulk_load(path=str(path), format=ox_format)
-            except (SyntaxError, ValueError, OSError) as error:
-                raise InputError(f"{path} is not valid RDF: {' '.join(str(error).split())[:200]}.") from None
-        else:
-            graph = Graph()
-            try:
-                graph.parse(path, format=fmt)
-            except Exception as error:  # every parser raises its own types
-                raise InputError(f"{path} is not valid RDF: {' '.join(str(error).split())[:200]}.") from None
-            store.add_graph(graph)
-    return len(store) - before
+    return load_checked_files(store, files)
 
 
 def add_knowledge(store: Store) -> None:
     """Ontology, guideline knowledge and article statements, once per store."""
     result = store.query("ASK { <https://w3id.org/csfkg/ontology> a <http://www.w3.org/2002/07/owl#Ontology> }")
     if result is not True:
-        store.add_graph(knowledge_graph())
+        if isinstance(store, OxigraphStore):
+            import pyoxigraph
+
+            store.store.load(knowledge_ntriples(), format=pyoxigraph.RdfFormat.N_TRIPLES)
+        else:
+            store.add_graph(knowledge_graph())
 
 
 def set_assessment_dates(store: Store, today: date | None) -> None:
@@ -129,8 +112,23 @@ RECORD_QUERY = "cohort-patient-records"
 
 
 def validate_store(store: Store, patients: list[URIRef], *, batch: int = 25, progress: Progress | None = None) -> dict[str, list[ValidationResult]]:
-    """SHACL-validate every patient record, in batches pulled from the store; returns the
-    violations and warnings by patient IRI."""
+    """SHACL-validate every patient record; returns the violations and warnings by patient IRI.
+
+    In embedded Oxigraph the shapes run compiled to set-at-a-time SPARQL over the whole store
+    (:mod:`csfkg.shacl_compiled`, checked against pySHACL by tests/test_compiled_validation.py);
+    elsewhere pySHACL validates the records in batches pulled from the store."""
+    if isinstance(store, OxigraphStore):
+        from .shacl_compiled import results_by_patient
+
+        found = results_by_patient(store, patients)
+        if progress:
+            progress("validate", len(patients), len(patients))
+        return found
+    return validate_store_pyshacl(store, patients, batch=batch, progress=progress)
+
+
+def validate_store_pyshacl(store: Store, patients: list[URIRef], *, batch: int = 25, progress: Progress | None = None) -> dict[str, list[ValidationResult]]:
+    """SHACL-validate every patient record with pySHACL, in batches pulled from the store."""
     found: dict[str, list[ValidationResult]] = {}
     text = get_query(RECORD_QUERY).text
     for start in range(0, len(patients), batch):

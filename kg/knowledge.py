@@ -39,6 +39,13 @@ def knowledge_graph() -> Graph:
 
 
 @cache
+def knowledge_ntriples() -> bytes:
+    """:func:`knowledge_graph` as N-Triples, for stores that load it from bytes (fast, no rdflib
+    term conversion)."""
+    return knowledge_graph().serialize(format="nt", encoding="utf-8")
+
+
+@cache
 def shapes_graph() -> Graph:
     """All SHACL shapes (patient data, protocol conformance, safety)."""
     return _parse(SHAPE_FILES, shapes_dir())

@@ -414,11 +414,18 @@ def build_dataset(patient_files: Sequence[Path], *, today: date | None = None, s
 
     Raises:
         InputError: a file is missing, unreadable, not valid RDF or holds no patient.
+        PatientSelectionError: the files hold more than
+            :data:`~csfkg.patient_input.MAX_PATIENTS_PER_RUN` patients in all.
     """
-    from .patient_input import patients_in, read_patient_file
+    from .patient_input import check_patient_count, patients_in, read_patient_file
 
-    graphs = [read_patient_file(path) for path in patient_files]
-    return assessed_dataset([(graph, patients_in(graph)) for graph in graphs], today=today, store=store)
+    records = [(graph, patients_in(graph)) for graph in (read_patient_file(path) for path in patient_files)]
+    check_patient_count(
+        sorted({p for _, patients in records for p in patients}, key=str),
+        holder="The file holds" if len(patient_files) == 1 else "The files hold",
+        advice="split the file, or load the cohort into a store with `csfkg load` and assess it with `csfkg cohort`",
+    )
+    return assessed_dataset(records, today=today, store=store)
 
 
 def run_query(store: Store, query: NamedQuery, bindings: dict[str, Term] | None = None, *, user_query: bool = False) -> QueryResult:

@@ -82,8 +82,11 @@ def _check_flags(flags: PatientFlags) -> None:
         raise UsageError(f"--no-red-flags contradicts --red-flag {flags.red_flags[0]}: use one or the other.")
     if flags.ebp_count < 0:
         raise UsageError(f"--ebp-count must be 0 or more, not {flags.ebp_count}.")
-    if flags.mri_protocol is not None and flags.brain_mri in (None, "not-done") and flags.spine_mri in (None, "not-done"):
-        raise UsageError("--mri-protocol describes an MRI, but neither --brain-mri nor --spine-mri says one was done.")
+    # a --finding records the study it is shown on (with leak signs), or contradicts a study said
+    # not done or normal, which build_patient_graph refuses naming both flags
+    imaged = flags.brain_mri in ("normal", "leak-signs") or flags.spine_mri in ("normal", "leak-signs") or flags.findings
+    if flags.mri_protocol is not None and not imaged:
+        raise UsageError("--mri-protocol describes an MRI, but neither --brain-mri, --spine-mri nor --finding says one was done.")
     if flags.levels is not None and not (flags.prior_procedures or flags.planned_procedures):
         raise UsageError("--levels needs --prior-procedure or --planned-procedure.")
     if flags.procedure_date is not None and not flags.prior_procedures:

@@ -33,6 +33,13 @@ def one_sentence(text: str) -> str:
         (["recommend", "--symptom", "orthostatic-headache", "--absent", "orthostatic-headache"], 2, ["contradict"]),
         (["recommend", "--no-red-flags", "--red-flag", "fever", "--symptom", "orthostatic-headache"], 2, ["--no-red-flags", "fever"]),
         (["recommend", "--brain-mri", "normal", "--finding", "brain-sagging"], 2, ["brain-sagging", "normal"]),
+        # a study both normal and showing a leak sign, however complete its protocol
+        (["recommend", "--symptom", "orthostatic-headache", "--brain-mri", "normal", "--spine-mri", "normal", "--mri-protocol", "complete",
+          "--finding", "extradural-csf-collection"], 2, ["--finding extradural-csf-collection", "spine MRI finding", "--spine-mri says normal"]),
+        (["recommend", "--symptom", "orthostatic-headache", "--brain-mri", "normal", "--mri-protocol", "complete",
+          "--finding", "pachymeningeal-enhancement"], 2, ["--finding pachymeningeal-enhancement", "--brain-mri says normal"]),
+        (["recommend", "--brain-mri", "not-done", "--mri-protocol", "complete", "--finding", "brain-sagging"], 2, ["brain-sagging", "--brain-mri says not-done"]),
+        (["recommend", "--symptom", "orthostatic-headache", "--mri-protocol", "complete"], 2, ["--mri-protocol", "neither"]),
         (["recommend", str(SEED), "--patient", "https://example.org/csfkg/patient/nobody"], 2, ["nobody", "not in the file"]),
         (["recommend", str(INPUT / "two-patients.ttl")], 2, ["2 patients", "--patient", "--all"]),
         (["recommend", "--onset", "2026-02-30", "--symptom", "orthostatic-headache"], 2, ["--onset", "YYYY-MM-DD"]),
@@ -48,6 +55,26 @@ def test_bad_input_gives_exit_code_and_one_sentence(cli, args: list[str], code: 
     for word in words:
         assert word in line, f"{word!r} not in {line!r}"
     assert result.out == ""
+
+
+def test_mri_protocol_applies_to_the_study_a_finding_records(cli) -> None:
+    """Regression: --finding records the study it is shown on (with leak signs), so --mri-protocol
+    describes that study; it was refused as if no MRI had been done."""
+    args = ["recommend", "--symptom", "orthostatic-headache", "--onset", "2026-01-10", "--no-red-flags",
+            "--finding", "brain-sagging", "--mri-protocol", "complete", "--today", "2026-03-01"]
+    result = cli(*args, "--format", "json")
+    assert result.code == 0, result.err
+    assert result.json()["next_step"]["code"] == "epidural-blood-patch"  # type: ignore[index]
+    patient = cli(*args, "--emit-patient")
+    assert patient.code == 0
+    from rdflib import Graph
+
+    from csfkg.vocab import CSF
+
+    graph = Graph().parse(data=patient.out, format="turtle")
+    (study,) = graph.subjects(CSF.studyResult, CSF.leakSignsResult)
+    assert (study, CSF.showsFinding, None) in graph
+    assert len(list(graph.objects(study, CSF.performedSequence))) == 5  # the brain protocol's five sequences
 
 
 def test_empty_file(cli, tmp_path: Path) -> None:

@@ -15,8 +15,11 @@ Limits decided here and enforced by ``csfkg.patient_input``: a patient file is r
 assesses at most 1,000 patients (``MAX_PATIENTS_PER_RUN``), RDF/XML may declare plain entities
 only (no external DTD, external or parameter entity, nesting, or expansion beyond the file
 limit), JSON-LD must carry its context inline, and an IRI holding a character IRIs cannot
-contain is refused. Large and tmp-dependent files are generated in the test's temporary folder;
-the small fixtures are in tests/data/hostile/.
+contain is refused. Files for ``csfkg load`` and ``csfkg cohort FILE`` get the same structural
+checks (``csfkg.store_load``) without the 4 MiB limit, which would refuse any real cohort; only a
+file read whole (JSON-LD, or one sent to an endpoint) has a limit, 256 MiB. Large and
+tmp-dependent files are generated in the test's temporary folder; the small fixtures are in
+tests/data/hostile/.
 """
 
 from __future__ import annotations
@@ -324,3 +327,27 @@ def test_the_streaming_rdf_xml_check_counts_references_across_chunks(tmp_path: P
     check_rdf_xml_file(_entity_file(tmp_path / "fine.rdf", "a" * 9, 1_000_000))
     with pytest.raises(InputError, match="expand to 100,000,000 characters"):
         check_rdf_xml_file(_entity_file(tmp_path / "blowup.rdf", "a" * 100, 1_000_000))
+
+
+# ---------------------------------------------------------------------------------------
+# cohort files: no 4 MiB limit for what the bulk loader streams, a limit for what is read whole
+# ---------------------------------------------------------------------------------------
+def test_cohort_files_have_no_patient_file_limit_but_files_read_whole_have_theirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import csfkg.store_load as store_load
+    from csfkg.errors import InputError
+    from csfkg.patient_input import MAX_FILE_BYTES
+    from csfkg.stores import OxigraphStore, RdflibStore
+    from csfkg.synth import write_cohort_file
+
+    cohort = tmp_path / "cohort.nt"
+    write_cohort_file(cohort, patients=1000, seed=3)
+    assert cohort.stat().st_size > MAX_FILE_BYTES
+    assert store_load.load_files(OxigraphStore(), [cohort]) > 30_000
+
+    monkeypatch.setattr(store_load, "MAX_WHOLE_FILE_BYTES", 1024)
+    with pytest.raises(InputError, match="cohort.nt is larger than .* read whole"):
+        store_load.load_files(RdflibStore(), [cohort])  # parsed whole by rdflib
+    document = tmp_path / "cohort.jsonld"
+    document.write_text('{"@id": "https://example.org/p", "https://example.org/note": "' + "x" * 2000 + '"}', encoding="utf-8")
+    with pytest.raises(InputError, match="cohort.jsonld is larger than .* read whole"):
+        store_load.load_files(OxigraphStore(), [document])

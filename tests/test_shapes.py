@@ -20,6 +20,7 @@ CASES = [
     ("finding-present-and-absent.ttl", "FindingPresentAndAbsentConstraint", "p", "Violation"),
     ("planned-procedure-in-past.ttl", "PlannedProcedureNotInPastConstraint", "p", "Violation"),
     ("completed-procedure-in-future.ttl", "CompletedProcedureNotInFutureConstraint", "p", "Violation"),
+    ("study-in-future.ttl", "StudyNotInFutureConstraint", "p", "Violation"),
     ("normal-study-with-finding.ttl", "NormalStudyWithFindingConstraint", "p-brain", "Violation"),
     ("study-without-result.ttl", "StudyResultPresentShape", "p-brain", "Warning"),
     ("finding-status-not-in-value-set.ttl", "FindingStatusShape", "p-oh", "Violation"),
@@ -96,3 +97,38 @@ def test_sparql_constraint_keeps_its_own_message() -> None:
     report = _validate("onset-after-assessment.ttl")
     (result,) = [r for r in report.results if r.shape == SH + "OnsetNotAfterAssessmentConstraint"]
     assert result.message.startswith("Symptom onset 2026-03-02 is after the assessment date 2026-03-01")
+
+
+DATE_ORDER = {
+    "OnsetNotAfterAssessmentConstraint",
+    "PlannedProcedureNotInPastConstraint",
+    "CompletedProcedureNotInFutureConstraint",
+    "StudyNotInFutureConstraint",
+}
+
+
+@pytest.mark.parametrize(
+    "name, reported",
+    [
+        ("dates-not-dates.ttl", {("PatientOnsetDateShape", "p"), ("ProcedureDateShape", "p-done"), ("ProcedureDateShape", "p-planned"), ("StudyDateShape", "p-brain")}),
+        ("assessment-date-not-a-date.ttl", {("PatientAssessmentDateShape", "p")}),
+        ("onset-wrong-datatype.ttl", {("PatientOnsetDateShape", "p")}),
+    ],
+)
+def test_dates_are_put_in_order_only_when_both_are_dates(name: str, reported: set[tuple[str, str]]) -> None:
+    """Regression: the date-order constraints compared any two values with > and <, and rdflib
+    finds "last tuesday" after 2026-03-01; a value that is not an xsd:date is the datatype
+    shape's to report, once, and not also a date in the future or the past."""
+    report = _validate(name)
+    fired = {(r.shape.removeprefix(SH), r.focus.removeprefix(P)) for r in report.results}
+    assert {shape for shape, _ in fired} & DATE_ORDER == set(), fired
+    assert reported <= fired
+
+
+def test_a_study_that_shows_a_finding_has_a_result_in_effect() -> None:
+    """Regression: StudyResultPresentShape warned "no result recorded; it counts as not done" for a
+    study that shows a leak sign, which the derivation counts as leak signs on MRI."""
+    report = _validate("study-showing-finding-without-result.ttl")
+    assert report.results == []
+    still = _validate("study-without-result.ttl")
+    assert [(r.shape, r.focus, r.severity) for r in still.results] == [(SH + "StudyResultPresentShape", P + "p-brain", "Warning")]
