@@ -112,13 +112,13 @@ def cohort_file(workdir: Path, size: int) -> Path:
     return path
 
 
-def one_cohort(path: Path, out: Path) -> None:
+def one_cohort(path: Path, out: Path, validate: bool = True) -> None:
     """Child process: the cohort command's code path, with its stage seconds as JSON."""
     from csfkg.cohort import write_csv
     from csfkg.cohort_parts import run_cohort_file
 
     clock = time.perf_counter()
-    run = run_cohort_file(path, today=date.fromisoformat(TODAY))
+    run = run_cohort_file(path, today=date.fromisoformat(TODAY), validate_records=validate)
     write_csv(run, out)
     violations = sum(1 for row in run.rows if any(v.is_violation for v in row.violations))
     print(json.dumps({
@@ -198,11 +198,13 @@ def main() -> None:
     parser.add_argument("--validation-size", type=int, default=100_000, help="cohort for the validation figure")
     parser.add_argument("--pyshacl-sample", type=int, default=50)
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "csfkg-bench")
+    parser.add_argument("--no-validate", action="store_true", help="cohort runs without SHACL validation")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["validation", "rdflib", "recommend"], help="sections to leave out")
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        one_cohort(args.one, args.out)
+        one_cohort(args.one, args.out, validate=not args.no_validate)
         return
     args.workdir.mkdir(parents=True, exist_ok=True)
     print(f"machine: {machine()}")
@@ -211,25 +213,34 @@ def main() -> None:
     for size in args.sizes:
         path = cohort_file(args.workdir, size)
         triples = sum(1 for _ in open(path, "rb"))
-        wall, peak, out = run_measured([sys.executable, __file__, "--one", str(path), "--out", str(args.workdir / f"results-{size}.csv")])
+        command = [sys.executable, __file__, "--one", str(path), "--out", str(args.workdir / f"results-{size}.csv")]
+        wall, peak, out = run_measured(command + (["--no-validate"] if args.no_validate else []))
         figures = json.loads(out.strip().splitlines()[-1])
         core = figures["core_seconds"]
         print(f"{size:>9} {triples:>10} {wall:>8.1f} {peak / 2**30:>9.2f} | {'':14}{core.get('load', 0):>6.1f} {core.get('prepare', 0):>6.1f} "
               f"{core.get('validate', 0):>6.1f} {core.get('derive', 0):>7.1f} {core.get('report', 0):>7.1f} | {figures['parts']:>5} {figures['workers']:>7} {figures['violations']:>11}", flush=True)
 
+    if args.no_validate:
+        print("(cohort runs above without SHACL validation: --no-validate)")
+    if "validation" not in args.skip:
+        validation_section(args)
+    if "rdflib" not in args.skip:
+        print(f"\n== derivation, same derive-*.rq queries, {args.rdflib_size} patients, one core ==   target: >= 50x rdflib")
+        ratio = derivation_ratio(cohort_file(args.workdir, args.rdflib_size))
+        print(f"rdflib in-memory: {ratio['rdflib']:.2f} s; embedded Oxigraph: {ratio['oxigraph']:.2f} s; ratio {ratio['rdflib'] / ratio['oxigraph']:.0f}x", flush=True)
+    if "recommend" not in args.skip:
+        print("\n== csfkg recommend examples/seed-patient.ttl, whole process ==   target: median <= 1.0 s")
+        times = recommend_seconds()
+        print(f"median {statistics.median(times):.2f} s (runs: {', '.join(f'{t:.2f}' for t in times)})")
+
+
+def validation_section(args: argparse.Namespace) -> None:
     print(f"\n== SHACL validation, {args.validation_size} patients, one store, one core ==   target: 100k <= 10 s")
     validation = validation_ratio(cohort_file(args.workdir, args.validation_size), args.pyshacl_sample)
     print(f"compiled (shapes as set-at-a-time SPARQL on Oxigraph): {validation['compiled']:.2f} s ({validation['compiled_per_patient'] * 1e6:.0f} us/patient)")
     print(f"pySHACL, {args.pyshacl_sample} patients' records: {validation['pyshacl_per_patient'] * 1e3:.0f} ms/patient "
           f"-> {validation['pyshacl_per_patient'] * validation['patients']:.0f} s estimated; ratio {validation['pyshacl_per_patient'] / validation['compiled_per_patient']:.0f}x", flush=True)
 
-    print(f"\n== derivation, same derive-*.rq queries, {args.rdflib_size} patients, one core ==   target: >= 50x rdflib")
-    ratio = derivation_ratio(cohort_file(args.workdir, args.rdflib_size))
-    print(f"rdflib in-memory: {ratio['rdflib']:.2f} s; embedded Oxigraph: {ratio['oxigraph']:.2f} s; ratio {ratio['rdflib'] / ratio['oxigraph']:.0f}x", flush=True)
-
-    print("\n== csfkg recommend examples/seed-patient.ttl, whole process ==   target: median <= 1.0 s")
-    times = recommend_seconds()
-    print(f"median {statistics.median(times):.2f} s (runs: {', '.join(f'{t:.2f}' for t in times)})")
 
 
 if __name__ == "__main__":
