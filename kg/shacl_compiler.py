@@ -13,21 +13,27 @@ path; ``sh:minCount``, ``sh:maxCount``, ``sh:datatype`` (with a well-formed lexi
 ``sh:severity``. Anything else raises :class:`UnsupportedShapeError` when the shapes are
 compiled: a constraint is never skipped in silence.
 
-How the queries stay linear on Oxigraph 0.5, whose optimizer reorders joins but evaluates the
-pattern of a ``FILTER EXISTS`` once per solution, as written:
+How the queries stay linear on Oxigraph 0.5. Its optimizer orders the joins of a query, but a
+pattern evaluated once per solution (in ``FILTER EXISTS``, for one) is evaluated as written, each
+triple pattern of a group on its own and the results joined by hash: a second triple pattern that
+does not start from a variable bound outside the group scans all its triples every time. And
+Oxigraph evaluates both sides of ``&&``. So:
 
-- a value check scans the triples of its path, filters the values, and only then tests that the
-  subject is a focus node (``IF(fails, EXISTS {...}, false)``: Oxigraph evaluates both sides of
-  ``&&``), with a chain of single-pattern ``EXISTS`` (inside ``EXISTS`` the patterns of a group
-  are evaluated independently and joined by hash); a pattern whose rows could be many before
-  its filter is fenced in a ``GROUP BY`` subquery, so that the optimizer cannot push the
-  membership test below it;
-- ``sh:class`` is an anti-join (``MINUS``) with the instances of the class, evaluated once;
-- ``sh:minCount 1`` is an anti-join of the focus nodes with the subjects of the path;
-- ``sh:maxCount`` is a ``GROUP BY ... HAVING``, with a *gate*: a count of triples against a count
-  of distinct subjects that says, for a fraction of the cost, when no node has two values;
+- focus membership is tested with a chain of single-pattern ``EXISTS``, each starting from a
+  variable the one before bound (:data:`Focus`), behind ``IF(fails, EXISTS ..., false)``;
+- a value check scans the triples of its path, filters the values and only then tests the subject
+  for membership; a pattern whose rows could be many before that test is fenced in a
+  ``GROUP BY`` subquery, so that the optimizer cannot push the test below it;
+- ``sh:class`` is an anti-join (``MINUS``) with the instances of the class, built once;
+- ``sh:minCount 1`` is one index lookup per focus node (``FILTER NOT EXISTS`` on a one-step
+  path; an anti-join otherwise);
+- ``sh:maxCount`` is a ``GROUP BY ... HAVING``, behind a *gate*: a count of triples against a
+  count of distinct subjects, which shows for a fraction of the cost that no node has two values;
+- ``sh:node`` is one check per constraint of the node shape, each run only when that
+  constraint reports something;
 - the ``sh:select`` of a SPARQL constraint runs as written: ``$this`` and ``?this`` are the same
-  variable, so its query is joined with the focus nodes of its shape instead of pre-bound.
+  variable, so its query is joined with the focus nodes of its shape instead of pre-bound (which
+  means the same when the query binds ``$this`` in its own top-level pattern; that is checked).
 """
 
 from __future__ import annotations
@@ -57,15 +63,18 @@ class UnsupportedShapeError(CsfkgError):
 class CompiledCheck:
     """One constraint of one shape, as a SPARQL SELECT that finds all its violations.
 
+    ``shape``, ``name``, ``severity``, ``path`` and ``message`` are those of the results, as
+    :func:`csfkg.validate.validate` reports them (``message`` may hold ``{?var}`` templates).
     ``query`` projects ``?this`` (the focus node), ``?value`` (unbound for ``sh:minCount`` and
     ``sh:maxCount``) and, for a SPARQL constraint, its other projected variables (``variables``,
-    for its message template; ``?path`` when ``path_variable``). ``value_is_focus``: an unbound
+    for the message template; ``?path`` when ``path_variable``); ``value_is_focus``: an unbound
     ``?value`` reports the focus node as the value (SPARQL constraints of node shapes).
-    ``gate``, when given, is a query with one boolean ``?clear``; true means that ``query`` cannot
-    find anything and need not run. ``shape``, ``name``, ``severity``, ``path`` and ``message``
-    are those of the results, as :func:`csfkg.validate.validate` reports them. ``constraint``
-    names the constraint the check is (part of): the checks of one ``sh:node`` constraint, one
-    per constraint of the node shape, report each failing value once between them.
+
+    ``gates`` are cheap queries with one boolean ``?clear``, run before ``query``: one that is
+    true shows that ``query`` cannot find anything. ``constraint`` names the constraint the check
+    is (part of): the checks of one ``sh:node`` constraint report each failing value once between
+    them. ``requires`` names the constraint whose check must have found something for this one
+    to find anything (an ``sh:node`` part needs its inner constraint to fail).
     """
 
     shape: str
@@ -76,7 +85,8 @@ class CompiledCheck:
     path: str | None
     query: str
     constraint: str = ""
-    gate: str | None = None
+    gates: tuple[str, ...] = ()
+    requires: str = ""
     variables: tuple[str, ...] = ()
     value_is_focus: bool = False
     path_variable: bool = False
@@ -161,10 +171,12 @@ class _Constraint:
     component: str
     pattern: Callable[[str, str], _Pattern]  # (this, value) -> pattern
     key: str
-    gate: str | None = None
+    gates: tuple[str, ...] = ()
     source: Node | None = None  # the SPARQL constraint (sh:sourceConstraint)
     variables: tuple[str, ...] = ()
     prefixes: str = ""
+    detail: bool = False  # a result nested under an sh:node result (sh:detail)
+    requires: _Constraint | None = None
 
 
 @dataclass
@@ -349,12 +361,18 @@ class _Compiler:
     def node_constraint(self, shape: Node, focus: Focus, path: str | None, node_shape: Node, stack: tuple[Node, ...]) -> list[_Constraint]:
         """Value nodes that do not conform to ``node_shape``: those that any of its constraints
         reports (whatever the severity), validated as focus nodes of that shape. One part per
-        constraint of the node shape, each with that constraint's gate; the parts share a key,
-        so that a value failing several of them is reported once."""
+        constraint of the node shape; the parts share a key, so that a value failing several of
+        them is reported once. A part requires its inner constraint: when that reports nothing,
+        the join with the values of the path (a scan of all its triples) need not run.
+
+        The inner constraints come back too, as checks of their own (``detail``): pySHACL nests
+        their results under the sh:node result (sh:detail), and :func:`csfkg.validate.validate`
+        reads every result of the report graph, nested ones included."""
         inner_focus = focus if path is None else self.value_nodes_focus(focus, path)
         key = f"{shape} sh:node {node_shape}"
+        inner_constraints = self.constraints(node_shape, inner_focus, stack)
         parts: list[_Constraint] = []
-        for inner in self.constraints(node_shape, inner_focus, stack):
+        for inner in (c for c in inner_constraints if not c.detail):
 
             def pattern(this: str, value: str, inner: _Constraint = inner) -> _Pattern:
                 failing = "{ " + self.reported(inner, value) + " }"
@@ -363,8 +381,11 @@ class _Compiler:
                 candidates = _fenced(f"?{this} ?{value}", f"?{this} {path} ?{value} . {failing}")
                 return _Pattern(f"{candidates} FILTER ({_member(focus(this))})")
 
-            parts.append(_Constraint(shape, "NodeConstraintComponent", pattern, key=key, gate=inner.gate))
-        return parts
+            parts.append(_Constraint(shape, "NodeConstraintComponent", pattern, key=key, gates=inner.gates, requires=inner))
+        for inner in inner_constraints:
+            inner.detail = True
+            inner.key = f"{key} / {inner.key}"
+        return parts + inner_constraints
 
     def reported(self, constraint: _Constraint, this: str) -> str:
         """``SELECT DISTINCT ?this WHERE { ... }``: the focus nodes a constraint reports."""
@@ -402,8 +423,8 @@ class _Compiler:
                 )
 
             # When no node has two values of the path, no node has more than maximum >= 1.
-            gate = f"SELECT ((COUNT(*) = COUNT(DISTINCT ?s)) AS ?clear) WHERE {{ ?s {path} ?o . }}" if maximum >= 1 else None
-            found.append(_Constraint(shape, "MaxCountConstraintComponent", at_most, key=f"{shape} sh:maxCount", gate=gate))
+            gates = (f"SELECT ((COUNT(*) = COUNT(DISTINCT ?s)) AS ?clear) WHERE {{ ?s {path} ?o . }}",) if maximum >= 1 else ()
+            found.append(_Constraint(shape, "MaxCountConstraintComponent", at_most, key=f"{shape} sh:maxCount", gates=gates))
         return found
 
     def sparql_constraint(self, shape: Node, constraint: Node, focus: Focus) -> _Constraint:
@@ -483,7 +504,8 @@ class _Compiler:
             path=str(path) if isinstance(path, URIRef) else None,
             query=f"{constraint.prefixes}SELECT DISTINCT {projection} WHERE {{\n  {pattern.text}\n}}",
             constraint=constraint.key,
-            gate=constraint.gate,
+            requires="" if constraint.requires is None else constraint.requires.key,
+            gates=tuple(constraint.prefixes + g for g in constraint.gates),
             variables=tuple(v for v in constraint.variables if v != "path"),
             value_is_focus=source is not None,
             path_variable="path" in constraint.variables,
@@ -517,7 +539,7 @@ def _datatype_test(datatype: Node, v: str) -> str:
     return f"COALESCE({test}, false)"
 
 
-_FORBIDDEN = re.compile(r"\b(?i:MINUS|VALUES|SERVICE|LIMIT|OFFSET)\b|[$?](?:currentShape|shapesGraph|PATH)\b")
+_FORBIDDEN = re.compile(r"(?<![?$:\w])(?i:MINUS|VALUES|SERVICE|LIMIT|OFFSET)\b|[$?](?:currentShape|shapesGraph|PATH)\b")
 
 
 def _projection(constraint: Node, select: str, prefixes: str) -> list[str]:
@@ -536,7 +558,7 @@ def _projection(constraint: Node, select: str, prefixes: str) -> list[str]:
     forbidden = _FORBIDDEN.search(masked)
     if forbidden is not None:
         raise UnsupportedShapeError(f"SPARQL constraint {constraint} uses {forbidden.group(0)}, which the compiled validator does not support.")
-    if re.search(r"\b(?i:PREFIX|BASE)\b", masked):
+    if re.search(r"(?<![?$:\w])(?i:PREFIX|BASE)\b", masked):
         raise UnsupportedShapeError(f"SPARQL constraint {constraint} declares prefixes in its query; the compiled validator takes them from sh:prefixes.")
     try:
         algebra = prepareQuery(prefixes + select).algebra
