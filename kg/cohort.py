@@ -28,7 +28,6 @@ from .stores import EndpointStore, OxigraphStore, RdflibStore, SelectResult, Sto
 from .validate import ValidationResult, validate
 
 Progress = Callable[[str, int, int], None]
-RDF_FORMATS = {".nt": "nt", ".ttl": "turtle", ".turtle": "turtle", ".nq": "nquads", ".rdf": "xml", ".owl": "xml", ".jsonld": "json-ld"}
 _CONSTRUCT = re.compile(r"\bCONSTRUCT\b", re.IGNORECASE)
 
 

@@ -85,23 +85,31 @@ def _syntax_error_sentence(path: Path, fmt: str, error: Exception) -> str:
     return f"{path} is not valid {FORMAT_NAMES[fmt]}{where}: {reason}."
 
 
-def _read_bounded(path: Path) -> bytes:
-    """At most :data:`MAX_FILE_BYTES` of the file.
+def read_at_most(path: Path, limit: int, too_large: str) -> bytes:
+    """The bytes of ``path``, refused when there are more than ``limit`` (an endless file such as
+    ``/dev/zero`` included): ``too_large`` is the end of that sentence, after "PATH is larger
+    than N MB, ".
 
     Raises:
         InputError: the file cannot be read or is larger than the limit.
     """
     try:
         with path.open("rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
+            raw = handle.read(limit + 1)
     except OSError as error:
         raise InputError(f"{path} cannot be read: {error.strerror or error}.") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise InputError(
-            f"{path} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB, the limit for a patient file; "
-            "split it into smaller files."
-        )
+    if len(raw) > limit:
+        raise InputError(f"{path} is larger than {limit // (1024 * 1024)} MB, {too_large}")
     return raw
+
+
+def _read_bounded(path: Path) -> bytes:
+    """At most :data:`MAX_FILE_BYTES` of the file.
+
+    Raises:
+        InputError: the file cannot be read or is larger than the limit.
+    """
+    return read_at_most(path, MAX_FILE_BYTES, "the limit for a patient file; split it into smaller files.")
 
 
 class _StopScan(Exception):

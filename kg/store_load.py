@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import IO
 
 from .errors import InputError
-from .patient_input import check_iris, check_jsonld_contexts, check_rdf_xml_file
+from .patient_input import check_iris, check_jsonld_contexts, check_rdf_xml_file, read_at_most
 from .stores import OxigraphStore, Store
 
 MAX_WHOLE_FILE_BYTES = 256 * 1024 * 1024
@@ -110,16 +110,10 @@ def check_load_file(path: Path) -> CheckedFile:
 
 
 def _read_whole(path: Path) -> str:
-    try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_WHOLE_FILE_BYTES + 1)
-    except OSError as error:
-        raise InputError(f"{path} cannot be read: {error.strerror or error}.") from None
-    if len(raw) > MAX_WHOLE_FILE_BYTES:
-        raise InputError(
-            f"{path} is larger than {MAX_WHOLE_FILE_BYTES // (1024 * 1024)} MB, the limit for a file that is read whole "
-            "(JSON-LD, or any file sent to a SPARQL endpoint); convert it to N-Triples or split it."
-        )
+    raw = read_at_most(
+        path, MAX_WHOLE_FILE_BYTES,
+        "the limit for a file that is read whole (JSON-LD, or any file sent to a SPARQL endpoint); convert it to N-Triples or split it.",
+    )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
