@@ -77,6 +77,25 @@ def test_mri_protocol_applies_to_the_study_a_finding_records(cli) -> None:
     assert len(list(graph.objects(study, CSF.performedSequence))) == 5  # the brain protocol's five sequences
 
 
+def test_cohort_store_must_be_a_store_made_by_load(cli, tmp_path: Path) -> None:
+    """Regression: a mistyped --store path was opened as a new, empty store (a CSV with no row,
+    exit 0) and left an empty store folder behind."""
+    missing = tmp_path / "no-such-store"
+    result = cli("cohort", "--store", str(missing), "--out", str(tmp_path / "r.csv"))
+    assert result.code == 2 and "No store at" in one_sentence(result.err)
+    assert not missing.exists() and not (tmp_path / "r.csv").exists()
+    folder = tmp_path / "plain-folder"
+    folder.mkdir()
+    result = cli("cohort", "--store", str(folder), "--out", str(tmp_path / "r.csv"))
+    assert result.code == 2 and "is not a store made by `csfkg load`" in one_sentence(result.err)
+    assert list(folder.iterdir()) == []
+    store = tmp_path / "store"
+    assert cli("load", str(SEED), "--store", str(store)).code == 0
+    result = cli("cohort", "--store", str(store), "--out", str(tmp_path / "r.csv"))
+    assert result.code == 0, result.err
+    assert len((tmp_path / "r.csv").read_text().splitlines()) == 2  # header and the seed patient
+
+
 def test_empty_file(cli, tmp_path: Path) -> None:
     empty = tmp_path / "empty.ttl"
     empty.write_text("")
