@@ -47,7 +47,7 @@ def cohort(
     graph_out: Annotated[Optional[Path], typer.Option("--graph-out", help="Also write the derived result graph (N-Triples).")] = None,
     no_validate: Annotated[bool, typer.Option("--no-validate", help="Skip SHACL validation (faster; patients are not checked).")] = False,
     workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="Processes for an N-Triples FILE (default: one per core).")] = None,
-    part_mb: Annotated[float, typer.Option("--part-mb", min=0.001, help="Size of the parts an N-Triples FILE is cut into, in MB.")] = 4.0,
+    part_mb: Annotated[float, typer.Option("--part-mb", min=0.001, help="Size of the parts an N-Triples FILE is cut into, in MB.")] = 2.0,
 ) -> None:
     """Validate and derive the next step of every patient; one CSV row each (IRI, next step,
     companions, missing data, violations). Exit 1 when a patient's record violates a shape."""
