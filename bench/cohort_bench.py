@@ -162,9 +162,9 @@ def _warm_up(parts: list, kind: str = "oxigraph") -> None:
     """What a long run pays once (knowledge parsed, shapes compiled, queries parsed and cached),
     paid before the clock starts: the whole pipeline on the first 200 lines of the first part."""
     from csfkg.cohort import derive_store, patients_of, read_rows, validate_store
-    from csfkg.cohort_parts import _warm
+    from csfkg.cohort_parts import warm
 
-    _warm()
+    warm()
     store = prepared_store(kind, b"".join(parts[0].read().splitlines(keepends=True)[:200]))
     found = validate_store(store, patients_of(store)) if kind == "oxigraph" else {}
     derive_store(store)
@@ -212,9 +212,9 @@ def validation_partitioned(path: Path, workers: int) -> dict[str, float]:
     to the last worker done (time.perf_counter is CLOCK_MONOTONIC, one clock for all processes)."""
     import multiprocessing
 
-    from csfkg.cohort_parts import _warm
+    from csfkg.cohort_parts import warm
 
-    _warm()  # as csfkg cohort does before its workers fork: shapes compiled, knowledge parsed
+    warm()  # as csfkg cohort does before its workers fork: shapes compiled, knowledge parsed
     context = multiprocessing.get_context("fork")
     parts = parts_of(path)
     barrier = context.Barrier(workers)

@@ -47,7 +47,7 @@ def cohort(
     graph_out: Annotated[Optional[Path], typer.Option("--graph-out", help="Also write the derived result graph (N-Triples).")] = None,
     no_validate: Annotated[bool, typer.Option("--no-validate", help="Skip SHACL validation (faster; patients are not checked).")] = False,
     workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="Processes for an N-Triples FILE (default: one per core).")] = None,
-    part_mb: Annotated[float, typer.Option("--part-mb", min=0.001, help="Size of the parts an N-Triples FILE is cut into, in MB.")] = 2.0,
+    part_mb: Annotated[Optional[float], typer.Option("--part-mb", min=0.001, help="Size of the parts an N-Triples FILE is cut into, in MB (default 2).", show_default=False)] = None,
 ) -> None:
     """Validate and derive the next step of every patient; one CSV row each (IRI, next step,
     companions, missing data, violations). Exit 1 when a patient's record violates a shape."""
@@ -79,11 +79,12 @@ def cohort(
     if patient_file is not None and endpoint is None and can_split(patient_file):
         # N-Triples: cut into parts of whole records, each validated and derived in its own
         # in-memory store, on every core (linear in the cohort, memory bounded by the part size)
-        from csfkg.cohort_parts import run_cohort_file
+        from csfkg.cohort_parts import DEFAULT_PART_BYTES, run_cohort_file
 
         run = run_cohort_file(
             patient_file, today=assessment, validate_records=not no_validate, workers=workers,
-            part_bytes=max(1, int(part_mb * 1024 * 1024)), graph_out=graph_out, progress=progress,
+            part_bytes=DEFAULT_PART_BYTES if part_mb is None else max(1, int(part_mb * 1024 * 1024)),
+            graph_out=graph_out, progress=progress,
         )
         write_csv(run, out)
     else:

@@ -88,8 +88,9 @@ def run_part(job: _Job) -> PartResult:
     return PartResult(rows=run.rows, seconds=seconds, bytes=part.size, graph_file=graph_file)
 
 
-def _warm() -> None:
-    """Parse what every part needs once, before the workers fork, so they share it."""
+def warm() -> None:
+    """Parse and compile what every part needs (knowledge, shapes, compiled checks, queries) once
+    in this process: before workers fork, so that they share it."""
     from .shacl_compiler import compiled_validation_queries, record_owner_query
 
     knowledge_ntriples()
@@ -130,7 +131,7 @@ def run_cohort_file(
     clock = time.perf_counter()
     parts = split_file(path, part_bytes)
     workers = max(1, min(workers or os.cpu_count() or 1, len(parts)))
-    _warm()
+    warm()
     graph_dir = tempfile.mkdtemp(prefix=".csfkg-graph-", dir=graph_out.resolve().parent) if graph_out else None
     jobs = [_Job(part, i, today, validate_records, graph_dir) for i, part in enumerate(parts)]
     results: list[PartResult] = []
