@@ -1,0 +1,578 @@
+"""SPARQL translated to SQL over one table of triples, for a vectorised engine (DuckDB).
+
+EXPERIMENTAL, not used by any command yet (issue 4: 1M patients in 120 s is below what Oxigraph
+reaches with these queries on two cores; bench/README.md). It translates rdflib's algebra of a
+query into one SQL statement over ``triples(s, p, o)``, whose columns hold terms as N-Triples
+text (``<iri>``, ``"lexical"^^<datatype>``, ``_:b``). A solution is a row with one column a
+variable (``"v_name"``), NULL where the variable is unbound.
+
+What is translated: BGPs (with the property paths the queries use: sequences, alternatives and
+``*`` after a step), Join, LeftJoin, Filter, Extend, Union, Project, Distinct, VALUES,
+sub-SELECTs, GROUP BY with COUNT / MIN / SAMPLE / GROUP_CONCAT, and the expressions of the
+``derive-*.rq`` queries. Anything else raises :class:`UnsupportedQuery`.
+
+SPARQL's expression errors map onto SQL's NULL: an ill-typed comparison is NULL, a FILTER keeps
+only TRUE, ``error || true`` is TRUE and ``error && false`` FALSE in both.
+
+Known differences from Oxigraph: literals keep the lexical form they were written with (Oxigraph
+stores "5.0"^^xsd:decimal as "5"); numbers compare as doubles; MIN and MAX order numbers by value
+and anything else by its N-Triples text; a variable bound in an EXISTS pattern and unbound outside
+it is not constrained. tests/test_sparql_sql.py holds what is checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import count
+
+from rdflib import BNode, Literal, URIRef, Variable
+from rdflib.namespace import XSD
+from rdflib.paths import AlternativePath, MulPath, Path, SequencePath
+from rdflib.plugins.sparql.parserutils import CompValue
+
+__all__ = ["UnsupportedQuery", "Relation", "translate_pattern", "construct_inserts", "select_sql"]
+
+NUMERIC = tuple(f"<{XSD[name]}>" for name in ("integer", "decimal", "double", "float", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger", "negativeInteger", "nonPositiveInteger", "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte"))
+DATE = f"<{XSD.date}>"
+INTEGER = f"<{XSD.integer}>"
+DECIMAL = f"<{XSD.decimal}>"
+BOOLEAN = f"<{XSD.boolean}>"
+
+
+class UnsupportedQuery(ValueError):
+    """The query uses a feature this translator does not handle."""
+
+
+def quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def term_text(term: object) -> str:
+    """A constant term as N-Triples text."""
+    if isinstance(term, URIRef):
+        return f"<{term}>"
+    if isinstance(term, Literal):
+        return term.n3()
+    if isinstance(term, BNode):
+        raise UnsupportedQuery("blank nodes in a query pattern")
+    raise UnsupportedQuery(f"term {term!r}")
+
+
+def col(name: str) -> str:
+    return f'"v_{name}"'
+
+
+@dataclass
+class Relation:
+    """SQL for a solution sequence: its variables, and those that may be unbound (NULL)."""
+
+    sql: str
+    variables: list[str]
+    maybe_null: set[str] = field(default_factory=set)
+
+
+# --- expressions: each becomes (kind, sql); kind is "term", "str", "num", "bool" or "date"
+
+def lexical(t: str) -> str:
+    return f"regexp_extract({t}, '^\"(.*)\"(\\^\\^<[^>]*>|@[A-Za-z0-9-]+)?$', 1)"
+
+
+def datatype(t: str) -> str:
+    return (f"CASE WHEN starts_with({t}, '\"') THEN CASE WHEN contains({t}, '\"^^<') THEN regexp_extract({t}, '\\^\\^(<[^>]*>)$', 1) "
+            f"WHEN regexp_matches({t}, '\"@[A-Za-z0-9-]+$') THEN '<http://www.w3.org/1999/02/22-rdf-syntax-ns#langString>' "
+            f"ELSE '<{XSD.string}>' END END")
+
+
+def as_num(kind: str, sql: str) -> str:
+    if kind == "num":
+        return sql
+    if kind == "term":
+        return f"(CASE WHEN {datatype(sql)} IN ({', '.join(quote(n) for n in NUMERIC)}) THEN TRY_CAST({lexical(sql)} AS DOUBLE) END)"
+    return "NULL"
+
+
+def as_date(kind: str, sql: str) -> str:
+    if kind == "date":
+        return sql
+    if kind == "term":
+        return f"(CASE WHEN {datatype(sql)} = {quote(DATE)} THEN TRY_CAST({lexical(sql)} AS DATE) END)"
+    return "NULL"
+
+
+def as_str(kind: str, sql: str) -> str:
+    """STR(): an IRI's text, a literal's lexical form."""
+    if kind == "str":
+        return sql
+    if kind == "term":
+        return f"(CASE WHEN starts_with({sql}, '<') THEN substr({sql}, 2, length({sql}) - 2) WHEN starts_with({sql}, '\"') THEN {lexical(sql)} END)"
+    if kind == "num":
+        return f"CAST({sql} AS VARCHAR)"
+    if kind == "bool":
+        return f"(CASE WHEN {sql} THEN 'true' WHEN NOT {sql} THEN 'false' END)"
+    return f"CAST({sql} AS VARCHAR)"
+
+
+def as_bool(kind: str, sql: str) -> str:
+    """Effective boolean value."""
+    if kind == "bool":
+        return sql
+    if kind == "num":
+        return f"({sql} <> 0)"
+    if kind == "str":
+        return f"(length({sql}) > 0)"
+    if kind == "term":
+        return (f"(CASE WHEN {datatype(sql)} = {quote(BOOLEAN)} THEN {lexical(sql)} IN ('true', '1') "
+                f"WHEN {datatype(sql)} IN ({', '.join(quote(n) for n in NUMERIC)}) THEN TRY_CAST({lexical(sql)} AS DOUBLE) <> 0 "
+                f"WHEN {datatype(sql)} = '<{XSD.string}>' THEN length({lexical(sql)}) > 0 END)")
+    return "NULL"
+
+
+def as_term(kind: str, sql: str) -> str:
+    if kind == "term":
+        return sql
+    if kind == "str":
+        return f"('\"' || replace(replace({sql}, '\\', '\\\\'), '\"', '\\\"') || '\"')"
+    if kind == "num":
+        # integers stay xsd:integer (COUNT, arithmetic on integers); others xsd:decimal
+        return (f"(CASE WHEN {sql} = floor({sql}) THEN '\"' || CAST(CAST({sql} AS BIGINT) AS VARCHAR) || '\"^^{INTEGER}' "
+                f"ELSE '\"' || CAST({sql} AS VARCHAR) || '\"^^{DECIMAL}' END)")
+    if kind == "bool":
+        return f"(CASE WHEN {sql} THEN '\"true\"^^{BOOLEAN}' WHEN NOT {sql} THEN '\"false\"^^{BOOLEAN}' END)"
+    if kind == "date":
+        return f"('\"' || strftime({sql}, '%Y-%m-%d') || '\"^^{DATE}')"
+    raise UnsupportedQuery(kind)
+
+
+class Env(dict):
+    """Variable name -> SQL of its value in the current row; ``nullable``: those that may be
+    unbound (NULL) there. Equality on a variable that is never NULL is a plain equality, which
+    the engine can hash-join; only the others need SPARQL's compatibility test."""
+
+    def __init__(self, items: dict[str, str], nullable: set[str]) -> None:
+        super().__init__(items)
+        self.nullable = set(nullable) & set(items)
+
+
+class Translator:
+    def __init__(self, table: str = "triples") -> None:
+        self.table = table
+        self.names = count(1)
+
+    def alias(self, stem: str = "r") -> str:
+        return f"{stem}{next(self.names)}"
+
+    # --- patterns
+
+    def pattern(self, node: CompValue) -> Relation:
+        method = getattr(self, f"p_{node.name}", None)
+        if method is None:
+            raise UnsupportedQuery(f"pattern {node.name}")
+        return method(node)
+
+    def p_BGP(self, node: CompValue) -> Relation:
+        froms: list[str] = []
+        conditions: list[str] = []
+        bound: dict[str, str] = {}
+        for s, p, o in node.triples:
+            a = self.alias("t")
+            if isinstance(p, Path):
+                froms.append(f"({self.path(p)}) {a}")
+                positions = (("s", s), ("o", o))
+            else:
+                froms.append(f"{self.table} {a}")
+                positions = (("s", s), ("p", p), ("o", o))
+            for column, term in positions:
+                ref = f"{a}.{column}"
+                if isinstance(term, Variable):
+                    if str(term) in bound:
+                        conditions.append(f"{ref} = {bound[str(term)]}")
+                    else:
+                        bound[str(term)] = ref
+                else:
+                    conditions.append(f"{ref} = {quote(term_text(term))}")
+        if not froms:
+            return Relation("SELECT 1 AS __unit", [])
+        select = ", ".join(f"{ref} AS {col(v)}" for v, ref in bound.items()) or "1 AS __unit"
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        return Relation(f"SELECT {select} FROM {', '.join(froms)}{where}", list(bound))
+
+    def path(self, path: Path) -> str:
+        """SQL with columns s, o for a property path (a set, as SPARQL's path operators give)."""
+        if isinstance(path, URIRef):
+            return f"SELECT s, o FROM {self.table} WHERE p = {quote(term_text(path))}"
+        if isinstance(path, AlternativePath):
+            return " UNION ".join(f"({self.path(arg)})" for arg in path.args)
+        if isinstance(path, SequencePath):
+            steps = list(path.args)
+            left = self.path_step(steps[0], None)
+            for step in steps[1:]:
+                left = self.path_step(step, left)
+            return left
+        if isinstance(path, MulPath) and path.mod == "+":
+            return self.plus(path.path)
+        raise UnsupportedQuery(f"property path {path!r}")
+
+    def path_step(self, step: Path, left: str | None) -> str:
+        if left is None:
+            if isinstance(step, MulPath):
+                raise UnsupportedQuery("a path starting with * or ?")
+            return self.path(step)
+        a, b = self.alias("l"), self.alias("m")
+        if isinstance(step, MulPath) and step.mod in ("*", "?"):
+            inner = self.plus(step.path) if step.mod == "*" else self.path(step.path)
+            # zero steps: the left pairs themselves; one or more: joined with the closure
+            return f"SELECT DISTINCT s, o FROM (SELECT s, o FROM ({left}) {a} UNION SELECT {a}.s, {b}.o FROM ({left}) {a} JOIN ({inner}) {b} ON {a}.o = {b}.s)"
+        return f"SELECT DISTINCT {a}.s, {b}.o FROM ({left}) {a} JOIN ({self.path(step)}) {b} ON {a}.o = {b}.s"
+
+    def plus(self, step: Path) -> str:
+        name = self.alias("closure")
+        base = self.path(step)
+        return (f"WITH RECURSIVE {name}(s, o) AS (SELECT s, o FROM ({base}) UNION SELECT {name}.s, x.o FROM {name} JOIN ({base}) x ON {name}.o = x.s) "
+                f"SELECT s, o FROM {name}")
+
+    def p_Join(self, node: CompValue) -> Relation:
+        return self.join(self.pattern(node.p1), self.pattern(node.p2))
+
+    def join(self, left: Relation, right: Relation, condition: str | None = None, kind: str = "JOIN") -> Relation:
+        a, b = self.alias("a"), self.alias("b")
+        shared = [v for v in left.variables if v in right.variables]
+        conditions = []
+        for v in shared:
+            if v in left.maybe_null or v in right.maybe_null:
+                conditions.append(f"({a}.{col(v)} = {b}.{col(v)} OR {a}.{col(v)} IS NULL OR {b}.{col(v)} IS NULL)")
+            else:
+                conditions.append(f"{a}.{col(v)} = {b}.{col(v)}")
+        variables = left.variables + [v for v in right.variables if v not in left.variables]
+        env = self.env_for(left, right, a, b)
+        if condition is not None:
+            conditions.append(condition(env) if callable(condition) else condition)
+        select = ", ".join(f"{env[v]} AS {col(v)}" for v in variables) or "1 AS __unit"
+        on = " AND ".join(conditions) or "TRUE"
+        if kind == "LEFT JOIN":
+            maybe = left.maybe_null | set(v for v in right.variables if v not in left.variables) | (right.maybe_null & set(left.maybe_null))
+        else:
+            maybe = (left.maybe_null - set(right.variables)) | (right.maybe_null - set(left.variables)) | (left.maybe_null & right.maybe_null)
+        return Relation(f"SELECT {select} FROM ({left.sql}) {a} {kind} ({right.sql}) {b} ON {on}", variables, maybe)
+
+    def env_for(self, left: Relation, right: Relation, a: str, b: str) -> Env:
+        env: dict[str, str] = {}
+        for v in left.variables:
+            if v in right.variables:
+                if v in left.maybe_null or v in right.maybe_null:
+                    env[v] = f"COALESCE({a}.{col(v)}, {b}.{col(v)})"
+                else:
+                    env[v] = f"{a}.{col(v)}"
+            else:
+                env[v] = f"{a}.{col(v)}"
+        for v in right.variables:
+            env.setdefault(v, f"{b}.{col(v)}")
+        nullable = (left.maybe_null - set(right.variables)) | (right.maybe_null - set(left.variables)) | (left.maybe_null & right.maybe_null)
+        return Env(env, nullable)
+
+    def p_LeftJoin(self, node: CompValue) -> Relation:
+        left, right = self.pattern(node.p1), self.pattern(node.p2)
+        expr = node.expr
+        condition = None
+        if expr is not None and getattr(expr, "name", None) != "TrueFilter":
+            condition = lambda env: self.boolean(expr, env)  # noqa: E731
+        return self.join(left, right, condition, "LEFT JOIN")
+
+    def p_Filter(self, node: CompValue) -> Relation:
+        inner = self.pattern(node.p)
+        f = self.alias("f")
+        env = Env({v: f"{f}.{col(v)}" for v in inner.variables}, inner.maybe_null)
+        return Relation(f"SELECT * FROM ({inner.sql}) {f} WHERE {self.boolean(node.expr, env)}", inner.variables, inner.maybe_null)
+
+    def p_Extend(self, node: CompValue) -> Relation:
+        inner = self.pattern(node.p)
+        f = self.alias("e")
+        env = Env({v: f"{f}.{col(v)}" for v in inner.variables}, inner.maybe_null)
+        var = str(node.var)
+        if var in inner.variables:
+            raise UnsupportedQuery(f"BIND to ?{var}, which is already bound")
+        kind, sql = self.expr(node.expr, env)
+        columns = ", ".join(f"{f}.{col(v)}" for v in inner.variables)
+        columns = f"{columns}, " if columns else ""
+        # a copy of a variable that is always bound is always bound; any other expression may err
+        nullable = not (isinstance(node.expr, Variable) and str(node.expr) in inner.variables and str(node.expr) not in inner.maybe_null)
+        return Relation(f"SELECT {columns}{as_term(kind, sql)} AS {col(var)} FROM ({inner.sql}) {f}", inner.variables + [var],
+                        inner.maybe_null | ({var} if nullable else set()))
+
+    def p_Union(self, node: CompValue) -> Relation:
+        left, right = self.pattern(node.p1), self.pattern(node.p2)
+        variables = left.variables + [v for v in right.variables if v not in left.variables]
+        maybe = left.maybe_null | right.maybe_null | (set(left.variables) ^ set(right.variables))
+        return Relation(f"SELECT * FROM ({left.sql}) UNION ALL BY NAME SELECT * FROM ({right.sql})", variables, maybe)
+
+    def p_Project(self, node: CompValue) -> Relation:
+        inner = self.pattern(node.p)
+        f = self.alias("pr")
+        names = [str(v) for v in node.PV]
+        select = ", ".join(f"{f}.{col(v)}" if v in inner.variables else f"CAST(NULL AS VARCHAR) AS {col(v)}" for v in names) or "1 AS __unit"
+        maybe = {v for v in names if v not in inner.variables or v in inner.maybe_null}
+        return Relation(f"SELECT {select} FROM ({inner.sql}) {f}", names, maybe)
+
+    def p_Distinct(self, node: CompValue) -> Relation:
+        inner = self.pattern(node.p)
+        return Relation(f"SELECT DISTINCT * FROM ({inner.sql})", inner.variables, inner.maybe_null)
+
+    def p_ToMultiSet(self, node: CompValue) -> Relation:
+        return self.pattern(node.p)
+
+    def p_values(self, node: CompValue) -> Relation:
+        rows = node.res
+        names: list[str] = []
+        for row in rows:
+            for v in row:
+                if str(v) not in names:
+                    names.append(str(v))
+        lines = []
+        for row in rows:
+            values = {str(k): v for k, v in row.items()}
+            lines.append("(" + ", ".join(quote(term_text(values[n])) if n in values else "CAST(NULL AS VARCHAR)" for n in names) + ")")
+        maybe = {n for n in names if any(n not in {str(k) for k in row} for row in rows)}
+        columns = ", ".join(col(n) for n in names)
+        return Relation(f"SELECT * FROM (VALUES {', '.join(lines)}) AS vals({columns})", names, maybe)
+
+    def p_AggregateJoin(self, node: CompValue) -> Relation:
+        group = node.p
+        if group.name != "Group":
+            raise UnsupportedQuery("aggregates without a group")
+        inner = self.pattern(group.p)
+        f = self.alias("g")
+        env = Env({v: f"{f}.{col(v)}" for v in inner.variables}, inner.maybe_null)
+        keys: list[str] = []
+        for expr in group.expr or []:
+            if not isinstance(expr, Variable):
+                raise UnsupportedQuery("GROUP BY an expression")
+            keys.append(str(expr))
+        # rdflib's algebra binds the group keys again from SAMPLE aggregates (Extend over this),
+        # so the rows hold the aggregates only
+        select: list[str] = []
+        names: list[str] = []
+        nullable: set[str] = set()
+        for aggregate in node.A:
+            res = str(aggregate.res)
+            select.append(f"{self.aggregate(aggregate, env)} AS {col(res)}")
+            names.append(res)
+            # COUNT and GROUP_CONCAT are always bound; SAMPLE, MIN, MAX of a variable that is
+            # bound in every row are bound
+            if aggregate.name in ("Aggregate_Sample", "Aggregate_Min", "Aggregate_Max"):
+                if not (isinstance(aggregate.vars, Variable) and str(aggregate.vars) in inner.variables and str(aggregate.vars) not in inner.maybe_null):
+                    nullable.add(res)
+        group_by = f" GROUP BY {', '.join(env[k] for k in keys if k in env)}" if keys else ""
+        sql = f"SELECT {', '.join(select) or '1 AS __unit'} FROM ({inner.sql}) {f}{group_by}"
+        return Relation(sql, names, nullable)
+
+    def aggregate(self, aggregate: CompValue, env: dict[str, str]) -> str:
+        distinct = "DISTINCT " if aggregate.distinct else ""
+        name = aggregate.name
+        if name == "Aggregate_Count":
+            if aggregate.vars == "*":
+                return as_term("num", "COUNT(*)")
+            kind, sql = self.expr(aggregate.vars, env)
+            return as_term("num", f"COUNT({distinct}{as_term(kind, sql)})")
+        kind, sql = self.expr(aggregate.vars, env)
+        term = as_term(kind, sql)
+        if name == "Aggregate_Sample":
+            return f"ANY_VALUE({term})"
+        if name in ("Aggregate_Min", "Aggregate_Max"):
+            # numeric order for numbers (what the queries aggregate), text order otherwise
+            pick = "arg_min" if name == "Aggregate_Min" else "arg_max"
+            return f"COALESCE({pick}({term}, {as_num('term', term)}), {'MIN' if name == 'Aggregate_Min' else 'MAX'}({term}))"
+        if name == "Aggregate_GroupConcat":
+            separator = aggregate.separator if aggregate.separator is not None else " "
+            return as_term("str", f"COALESCE(string_agg({distinct}{as_str('term', term)}, {quote(separator)}), '')")
+        raise UnsupportedQuery(f"aggregate {name}")
+
+    # --- expressions
+
+    def boolean(self, expr: object, env: dict[str, str]) -> str:
+        kind, sql = self.expr(expr, env)
+        return f"COALESCE({as_bool(kind, sql)}, FALSE)"
+
+    def expr(self, expr: object, env: dict[str, str]) -> tuple[str, str]:
+        if isinstance(expr, Variable):
+            if str(expr) not in env:
+                return "term", "CAST(NULL AS VARCHAR)"
+            return "term", env[str(expr)]
+        if isinstance(expr, URIRef):
+            return "term", quote(term_text(expr))
+        if isinstance(expr, Literal):
+            if expr.datatype in (XSD.integer, XSD.decimal, XSD.double, XSD.float, XSD.int, XSD.long):
+                return "num", f"CAST({float(expr.toPython())!r} AS DOUBLE)"
+            if expr.datatype == XSD.boolean:
+                return "bool", "TRUE" if expr.toPython() else "FALSE"
+            if expr.datatype is None and expr.language is None:
+                return "str", quote(str(expr))
+            return "term", quote(term_text(expr))
+        if not isinstance(expr, CompValue):
+            raise UnsupportedQuery(f"expression {expr!r}")
+        method = getattr(self, f"e_{expr.name}", None)
+        if method is None:
+            raise UnsupportedQuery(f"expression {expr.name}")
+        return method(expr, env)
+
+    def e_Builtin_STR(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
+        return "str", as_str(*self.expr(e.arg, env))
+
+    def e_Builtin_CONCAT(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
+        parts = [as_str(*self.expr(arg, env)) for arg in e.arg]
+        return "str", "(" + " || ".join(parts) + ")"
+
+    def e_Builtin_SHA1(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
+        return "str", f"sha1({as_str(*self.expr(e.arg, env))})"
+
+    def e_Builtin_IRI(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
+        kind, sql = self.expr(e.arg, env)
+        if kind == "term":
+            return "term", f"(CASE WHEN starts_with({sql}, '<') THEN {sql} ELSE '<' || {as_str(kind, sql)} || '>' END)"
+        return "term", f"('<' || {as_str(kind, sql)} || '>')"
+
+    def e_Builtin_BOUND(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
+        name = str(e.arg)
+        return "bool", f"({env[name]} IS NOT NULL)" if name in env else "FALSE"
+
+    def e_Builtin_IF(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
+        condition = as_bool(*self.expr(e.arg1, env))
+        then = as_term(*self.expr(e.arg2, env))
+        other = as_term(*self.expr(e.arg3, env))
+        return "term", f"(CASE WHEN {condition} THEN {then} WHEN NOT {condition} THEN {other} END)"
+
+    def _date_part(self, part: str, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
+        return "num", f"CAST({part}({as_date(*self.expr(e.arg, env))}) AS DOUBLE)"
+
+    def e_Builtin_YEAR(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
+        return self._date_part("year", e, env)
+
+    def e_Builtin_MONTH(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
+        return self._date_part("month", e, env)
+
+    def e_Builtin_DAY(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
+        return self._date_part("day", e, env)
+
+    def e_Builtin_FLOOR(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
+        return "num", f"floor({as_num(*self.expr(e.arg, env))})"
+
+    def e_AdditiveExpression(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
+        sql = as_num(*self.expr(e.expr, env))
+        for op, other in zip(e.op, e.other):
+            sql = f"({sql} {op} {as_num(*self.expr(other, env))})"
+        return "num", sql
+
+    def e_MultiplicativeExpression(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
+        sql = as_num(*self.expr(e.expr, env))
+        for op, other in zip(e.op, e.other):
+            right = as_num(*self.expr(other, env))
+            sql = f"({sql} * {right})" if op == "*" else f"({sql} / NULLIF({right}, 0))"
+        return "num", sql
+
+    def e_UnaryNot(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
+        return "bool", f"(NOT {as_bool(*self.expr(e.expr, env))})"
+
+    def e_ConditionalAndExpression(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
+        return "bool", "(" + " AND ".join(as_bool(*self.expr(x, env)) for x in [e.expr, *e.other]) + ")"
+
+    def e_ConditionalOrExpression(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
+        return "bool", "(" + " OR ".join(as_bool(*self.expr(x, env)) for x in [e.expr, *e.other]) + ")"
+
+    def e_RelationalExpression(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
+        left = self.expr(e.expr, env)
+        op = e.op
+        if op in ("IN", "NOT IN"):
+            raise UnsupportedQuery("IN")
+        right = self.expr(e.other, env)
+        if op in ("=", "!="):
+            if left[0] == right[0] and left[0] in ("term", "str"):
+                # same term, or equal numbers / dates written differently
+                a, b = left[1], right[1]
+                if left[0] == "term":
+                    equal = f"({a} = {b} OR {as_num('term', a)} = {as_num('term', b)} OR {as_date('term', a)} = {as_date('term', b)})"
+                    # two different literals that are not both numbers or dates: SPARQL errs; IRIs: false
+                    equal = f"(CASE WHEN {a} = {b} THEN TRUE WHEN {as_num('term', a)} IS NOT NULL AND {as_num('term', b)} IS NOT NULL THEN {as_num('term', a)} = {as_num('term', b)} WHEN {as_date('term', a)} IS NOT NULL AND {as_date('term', b)} IS NOT NULL THEN {as_date('term', a)} = {as_date('term', b)} WHEN {a} IS NULL OR {b} IS NULL THEN NULL ELSE FALSE END)"
+                else:
+                    equal = f"({a} = {b})"
+            else:
+                equal = self.compare("=", left, right)
+            return "bool", equal if op == "=" else f"(NOT {equal})"
+        return "bool", self.compare(op, left, right)
+
+    def compare(self, op: str, left: tuple[str, str], right: tuple[str, str]) -> str:
+        number = f"({as_num(*left)} {op} {as_num(*right)})"
+        day = f"({as_date(*left)} {op} {as_date(*right)})"
+        kinds = {left[0], right[0]}
+        if kinds <= {"num", "term"} and "num" in kinds:
+            return number
+        if kinds <= {"date", "term"} and "date" in kinds:
+            return day
+        if kinds == {"term"}:
+            return f"COALESCE({number}, {day})"
+        if kinds == {"bool"}:
+            return f"({left[1]} {op} {right[1]})"
+        if kinds == {"str"}:
+            return f"({left[1]} {op} {right[1]})"
+        return "NULL"
+
+    def e_Builtin_EXISTS(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
+        return "bool", self.exists(e.graph, env)
+
+    def e_Builtin_NOTEXISTS(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
+        return "bool", f"(NOT {self.exists(e.graph, env)})"
+
+    def exists(self, graph: CompValue, env: dict[str, str]) -> str:
+        inner = self.pattern(graph)
+        x = self.alias("x")
+        conditions = []
+        for v in inner.variables:
+            if v in env:
+                outer_may_be_unbound = v in getattr(env, "nullable", set(env))
+                if outer_may_be_unbound or v in inner.maybe_null:
+                    conditions.append(f"({env[v]} IS NULL OR {x}.{col(v)} IS NULL OR {x}.{col(v)} = {env[v]})")
+                else:
+                    conditions.append(f"{x}.{col(v)} = {env[v]}")
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        return f"EXISTS (SELECT 1 FROM ({inner.sql}) {x}{where})"
+
+
+def translate_pattern(algebra: CompValue, table: str = "triples") -> Relation:
+    """The WHERE clause of a prepared query (its algebra, under the query form) as SQL."""
+    return Translator(table).pattern(algebra.p)
+
+
+def select_sql(algebra: CompValue, table: str = "triples") -> Relation:
+    """A SELECT query (its algebra) as SQL."""
+    translator = Translator(table)
+    relation = translator.pattern(algebra.p)
+    return relation
+
+
+def construct_inserts(algebra: CompValue, table: str = "triples") -> str:
+    """A CONSTRUCT query as one SQL statement inserting its new triples (set semantics: the
+    template's triples with every variable bound, less those the table holds)."""
+    if algebra.name != "ConstructQuery":
+        raise UnsupportedQuery("not a CONSTRUCT query")
+    translator = Translator(table)
+    relation = translator.pattern(algebra.p)
+    parts = []
+    for s, p, o in algebra.template:
+        columns = []
+        conditions = []
+        for term in (s, p, o):
+            if isinstance(term, Variable):
+                if str(term) not in relation.variables:
+                    columns = []
+                    break
+                columns.append(f"w.{col(str(term))}")
+                conditions.append(f"w.{col(str(term))} IS NOT NULL")
+            else:
+                columns.append(quote(term_text(term)))
+        else:
+            # a literal in the subject position, or an IRI-less predicate, is no triple
+            subject = columns[0]
+            conditions.append(f"NOT starts_with({subject}, '\"')")
+            parts.append(f"SELECT {columns[0]} AS s, {columns[1]} AS p, {columns[2]} AS o FROM solutions w WHERE {' AND '.join(conditions) or 'TRUE'}")
+    if not parts:
+        return ""
+    new = " UNION ".join(parts)
+    return (f"INSERT INTO {table} WITH solutions AS ({relation.sql}) SELECT DISTINCT n.s, n.p, n.o FROM ({new}) n "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {table} e WHERE e.s = n.s AND e.p = n.p AND e.o = n.o)")
