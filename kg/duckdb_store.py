@@ -2,9 +2,13 @@
 ``derive-*.rq`` queries run there, translated to SQL by :mod:`csfkg.sparql_sql`.
 
 Not used by any command: it derives the same triples as Oxigraph (tests/test_sparql_sql.py,
-1,000 synthetic patients reaching every branch), but its plans are not yet faster (10k patients:
-Oxigraph 4.9-5.4 s, DuckDB 6.2 s with one query at 0.7 s and, once the joins became equalities,
-one at 12-22 s). See the issue-4 notes in bench/README.md.
+1,000 synthetic patients reaching every branch; 757,307 triples at 10k checked by hand), but it
+is not faster yet. Measured on 2 cores: 10k patients 4.5 s (two threads) against Oxigraph's
+5.1 s (one store, one core); 100k 40 s, linear, against 30 core-seconds for Oxigraph in parts.
+Next, in the order they should pay: integer ids for terms instead of N-Triples text (joins and
+the insert's anti-join on strings of ~60 bytes), literal values parsed once into typed columns
+(the regular expressions of onset-recent), a table per predicate (statistics, so that DuckDB's
+own join order can be switched back on).
 """
 
 from __future__ import annotations
@@ -35,6 +39,10 @@ def new_connection(threads: int | None = None) -> Any:
     import duckdb
 
     connection = duckdb.connect()
+    # joins in the order the translation writes them (kg/sparql_sql.py orders triple patterns so
+    # that each joins the ones before it): over one table of triples DuckDB has no statistics to
+    # order them by, and its own order put cross products first
+    connection.execute("SET disabled_optimizers = 'join_order'")
     if threads:
         connection.execute(f"SET threads = {int(threads)}")
     connection.execute(f"CREATE TABLE {TABLE} (s VARCHAR, p VARCHAR, o VARCHAR)")
