@@ -74,12 +74,16 @@ class Relation:
 # --- expressions: each becomes (kind, sql); kind is "term", "str", "num", "bool" or "date"
 
 def lexical(t: str) -> str:
-    return f"regexp_extract({t}, '^\"(.*)\"(\\^\\^<[^>]*>|@[A-Za-z0-9-]+)?$', 1)"
+    """A literal's lexical form: between the first and the last double quote (string functions,
+    not a regular expression: this runs once a row)."""
+    return f"substr({t}, 2, length({t}) - strpos(reverse({t}), '\"') - 1)"
 
 
 def datatype(t: str) -> str:
-    return (f"CASE WHEN starts_with({t}, '\"') THEN CASE WHEN contains({t}, '\"^^<') THEN regexp_extract({t}, '\\^\\^(<[^>]*>)$', 1) "
-            f"WHEN regexp_matches({t}, '\"@[A-Za-z0-9-]+$') THEN '<http://www.w3.org/1999/02/22-rdf-syntax-ns#langString>' "
+    """A literal's datatype IRI as N-Triples text; NULL for an IRI or a blank node."""
+    after_quote = f"substr({t}, length({t}) - strpos(reverse({t}), '\"') + 2, 1)"
+    return (f"CASE WHEN starts_with({t}, '\"') THEN CASE WHEN ends_with({t}, '>') THEN substr({t}, length({t}) - strpos(reverse({t}), '<') + 1) "
+            f"WHEN {after_quote} = '@' THEN '<http://www.w3.org/1999/02/22-rdf-syntax-ns#langString>' "
             f"ELSE '<{XSD.string}>' END END")
 
 
