@@ -3,14 +3,13 @@
 
 Not used by any command: it derives the same triples as Oxigraph (tests/test_sparql_sql.py,
 1,000 synthetic patients reaching every branch; 757,307 triples at 10k checked by hand), but it
-is not faster yet. Measured on 2 cores: 10k patients 3.6 s (two threads) against Oxigraph's
-5.1 s (one store, one core); 100k 34.6 s, linear, against 30 core-seconds for Oxigraph in parts.
-Of the 34.6 s, 16 s is the insert's check that a derived triple is new (an anti-join against the
-whole table, 3-11 million rows of text, once a query; without it 18.2 s: the same triples here,
-but not in general). Next, in the order they should pay: integer ids for terms instead of
-N-Triples text, derived triples checked against a small table of their own (and the asserted
-ones only for the predicates they share), literal values parsed once into typed columns, a table
-per predicate (statistics, so that DuckDB's own join order can be switched back on).
+is not faster yet. Measured on 2 cores: 10k patients 3.3 s (two threads) against Oxigraph's
+5.1 s (one store, one core); 100k 23.9 s, linear, against 30 core-seconds for Oxigraph in parts
+(about 15 s of wall time on two workers). The check that a derived triple is new costs ~6 s of
+it (18.2 s without: the same triples here, but not in general). Next, in the order they should
+pay: integer ids for terms instead of N-Triples text, literal values parsed once into typed
+columns, a table per predicate (statistics, so that DuckDB's own join order can be switched back
+on); then the compiled validation checks on the same path.
 """
 
 from __future__ import annotations

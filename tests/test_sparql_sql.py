@@ -99,3 +99,19 @@ def test_a_select_gives_the_rows_oxigraph_gives(where: str, tmp_path: Path) -> N
 def test_what_is_not_translated_is_refused(query: str) -> None:
     with pytest.raises(UnsupportedQuery):
         construct_inserts(prepareQuery(query).algebra)
+
+
+def test_an_insert_adds_only_triples_the_table_does_not_hold(tmp_path: Path) -> None:
+    data = tmp_path / "data.nt"
+    data.write_text(DATA.strip() + "\n")
+    connection = duckdb_store.new_connection()
+    duckdb_store.load_ntriples(connection, data)
+    # re-derives an asserted triple (c q b) and derives a new one (b r c), twice over
+    statement = construct_inserts(prepareQuery(
+        "CONSTRUCT { ?c <http://e/q> ?b . ?b <http://e/r> ?c } WHERE { ?c <http://e/q> ?b . ?c <http://e/w> ?w . ?b <http://e/w> ?v }"
+    ).algebra)
+    connection.execute(statement)
+    connection.execute(statement)
+    rows = sorted(connection.execute("SELECT s, p, o FROM triples").fetchall())
+    assert len(rows) == len(set(rows)) == 5
+    assert ("<http://e/b>", "<http://e/r>", "<http://e/c>") in rows
