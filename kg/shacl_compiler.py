@@ -44,7 +44,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 from rdflib.term import Node, Variable
@@ -320,7 +320,7 @@ class _Compiler:
                 # IF, not &&: Oxigraph evaluates both sides of &&, and the membership test is dear
                 return _Pattern(f"?{this} {path} ?{value} . FILTER (IF({fails}, {_member(focus(this))}, false))")
 
-            return _Constraint(shape, component, pattern, key=f"{shape} {component} {parameter}")
+            return _Constraint(shape, component, pattern, key=f"{shape} {component} {self.stable(parameter)}")
 
         datatype = self.one(shape, SH.datatype)
         if datatype is not None:
@@ -454,6 +454,15 @@ class _Compiler:
             return _Pattern(f"{reported} FILTER ({_member(focus(this))})")
 
         return _Constraint(shape, "SPARQLConstraintComponent", pattern, key=f"{shape} sh:sparql {constraint}", source=constraint, variables=extras, prefixes=prefixes)
+
+    def stable(self, node: Node) -> str:
+        """A parameter as text that does not change between parses: an RDF list (``sh:in``) by
+        its members, any other blank node refused (constraint keys are packaged)."""
+        if isinstance(node, BNode):
+            if (node, RDF.first, None) in self.shapes:
+                return "(" + " ".join(member.n3() for member in Collection(self.shapes, node)) + ")"
+            raise UnsupportedShapeError(f"A constraint parameter is a blank node that is not a list ({node}).")
+        return str(node)
 
     def prefixes(self, constraint: Node) -> str:
         """The PREFIX declarations of ``sh:prefixes`` (``sh:declare``), collected as pySHACL does."""
@@ -598,10 +607,66 @@ def compile_shapes(shapes: Graph) -> tuple[CompiledCheck, ...]:
     return tuple(_Compiler(shapes).compile())
 
 
+PACKAGED_CHECKS = "compiled-checks.json"
+"""The packaged shapes compiled, beside them in ``ontology/shapes/``, with the SHA-256 of the
+shape files they were compiled from. Compiling takes ~0.6 s, nearly all of it rdflib parsing the
+SPARQL constraints to check them: more than half of ``csfkg recommend``'s budget of a second.
+tests/test_compiled_validation.py checks that the file is what compiling gives now."""
+
+
+def shapes_digest() -> str:
+    """SHA-256 of the packaged shape files, in their order."""
+    import hashlib
+
+    from .resources import SHAPE_FILES, shapes_dir
+
+    digest = hashlib.sha256()
+    for name in SHAPE_FILES:
+        digest.update(shapes_dir().joinpath(name).read_bytes())
+    return digest.hexdigest()
+
+
+def checks_document(checks: tuple[CompiledCheck, ...]) -> str:
+    """The JSON of :data:`PACKAGED_CHECKS` for ``checks`` of the packaged shapes."""
+    import json
+    from dataclasses import asdict
+
+    return json.dumps({"shapes_sha256": shapes_digest(), "checks": [asdict(c) for c in checks]}, indent=1, sort_keys=True) + "\n"
+
+
+def write_packaged_checks() -> None:
+    """Compile the packaged shapes and write :data:`PACKAGED_CHECKS` (for a developer who has
+    changed a shape, in a source checkout)."""
+    from pathlib import Path
+
+    from .output import write_atomically
+    from .resources import shapes_dir
+
+    write_atomically(Path(str(shapes_dir().joinpath(PACKAGED_CHECKS))), checks_document(compile_shapes(shapes_graph())))
+
+
+def _packaged_checks() -> tuple[CompiledCheck, ...] | None:
+    """The packaged compiled checks, if they were compiled from the shape files packaged now."""
+    import json
+
+    from .resources import shapes_dir
+
+    try:
+        document = json.loads(shapes_dir().joinpath(PACKAGED_CHECKS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if document.get("shapes_sha256") != shapes_digest():
+        return None
+    return tuple(CompiledCheck(**{k: tuple(v) if isinstance(v, list) else v for k, v in check.items()}) for check in document["checks"])
+
+
 @cache
 def compiled_validation_queries() -> tuple[CompiledCheck, ...]:
-    """The packaged shapes (:func:`csfkg.knowledge.shapes_graph`), compiled once per process."""
-    return compile_shapes(shapes_graph())
+    """The packaged shapes (:func:`csfkg.knowledge.shapes_graph`) compiled: read from
+    :data:`PACKAGED_CHECKS` when it was compiled from these shape files, compiled here otherwise;
+    once per process."""
+    packaged = _packaged_checks()
+    return packaged if packaged is not None else compile_shapes(shapes_graph())
 
 
 @cache
