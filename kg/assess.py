@@ -7,12 +7,13 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import date
 
-from rdflib import BNode, Graph, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 
 from .derive import derive
 from .patient_input import set_assessment_date
 from .results import PatientResult, read_result
-from .validate import ValidationReport, validate
+from .shacl_compiled import validate_graph
+from .validate import ValidationReport
 from .vocab import CSF, PREFIXES
 
 
@@ -60,11 +61,14 @@ def assess(graph: Graph, patients: list[URIRef], *, today: date | None = None) -
     selected = Graph()
     for record in records.values():
         selected += record
-    report = validate(selected)
+    # the compiled checks on Oxigraph, as `csfkg cohort` validates: one engine for both commands
+    report = validate_graph(selected)
 
     per_patient: dict[URIRef, ValidationReport] = {}
     for patient, record in records.items():
-        nodes = {str(s) for s in record.subjects()}
+        # the record's nodes, and its literals: a literal can be a focus node (the object of
+        # csf:hasFinding, for one), and a violation on it must block the patient's derivation
+        nodes = {str(s) for s in record.subjects()} | {str(o) for o in record.objects() if isinstance(o, Literal)}
         per_patient[patient] = ValidationReport([r for r in report.results if r.focus in nodes])
 
     valid = Graph()

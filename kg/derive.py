@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from rdflib import Graph
 
-from .knowledge import rules_graph
+from .knowledge import add_rules
 from .query_library import derivation_queries
 from .stores import OxigraphStore, Store
 from .vocab import PREFIXES
@@ -47,6 +47,6 @@ def derive(patients: Graph, store: Store | None = None) -> Derivation:
     patient in ``patients``, in ``store`` (default: a new embedded Oxigraph store in memory: it
     parses SPARQL in Rust, where rdflib's pure-Python parser costs most of a command's start)."""
     store = store if store is not None else OxigraphStore()
-    store.add_graph(rules_graph())
+    add_rules(store)
     store.add_graph(patients)
     return Derivation(store=store, derived=derive_in(store))

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rdflib import URIRef
+from rdflib import Graph, URIRef
 
 from .shacl_compiler import CompiledCheck, UnsupportedShapeError, compile_shapes, compiled_validation_queries, record_owner_query
 from .stores import OxigraphStore, with_values_rows
@@ -41,6 +41,7 @@ __all__ = [
     "new_validation_store",
     "results_by_patient",
     "run_checks",
+    "validate_graph",
     "validate_in",
 ]
 
@@ -307,10 +308,25 @@ def _full_order(result: ValidationResult) -> tuple[object, ...]:
     return (rank, result.focus, result.name, result.value or "", result.shape, result.message, result.path or "")
 
 
+def validate_graph(data: Graph) -> ValidationReport:
+    """:func:`csfkg.validate.validate` (pySHACL) on the compiled checks: ``data`` and the rules
+    graph in a new in-memory Oxigraph store, every check run there. The same results as pySHACL
+    on every fixture and sample of tests/test_compiled_validation.py, but for the known
+    differences above (a valid number's text in canonical form: ``-5`` for ``-5.0``); in about
+    a tenth of the time of a process's first pySHACL run, which parses the SPARQL constraints.
+
+    Raises:
+        UnsupportedShapeError: a packaged shape uses a feature the compiler does not translate.
+    """
+    store = new_validation_store()
+    store.add_graph(data)
+    return validate_in(store)
+
+
 def new_validation_store() -> OxigraphStore:
     """An in-memory Oxigraph store that holds the rules graph, ready for patients."""
-    from .knowledge import rules_graph
+    from .knowledge import add_rules
 
     store = OxigraphStore()
-    store.add_graph(rules_graph())
+    add_rules(store)
     return store

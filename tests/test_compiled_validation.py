@@ -246,3 +246,37 @@ def test_targets_and_paths_beyond_the_packaged_shapes_agree_with_pyshacl() -> No
     _, report, _ = pyshacl_validate(graph, shacl_graph=shapes)
     expected = {str(node) for node in report.objects(None, URIRef("http://www.w3.org/ns/shacl#focusNode"))}
     assert compiled == expected == {"https://example.org/csfkg/patient/p"}
+
+
+def test_the_packaged_compiled_checks_are_what_compiling_the_shapes_gives_now() -> None:
+    from csfkg.knowledge import shapes_graph
+    from csfkg.resources import shapes_dir
+    from csfkg.shacl_compiler import PACKAGED_CHECKS, _packaged_checks, checks_document
+
+    packaged = shapes_dir().joinpath(PACKAGED_CHECKS).read_text(encoding="utf-8")
+    fresh = checks_document(compile_shapes(shapes_graph()))
+    assert packaged == fresh, "a shape changed: run python -c 'from csfkg.shacl_compiler import write_packaged_checks; write_packaged_checks()'"
+    assert _packaged_checks() == compile_shapes(shapes_graph())
+
+
+def test_packaged_checks_of_other_shape_files_are_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    from csfkg import shacl_compiler
+
+    assert shacl_compiler._packaged_checks() is not None
+    monkeypatch.setattr(shacl_compiler, "shapes_digest", lambda: "0" * 64)  # as if a shape file had changed
+    assert shacl_compiler._packaged_checks() is None
+
+
+def test_recommend_validates_as_the_cohort_does() -> None:
+    """csfkg recommend (assess) and csfkg cohort use one validator: the compiled checks."""
+    from csfkg.assess import assess
+
+    path = DATA / "compiled-validation" / "planted-defects.ttl"
+    graph = read_patient_file(path)
+    patients = sorted(set(graph.subjects(URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), URIRef("https://w3id.org/csfkg/ontology#Patient"))))
+    run = assess(graph, patients)
+    store = _store(read_patient_file(path))
+    by_patient = results_by_patient(store)
+    for result in run.results:
+        assert sorted(result.validation.results, key=_key) == sorted(by_patient.get(result.patient, []), key=_key)
+    assert any(not r.validation.conforms for r in run.results)

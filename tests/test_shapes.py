@@ -132,3 +132,24 @@ def test_a_study_that_shows_a_finding_has_a_result_in_effect() -> None:
     assert report.results == []
     still = _validate("study-without-result.ttl")
     assert [(r.shape, r.focus, r.severity) for r in still.results] == [(SH + "StudyResultPresentShape", P + "p-brain", "Warning")]
+
+
+def test_a_violation_on_a_literal_finding_blocks_the_recommendation(tmp_path) -> None:
+    """A finding written as a literal ("orthostatic headache") is a focus node of its own, not a
+    subject of the record: its violation (no status) is the patient's too, and is reported with
+    the others (the finding shape's violation on the patient blocks the next step as well)."""
+    import json
+    import subprocess
+    import sys
+
+    patient = tmp_path / "literal-finding.ttl"
+    text = SEED.read_text(encoding="utf-8")
+    assert "csf:hasFinding ex:seed-orthostatic-headache ;" in text
+    patient.write_text(text.replace("csf:hasFinding ex:seed-orthostatic-headache ;", 'csf:hasFinding ex:seed-orthostatic-headache , "orthostatic headache" ;'), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "csfkg.cli.main", "recommend", str(patient), "--format", "json"], capture_output=True, text=True)
+    assert "Traceback" not in done.stderr
+    result = json.loads(done.stdout)
+    violations = [r for r in result["validation"]["results"] if r["severity"] == "Violation"]
+    assert ("orthostatic headache", "finding status") in {(r["focus"], r["name"]) for r in violations}
+    assert result["next_step"] is None and not result["recommendations"]
+    assert done.returncode == 1
