@@ -2,9 +2,10 @@
 SPARQL 1.1 endpoint), validate every patient, derive next step and companions for all of them
 in the store, and read one row per patient.
 
-Validation runs pySHACL per batch of patient records (pulled from the store with a query), so it
-is bounded in memory and reports every patient; patients that violate a shape are reported with
-their violations and no next step, never dropped. Derivation runs the ``derive-*`` queries as
+Validation runs the shapes compiled to set-at-a-time SPARQL in embedded Oxigraph
+(:mod:`csfkg.shacl_compiled`) and pySHACL per batch of patient records pulled from an endpoint;
+patients that violate a shape are reported with their violations and no next step, never
+dropped. Derivation runs the ``derive-*`` queries as
 SPARQL Updates (``INSERT`` with the same template) inside the store, so no triple leaves it.
 """
 

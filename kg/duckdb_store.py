@@ -1,15 +1,21 @@
 """EXPERIMENTAL: patients and knowledge in one DuckDB table of triples, and the derivation's
 ``derive-*.rq`` queries run there, translated to SQL by :mod:`csfkg.sparql_sql`.
 
-Not used by any command: it derives the same triples as Oxigraph (tests/test_sparql_sql.py,
-1,000 synthetic patients reaching every branch; 757,307 triples at 10k checked by hand), but it
-is not faster yet. Measured on 2 cores: 10k patients 3.3 s (two threads) against Oxigraph's
-5.1 s (one store, one core); 100k 23.9 s, linear, against 30 core-seconds for Oxigraph in parts
-(about 15 s of wall time on two workers). The check that a derived triple is new costs ~6 s of
-it (18.2 s without: the same triples here, but not in general). Next, in the order they should
-pay: integer ids for terms instead of N-Triples text, literal values parsed once into typed
+Not used by any command. The table holds each term twice: a 64-bit id (:func:`csfkg.sparql_sql.id_of`,
+what joins, groups and set semantics use) and its N-Triples text (what expressions read, and the
+output). :func:`check_ids` refuses a table in which two terms share an id (DuckDB's ``hash()``
+alone merged 3 pairs of terms among 100,000 patients' 848,559).
+
+It derives the same triples as Oxigraph (tests/test_sparql_sql.py, 1,000 synthetic patients
+reaching every branch; 10,839,357 triples in the table at 100k, as with terms as text).
+Measured on 2 cores, 100,000 patients, derivation: terms as text 40.0 s; ids 18.9-25.1 s (the
+machine is noisy) of which the id check is 2.1-2.4 s. Oxigraph does the same in ~30 core-seconds
+in parts, ~15 s on two workers: this path is not faster yet. Next, in the order they should pay:
+texts kept once in a terms table and out of the triples (the derived triples are 75 a patient,
+and inserting their texts costs as much as finding them), literal values parsed once into typed
 columns, a table per predicate (statistics, so that DuckDB's own join order can be switched back
-on); then the compiled validation checks on the same path.
+on); then the compiled validation checks on the same path (63 of their 116 queries and gates
+translate now; missing: COALESCE, MINUS, sameTerm, DATATYPE, isLITERAL, isIRI, casts, REGEX).
 """
 
 from __future__ import annotations
@@ -19,8 +25,13 @@ from typing import Any
 
 from .knowledge import knowledge_ntriples
 from .query_library import derivation_queries
+from .sparql_sql import id_of, quote
 
-__all__ = ["new_connection", "load_ntriples", "add_knowledge", "derive_in", "derived_ntriples"]
+__all__ = ["IdCollision", "new_connection", "load_ntriples", "add_knowledge", "check_ids", "derive_in", "derived_ntriples"]
+
+
+class IdCollision(RuntimeError):
+    """Two different terms got one id: the table's results would merge them, and are refused."""
 
 TABLE = "triples"
 
@@ -28,11 +39,11 @@ TABLE = "triples"
 # rest of the line less its final " ."
 _LOAD = rf"""
 INSERT INTO {TABLE}
-SELECT s, p, regexp_replace(rest, '\s*\.\s*$', '') FROM (
+SELECT {id_of('s')}, {id_of('p')}, {id_of('o')}, s, p, o FROM (SELECT s, p, regexp_replace(rest, '\s*\.\s*$', '') AS o FROM (
   SELECT split_part(line, ' ', 1) AS s, split_part(line, ' ', 2) AS p,
          substr(line, length(split_part(line, ' ', 1)) + length(split_part(line, ' ', 2)) + 3) AS rest
   FROM read_csv(?, columns={{'line': 'VARCHAR'}}, delim='\x01', quote='', escape='', header=false, auto_detect=false)
-  WHERE trim(line) <> '' AND NOT starts_with(ltrim(line), '#'))
+  WHERE trim(line) <> '' AND NOT starts_with(ltrim(line), '#')))
 """
 
 
@@ -46,7 +57,7 @@ def new_connection(threads: int | None = None) -> Any:
     connection.execute("SET disabled_optimizers = 'join_order'")
     if threads:
         connection.execute(f"SET threads = {int(threads)}")
-    connection.execute(f"CREATE TABLE {TABLE} (s VARCHAR, p VARCHAR, o VARCHAR)")
+    connection.execute(f"CREATE TABLE {TABLE} (s UBIGINT, p UBIGINT, o UBIGINT, st VARCHAR, pt VARCHAR, ot VARCHAR)")
     return connection
 
 
@@ -62,24 +73,52 @@ def add_knowledge(connection: Any, folder: Path) -> None:
     load_ntriples(connection, path)
 
 
+def check_ids(connection: Any, constants: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+    """Refuse a table in which two terms (or a term and a constant of the queries, given as
+    N-Triples text) share an id.
+
+    Raises:
+        IdCollision: naming the two terms.
+    """
+    values = ", ".join(f"({id_of(quote(text))}, {quote(text)})" for text in sorted(constants))
+    extra = f" UNION SELECT * FROM (VALUES {values}) AS c(id, t)" if values else ""
+    found = connection.execute(
+        f"WITH terms AS (SELECT s AS id, st AS t FROM {TABLE} UNION SELECT p, pt FROM {TABLE} UNION SELECT o, ot FROM {TABLE}{extra}) "
+        "SELECT min(t), max(t) FROM terms GROUP BY id HAVING count(*) > 1 LIMIT 1"
+    ).fetchone()
+    if found is not None:
+        raise IdCollision(f"two terms share one id in the SQL store ({found[0]} and {found[1]}); its results are not used.")
+
+
 def derive_in(connection: Any) -> dict[str, float]:
-    """Every derivation query, stage by stage, as SQL inserts; seconds by query."""
+    """Every derivation query, stage by stage, as SQL inserts, then :func:`check_ids` over the
+    table and the queries' constants; seconds by query.
+
+    Raises:
+        IdCollision: two terms share an id (the derived triples are not to be used).
+    """
     import time
 
     from rdflib.plugins.sparql import prepareQuery
 
-    from .sparql_sql import construct_inserts
+    from .sparql_sql import construct_inserts, query_constants
 
     seconds: dict[str, float] = {}
+    constants: set[str] = set()
     for query in derivation_queries():
-        statement = construct_inserts(prepareQuery(query.text).algebra, TABLE)
+        algebra = prepareQuery(query.text).algebra
+        constants |= query_constants(algebra)
+        statement = construct_inserts(algebra, TABLE)
         clock = time.perf_counter()
         connection.execute(statement)
         seconds[query.name] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    check_ids(connection, constants)
+    seconds["check-ids"] = time.perf_counter() - clock
     return seconds
 
 
 def derived_ntriples(connection: Any, before: int) -> str:
     """The triples added after the first ``before`` rows, as N-Triples."""
-    rows = connection.execute(f"SELECT s, p, o FROM {TABLE} WHERE rowid >= {int(before)}").fetchall()
+    rows = connection.execute(f"SELECT st, pt, ot FROM {TABLE} WHERE rowid >= {int(before)}").fetchall()
     return "".join(f"{s} {p} {o} .\n" for s, p, o in rows)

@@ -2,9 +2,12 @@
 
 EXPERIMENTAL, not used by any command yet (issue 4: 1M patients in 120 s is below what Oxigraph
 reaches with these queries on two cores; bench/README.md). It translates rdflib's algebra of a
-query into one SQL statement over ``triples(s, p, o)``, whose columns hold terms as N-Triples
-text (``<iri>``, ``"lexical"^^<datatype>``, ``_:b``). A solution is a row with one column a
-variable (``"v_name"``), NULL where the variable is unbound.
+query into one SQL statement over ``triples(s, p, o, st, pt, ot)``: ``s``, ``p``, ``o`` a
+term's 64-bit id (:func:`id_of`), ``st``, ``pt``, ``ot`` its N-Triples text (``<iri>``,
+``"lexical"^^<datatype>``, ``_:b``). A solution is a row with two columns a variable, its id
+(``"v_name"``: joins, groups, DISTINCT and EXISTS compare ids) and its text (``"t_name"``: what
+expressions read), both NULL where the variable is unbound; DuckDB drops the text columns a
+statement never reads.
 
 What is translated: BGPs (with the property paths the queries use: sequences, alternatives and
 ``*`` after a step), Join, LeftJoin, Filter, Extend, Union, Project, Distinct, VALUES,
@@ -30,7 +33,7 @@ from rdflib.namespace import XSD
 from rdflib.paths import AlternativePath, MulPath, Path, SequencePath
 from rdflib.plugins.sparql.parserutils import CompValue
 
-__all__ = ["UnsupportedQuery", "Relation", "translate_pattern", "construct_inserts", "select_sql"]
+__all__ = ["UnsupportedQuery", "Relation", "id_of", "query_constants", "translate_pattern", "construct_inserts", "select_sql"]
 
 NUMERIC = tuple(f"<{XSD[name]}>" for name in ("integer", "decimal", "double", "float", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger", "negativeInteger", "nonPositiveInteger", "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte"))
 DATE = f"<{XSD.date}>"
@@ -59,7 +62,41 @@ def term_text(term: object) -> str:
 
 
 def col(name: str) -> str:
+    """The column of a variable's term id (a 64-bit hash of its N-Triples text)."""
     return f'"v_{name}"'
+
+
+def tcol(name: str) -> str:
+    """The column of a variable's N-Triples text."""
+    return f'"t_{name}"'
+
+
+def id_of(text_sql: str) -> str:
+    """The id of a term given as N-Triples text (not NULL): 64 bits from two of DuckDB's hashes.
+
+    One of them alone is not enough: ``hash()`` maps ``<.../p95/brain-mri/seq-4>`` and
+    ``<.../p99/brain-mri/seq-0>`` to one number (3 such pairs among the 848,559 terms of 100,000
+    synthetic patients); the two together gave none there. A collision would merge two terms, so
+    :func:`csfkg.duckdb_store.check_ids` looks for one in every table before its results are
+    used, and refuses it."""
+    return f"xor(hash({text_sql}), hash(chr(1) || {text_sql}))"
+
+
+def term_id(text_sql: str) -> str:
+    """:func:`id_of`, NULL for NULL (the hash of NULL is a number)."""
+    return f"(CASE WHEN {text_sql} IS NOT NULL THEN {id_of(text_sql)} END)"
+
+
+def const_id(term: object) -> str:
+    return id_of(quote(term_text(term)))
+
+
+def both(v: str, id_sql: str, text_sql: str) -> str:
+    return f"{id_sql} AS {col(v)}, {text_sql} AS {tcol(v)}"
+
+
+def null_both(v: str) -> str:
+    return f"CAST(NULL AS UBIGINT) AS {col(v)}, CAST(NULL AS VARCHAR) AS {tcol(v)}"
 
 
 @dataclass
@@ -148,13 +185,19 @@ def as_term(kind: str, sql: str) -> str:
 
 
 class Env(dict):
-    """Variable name -> SQL of its value in the current row; ``nullable``: those that may be
-    unbound (NULL) there. Equality on a variable that is never NULL is a plain equality, which
-    the engine can hash-join; only the others need SPARQL's compatibility test."""
+    """Variable name -> SQL of its N-Triples text in the current row; ``ids``: the SQL of its
+    term id; ``nullable``: those that may be unbound (NULL) there. Equality on a variable that is
+    never NULL is a plain equality of ids, which the engine can hash-join; only the others need
+    SPARQL's compatibility test."""
 
-    def __init__(self, items: dict[str, str], nullable: set[str]) -> None:
+    def __init__(self, items: dict[str, str], nullable: set[str], ids: dict[str, str] | None = None) -> None:
         super().__init__(items)
+        self.ids = dict(ids or {})
         self.nullable = set(nullable) & set(items)
+
+    @classmethod
+    def of(cls, alias: str, relation: "Relation") -> "Env":
+        return cls({v: f"{alias}.{tcol(v)}" for v in relation.variables}, relation.maybe_null, {v: f"{alias}.{col(v)}" for v in relation.variables})
 
 
 class Translator:
@@ -193,10 +236,11 @@ class Translator:
                     else:
                         bound[str(term)] = ref
                 else:
-                    conditions.append(f"{ref} = {quote(term_text(term))}")
+                    conditions.append(f"{ref} = {const_id(term)}")
         if not froms:
             return Relation("SELECT 1 AS __unit", [])
-        select = ", ".join(f"{ref} AS {col(v)}" for v, ref in bound.items()) or "1 AS __unit"
+        # a variable's text is the text column beside its id column (s -> st)
+        select = ", ".join(both(v, ref, ref + "t") for v, ref in bound.items()) or "1 AS __unit"
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         return Relation(f"SELECT {select} FROM {', '.join(froms)}{where}", list(bound))
 
@@ -223,7 +267,7 @@ class Translator:
     def path(self, path: Path) -> str:
         """SQL with columns s, o for a property path (a set, as SPARQL's path operators give)."""
         if isinstance(path, URIRef):
-            return f"SELECT s, o FROM {self.table} WHERE p = {quote(term_text(path))}"
+            return f"SELECT s, o, st, ot FROM {self.table} WHERE p = {const_id(path)}"
         if isinstance(path, AlternativePath):
             return " UNION ".join(f"({self.path(arg)})" for arg in path.args)
         if isinstance(path, SequencePath):
@@ -245,14 +289,14 @@ class Translator:
         if isinstance(step, MulPath) and step.mod in ("*", "?"):
             inner = self.plus(step.path) if step.mod == "*" else self.path(step.path)
             # zero steps: the left pairs themselves; one or more: joined with the closure
-            return f"SELECT DISTINCT s, o FROM (SELECT s, o FROM ({left}) {a} UNION SELECT {a}.s, {b}.o FROM ({left}) {a} JOIN ({inner}) {b} ON {a}.o = {b}.s)"
-        return f"SELECT DISTINCT {a}.s, {b}.o FROM ({left}) {a} JOIN ({self.path(step)}) {b} ON {a}.o = {b}.s"
+            return f"SELECT DISTINCT s, o, st, ot FROM (SELECT s, o, st, ot FROM ({left}) {a} UNION SELECT {a}.s, {b}.o, {a}.st, {b}.ot FROM ({left}) {a} JOIN ({inner}) {b} ON {a}.o = {b}.s)"
+        return f"SELECT DISTINCT {a}.s, {b}.o, {a}.st, {b}.ot FROM ({left}) {a} JOIN ({self.path(step)}) {b} ON {a}.o = {b}.s"
 
     def plus(self, step: Path) -> str:
         name = self.alias("closure")
         base = self.path(step)
-        return (f"WITH RECURSIVE {name}(s, o) AS (SELECT s, o FROM ({base}) UNION SELECT {name}.s, x.o FROM {name} JOIN ({base}) x ON {name}.o = x.s) "
-                f"SELECT s, o FROM {name}")
+        return (f"WITH RECURSIVE {name}(s, o, st, ot) AS (SELECT s, o, st, ot FROM ({base}) UNION SELECT {name}.s, x.o, {name}.st, x.ot FROM {name} JOIN ({base}) x ON {name}.o = x.s) "
+                f"SELECT s, o, st, ot FROM {name}")
 
     def p_Join(self, node: CompValue) -> Relation:
         # a join of basic graph patterns is one basic graph pattern: ordered as a whole, so that
@@ -285,7 +329,7 @@ class Translator:
         env = self.env_for(left, right, a, b)
         if condition is not None:
             conditions.append(condition(env) if callable(condition) else condition)
-        select = ", ".join(f"{env[v]} AS {col(v)}" for v in variables) or "1 AS __unit"
+        select = ", ".join(both(v, env.ids[v], env[v]) for v in variables) or "1 AS __unit"
         on = " AND ".join(conditions) or "TRUE"
         if kind == "LEFT JOIN":
             maybe = left.maybe_null | set(v for v in right.variables if v not in left.variables) | (right.maybe_null & set(left.maybe_null))
@@ -295,18 +339,19 @@ class Translator:
 
     def env_for(self, left: Relation, right: Relation, a: str, b: str) -> Env:
         env: dict[str, str] = {}
+        ids: dict[str, str] = {}
         for v in left.variables:
-            if v in right.variables:
-                if v in left.maybe_null or v in right.maybe_null:
-                    env[v] = f"COALESCE({a}.{col(v)}, {b}.{col(v)})"
-                else:
-                    env[v] = f"{a}.{col(v)}"
+            if v in right.variables and (v in left.maybe_null or v in right.maybe_null):
+                env[v] = f"COALESCE({a}.{tcol(v)}, {b}.{tcol(v)})"
+                ids[v] = f"COALESCE({a}.{col(v)}, {b}.{col(v)})"
             else:
-                env[v] = f"{a}.{col(v)}"
+                env[v] = f"{a}.{tcol(v)}"
+                ids[v] = f"{a}.{col(v)}"
         for v in right.variables:
-            env.setdefault(v, f"{b}.{col(v)}")
+            env.setdefault(v, f"{b}.{tcol(v)}")
+            ids.setdefault(v, f"{b}.{col(v)}")
         nullable = (left.maybe_null - set(right.variables)) | (right.maybe_null - set(left.variables)) | (left.maybe_null & right.maybe_null)
-        return Env(env, nullable)
+        return Env(env, nullable, ids)
 
     def p_LeftJoin(self, node: CompValue) -> Relation:
         left, right = self.pattern(node.p1), self.pattern(node.p2)
@@ -319,22 +364,28 @@ class Translator:
     def p_Filter(self, node: CompValue) -> Relation:
         inner = self.pattern(node.p)
         f = self.alias("f")
-        env = Env({v: f"{f}.{col(v)}" for v in inner.variables}, inner.maybe_null)
+        env = Env.of(f, inner)
         return Relation(f"SELECT * FROM ({inner.sql}) {f} WHERE {self.boolean(node.expr, env)}", inner.variables, inner.maybe_null)
 
     def p_Extend(self, node: CompValue) -> Relation:
         inner = self.pattern(node.p)
         f = self.alias("e")
-        env = Env({v: f"{f}.{col(v)}" for v in inner.variables}, inner.maybe_null)
+        env = Env.of(f, inner)
         var = str(node.var)
         if var in inner.variables:
             raise UnsupportedQuery(f"BIND to ?{var}, which is already bound")
         kind, sql = self.expr(node.expr, env)
-        columns = ", ".join(f"{f}.{col(v)}" for v in inner.variables)
+        columns = ", ".join(f"{f}.{col(v)}, {f}.{tcol(v)}" for v in inner.variables)
         columns = f"{columns}, " if columns else ""
         # a copy of a variable that is always bound is always bound; any other expression may err
         nullable = not (isinstance(node.expr, Variable) and str(node.expr) in inner.variables and str(node.expr) not in inner.maybe_null)
-        return Relation(f"SELECT {columns}{as_term(kind, sql)} AS {col(var)} FROM ({inner.sql}) {f}", inner.variables + [var],
+        if isinstance(node.expr, Variable) and str(node.expr) in env:
+            value = f"{env.ids[str(node.expr)]} AS {col(var)}, {env[str(node.expr)]} AS {tcol(var)}"
+            return Relation(f"SELECT {columns}{value} FROM ({inner.sql}) {f}", inner.variables + [var], inner.maybe_null | ({var} if nullable else set()))
+        # the text first, its id from it in a query around (the expression is evaluated once)
+        x = self.alias("x")
+        text = f"SELECT {columns}{as_term(kind, sql)} AS {tcol(var)} FROM ({inner.sql}) {f}"
+        return Relation(f"SELECT *, {term_id(f'{x}.{tcol(var)}')} AS {col(var)} FROM ({text}) {x}", inner.variables + [var],
                         inner.maybe_null | ({var} if nullable else set()))
 
     def p_Union(self, node: CompValue) -> Relation:
@@ -347,7 +398,7 @@ class Translator:
         inner = self.pattern(node.p)
         f = self.alias("pr")
         names = [str(v) for v in node.PV]
-        select = ", ".join(f"{f}.{col(v)}" if v in inner.variables else f"CAST(NULL AS VARCHAR) AS {col(v)}" for v in names) or "1 AS __unit"
+        select = ", ".join(f"{f}.{col(v)}, {f}.{tcol(v)}" if v in inner.variables else null_both(v) for v in names) or "1 AS __unit"
         maybe = {v for v in names if v not in inner.variables or v in inner.maybe_null}
         return Relation(f"SELECT {select} FROM ({inner.sql}) {f}", names, maybe)
 
@@ -368,9 +419,9 @@ class Translator:
         lines = []
         for row in rows:
             values = {str(k): v for k, v in row.items()}
-            lines.append("(" + ", ".join(quote(term_text(values[n])) if n in values else "CAST(NULL AS VARCHAR)" for n in names) + ")")
+            lines.append("(" + ", ".join(f"{const_id(values[n])}, {quote(term_text(values[n]))}" if n in values else "CAST(NULL AS UBIGINT), CAST(NULL AS VARCHAR)" for n in names) + ")")
         maybe = {n for n in names if any(n not in {str(k) for k in row} for row in rows)}
-        columns = ", ".join(col(n) for n in names)
+        columns = ", ".join(f"{col(n)}, {tcol(n)}" for n in names)
         return Relation(f"SELECT * FROM (VALUES {', '.join(lines)}) AS vals({columns})", names, maybe)
 
     def p_AggregateJoin(self, node: CompValue) -> Relation:
@@ -379,7 +430,7 @@ class Translator:
             raise UnsupportedQuery("aggregates without a group")
         inner = self.pattern(group.p)
         f = self.alias("g")
-        env = Env({v: f"{f}.{col(v)}" for v in inner.variables}, inner.maybe_null)
+        env = Env.of(f, inner)
         keys: list[str] = []
         for expr in group.expr or []:
             if not isinstance(expr, Variable):
@@ -392,16 +443,18 @@ class Translator:
         nullable: set[str] = set()
         for aggregate in node.A:
             res = str(aggregate.res)
-            select.append(f"{self.aggregate(aggregate, env)} AS {col(res)}")
+            select.append(f"{self.aggregate(aggregate, env)} AS {tcol(res)}")
             names.append(res)
             # COUNT and GROUP_CONCAT are always bound; SAMPLE, MIN, MAX of a variable that is
             # bound in every row are bound
             if aggregate.name in ("Aggregate_Sample", "Aggregate_Min", "Aggregate_Max"):
                 if not (isinstance(aggregate.vars, Variable) and str(aggregate.vars) in inner.variables and str(aggregate.vars) not in inner.maybe_null):
                     nullable.add(res)
-        group_by = f" GROUP BY {', '.join(env[k] for k in keys if k in env)}" if keys else ""
+        group_by = f" GROUP BY {', '.join(env.ids[k] for k in keys if k in env)}" if keys else ""
         sql = f"SELECT {', '.join(select) or '1 AS __unit'} FROM ({inner.sql}) {f}{group_by}"
-        return Relation(sql, names, nullable)
+        x = self.alias("x")
+        ids = ", ".join(f"{term_id(f'{x}.{tcol(n)}')} AS {col(n)}" for n in names)
+        return Relation(f"SELECT *{', ' + ids if ids else ''} FROM ({sql}) {x}", names, nullable)
 
     def aggregate(self, aggregate: CompValue, env: dict[str, str]) -> str:
         distinct = "DISTINCT " if aggregate.distinct else ""
@@ -470,7 +523,7 @@ class Translator:
 
     def e_Builtin_BOUND(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
         name = str(e.arg)
-        return "bool", f"({env[name]} IS NOT NULL)" if name in env else "FALSE"
+        return "bool", f"({getattr(env, 'ids', env).get(name, env.get(name))} IS NOT NULL)" if name in env else "FALSE"
 
     def e_Builtin_IF(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
         condition = as_bool(*self.expr(e.arg1, env))
@@ -565,12 +618,39 @@ class Translator:
         for v in inner.variables:
             if v in env:
                 outer_may_be_unbound = v in getattr(env, "nullable", set(env))
+                outer = env.ids[v]
                 if outer_may_be_unbound or v in inner.maybe_null:
-                    conditions.append(f"({env[v]} IS NULL OR {x}.{col(v)} IS NULL OR {x}.{col(v)} = {env[v]})")
+                    conditions.append(f"({outer} IS NULL OR {x}.{col(v)} IS NULL OR {x}.{col(v)} = {outer})")
                 else:
-                    conditions.append(f"{x}.{col(v)} = {env[v]}")
+                    conditions.append(f"{x}.{col(v)} = {outer}")
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         return f"EXISTS (SELECT 1 FROM ({inner.sql}) {x}{where})"
+
+
+def query_constants(algebra: object) -> set[str]:
+    """The IRIs and literals a query's algebra names, as N-Triples text."""
+    found: set[str] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, (URIRef, Literal)):
+            found.add(term_text(node))
+        elif isinstance(node, Path):
+            for attribute in ("args", "path"):
+                value = getattr(node, attribute, None)
+                if isinstance(value, list):
+                    for item in value:
+                        walk(item)
+                elif value is not None:
+                    walk(value)
+        elif isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, (list, tuple, set)):
+            for value in node:
+                walk(value)
+
+    walk(algebra)
+    return found
 
 
 def translate_pattern(algebra: CompValue, table: str = "triples") -> Relation:
@@ -594,28 +674,32 @@ def construct_inserts(algebra: CompValue, table: str = "triples") -> str:
     relation = translator.pattern(algebra.p)
     parts = []
     for s, p, o in algebra.template:
-        columns = []
+        ids: list[str] = []
+        texts: list[str] = []
         conditions = []
         for term in (s, p, o):
             if isinstance(term, Variable):
                 if str(term) not in relation.variables:
-                    columns = []
+                    ids = []
                     break
-                columns.append(f"w.{col(str(term))}")
+                ids.append(f"w.{col(str(term))}")
+                texts.append(f"w.{tcol(str(term))}")
                 conditions.append(f"w.{col(str(term))} IS NOT NULL")
             else:
-                columns.append(quote(term_text(term)))
-        else:
-            # a literal in the subject position, or an IRI-less predicate, is no triple
-            subject = columns[0]
-            conditions.append(f"NOT starts_with({subject}, '\"')")
-            parts.append(f"SELECT {columns[0]} AS s, {columns[1]} AS p, {columns[2]} AS o FROM solutions w WHERE {' AND '.join(conditions) or 'TRUE'}")
+                ids.append(const_id(term))
+                texts.append(quote(term_text(term)))
+        if ids:
+            # a literal in the subject position is no triple
+            conditions.append(f"NOT starts_with({texts[0]}, '\"')")
+            parts.append(f"SELECT {ids[0]} AS s, {ids[1]} AS p, {ids[2]} AS o, {texts[0]} AS st, {texts[1]} AS pt, {texts[2]} AS ot "
+                         f"FROM solutions w WHERE {' AND '.join(conditions)}")
     if not parts:
         return ""
-    new = " UNION ".join(parts)
-    # the triples already held are looked for among those with a subject of the new ones: the
-    # engine then hashes the few new subjects, not the whole table (100k patients: 34.6 s ->
-    # 23.9 s for the derivation, the same triples)
-    return (f"INSERT INTO {table} WITH solutions AS ({relation.sql}), fresh AS (SELECT DISTINCT s, p, o FROM ({new})) "
-            f"SELECT f.s, f.p, f.o FROM fresh f ANTI JOIN (SELECT s, p, o FROM {table} WHERE s IN (SELECT s FROM fresh)) e "
+    new = " UNION ALL ".join(parts)
+    # set semantics on the ids (a term's text follows from its id); the triples already held are
+    # looked for among those with a subject of the new ones: the engine then hashes the few new
+    # subjects, not the whole table (100k patients: 34.6 s -> 23.9 s for the derivation)
+    return (f"INSERT INTO {table} WITH solutions AS ({relation.sql}), "
+            f"fresh AS (SELECT s, p, o, any_value(st) AS st, any_value(pt) AS pt, any_value(ot) AS ot FROM ({new}) GROUP BY s, p, o) "
+            f"SELECT f.s, f.p, f.o, f.st, f.pt, f.ot FROM fresh f ANTI JOIN (SELECT s, p, o FROM {table} WHERE s IN (SELECT s FROM fresh)) e "
             f"ON e.s = f.s AND e.p = f.p AND e.o = f.o")

@@ -82,7 +82,7 @@ def test_a_select_gives_the_rows_oxigraph_gives(where: str, tmp_path: Path) -> N
     connection = duckdb_store.new_connection()
     duckdb_store.load_ntriples(connection, data)
     relation = select_sql(prepareQuery(query).algebra)
-    columns = ", ".join(f'"v_{n}"' for n in names)
+    columns = ", ".join(f'"t_{n}"' for n in names)
     got = sorted(connection.execute(f"SELECT {columns} FROM ({relation.sql})").fetchall(), key=_order)
     assert got == expected
 
@@ -112,6 +112,34 @@ def test_an_insert_adds_only_triples_the_table_does_not_hold(tmp_path: Path) -> 
     ).algebra)
     connection.execute(statement)
     connection.execute(statement)
-    rows = sorted(connection.execute("SELECT s, p, o FROM triples").fetchall())
+    rows = sorted(connection.execute("SELECT st, pt, ot FROM triples").fetchall())
     assert len(rows) == len(set(rows)) == 5
     assert ("<http://e/b>", "<http://e/r>", "<http://e/c>") in rows
+
+
+def test_terms_that_duckdb_hash_merges_get_different_ids() -> None:
+    import duckdb
+
+    from csfkg.sparql_sql import id_of, quote
+
+    a = "<https://example.org/csfkg/synthetic/p95/brain-mri/seq-4>"
+    b = "<https://example.org/csfkg/synthetic/p99/brain-mri/seq-0>"
+    connection = duckdb.connect()
+    (same_hash,) = connection.execute(f"SELECT hash({quote(a)}) = hash({quote(b)})").fetchone()
+    (same_id,) = connection.execute(f"SELECT {id_of(quote(a))} = {id_of(quote(b))}").fetchone()
+    assert same_hash and not same_id
+
+
+def test_two_terms_with_one_id_are_refused(tmp_path: Path) -> None:
+    from csfkg.sparql_sql import id_of, quote
+
+    data = tmp_path / "data.nt"
+    data.write_text(DATA.strip() + "\n")
+    connection = duckdb_store.new_connection()
+    duckdb_store.load_ntriples(connection, data)
+    duckdb_store.check_ids(connection)  # different terms, different ids
+    # a row whose subject has the id of <http://e/a> but another text, as a collision would make
+    a, w = quote("<http://e/a>"), quote("<http://e/w>")
+    connection.execute(f"INSERT INTO triples VALUES ({id_of(a)}, {id_of(w)}, {id_of(a)}, '<http://e/z>', {w}, {a})")
+    with pytest.raises(duckdb_store.IdCollision, match="<http://e/a> and <http://e/z>"):
+        duckdb_store.check_ids(connection)
