@@ -12,7 +12,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from .derive import derive
 from .patient_input import set_assessment_date
 from .results import PatientResult, read_result
-from .shacl_compiled import validate_graph
+from .shacl_compiled import canonical_texts, validate_graph
 from .validate import ValidationReport
 from .vocab import CSF, PREFIXES
 
@@ -67,8 +67,10 @@ def assess(graph: Graph, patients: list[URIRef], *, today: date | None = None) -
     per_patient: dict[URIRef, ValidationReport] = {}
     for patient, record in records.items():
         # the record's nodes, and its literals: a literal can be a focus node (the object of
-        # csf:hasFinding, for one), and a violation on it must block the patient's derivation
-        nodes = {str(s) for s in record.subjects()} | {str(o) for o in record.objects() if isinstance(o, Literal)}
+        # csf:hasFinding, for one), and a violation on it must block the patient's derivation;
+        # the validator reports a literal as Oxigraph holds it ("1.0"^^xsd:decimal reads 1)
+        literals = [o for o in record.objects() if isinstance(o, Literal)]
+        nodes = {str(s) for s in record.subjects()} | {str(o) for o in literals} | set(canonical_texts(literals).values())
         per_patient[patient] = ValidationReport([r for r in report.results if r.focus in nodes])
 
     valid = Graph()

@@ -276,14 +276,24 @@ def check_jsonld_contexts(path: Path, text: str) -> None:
 
 @contextmanager
 def _quiet_rdflib() -> Iterator[None]:
-    """rdflib logs a warning for each malformed IRI; the refusal that follows says it in one sentence."""
+    """rdflib logs a warning for each malformed IRI; the refusal that follows says it in one sentence.
+
+    Literals keep the lexical form the file gives them while it is parsed: rdflib otherwise
+    rewrites some ill-typed ones into valid ones ("yes"^^xsd:boolean and " true"^^xsd:boolean
+    both become "false"), and the compiled SHACL checks, which read the text, would then pass a
+    value the file never held (pySHACL sees rdflib's ill-typed flag either way)."""
+    import rdflib
+
     logger = logging.getLogger("rdflib")
     level = logger.level
+    normalize = rdflib.NORMALIZE_LITERALS
     logger.setLevel(logging.ERROR)
+    rdflib.NORMALIZE_LITERALS = False
     try:
         yield
     finally:
         logger.setLevel(level)
+        rdflib.NORMALIZE_LITERALS = normalize
 
 
 def check_iris(path: Path, graph: Graph) -> None:

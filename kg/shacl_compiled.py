@@ -37,6 +37,7 @@ __all__ = [
     "owners_of",
     "UnsupportedShapeError",
     "compile_shapes",
+    "canonical_texts",
     "compiled_validation_queries",
     "new_validation_store",
     "results_by_patient",
@@ -321,6 +322,22 @@ def validate_graph(data: Graph) -> ValidationReport:
     store = new_validation_store()
     store.add_graph(data)
     return validate_in(store)
+
+
+def canonical_texts(literals: Iterable[object]) -> dict[object, str]:
+    """Each rdflib literal with its text as Oxigraph holds it, and so as the compiled checks
+    report it (a valid number or boolean in canonical form: "1.0"^^xsd:decimal reads 1)."""
+    import pyoxigraph
+
+    store = OxigraphStore()
+    subject, predicate = pyoxigraph.NamedNode("urn:csfkg:s"), pyoxigraph.NamedNode("urn:csfkg:p")
+    texts: dict[object, str] = {}
+    for literal in set(literals):
+        store.store.add(pyoxigraph.Quad(subject, predicate, store.to_ox(literal)))  # type: ignore[arg-type]
+        (quad,) = list(store.store)
+        texts[literal] = quad.object.value
+        store.store.clear()
+    return texts
 
 
 def new_validation_store() -> OxigraphStore:

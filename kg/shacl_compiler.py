@@ -609,20 +609,23 @@ def compile_shapes(shapes: Graph) -> tuple[CompiledCheck, ...]:
 
 PACKAGED_CHECKS = "compiled-checks.json"
 """The packaged shapes compiled, beside them in ``ontology/shapes/``, with the SHA-256 of the
-shape files they were compiled from. Compiling takes ~0.6 s, nearly all of it rdflib parsing the
+shape files and of the compiler they were compiled from (:func:`shapes_digest`). Compiling takes ~0.6 s, nearly all of it rdflib parsing the
 SPARQL constraints to check them: more than half of ``csfkg recommend``'s budget of a second.
 tests/test_compiled_validation.py checks that the file is what compiling gives now."""
 
 
 def shapes_digest() -> str:
-    """SHA-256 of the packaged shape files, in their order."""
+    """SHA-256 of the packaged shape files, in their order, and of this compiler's own source: a
+    change to either makes the packaged checks stale."""
     import hashlib
+    from pathlib import Path
 
     from .resources import SHAPE_FILES, shapes_dir
 
     digest = hashlib.sha256()
     for name in SHAPE_FILES:
         digest.update(shapes_dir().joinpath(name).read_bytes())
+    digest.update(Path(__file__).read_bytes())
     return digest.hexdigest()
 
 
@@ -631,7 +634,7 @@ def checks_document(checks: tuple[CompiledCheck, ...]) -> str:
     import json
     from dataclasses import asdict
 
-    return json.dumps({"shapes_sha256": shapes_digest(), "checks": [asdict(c) for c in checks]}, indent=1, sort_keys=True) + "\n"
+    return json.dumps({"source_sha256": shapes_digest(), "checks": [asdict(c) for c in checks]}, indent=1, sort_keys=True) + "\n"
 
 
 def write_packaged_checks() -> None:
@@ -655,9 +658,12 @@ def _packaged_checks() -> tuple[CompiledCheck, ...] | None:
         document = json.loads(shapes_dir().joinpath(PACKAGED_CHECKS).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if document.get("shapes_sha256") != shapes_digest():
+    if document.get("source_sha256") != shapes_digest():
         return None
-    return tuple(CompiledCheck(**{k: tuple(v) if isinstance(v, list) else v for k, v in check.items()}) for check in document["checks"])
+    try:
+        return tuple(CompiledCheck(**{k: tuple(v) if isinstance(v, list) else v for k, v in check.items()}) for check in document["checks"])
+    except (TypeError, KeyError, AttributeError):  # not the fields of CompiledCheck: compile instead
+        return None
 
 
 @cache

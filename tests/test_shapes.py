@@ -153,3 +153,35 @@ def test_a_violation_on_a_literal_finding_blocks_the_recommendation(tmp_path) ->
     assert ("orthostatic headache", "finding status") in {(r["focus"], r["name"]) for r in violations}
     assert result["next_step"] is None and not result["recommendations"]
     assert done.returncode == 1
+
+
+@pytest.mark.parametrize(
+    "addition, name",
+    [
+        # rdflib reads both as "false" unless told to keep what the file says
+        ('ex:seed csf:symptomsResolvedAfterTreatment "yes"^^xsd:boolean .', "symptoms resolved after treatment"),
+        ('ex:seed csf:symptomsResolvedAfterTreatment " true"^^xsd:boolean .', "symptoms resolved after treatment"),
+        # a literal finding on another node of the record, reported in canonical form (1 for 1.0)
+        ("ex:seed-first-mbb csf:hasFinding 1.0 .", "finding status"),
+    ],
+)
+def test_recommend_refuses_what_pyshacl_refuses(addition: str, name: str, tmp_path) -> None:
+    """The compiled checks recommend runs see the file's own literals and attribute every result
+    to its patient: no next step where pySHACL finds a violation."""
+    import subprocess
+    import sys
+
+    from csfkg.patient_input import read_patient_file
+
+    text = SEED.read_text(encoding="utf-8")
+    assert "ex:seed-first-mbb" in text and "@prefix xsd:" in text
+    patient = tmp_path / "patient.ttl"
+    patient.write_text(text + "\n" + addition + "\n", encoding="utf-8")
+    assert not validate(read_patient_file(patient)).conforms  # pySHACL, the reference
+    done = subprocess.run([sys.executable, "-m", "csfkg.cli.main", "recommend", str(patient), "--format", "json"], capture_output=True, text=True)
+    assert done.returncode == 1, done.stdout[:300]
+    import json
+
+    result = json.loads(done.stdout)
+    assert result["next_step"] is None
+    assert name in {r["name"] for r in result["validation"]["results"] if r["severity"] == "Violation"}
