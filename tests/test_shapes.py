@@ -185,3 +185,16 @@ def test_recommend_refuses_what_pyshacl_refuses(addition: str, name: str, tmp_pa
     result = json.loads(done.stdout)
     assert result["next_step"] is None
     assert name in {r["name"] for r in result["validation"]["results"] if r["severity"] == "Violation"}
+
+
+def test_pyshacl_reports_a_nan_decimal_instead_of_raising() -> None:
+    """rdflib reads "NaN"^^xsd:decimal as a Decimal NaN and pySHACL raised comparing it with
+    sh:minExclusive (so an endpoint cohort stopped on such a patient): it is a violation."""
+    text = SEED.read_text(encoding="utf-8")
+    old = 'csf:procedureDate "2025-11-27"^^xsd:date'
+    assert old in text
+    graph = Graph().parse(data=text.replace(old, old + " . ex:seed csf:hasProcedure ex:odd-ebp . ex:odd-ebp a csf:EpiduralBloodPatch ; "
+                                            'csf:procedureStatus csf:completed ; csf:patchTargeting csf:nonTargeted ; csf:patchVolumeMl "NaN"^^xsd:decimal'), format="turtle")
+    report = validate(graph)
+    assert not report.conforms
+    assert {("patch volume", "NaN")} <= {(r.name, r.value) for r in report.results if r.is_violation}
