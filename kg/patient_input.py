@@ -275,13 +275,13 @@ def check_jsonld_contexts(path: Path, text: str) -> None:
 
 
 @contextmanager
-def _quiet_rdflib() -> Iterator[None]:
-    """rdflib logs a warning for each malformed IRI; the refusal that follows says it in one sentence.
-
-    Literals keep the lexical form the file gives them while it is parsed: rdflib otherwise
-    rewrites some ill-typed ones into valid ones ("yes"^^xsd:boolean and " true"^^xsd:boolean
-    both become "false"), and the compiled SHACL checks, which read the text, would then pass a
-    value the file never held (pySHACL sees rdflib's ill-typed flag either way)."""
+def _rdflib_reading() -> Iterator[None]:
+    """rdflib reading a file: quiet (it logs a warning for each malformed IRI; the refusal that
+    follows says it in one sentence), and each literal kept with the lexical form the file gives
+    it: rdflib otherwise rewrites some ill-typed ones into valid ones ("yes"^^xsd:boolean and
+    " true"^^xsd:boolean both become "false"), and the compiled SHACL checks, which read the
+    text, would then pass a value the file never held (pySHACL sees rdflib's ill-typed flag
+    either way)."""
     import rdflib
 
     logger = logging.getLogger("rdflib")
@@ -342,7 +342,7 @@ def read_patient_file(path: Path) -> Graph:
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, namespace)
     try:
-        with _quiet_rdflib():
+        with _rdflib_reading():
             graph.parse(data=text, format=fmt, publicID=path.resolve().as_uri())
     except RecursionError:
         raise InputError(f"{path} is not valid {FORMAT_NAMES[fmt]}: it nests too deeply.") from None
@@ -408,7 +408,7 @@ def _expand(graph: Graph, name: str) -> URIRef:
             return URIRef(graph.namespace_manager.expand_curie(name))
         except ValueError:
             pass
-    with _quiet_rdflib():
+    with _rdflib_reading():
         return URIRef(name)
 
 

@@ -609,12 +609,13 @@ def compile_shapes(shapes: Graph) -> tuple[CompiledCheck, ...]:
 
 PACKAGED_CHECKS = "compiled-checks.json"
 """The packaged shapes compiled, beside them in ``ontology/shapes/``, with the SHA-256 of the
-shape files and of the compiler they were compiled from (:func:`shapes_digest`). Compiling takes ~0.6 s, nearly all of it rdflib parsing the
-SPARQL constraints to check them: more than half of ``csfkg recommend``'s budget of a second.
-tests/test_compiled_validation.py checks that the file is what compiling gives now."""
+shape files and of the compiler they were compiled from (:func:`source_digest`). Compiling takes
+~0.6 s, nearly all of it rdflib parsing the SPARQL constraints to check them: more than half of
+``csfkg recommend``'s budget of a second. tests/test_compiled_validation.py checks that the file
+is what compiling gives now."""
 
 
-def shapes_digest() -> str:
+def source_digest() -> str:
     """SHA-256 of the packaged shape files, in their order, and of this compiler's own source: a
     change to either makes the packaged checks stale."""
     import hashlib
@@ -634,7 +635,7 @@ def checks_document(checks: tuple[CompiledCheck, ...]) -> str:
     import json
     from dataclasses import asdict
 
-    return json.dumps({"source_sha256": shapes_digest(), "checks": [asdict(c) for c in checks]}, indent=1, sort_keys=True) + "\n"
+    return json.dumps({"source_sha256": source_digest(), "checks": [asdict(c) for c in checks]}, indent=1, sort_keys=True) + "\n"
 
 
 def write_packaged_checks() -> None:
@@ -649,7 +650,8 @@ def write_packaged_checks() -> None:
 
 
 def _packaged_checks() -> tuple[CompiledCheck, ...] | None:
-    """The packaged compiled checks, if they were compiled from the shape files packaged now."""
+    """The packaged compiled checks, if they were compiled from the shape files and the compiler
+    packaged now."""
     import json
 
     from .resources import shapes_dir
@@ -658,7 +660,7 @@ def _packaged_checks() -> tuple[CompiledCheck, ...] | None:
         document = json.loads(shapes_dir().joinpath(PACKAGED_CHECKS).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if document.get("source_sha256") != shapes_digest():
+    if document.get("source_sha256") != source_digest():
         return None
     try:
         return tuple(CompiledCheck(**{k: tuple(v) if isinstance(v, list) else v for k, v in check.items()}) for check in document["checks"])
@@ -669,7 +671,8 @@ def _packaged_checks() -> tuple[CompiledCheck, ...] | None:
 @cache
 def compiled_validation_queries() -> tuple[CompiledCheck, ...]:
     """The packaged shapes (:func:`csfkg.knowledge.shapes_graph`) compiled: read from
-    :data:`PACKAGED_CHECKS` when it was compiled from these shape files, compiled here otherwise;
+    :data:`PACKAGED_CHECKS` when it was compiled from these shape files and this compiler,
+    compiled here otherwise;
     once per process."""
     packaged = _packaged_checks()
     return packaged if packaged is not None else compile_shapes(shapes_graph())

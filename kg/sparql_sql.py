@@ -646,7 +646,7 @@ class Translator:
 
     def e_Builtin_BOUND(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
         name = str(e.arg)
-        return "bool", f"({getattr(env, 'ids', env).get(name, env.get(name))} IS NOT NULL)" if name in env else "FALSE"
+        return "bool", f"({env.ids[name]} IS NOT NULL)" if name in env else "FALSE"
 
     def e_Builtin_IF(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
         condition = as_bool(*self.expr(e.arg1, env))
@@ -740,7 +740,7 @@ class Translator:
         conditions = []
         for v in inner.variables:
             if v in env:
-                outer_may_be_unbound = v in getattr(env, "nullable", set(env))
+                outer_may_be_unbound = v in env.nullable
                 outer = env.ids[v]
                 if outer_may_be_unbound or v in inner.maybe_null:
                     conditions.append(f"({outer} IS NULL OR {x}.{col(v)} IS NULL OR {x}.{col(v)} = {outer})")

@@ -167,12 +167,12 @@ def _bulk_load(store: OxigraphStore, item: CheckedFile) -> None:
 def _parse_with_rdflib(item: CheckedFile):  # noqa: ANN202 - rdflib Graph
     from rdflib import Graph
 
-    from .patient_input import _quiet_rdflib
+    from .patient_input import _rdflib_reading
 
     text = _read_whole(item.path)
     graph = Graph()
     try:
-        with _quiet_rdflib():
+        with _rdflib_reading():
             graph.parse(data=text, format=item.format, publicID=item.path.resolve().as_uri())
     except RecursionError:
         raise InputError(f"{item.path} is not valid RDF: it nests too deeply.") from None

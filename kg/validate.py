@@ -62,7 +62,7 @@ def validate(data: Graph) -> ValidationReport:
     merged = Graph()
     merged += rules_graph()
     merged += data
-    _not_a_decimal(merged)
+    _not_a_decimal(data, merged)
     _, report_graph, _ = shacl_validate(
         merged,
         shacl_graph=shapes_graph(),
@@ -78,19 +78,20 @@ def validate(data: Graph) -> ValidationReport:
 NOT_A_DECIMAL = URIRef("urn:csfkg:not-an-xsd-decimal")
 
 
-def _not_a_decimal(graph: Graph) -> None:
+def _not_a_decimal(data: Graph, merged: Graph) -> None:
     """rdflib reads "NaN" and "INF" as xsd:decimal values, which that datatype has not, and
     pySHACL then raises on comparing a NaN (sh:minExclusive): such a literal is handed to it with
     the same text under a datatype of no standard, so that it fails sh:datatype and the range
-    constraints as a reported violation (the compiled checks refuse its lexical form)."""
+    constraints as a reported violation (the compiled checks refuse its lexical form). Looked for
+    in ``data``, replaced in ``merged`` (the packaged rules hold no such value)."""
     from decimal import Decimal
 
     from rdflib.namespace import XSD
 
-    odd = [(s, p, o) for s, p, o in graph if isinstance(o, Literal) and o.datatype == XSD.decimal and isinstance(o.value, Decimal) and not o.value.is_finite()]
+    odd = [(s, p, o) for s, p, o in data if isinstance(o, Literal) and o.datatype == XSD.decimal and isinstance(o.value, Decimal) and not o.value.is_finite()]
     for s, p, o in odd:
-        graph.remove((s, p, o))
-        graph.add((s, p, Literal(str(o), datatype=NOT_A_DECIMAL)))
+        merged.remove((s, p, o))
+        merged.add((s, p, Literal(str(o), datatype=NOT_A_DECIMAL)))
 
 
 def _results(report: Graph) -> list[ValidationResult]:

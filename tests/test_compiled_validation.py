@@ -264,7 +264,7 @@ def test_packaged_checks_of_other_shape_files_are_not_used(monkeypatch: pytest.M
     from csfkg import shacl_compiler
 
     assert shacl_compiler._packaged_checks() is not None
-    monkeypatch.setattr(shacl_compiler, "shapes_digest", lambda: "0" * 64)  # as if a shape file had changed
+    monkeypatch.setattr(shacl_compiler, "source_digest", lambda: "0" * 64)  # as if a shape file had changed
     assert shacl_compiler._packaged_checks() is None
 
 
