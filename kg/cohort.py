@@ -75,7 +75,7 @@ def load_files(store: Store, files: list[Path]) -> int:
 
 def add_knowledge(store: Store) -> None:
     """Ontology, guideline knowledge and article statements, once per store."""
-    result = store.query("ASK { <https://w3id.org/csfkg/ontology> a <http://www.w3.org/2002/07/owl#Ontology> }")
+    result = store.query(get_query("cohort-knowledge-loaded").text)
     if result is not True:
         if isinstance(store, OxigraphStore):
             import pyoxigraph
@@ -103,7 +103,7 @@ def set_assessment_dates(store: Store, today: date | None) -> None:
 
 
 def patients_of(store: Store) -> list[URIRef]:
-    result = store.query("SELECT DISTINCT ?p WHERE { ?p a <https://w3id.org/csfkg/ontology#Patient> } ORDER BY ?p")
+    result = store.query(get_query("cohort-patients").text)
     assert isinstance(result, SelectResult)
     return [row[0] for row in result.rows]  # type: ignore[misc]
 

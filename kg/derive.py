@@ -11,7 +11,7 @@ from rdflib import Graph
 from .knowledge import add_rules
 from .query_library import derivation_queries
 from .stores import OxigraphStore, Store
-from .vocab import PREFIXES
+from .vocab import PREFIXES, STANDARD_PREFIXES
 
 
 @dataclass
@@ -26,7 +26,7 @@ def new_result_graph() -> Graph:
     graph = Graph()
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, namespace)
-    graph.bind("prov", "http://www.w3.org/ns/prov#")
+    graph.bind("prov", STANDARD_PREFIXES["prov"])
     return graph
 
 

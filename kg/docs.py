@@ -36,11 +36,11 @@ from .errors import InputError, UsageError
 from .query_library import get_query
 from .knowledge import knowledge_graph, rules_graph
 from .mappings import MAPPING_PREDICATES, MappingSet, packaged_mapping_sets
-from .vocab import CSFG, ONTOLOGY_IRI
+from .vocab import CSF_NS as _CSF, CSFG, CSFQ, ONTOLOGY_IRI, STANDARD_PREFIXES, TERMINOLOGY_PREFIXES
 
 Picture = Literal["auto", "svg", "mermaid"]
 
-CSF_NS = "https://w3id.org/csfkg/ontology#"
+CSF_NS = str(_CSF)
 CSFG_NS = str(CSFG)
 MARKER = ".csfkg-docs"
 """A file in every folder ``build_docs`` writes: only such folders (or empty ones) are replaced."""
@@ -48,21 +48,9 @@ MARKER = ".csfkg-docs"
 PREFIXES: dict[str, str] = {
     "csf": CSF_NS,
     "csfg": CSFG_NS,
-    "HP": "http://purl.obolibrary.org/obo/HP_",
-    "MONDO": "http://purl.obolibrary.org/obo/MONDO_",
-    "obo": "http://purl.obolibrary.org/obo/",
-    "SNOMEDCT": "http://snomed.info/id/",
-    "ICD10CM": "http://purl.bioontology.org/ontology/ICD10CM/",
-    "LOINC": "https://loinc.org/",
-    "CPT": "http://purl.bioontology.org/ontology/CPT/",
-    "prov": "http://www.w3.org/ns/prov#",
-    "skos": str(SKOS),
-    "dcterms": str(DCTERMS),
-    "owl": str(OWL),
-    "rdfs": str(RDFS),
-    "rdf": str(RDF),
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "csfq": "https://w3id.org/csfkg/queries/",
+    **TERMINOLOGY_PREFIXES,
+    **{name: STANDARD_PREFIXES[name] for name in ("prov", "skos", "dcterms", "owl", "rdfs", "rdf", "xsd")},
+    "csfq": str(CSFQ),
 }
 
 

@@ -14,9 +14,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-PATIENT_TYPE_LINE_END = (
-    b"<http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://w3id.org/csfkg/ontology#Patient> ."
-)
+from .vocab import CSF, STANDARD_PREFIXES
+
+PATIENT_TYPE_LINE_END = f"<{STANDARD_PREFIXES['rdf']}type> <{CSF.Patient}> .".encode()
 LINE_FORMATS = {".nt"}
 """Line-based formats whose files can be cut between lines."""
 

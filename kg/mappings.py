@@ -27,25 +27,22 @@ from importlib.abc import Traversable
 from pathlib import Path
 from typing import Iterable
 
-from rdflib import OWL, RDF, BNode, Graph, Literal, Namespace, URIRef
+from rdflib import OWL, RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, SKOS, XSD
 
 from .errors import InputError
 from .resources import ontology_dir
-
-SSSOM = Namespace("https://w3id.org/sssom/")
-SEMAPV = Namespace("https://w3id.org/semapv/vocab/")
-PAV = Namespace("http://purl.org/pav/")
+from .vocab import LINKML, PAV, SEMAPV, SSSOM, STANDARD_PREFIXES
 
 BUILT_IN_PREFIXES: dict[str, str] = {
     "owl": str(OWL),
     "rdf": str(RDF),
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "rdfs": STANDARD_PREFIXES["rdfs"],
     "semapv": str(SEMAPV),
     "skos": str(SKOS),
     "sssom": str(SSSOM),
     "xsd": str(XSD),
-    "linkml": "https://w3id.org/linkml/",
+    "linkml": str(LINKML),
 }
 """Prefixes that an SSSOM file may use without declaring them in its ``curie_map``."""
 

@@ -32,21 +32,12 @@ from .errors import InputError, UsageError
 from .query_library import NamedQuery, all_queries, parse_header
 from .results import PatientResult
 from .stores import QueryResult, RdflibStore, SelectResult, Store, Term, query_form
-from .vocab import PREFIXES
+from .vocab import CSFQ, PREFIXES, STANDARD_PREFIXES, TERMINOLOGY_PREFIXES
 
-STANDARD_PREFIXES: dict[str, str] = {
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "prov": "http://www.w3.org/ns/prov#",
-    "dcterms": "http://purl.org/dc/terms/",
-}
 TERM_PREFIXES: dict[str, str] = {**{k: str(v) for k, v in PREFIXES.items()}, **STANDARD_PREFIXES}
 """The prefixes a ``--param`` value may use (``ex:seed``, ``csfg:obtain-mri-brain-and-spine``)."""
 
-DISPLAY_PREFIXES: dict[str, str] = {**TERM_PREFIXES, "obo": "http://purl.obolibrary.org/obo/"}
+DISPLAY_PREFIXES: dict[str, str] = {**TERM_PREFIXES, "obo": TERMINOLOGY_PREFIXES["obo"]}
 """The prefixes of the table format."""
 
 PARAMETER_KINDS = ("iri", "string", "integer", "decimal", "date", "boolean")
@@ -562,5 +553,5 @@ def graph_turtle(graph: Graph) -> str:
     """A result graph as Turtle, with the project's prefixes."""
     for prefix, namespace in DISPLAY_PREFIXES.items():
         graph.bind(prefix, namespace, override=True)
-    graph.bind("csfq", "https://w3id.org/csfkg/queries/")
+    graph.bind("csfq", str(CSFQ))
     return graph.serialize(format="turtle")

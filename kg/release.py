@@ -18,21 +18,17 @@ from __future__ import annotations
 
 from typing import Literal as Choice
 
-from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, Namespace, URIRef
+from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, SKOS, VANN
 
 from .errors import CsfkgError
 from .knowledge import knowledge_graph
-from .vocab import ARTICLE_IRI, GUIDELINE_IRI, ONTOLOGY_IRI, PREFIXES
+from .vocab import ARTICLE_IRI, FULL_IRI, GUIDELINE_IRI, MERGED_IRI, OBO_IN_OWL, ONTOLOGY_IRI, PREFIXES, RELEASE_BASE, release_version_iri
 
 ReleaseFormat = Choice["ttl", "owl", "jsonld"]
 
-RELEASE_BASE = "https://w3id.org/csfkg/"
-MERGED_IRI = URIRef(RELEASE_BASE + "merged")
-FULL_IRI = URIRef(RELEASE_BASE + "full")
 COMPONENT_IRIS: tuple[URIRef, ...] = (ONTOLOGY_IRI, GUIDELINE_IRI, ARTICLE_IRI)
 
-OBO_IN_OWL = Namespace("http://www.geneontology.org/formats/oboInOwl#")
 
 RDFLIB_FORMATS: dict[str, str] = {"ttl": "turtle", "owl": "xml", "jsonld": "json-ld"}
 
@@ -72,7 +68,7 @@ def release_graph(*, reasoned: bool = False) -> Graph:
     version = _version(tbox_header)  # type: ignore[arg-type]
     variant = "full" if reasoned else "merged"
     graph.add((iri, RDF.type, OWL.Ontology))
-    graph.add((iri, OWL.versionIRI, URIRef(f"{RELEASE_BASE}releases/{version}/{variant}")))
+    graph.add((iri, OWL.versionIRI, release_version_iri(version, variant)))
     for predicate in _COPIED:
         value = tbox_header.get(predicate)
         if value is not None:

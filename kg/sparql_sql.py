@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from itertools import count
 
 from rdflib import BNode, Literal, URIRef, Variable
-from rdflib.namespace import XSD
+from rdflib.namespace import RDF, XSD
 from rdflib.paths import AlternativePath, MulPath, Path, SequencePath
 from rdflib.plugins.sparql.parserutils import CompValue
 
@@ -158,7 +158,7 @@ def datatype(t: str) -> str:
     """A literal's datatype IRI as N-Triples text; NULL for an IRI or a blank node."""
     after_quote = f"substr({t}, length({t}) - strpos(reverse({t}), '\"') + 2, 1)"
     return (f"CASE WHEN starts_with({t}, '\"') THEN CASE WHEN ends_with({t}, '>') THEN substr({t}, length({t}) - strpos(reverse({t}), '<') + 1) "
-            f"WHEN {after_quote} = '@' THEN '<http://www.w3.org/1999/02/22-rdf-syntax-ns#langString>' "
+            f"WHEN {after_quote} = '@' THEN '<{RDF.langString}>' "
             f"ELSE '<{XSD.string}>' END END")
 
 

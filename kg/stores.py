@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Iterable, Mapping
 
 from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import XSD
 from rdflib.term import Identifier, Variable
 
 Term = URIRef | BNode | Literal
@@ -172,7 +173,7 @@ class OxigraphStore(Store):
             if term.language:
                 return Literal(term.value, lang=term.language)
             datatype = term.datatype.value
-            if datatype == "http://www.w3.org/2001/XMLSchema#string":
+            if datatype == str(XSD.string):
                 return Literal(term.value)
             return Literal(term.value, datatype=URIRef(datatype))
         raise TypeError(f"cannot convert {term!r} to an rdflib term")
@@ -298,6 +299,6 @@ def _json_term(value: dict | None) -> Term | None:
     if "xml:lang" in value:
         return Literal(value["value"], lang=value["xml:lang"])
     datatype = value.get("datatype")
-    if datatype and datatype != "http://www.w3.org/2001/XMLSchema#string":
+    if datatype and datatype != str(XSD.string):
         return Literal(value["value"], datatype=URIRef(datatype))
     return Literal(value["value"])

@@ -19,10 +19,12 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TextIO
 
-CSF = "https://w3id.org/csfkg/ontology#"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-PATIENT_NS = "https://example.org/csfkg/synthetic/"
+from .vocab import CSF_NS, STANDARD_PREFIXES, SYNTHETIC
+
+CSF = str(CSF_NS)
+RDF_TYPE = STANDARD_PREFIXES["rdf"] + "type"
+XSD = STANDARD_PREFIXES["xsd"]
+PATIENT_NS = str(SYNTHETIC)
 ASSESSMENT = date(2026, 3, 1)
 
 RED_FLAGS = (

@@ -120,6 +120,48 @@ CSFR = Namespace("https://w3id.org/csfkg/result/")
 CSFQ = Namespace("https://w3id.org/csfkg/queries/")
 CSFSH = Namespace("https://w3id.org/csfkg/shapes#")
 PATIENT = Namespace("https://example.org/csfkg/patient/")
+SYNTHETIC = Namespace("https://example.org/csfkg/synthetic/")
+"""Patients and records of ``csfkg synth`` cohorts."""
+
+RELEASE_BASE = "https://w3id.org/csfkg/"
+"""Release ontologies (``merged``, ``full``) and their version IRIs (``releases/V/variant``)."""
+MERGED_IRI = URIRef(RELEASE_BASE + "merged")
+FULL_IRI = URIRef(RELEASE_BASE + "full")
+
+
+def release_version_iri(version: str, variant: str) -> URIRef:
+    return URIRef(f"{RELEASE_BASE}releases/{version}/{variant}")
+
+
+OBO_IN_OWL = Namespace("http://www.geneontology.org/formats/oboInOwl#")
+
+STANDARD_PREFIXES: dict[str, str] = {
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "dcterms": "http://purl.org/dc/terms/",
+}
+"""The W3C vocabularies the graph and the queries use."""
+
+SSSOM = Namespace("https://w3id.org/sssom/")
+SEMAPV = Namespace("https://w3id.org/semapv/vocab/")
+PAV = Namespace("http://purl.org/pav/")
+LINKML = Namespace("https://w3id.org/linkml/")
+"""The vocabularies of SSSOM mapping sets (ontology/mappings/*.sssom.tsv)."""
+
+TERMINOLOGY_PREFIXES: dict[str, str] = {
+    "HP": "http://purl.obolibrary.org/obo/HP_",
+    "MONDO": "http://purl.obolibrary.org/obo/MONDO_",
+    "obo": "http://purl.obolibrary.org/obo/",
+    "SNOMEDCT": "http://snomed.info/id/",
+    "ICD10CM": "http://purl.bioontology.org/ontology/ICD10CM/",
+    "LOINC": "https://loinc.org/",
+    "CPT": "http://purl.bioontology.org/ontology/CPT/",
+}
+"""The standard terminologies the mappings point to, as CURIE prefixes (the docs expand them)."""
 
 PREFIXES: dict[str, Namespace | str] = {
     "csf": str(CSF._NS),
