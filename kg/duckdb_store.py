@@ -14,7 +14,8 @@ EXPERIMENTAL: not used by any command. Measured on 2 cores, 100,000 synthetic pa
 (3,240,850 triples): load 4.0-4.7 s; derivation 14.4-16.1 s of which the id check 2.5-3.2 s
 (one table of triples: 18.9-25.1 s). It derives the same triples as Oxigraph
 (tests/test_sparql_sql.py). Oxigraph does the whole cohort run (load, validate, derive, report)
-in ~33 s on two workers at 100k: not faster yet.
+in ~33 s on two workers at 100k: not faster yet. The compiled SHACL checks do not run on this
+path: translated, one is 94 MB of SQL and several run out of memory (bench/README.md).
 """
 
 from __future__ import annotations

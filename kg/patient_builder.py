@@ -18,7 +18,7 @@ from rdflib.namespace import XSD
 from .errors import UsageError
 from .knowledge import rules_graph
 from .vocab import CSF, CSF_NS, PATIENT, PREFIXES
-from .vocabulary_codes import class_for, codes_under
+from .vocabulary_codes import class_for
 
 StudyState = Choice["not-done", "normal", "leak-signs"]
 ProtocolState = Choice["complete", "incomplete"]
