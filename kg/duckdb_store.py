@@ -75,9 +75,6 @@ class Store(TableLayout):
     def execute(self, sql: str, parameters: list | None = None) -> Any:
         return self.connection.execute(sql, parameters or [])
 
-    def count(self) -> int:
-        return sum(self.connection.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in self.tables.values())
-
 
 def new_connection(threads: int | None = None) -> Store:
     import duckdb

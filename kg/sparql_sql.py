@@ -614,11 +614,11 @@ class Translator:
         kind, sql = self.expr(expr, env)
         return f"COALESCE({as_bool(kind, sql)}, FALSE)"
 
-    def expr(self, expr: object, env: dict[str, str]) -> tuple[str, str]:
+    def expr(self, expr: object, env: Env) -> tuple[str, str]:
         if isinstance(expr, Variable):
             if str(expr) not in env:
                 return "term", "CAST(NULL AS VARCHAR)"
-            if isinstance(env, Env) and str(expr) in env.typed:
+            if str(expr) in env.typed:
                 return env.typed[str(expr)]
             return "term", env[str(expr)]
         if isinstance(expr, URIRef):
@@ -781,7 +781,7 @@ class Translator:
             # a variable with a typed value compares as the term it is bound to (RDF term
             # equality, as when its value is read from the term)
             # (two values of one kind compare as values: numbers and dates as SPARQL's = does)
-            typed = getattr(env, "typed", {})
+            typed = env.typed
             both_typed = all(isinstance(x, Variable) and str(x) in typed for x in (e.expr, e.other)) and left[0] == right[0]
             if not both_typed:
                 if isinstance(e.expr, Variable) and str(e.expr) in typed:
