@@ -1,21 +1,20 @@
-"""Patients and knowledge in DuckDB, a table per predicate, and the derivation's ``derive-*.rq``
-queries run there, translated to SQL by :mod:`csfkg.sparql_sql`.
+"""Patients and knowledge in DuckDB, and the derivation's ``derive-*.rq`` queries run there,
+translated to SQL by :mod:`csfkg.sparql_sql`.
 
-Each predicate's triples are a table ``(s, o, st, ot)``: a term's 64-bit id
-(:func:`csfkg.sparql_sql.id_of`, what joins, groups and set semantics use) and its N-Triples text
-(what expressions read, and the output). A triple pattern with a constant predicate reads only
-that predicate's table (on one table of triples, every pattern scanned all of them: 100,000
-patients' WHERE clauses took 8.9 s on two threads). The view ``triples`` shows them all as
-``(s, p, o, st, pt, ot)``, for patterns with a variable predicate. :func:`check_ids` refuses a
-store in which two terms share an id (DuckDB's ``hash()`` alone merged 3 pairs of terms among
-100,000 patients' 848,559).
+Every term is once in the table ``terms``: its 64-bit id (:func:`csfkg.sparql_sql.id_of`, what
+joins, groups and set semantics use; its two low bits say IRI, blank node or literal), its
+N-Triples text, and what expressions read, parsed once at load (lexical form, datatype, STR(),
+the value of a number or a date). Each predicate's triples are a table ``(s, o)`` of ids: a
+triple pattern with a constant predicate reads only that predicate's table; the view ``triples``
+shows them all as ``(s, p, o)``, for patterns with a variable predicate. :func:`add_terms`
+refuses a term whose id another term holds (DuckDB's ``hash()`` alone merged 3 pairs of terms
+among 100,000 patients' 848,559).
 
 EXPERIMENTAL: not used by any command. Measured on 2 cores, 100,000 synthetic patients
-(3,240,850 triples): load 4.0-4.7 s; derivation 14.4-16.1 s of which the id check 2.5-3.2 s
-(one table of triples: 18.9-25.1 s). It derives the same triples as Oxigraph
-(tests/test_sparql_sql.py). Oxigraph does the whole cohort run (load, validate, derive, report)
-in ~33 s on two workers at 100k: not faster yet. The compiled SHACL checks do not run on this
-path: translated, one is 94 MB of SQL and several run out of memory (bench/README.md).
+(3,240,850 triples; bench/README.md): load 5.9-6.6 s (of which ~2 s the knowledge graph, the
+same for any size), derivation 9.2-10.9 s. It derives the same triples as Oxigraph
+(tests/test_sparql_sql.py). The compiled SHACL checks do not run on this path yet (translated,
+the datatype checks are megabytes of SQL: bench/README.md).
 """
 
 from __future__ import annotations
@@ -26,12 +25,14 @@ from typing import Any
 
 from .knowledge import knowledge_ntriples
 from .query_library import derivation_queries
-from .sparql_sql import TableLayout, id_of, quote
+from .sparql_sql import TERM_COLUMNS, TableLayout, id_of, quote, term_rows
 
-__all__ = ["IdCollision", "Store", "new_connection", "load_ntriples", "add_knowledge", "check_ids", "derive_in", "derived_ntriples"]
+__all__ = ["IdCollision", "Store", "new_connection", "load_ntriples", "add_knowledge", "add_terms", "run_construct", "derive_in", "derived_ntriples", "row_counts"]
 
 VIEW = "triples"
+TERMS = "terms"
 RAW = "__raw"
+NEW = "__new_terms"
 
 
 class IdCollision(RuntimeError):
@@ -39,13 +40,12 @@ class IdCollision(RuntimeError):
 
 
 class Store(TableLayout):
-    """A DuckDB connection holding a table per predicate."""
+    """A DuckDB connection holding the terms table and a table of term ids per predicate."""
 
     def __init__(self, connection: Any) -> None:
-        super().__init__(VIEW)
+        super().__init__(VIEW, TERMS)
         self.connection = connection
         self.tables: dict[str, str] = {}
-        self.base_rows = 0
 
     # --- Layout
 
@@ -55,21 +55,21 @@ class Store(TableLayout):
     def predicate(self, text: str) -> str:
         table = self.tables.get(text)
         if table is None:
-            return "(SELECT CAST(NULL AS UBIGINT) AS s, CAST(NULL AS UBIGINT) AS o, CAST(NULL AS VARCHAR) AS st, CAST(NULL AS VARCHAR) AS ot WHERE FALSE)"
+            return "(SELECT CAST(NULL AS UBIGINT) AS s, CAST(NULL AS UBIGINT) AS o WHERE FALSE)"
         return table
 
     def target(self, text: str) -> str:
         table = self.tables.get(text)
         if table is None:
             table = f"p{len(self.tables) + 1}"
-            self.connection.execute(f"CREATE TABLE {table} (s UBIGINT, o UBIGINT, st VARCHAR, ot VARCHAR)")
+            self.connection.execute(f"CREATE TABLE {table} (s UBIGINT, o UBIGINT)")
             self.tables[text] = table
             self._view()
         return table
 
     def _view(self) -> None:
-        parts = [f"SELECT s, {id_of(quote(text))} AS p, o, st, {quote(text)} AS pt, ot FROM {table}" for text, table in self.tables.items()]
-        body = " UNION ALL ".join(parts) or "SELECT CAST(NULL AS UBIGINT) AS s, CAST(NULL AS UBIGINT) AS p, CAST(NULL AS UBIGINT) AS o, CAST(NULL AS VARCHAR) AS st, CAST(NULL AS VARCHAR) AS pt, CAST(NULL AS VARCHAR) AS ot WHERE FALSE"
+        parts = [f"SELECT s, {id_of(quote(text))} AS p, o FROM {table}" for text, table in self.tables.items()]
+        body = " UNION ALL ".join(parts) or "SELECT CAST(NULL AS UBIGINT) AS s, CAST(NULL AS UBIGINT) AS p, CAST(NULL AS UBIGINT) AS o WHERE FALSE"
         self.connection.execute(f"CREATE OR REPLACE VIEW {VIEW} AS {body}")
 
     def execute(self, sql: str, parameters: list | None = None) -> Any:
@@ -80,41 +80,83 @@ def new_connection(threads: int | None = None) -> Store:
     import duckdb
 
     connection = duckdb.connect()
-    # joins in the order the translation writes them (kg/sparql_sql.py orders triple patterns so
-    # that each joins the ones before it)
-    connection.execute("SET disabled_optimizers = 'join_order'")
+    # DuckDB's join order optimizer stays on: a table per predicate gives it statistics (on one
+    # table of triples it had none, and crossed 10,000 patients with 9 classes); 100k patients'
+    # WHERE clauses 5.5 s without it, 4.7 s with it
     connection.execute("SET preserve_insertion_order = false")
     # an in-memory database checkpoints (compresses its tables again) when its log passes 16 MB:
     # a 12,000-row insert then took 0.95 s instead of 3 ms (100k patients' derivation 22 -> 16 s)
     connection.execute("SET checkpoint_threshold = '1TB'")
     if threads:
         connection.execute(f"SET threads = {int(threads)}")
+    types = {"text": "VARCHAR", "lex": "VARCHAR", "dt": "VARCHAR", "str": "VARCHAR", "num": "DOUBLE", "day": "DATE"}
+    connection.execute(f"CREATE TABLE {TERMS} (id UBIGINT, {', '.join(f'{c} {types[c]}' for c in TERM_COLUMNS)})")
     store = Store(connection)
     store._view()
     return store
+
+
+def add_terms(store: Store, source: str) -> int:
+    """Add to the terms table the terms of ``source`` (SQL with columns ``id, text``) it does not
+    hold; how many were added.
+
+    Raises:
+        IdCollision: two different terms (among them, or one of them and one the table holds)
+            share an id; nothing is added.
+    """
+    connection = store.connection
+    connection.execute(f"CREATE OR REPLACE TEMPORARY TABLE {NEW} AS SELECT DISTINCT id, text FROM ({source}) WHERE text IS NOT NULL")
+    try:
+        clash = connection.execute(f"SELECT min(text), max(text) FROM {NEW} GROUP BY id HAVING count(*) > 1 LIMIT 1").fetchone()
+        if clash is None:
+            clash = connection.execute(f"SELECT t.text, n.text FROM {NEW} n JOIN {TERMS} t ON t.id = n.id WHERE t.text <> n.text LIMIT 1").fetchone()
+        if clash is not None:
+            raise IdCollision(f"two terms share one id in the SQL store ({clash[0]} and {clash[1]}); its results are not used.")
+        (added,) = connection.execute(f"INSERT INTO {TERMS} {term_rows(f'SELECT n.id, n.text FROM {NEW} n ANTI JOIN {TERMS} t ON t.id = n.id')}").fetchone()
+        return added
+    finally:
+        connection.execute(f"DROP TABLE {NEW}")
+
+
+def add_constants(store: Store, texts: set[str]) -> None:
+    """Terms a query names (N-Triples text), into the terms table (refused on a shared id)."""
+    if texts:
+        values = ", ".join(f"({quote(text)})" for text in sorted(texts))
+        add_terms(store, f"SELECT {id_of('text')} AS id, text FROM (VALUES {values}) AS c(text)")
 
 
 # N-Triples, a statement a line: the subject and the predicate hold no space; the object is the
 # rest of the line less its final " ."
 _SPLIT = rf"""
 CREATE OR REPLACE TEMPORARY TABLE {RAW} AS
-SELECT s, p, regexp_replace(rest, '\s*\.\s*$', '') AS o FROM (
-  SELECT split_part(line, ' ', 1) AS s, split_part(line, ' ', 2) AS p,
-         substr(line, length(split_part(line, ' ', 1)) + length(split_part(line, ' ', 2)) + 3) AS rest
-  FROM read_csv(?, columns={{'line': 'VARCHAR'}}, delim='\x01', quote='', escape='', header=false, auto_detect=false)
-  WHERE trim(line) <> '' AND NOT starts_with(ltrim(line), '#'))
+SELECT {id_of('s')} AS si, {id_of('o')} AS oi, s, p, o FROM (
+  SELECT s, p, regexp_replace(rest, '\s*\.\s*$', '') AS o FROM (
+    SELECT split_part(line, ' ', 1) AS s, split_part(line, ' ', 2) AS p,
+           substr(line, length(split_part(line, ' ', 1)) + length(split_part(line, ' ', 2)) + 3) AS rest
+    FROM read_csv(?, columns={{'line': 'VARCHAR'}}, delim='\x01', quote='', escape='', header=false, auto_detect=false)
+    WHERE trim(line) <> '' AND NOT starts_with(ltrim(line), '#')))
 """
 
 
 def load_ntriples(store: Store, path: Path) -> None:
     """Append an N-Triples file written one statement a line with single spaces (as Oxigraph,
-    rdflib and ``csfkg synth`` write it), each triple to its predicate's table."""
+    rdflib and ``csfkg synth`` write it): its terms to the terms table, each triple's ids to its
+    predicate's table.
+
+    Raises:
+        IdCollision: two of its terms, or one of them and a term the store holds, share an id.
+    """
     connection = store.connection
     connection.execute(_SPLIT, [str(path)])
-    for (predicate,) in connection.execute(f"SELECT DISTINCT p FROM {RAW}").fetchall():
-        table = store.target(predicate)
-        connection.execute(f"INSERT INTO {table} SELECT {id_of('s')}, {id_of('o')}, s, o FROM {RAW} WHERE p = ?", [predicate])
-    connection.execute(f"DROP TABLE {RAW}")
+    try:
+        predicates = [p for (p,) in connection.execute(f"SELECT DISTINCT p FROM {RAW}").fetchall()]
+        values = ", ".join(f"({quote(p)})" for p in predicates)
+        predicate_terms = f" UNION ALL SELECT {id_of('p')}, p FROM (VALUES {values}) AS c(p)" if predicates else ""
+        add_terms(store, f"SELECT si AS id, s AS text FROM {RAW} UNION ALL SELECT oi, o FROM {RAW}{predicate_terms}")
+        for predicate in predicates:
+            connection.execute(f"INSERT INTO {store.target(predicate)} SELECT si, oi FROM {RAW} WHERE p = ?", [predicate])
+    finally:
+        connection.execute(f"DROP TABLE {RAW}")
 
 
 def add_knowledge(store: Store, folder: Path) -> None:
@@ -123,46 +165,43 @@ def add_knowledge(store: Store, folder: Path) -> None:
     load_ntriples(store, path)
 
 
-def check_ids(store: Store, constants: set[str] = frozenset()) -> None:  # type: ignore[assignment]
-    """Refuse a store in which two terms (or a term and a constant of the queries, given as
-    N-Triples text) share an id.
+def run_construct(store: Store, algebra: Any) -> None:
+    """A CONSTRUCT query's algebra, translated, into the store: its solutions, the computed
+    terms its template writes (refused on a shared id), its new triples.
 
     Raises:
-        IdCollision: naming the two terms.
+        IdCollision: a computed term has the id of another term.
     """
-    values = ", ".join(f"({id_of(quote(text))}, {quote(text)})" for text in sorted(constants | set(store.tables)))
-    extra = f" UNION SELECT * FROM (VALUES {values}) AS c(id, t)" if values else ""
-    terms = " UNION ".join(f"SELECT s AS id, st AS t FROM {t} UNION SELECT o, ot FROM {t}" for t in store.tables.values())
-    found = store.connection.execute(
-        f"WITH terms AS ({terms}{extra}) SELECT min(t), max(t) FROM terms GROUP BY id HAVING count(*) > 1 LIMIT 1"
-    ).fetchone()
-    if found is not None:
-        raise IdCollision(f"two terms share one id in the SQL store ({found[0]} and {found[1]}); its results are not used.")
+    from .sparql_sql import construct_statements, query_constants
+
+    plan = construct_statements(algebra, store)
+    if plan is None:
+        return
+    add_constants(store, query_constants(algebra))
+    store.connection.execute(plan.solutions)
+    try:
+        for source in plan.new_terms:
+            add_terms(store, source)
+        for statement in plan.inserts:
+            store.connection.execute(statement)
+    finally:
+        store.connection.execute(plan.cleanup)
 
 
 def derive_in(store: Store) -> dict[str, float]:
-    """Every derivation query, stage by stage, as SQL inserts, then :func:`check_ids` over the
-    store and the queries' constants; seconds by query.
+    """Every derivation query, stage by stage, as SQL; seconds by query.
 
     Raises:
         IdCollision: two terms share an id (the derived triples are not to be used).
     """
     from rdflib.plugins.sparql import prepareQuery
 
-    from .sparql_sql import construct_statements, query_constants
-
     seconds: dict[str, float] = {}
-    constants: set[str] = set()
     for query in derivation_queries():
         algebra = prepareQuery(query.text).algebra
-        constants |= query_constants(algebra)
         clock = time.perf_counter()
-        for statement in construct_statements(algebra, store):
-            store.connection.execute(statement)
+        run_construct(store, algebra)
         seconds[query.name] = time.perf_counter() - clock
-    clock = time.perf_counter()
-    check_ids(store, constants)
-    seconds["check-ids"] = time.perf_counter() - clock
     return seconds
 
 
@@ -171,7 +210,9 @@ def derived_ntriples(store: Store, before: dict[str, int]) -> str:
     N-Triples."""
     lines: list[str] = []
     for text, table in store.tables.items():
-        rows = store.connection.execute(f"SELECT st, ot FROM {table} WHERE rowid >= ?", [before.get(table, 0)]).fetchall()
+        rows = store.connection.execute(
+            f"SELECT a.text, b.text FROM (SELECT s, o FROM {table} WHERE rowid >= ?) x JOIN {TERMS} a ON a.id = x.s JOIN {TERMS} b ON b.id = x.o",
+            [before.get(table, 0)]).fetchall()
         lines.extend(f"{s} {text} {o} .\n" for s, o in rows)
     return "".join(lines)
 

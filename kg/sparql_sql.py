@@ -1,13 +1,14 @@
-"""SPARQL translated to SQL over one table of triples, for a vectorised engine (DuckDB).
+"""SPARQL translated to SQL over term ids, for a vectorised engine (DuckDB).
 
 EXPERIMENTAL, not used by any command yet (issue 4: 1M patients in 120 s is below what Oxigraph
 reaches with these queries on two cores; bench/README.md). It translates rdflib's algebra of a
-query into one SQL statement over ``triples(s, p, o, st, pt, ot)``: ``s``, ``p``, ``o`` a
-term's 64-bit id (:func:`id_of`), ``st``, ``pt``, ``ot`` its N-Triples text (``<iri>``,
-``"lexical"^^<datatype>``, ``_:b``). A solution is a row with two columns a variable, its id
-(``"v_name"``: joins, groups, DISTINCT and EXISTS compare ids) and its text (``"t_name"``: what
-expressions read), both NULL where the variable is unbound; DuckDB drops the text columns a
-statement never reads.
+query into SQL over a :class:`Layout`: triples as term ids ``(s, p, o)`` (or a table ``(s, o)``
+a predicate), and a terms table with each term's id (:func:`id_of`), N-Triples text and parsed
+columns (:data:`TERM_COLUMNS`). A solution is a row with a column a variable, its term's id
+(``"v_name"``: joins, groups, DISTINCT, EXISTS and MINUS compare ids), NULL where unbound; a
+value computed by BIND or an aggregate is kept as computed beside its id (``"k_name"``:
+:attr:`Relation.typed`). An expression that reads a stored term's columns joins the terms table
+for that variable only (:meth:`Translator.with_terms`).
 
 What is translated: BGPs (with property paths: sequences, alternatives, ``*``, ``+`` and
 ``?``), Join, LeftJoin, Filter, Extend, Union, MINUS, Project, Distinct, VALUES, sub-SELECTs,
@@ -29,6 +30,7 @@ it is not constrained. tests/test_sparql_sql.py holds what is checked.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import count
 
@@ -37,7 +39,7 @@ from rdflib.namespace import RDF, XSD
 from rdflib.paths import AlternativePath, MulPath, Path, SequencePath
 from rdflib.plugins.sparql.parserutils import CompValue
 
-__all__ = ["UnsupportedQuery", "Relation", "Layout", "TableLayout", "id_of", "query_constants", "translate_pattern", "construct_statements", "select_sql"]
+__all__ = ["UnsupportedQuery", "Relation", "Ref", "IRI_KIND", "BLANK_KIND", "LITERAL_KIND", "Layout", "TableLayout", "ConstructPlan", "TERM_COLUMNS", "id_of", "term_rows", "query_constants", "translate_pattern", "construct_statements", "select_sql", "solution_texts"]
 
 NUMERIC = tuple(f"<{XSD[name]}>" for name in ("integer", "decimal", "double", "float", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger", "negativeInteger", "nonPositiveInteger", "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte"))
 DATE = f"<{XSD.date}>"
@@ -91,33 +93,53 @@ def term_text(term: object) -> str:
 
 
 def kcol(name: str) -> str:
-    """The column of a variable's typed value (:attr:`Relation.typed`)."""
+    """The column of a variable's computed value (:attr:`Relation.typed`)."""
     return f'"k_{name}"'
 
 
 def col(name: str) -> str:
-    """The column of a variable's term id (a 64-bit hash of its N-Triples text)."""
+    """The column of a variable's term id (:func:`id_of`)."""
     return f'"v_{name}"'
 
 
-def tcol(name: str) -> str:
-    """The column of a variable's N-Triples text."""
-    return f'"t_{name}"'
+def rcol(name: str, column: str) -> str:
+    """The column, beside a solution's own, of one of a variable's term's columns in the terms
+    table (:data:`TERM_COLUMNS`), joined where an expression reads it."""
+    return f'"r_{name}_{column}"'
+
+
+IRI_KIND, BLANK_KIND, LITERAL_KIND = 0, 1, 2
+"""What the two low bits of a term's id say it is."""
+
+TERM_COLUMNS = ("text", "lex", "dt", "str", "num", "day")
+"""The terms table's columns beside ``id``: the N-Triples text; a literal's lexical form and
+datatype IRI (N-Triples text; rdf:langString for a language-tagged string); STR() (an IRI's
+text, a literal's lexical form); the value of a numeric literal (a double) and of an xsd:date."""
 
 
 def id_of(text_sql: str) -> str:
-    """The id of a term given as N-Triples text (not NULL): 64 bits from two of DuckDB's hashes.
+    """The id of a term given as N-Triples text (not NULL): 62 bits from two of DuckDB's hashes,
+    and in the two low bits what the term is (:data:`IRI_KIND`, :data:`BLANK_KIND`,
+    :data:`LITERAL_KIND`), so that isIRI / isLiteral / isBlank, and "a literal is no subject",
+    read the id alone.
 
-    One of them alone is not enough: ``hash()`` maps ``<.../p95/brain-mri/seq-4>`` and
+    One hash alone is not enough: ``hash()`` maps ``<.../p95/brain-mri/seq-4>`` and
     ``<.../p99/brain-mri/seq-0>`` to one number (3 such pairs among the 848,559 terms of 100,000
     synthetic patients); the two together gave none there. A collision would merge two terms, so
-    :func:`csfkg.duckdb_store.check_ids` looks for one in every table before its results are
-    used, and refuses it."""
-    return f"xor(hash({text_sql}), hash(chr(1) || {text_sql}))"
+    :func:`csfkg.duckdb_store.add_terms` refuses a term whose id another term holds."""
+    t = text_sql
+    kind = f"(CASE WHEN starts_with({t}, '\"') THEN {LITERAL_KIND} WHEN starts_with({t}, '_:') THEN {BLANK_KIND} ELSE {IRI_KIND} END)"
+    return f"((xor(hash({t}), hash(chr(1) || {t})) & ~CAST(3 AS UBIGINT)) | CAST({kind} AS UBIGINT))"
+
+
+def is_kind(id_sql: str, kind: int) -> str:
+    return f"(({id_sql} & CAST(3 AS UBIGINT)) = {kind})"
 
 
 def term_id(text_sql: str) -> str:
-    """:func:`id_of`, NULL for NULL (the hash of NULL is a number)."""
+    """The id of a term's text or :class:`Ref`; NULL for NULL (the hash of NULL is a number)."""
+    if isinstance(text_sql, Ref):
+        return text_sql.id
     return f"(CASE WHEN {text_sql} IS NOT NULL THEN {id_of(text_sql)} END)"
 
 
@@ -125,12 +147,43 @@ def const_id(term: object) -> str:
     return id_of(quote(term_text(term)))
 
 
-def both(v: str, id_sql: str, text_sql: str) -> str:
-    return f"{id_sql} AS {col(v)}, {text_sql} AS {tcol(v)}"
+def term_rows(source: str) -> str:
+    """SQL of the terms table's rows (``id`` and :data:`TERM_COLUMNS`) of the rows ``(id,
+    text)`` of ``source``: literals parsed once, here, rather than by each expression that reads
+    them."""
+    numeric = ", ".join(quote(n) for n in NUMERIC)
+    return (f"SELECT id, text, lex, dt, CASE WHEN {is_kind('id', IRI_KIND)} THEN substr(text, 2, length(text) - 2) WHEN {is_kind('id', LITERAL_KIND)} THEN lex END AS str, "
+            f"CASE WHEN dt IN ({numeric}) THEN TRY_CAST(lex AS DOUBLE) END AS num, CASE WHEN dt = {quote(DATE)} THEN TRY_CAST(lex AS DATE) END AS day "
+            f"FROM (SELECT id, text, CASE WHEN {is_kind('id', LITERAL_KIND)} THEN {_text_lexical('text')} END AS lex, "
+            f"CASE WHEN {is_kind('id', LITERAL_KIND)} THEN {_text_datatype('text')} END AS dt FROM ({source}))")
 
 
-def null_both(v: str) -> str:
-    return f"CAST(NULL AS UBIGINT) AS {col(v)}, CAST(NULL AS VARCHAR) AS {tcol(v)}"
+class Ref(str):
+    """A stored term of the current row: the SQL of its N-Triples text (the string itself), of
+    its id (:attr:`id`) and of its other columns in the terms table (:meth:`attr`). Expressions
+    read the columns (``num``, ``day``, ``lex``, ``dt``, ``str``) instead of parsing the text;
+    the query around joins the terms table for the variables whose columns it reads."""
+
+    id: str
+    _columns: Callable[[str], str]
+
+    def __new__(cls, columns: Callable[[str], str], id_sql: str) -> "Ref":
+        self = super().__new__(cls, columns("text"))
+        self._columns = columns
+        self.id = id_sql
+        return self
+
+    def attr(self, column: str) -> str:
+        return self.id if column == "id" else self._columns(column)
+
+    @classmethod
+    def of(cls, alias: str, variable: str) -> "Ref":
+        return cls(lambda column: f"{alias}.{rcol(variable, column)}", f"{alias}.{col(variable)}")
+
+    @classmethod
+    def either(cls, a: "Ref", b: "Ref") -> "Ref":
+        """The term of one side or, where it is unbound there, of the other."""
+        return cls(lambda column: f"COALESCE({a.attr(column)}, {b.attr(column)})", f"COALESCE({a.id}, {b.id})")
 
 
 @dataclass
@@ -141,20 +194,29 @@ class Relation:
     variables: list[str]
     maybe_null: set[str] = field(default_factory=set)
     typed: dict[str, str] = field(default_factory=dict)
-    """Variables bound by an expression of a known kind ("num", "date", "str", "bool"), with a
-    column of that value beside the term (:func:`kcol`): read as it is, not parsed again from
-    the term's text."""
+    """Variables bound by an expression, with the value it computed in a column beside the id
+    (:func:`kcol`): a number, a date, a string, a boolean ("num", "date", "str", "bool") or the
+    N-Triples text of a term ("term"), which may not be in the terms table. Every other
+    variable's term is in the terms table."""
+
+    def columns(self, alias: str, variables: list[str] | None = None) -> str:
+        """The select list of this relation's own columns (ids and computed values) from
+        ``alias``."""
+        names = self.variables if variables is None else variables
+        parts = [f"{alias}.{col(v)}" for v in names] + [f"{alias}.{kcol(v)}" for v in names if v in self.typed]
+        return ", ".join(parts) or "1 AS __unit"
 
 
-# --- expressions: each becomes (kind, sql); kind is "term", "str", "num", "bool" or "date"
+# --- expressions: each becomes (kind, sql); kind is "term", "str", "num", "bool" or "date"; the
+# sql of a "term" is its N-Triples text, or a Ref to a stored term
 
-def lexical(t: str) -> str:
-    """A literal's lexical form: between the first and the last double quote (string functions,
-    not a regular expression: this runs once a row)."""
+
+def _text_lexical(t: str) -> str:
+    """A literal's lexical form: between the first and the last double quote."""
     return f"substr({t}, 2, length({t}) - strpos(reverse({t}), '\"') - 1)"
 
 
-def datatype(t: str) -> str:
+def _text_datatype(t: str) -> str:
     """A literal's datatype IRI as N-Triples text; NULL for an IRI or a blank node."""
     after_quote = f"substr({t}, length({t}) - strpos(reverse({t}), '\"') + 2, 1)"
     return (f"CASE WHEN starts_with({t}, '\"') THEN CASE WHEN ends_with({t}, '>') THEN substr({t}, length({t}) - strpos(reverse({t}), '<') + 1) "
@@ -162,10 +224,24 @@ def datatype(t: str) -> str:
             f"ELSE '<{XSD.string}>' END END")
 
 
+def lexical(t: str) -> str:
+    return t.attr("lex") if isinstance(t, Ref) else _text_lexical(t)
+
+
+def datatype(t: str) -> str:
+    return t.attr("dt") if isinstance(t, Ref) else _text_datatype(t)
+
+
+def is_literal(t: str) -> str:
+    return is_kind(t.id, LITERAL_KIND) if isinstance(t, Ref) else f"starts_with({t}, '\"')"
+
+
 def as_num(kind: str, sql: str) -> str:
     if kind == "num":
         return sql
     if kind == "term":
+        if isinstance(sql, Ref):
+            return sql.attr("num")
         return f"(CASE WHEN {datatype(sql)} IN ({', '.join(quote(n) for n in NUMERIC)}) THEN TRY_CAST({lexical(sql)} AS DOUBLE) END)"
     return "NULL"
 
@@ -174,6 +250,8 @@ def as_date(kind: str, sql: str) -> str:
     if kind == "date":
         return sql
     if kind == "term":
+        if isinstance(sql, Ref):
+            return sql.attr("day")
         return f"(CASE WHEN {datatype(sql)} = {quote(DATE)} THEN TRY_CAST({lexical(sql)} AS DATE) END)"
     return "NULL"
 
@@ -183,6 +261,8 @@ def as_str(kind: str, sql: str) -> str:
     if kind == "str":
         return sql
     if kind == "term":
+        if isinstance(sql, Ref):
+            return sql.attr("str")
         return f"(CASE WHEN starts_with({sql}, '<') THEN substr({sql}, 2, length({sql}) - 2) WHEN starts_with({sql}, '\"') THEN {lexical(sql)} END)"
     if kind == "num":
         return f"CAST({sql} AS VARCHAR)"
@@ -201,7 +281,7 @@ def as_bool(kind: str, sql: str) -> str:
         return f"(length({sql}) > 0)"
     if kind == "term":
         return (f"(CASE WHEN {datatype(sql)} = {quote(BOOLEAN)} THEN {lexical(sql)} IN ('true', '1') "
-                f"WHEN {datatype(sql)} IN ({', '.join(quote(n) for n in NUMERIC)}) THEN TRY_CAST({lexical(sql)} AS DOUBLE) <> 0 "
+                f"WHEN {datatype(sql)} IN ({', '.join(quote(n) for n in NUMERIC)}) THEN {as_num('term', sql)} <> 0 "
                 f"WHEN {datatype(sql)} = '<{XSD.string}>' THEN length({lexical(sql)}) > 0 END)")
     return "NULL"
 
@@ -222,11 +302,29 @@ def as_term(kind: str, sql: str) -> str:
     raise UnsupportedQuery(kind)
 
 
+def _constant_non_literal(sql: str) -> bool:
+    return not isinstance(sql, Ref) and sql.startswith("'") and not sql.startswith("'\"")
+
+
+def term_equal(a: str, b: str) -> str:
+    """SPARQL's ``=`` on two terms: the same term; two literals of equal numeric or date value;
+    two other literals are an error (NULL); anything else false."""
+    ia, ib = term_id(a), term_id(b)
+    if _constant_non_literal(a) or _constant_non_literal(b):
+        return f"({ia} = {ib})"
+    return (f"(CASE WHEN {ia} = {ib} THEN TRUE WHEN {ia} IS NULL OR {ib} IS NULL THEN NULL "
+            f"WHEN NOT ({is_literal(a)} AND {is_literal(b)}) THEN FALSE "
+            f"WHEN {as_num('term', a)} IS NOT NULL AND {as_num('term', b)} IS NOT NULL THEN {as_num('term', a)} = {as_num('term', b)} "
+            f"WHEN {as_date('term', a)} IS NOT NULL AND {as_date('term', b)} IS NOT NULL THEN {as_date('term', a)} = {as_date('term', b)} "
+            f"ELSE FALSE END)")
+
+
 class Env(dict):
-    """Variable name -> SQL of its N-Triples text in the current row; ``ids``: the SQL of its
-    term id; ``nullable``: those that may be unbound (NULL) there. Equality on a variable that is
-    never NULL is a plain equality of ids, which the engine can hash-join; only the others need
-    SPARQL's compatibility test."""
+    """Variable name -> its term in the current row (a :class:`Ref`); ``ids``: the SQL of its
+    term id; ``nullable``: those that may be unbound (NULL) there; ``typed``: the computed
+    values (:attr:`Relation.typed`) as (kind, SQL). Equality on a variable that is never NULL is
+    a plain equality of ids, which the engine can hash-join; only the others need SPARQL's
+    compatibility test."""
 
     def __init__(self, items: dict[str, str], nullable: set[str], ids: dict[str, str] | None = None, typed: dict[str, tuple[str, str]] | None = None) -> None:
         super().__init__(items)
@@ -236,40 +334,68 @@ class Env(dict):
 
     @classmethod
     def of(cls, alias: str, relation: "Relation") -> "Env":
-        return cls({v: f"{alias}.{tcol(v)}" for v in relation.variables}, relation.maybe_null, {v: f"{alias}.{col(v)}" for v in relation.variables},
+        return cls({v: Ref.of(alias, v) for v in relation.variables}, relation.maybe_null, {v: f"{alias}.{col(v)}" for v in relation.variables},
                    {v: (kind, f"{alias}.{kcol(v)}") for v, kind in relation.typed.items()})
 
 
-def typed_columns(env: "Env", variables: list[str]) -> str:
-    """``, value AS k_v`` for each of ``variables`` with a typed value in ``env``."""
-    return "".join(f", {env.typed[v][1]} AS {kcol(v)}" for v in variables if v in env.typed)
-
-
 class Layout:
-    """Where a translated query finds its triples: one table of them (``s, p, o, st, pt, ot``),
-    which :meth:`predicate` filters on the predicate's id."""
+    """Where a translated query finds its triples: one table of them (``s, p, o``, term ids),
+    which :meth:`predicate` filters on the predicate's id, and the terms table (``id`` and
+    :data:`TERM_COLUMNS`)."""
 
-    def __init__(self, table: str = "triples") -> None:
+    def __init__(self, table: str = "triples", terms: str = "terms") -> None:
         self.table = table
+        self.terms = terms
 
     def all(self) -> str:
-        """SQL naming a relation of every triple: columns ``s, p, o, st, pt, ot``."""
+        """SQL naming a relation of every triple: columns ``s, p, o``."""
         return self.table
 
     def predicate(self, text: str) -> str:
         """SQL of a relation of the triples with the predicate of N-Triples ``text``: columns
-        ``s, o, st, ot``."""
-        return f"(SELECT s, o, st, ot FROM {self.table} WHERE p = {id_of(quote(text))})"
+        ``s, o``."""
+        return f"(SELECT s, o FROM {self.table} WHERE p = {id_of(quote(text))})"
 
 
 class Translator:
     def __init__(self, table: "str | Layout" = "triples") -> None:
         self.layout = table if isinstance(table, Layout) else Layout(table)
         self.table = self.layout.all()
+        self.terms = self.layout.terms
         self.names = count(1)
 
     def alias(self, stem: str = "r") -> str:
         return f"{stem}{next(self.names)}"
+
+    def with_terms(self, relation: Relation, alias: str, used: str) -> str:
+        """``relation``'s SQL, with the terms table's columns (:func:`rcol`) of each stored
+        variable whose columns ``used`` (SQL over ``alias``) reads."""
+        needed = [v for v in relation.variables if v not in relation.typed and f"{alias}.{rcol(v, '')[:-1]}" in used]
+        if not needed:
+            return relation.sql
+        i = self.alias("i")
+        columns: list[str] = []
+        joins: list[str] = []
+        for v in needed:
+            t = self.alias("tm")
+            joins.append(f"LEFT JOIN {self.terms} {t} ON {t}.id = {i}.{col(v)}")
+            columns.extend(f"{t}.{column} AS {rcol(v, column)}" for column in TERM_COLUMNS)
+        return f"SELECT {i}.*, {', '.join(columns)} FROM ({relation.sql}) {i} {' '.join(joins)}"
+
+    def as_text(self, relation: Relation, v: str) -> Relation:
+        """``relation`` with ``v`` as a computed term (its N-Triples text in its value column):
+        what a union or an optional join needs where one side computed ``v`` and the other
+        read it from the store, or computed another kind of value."""
+        kind = relation.typed.get(v)
+        if kind == "term" or v not in relation.variables:
+            return relation
+        i = self.alias("i")
+        if kind is not None:
+            sql = f"SELECT * REPLACE ({as_term(kind, f'{i}.{kcol(v)}')} AS {kcol(v)}) FROM ({relation.sql}) {i}"
+        else:
+            t = self.alias("tm")
+            sql = f"SELECT {i}.*, {t}.text AS {kcol(v)} FROM ({relation.sql}) {i} LEFT JOIN {self.terms} {t} ON {t}.id = {i}.{col(v)}"
+        return Relation(sql, relation.variables, relation.maybe_null, {**relation.typed, v: "term"})
 
     # --- patterns
 
@@ -305,8 +431,7 @@ class Translator:
                     conditions.append(f"{ref} = {const_id(term)}")
         if not froms:
             return Relation("SELECT 1 AS __unit", [])
-        # a variable's text is the text column beside its id column (s -> st)
-        select = ", ".join(both(v, ref, ref + "t") for v, ref in bound.items()) or "1 AS __unit"
+        select = ", ".join(f"{ref} AS {col(v)}" for v, ref in bound.items()) or "1 AS __unit"
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         return Relation(f"SELECT {select} FROM {', '.join(froms)}{where}", list(bound))
 
@@ -331,9 +456,10 @@ class Translator:
         return ordered
 
     def path(self, path: Path) -> str:
-        """SQL with columns s, o for a property path (a set, as SPARQL's path operators give)."""
+        """SQL with columns s, o (term ids) for a property path (a set, as SPARQL's path
+        operators give)."""
         if isinstance(path, URIRef):
-            return f"SELECT s, o, st, ot FROM {self.layout.predicate(term_text(path))}"
+            return f"SELECT s, o FROM {self.layout.predicate(term_text(path))}"
         if isinstance(path, AlternativePath):
             return " UNION ".join(f"({self.path(arg)})" for arg in path.args)
         if isinstance(path, SequencePath):
@@ -347,12 +473,12 @@ class Translator:
         if isinstance(path, MulPath) and path.mod in ("*", "?"):
             # zero steps: every term of the graph to itself (SPARQL's zero-length path)
             inner = self.plus(path.path) if path.mod == "*" else self.path(path.path)
-            return f"SELECT DISTINCT s, o, st, ot FROM (({inner}) UNION ({self.nodes()}))"
+            return f"SELECT DISTINCT s, o FROM (({inner}) UNION ({self.nodes()}))"
         raise UnsupportedQuery(f"property path {path!r}")
 
     def nodes(self) -> str:
-        """Every subject and object of the graph, paired with itself (columns s, o, st, ot)."""
-        return (f"SELECT DISTINCT s, s AS o, st, st AS ot FROM (SELECT s, st FROM {self.table} UNION SELECT o, ot FROM {self.table})")
+        """Every subject and object of the graph, paired with itself (columns s, o)."""
+        return f"SELECT DISTINCT s, s AS o FROM (SELECT s FROM {self.table} UNION SELECT o FROM {self.table})"
 
     def path_step(self, step: Path, left: str | None) -> str:
         if left is None:
@@ -361,14 +487,14 @@ class Translator:
         if isinstance(step, MulPath) and step.mod in ("*", "?"):
             inner = self.plus(step.path) if step.mod == "*" else self.path(step.path)
             # zero steps: the left pairs themselves; one or more: joined with the closure
-            return f"SELECT DISTINCT s, o, st, ot FROM (SELECT s, o, st, ot FROM ({left}) {a} UNION SELECT {a}.s, {b}.o, {a}.st, {b}.ot FROM ({left}) {a} JOIN ({inner}) {b} ON {a}.o = {b}.s)"
-        return f"SELECT DISTINCT {a}.s, {b}.o, {a}.st, {b}.ot FROM ({left}) {a} JOIN ({self.path(step)}) {b} ON {a}.o = {b}.s"
+            return f"SELECT DISTINCT s, o FROM (SELECT s, o FROM ({left}) {a} UNION SELECT {a}.s, {b}.o FROM ({left}) {a} JOIN ({inner}) {b} ON {a}.o = {b}.s)"
+        return f"SELECT DISTINCT {a}.s, {b}.o FROM ({left}) {a} JOIN ({self.path(step)}) {b} ON {a}.o = {b}.s"
 
     def plus(self, step: Path) -> str:
         name = self.alias("closure")
         base = self.path(step)
-        return (f"WITH RECURSIVE {name}(s, o, st, ot) AS (SELECT s, o, st, ot FROM ({base}) UNION SELECT {name}.s, x.o, {name}.st, x.ot FROM {name} JOIN ({base}) x ON {name}.o = x.s) "
-                f"SELECT s, o, st, ot FROM {name}")
+        return (f"WITH RECURSIVE {name}(s, o) AS (SELECT s, o FROM ({base}) UNION SELECT {name}.s, x.o FROM {name} JOIN ({base}) x ON {name}.o = x.s) "
+                f"SELECT s, o FROM {name}")
 
     def p_Join(self, node: CompValue) -> Relation:
         # a join of basic graph patterns is one basic graph pattern: ordered as a whole, so that
@@ -388,50 +514,54 @@ class Translator:
                 return left + right
         return None
 
-    def join(self, left: Relation, right: Relation, condition: str | None = None, kind: str = "JOIN") -> Relation:
+    def join(self, left: Relation, right: Relation, condition: object = None, kind: str = "JOIN") -> Relation:
         a, b = self.alias("a"), self.alias("b")
         shared = [v for v in left.variables if v in right.variables]
         conditions = []
         for v in shared:
             if v in left.maybe_null or v in right.maybe_null:
                 conditions.append(f"({a}.{col(v)} = {b}.{col(v)} OR {a}.{col(v)} IS NULL OR {b}.{col(v)} IS NULL)")
+                if left.typed.get(v) != right.typed.get(v):
+                    # one side's value computed, the other's stored or computed otherwise: both as text
+                    left, right = self.as_text(left, v), self.as_text(right, v)
             else:
                 conditions.append(f"{a}.{col(v)} = {b}.{col(v)}")
         variables = left.variables + [v for v in right.variables if v not in left.variables]
         env = self.env_for(left, right, a, b)
+        left_sql, right_sql = left.sql, right.sql
         if condition is not None:
-            conditions.append(condition(env) if callable(condition) else condition)
-        select = (", ".join(both(v, env.ids[v], env[v]) for v in variables) or "1 AS __unit") + typed_columns(env, variables)
+            condition_sql = condition(env)
+            conditions.append(condition_sql)
+            left_sql, right_sql = self.with_terms(left, a, condition_sql), self.with_terms(right, b, condition_sql)
+        select = ", ".join(f"{env.ids[v]} AS {col(v)}" for v in variables) or "1 AS __unit"
+        select += "".join(f", {env.typed[v][1]} AS {kcol(v)}" for v in variables if v in env.typed)
         on = " AND ".join(conditions) or "TRUE"
         if kind == "LEFT JOIN":
             maybe = left.maybe_null | set(v for v in right.variables if v not in left.variables) | (right.maybe_null & set(left.maybe_null))
         else:
             maybe = (left.maybe_null - set(right.variables)) | (right.maybe_null - set(left.variables)) | (left.maybe_null & right.maybe_null)
-        return Relation(f"SELECT {select} FROM ({left.sql}) {a} {kind} ({right.sql}) {b} ON {on}", variables, maybe,
+        return Relation(f"SELECT {select} FROM ({left_sql}) {a} {kind} ({right_sql}) {b} ON {on}", variables, maybe,
                         {v: env.typed[v][0] for v in variables if v in env.typed})
 
     def env_for(self, left: Relation, right: Relation, a: str, b: str) -> Env:
         env: dict[str, str] = {}
         ids: dict[str, str] = {}
-        for v in left.variables:
-            if v in right.variables and (v in left.maybe_null or v in right.maybe_null):
-                env[v] = f"COALESCE({a}.{tcol(v)}, {b}.{tcol(v)})"
-                ids[v] = f"COALESCE({a}.{col(v)}, {b}.{col(v)})"
-            else:
-                env[v] = f"{a}.{tcol(v)}"
-                ids[v] = f"{a}.{col(v)}"
-        for v in right.variables:
-            env.setdefault(v, f"{b}.{tcol(v)}")
-            ids.setdefault(v, f"{b}.{col(v)}")
-        nullable = (left.maybe_null - set(right.variables)) | (right.maybe_null - set(left.variables)) | (left.maybe_null & right.maybe_null)
-        # a typed value goes with its side's term: kept where the term is that side's
         typed: dict[str, tuple[str, str]] = {}
-        for v, kind in left.typed.items():
-            if v not in right.variables or (v not in left.maybe_null and v not in right.maybe_null):
-                typed[v] = (kind, f"{a}.{kcol(v)}")
-        for v, kind in right.typed.items():
-            if v not in left.variables or (v not in left.maybe_null and v not in right.maybe_null and v not in typed):
-                typed.setdefault(v, (kind, f"{b}.{kcol(v)}"))
+        for v in left.variables + [v for v in right.variables if v not in left.variables]:
+            in_left, in_right = v in left.variables, v in right.variables
+            if in_left and in_right and (v in left.maybe_null or v in right.maybe_null):
+                env[v] = Ref.either(Ref.of(a, v), Ref.of(b, v))
+                ids[v] = f"COALESCE({a}.{col(v)}, {b}.{col(v)})"
+                if v in left.typed:  # the same kind on both sides (join() saw to it)
+                    typed[v] = (left.typed[v], f"COALESCE({a}.{kcol(v)}, {b}.{kcol(v)})")
+                continue
+            # bound on one side, or on both to one term: either side's value is the value
+            side, relation = (a, left) if in_left and (v in left.typed or v not in right.typed) else (b, right)
+            env[v] = Ref.of(side, v)
+            ids[v] = f"{side}.{col(v)}"
+            if v in relation.typed:
+                typed[v] = (relation.typed[v], f"{side}.{kcol(v)}")
+        nullable = (left.maybe_null - set(right.variables)) | (right.maybe_null - set(left.variables)) | (left.maybe_null & right.maybe_null)
         return Env(env, nullable, ids, typed)
 
     def p_LeftJoin(self, node: CompValue) -> Relation:
@@ -445,8 +575,9 @@ class Translator:
     def p_Filter(self, node: CompValue) -> Relation:
         inner = self.pattern(node.p)
         f = self.alias("f")
-        env = Env.of(f, inner)
-        return Relation(f"SELECT * FROM ({inner.sql}) {f} WHERE {self.boolean(node.expr, env)}", inner.variables, inner.maybe_null, dict(inner.typed))
+        condition = self.boolean(node.expr, Env.of(f, inner))
+        return Relation(f"SELECT {inner.columns(f)} FROM ({self.with_terms(inner, f, condition)}) {f} WHERE {condition}",
+                        inner.variables, inner.maybe_null, dict(inner.typed))
 
     def p_Extend(self, node: CompValue) -> Relation:
         inner = self.pattern(node.p)
@@ -455,44 +586,41 @@ class Translator:
         var = str(node.var)
         if var in inner.variables:
             raise UnsupportedQuery(f"BIND to ?{var}, which is already bound")
-        kind, sql = self.expr(node.expr, env)
-        columns = ", ".join(f"{f}.{col(v)}, {f}.{tcol(v)}" for v in inner.variables) + typed_columns(env, inner.variables)
+        columns = inner.columns(f) if inner.variables else ""
         columns = f"{columns}, " if columns else ""
-        # a copy of a variable that is always bound is always bound; any other expression may err
-        nullable = not (isinstance(node.expr, Variable) and str(node.expr) in inner.variables and str(node.expr) not in inner.maybe_null)
         if isinstance(node.expr, Variable) and str(node.expr) in env:
-            value = f"{env.ids[str(node.expr)]} AS {col(var)}, {env[str(node.expr)]} AS {tcol(var)}"
+            # a copy: the same id (and value); always bound where the original is
+            source = str(node.expr)
+            value = f"{env.ids[source]} AS {col(var)}"
             typed = dict(inner.typed)
-            if str(node.expr) in env.typed:
-                value += f", {env.typed[str(node.expr)][1]} AS {kcol(var)}"
-                typed[var] = env.typed[str(node.expr)][0]
-            return Relation(f"SELECT {columns}{value} FROM ({inner.sql}) {f}", inner.variables + [var], inner.maybe_null | ({var} if nullable else set()), typed)
-        # the text first, its id from it in a query around (the expression is evaluated once)
+            if source in env.typed:
+                value += f", {env.typed[source][1]} AS {kcol(var)}"
+                typed[var] = env.typed[source][0]
+            maybe = inner.maybe_null | ({var} if source in inner.maybe_null else set())
+            return Relation(f"SELECT {columns}{value} FROM ({inner.sql}) {f}", inner.variables + [var], maybe, typed)
+        kind, sql = self.expr(node.expr, env)
+        # the value first (evaluated once), its term's id from it in a query around
         x = self.alias("x")
-        typed = dict(inner.typed)
-        if kind in ("num", "date", "str", "bool"):
-            # the value as computed, beside its term: what later expressions read
-            text = f"SELECT {columns}{sql} AS {kcol(var)} FROM ({inner.sql}) {f}"
-            y = self.alias("y")
-            text = f"SELECT *, {as_term(kind, f'{y}.{kcol(var)}')} AS {tcol(var)} FROM ({text}) {y}"
-            typed[var] = kind
-        else:
-            text = f"SELECT {columns}{as_term(kind, sql)} AS {tcol(var)} FROM ({inner.sql}) {f}"
-        return Relation(f"SELECT *, {term_id(f'{x}.{tcol(var)}')} AS {col(var)} FROM ({text}) {x}", inner.variables + [var],
-                        inner.maybe_null | ({var} if nullable else set()), typed)
+        value = f"SELECT {columns}{sql} AS {kcol(var)} FROM ({self.with_terms(inner, f, sql)}) {f}"
+        return Relation(f"SELECT *, {term_id(as_term(kind, f'{x}.{kcol(var)}'))} AS {col(var)} FROM ({value}) {x}", inner.variables + [var],
+                        inner.maybe_null | {var}, {**inner.typed, var: kind})
 
     def p_Union(self, node: CompValue) -> Relation:
         left, right = self.pattern(node.p1), self.pattern(node.p2)
         variables = left.variables + [v for v in right.variables if v not in left.variables]
+        for v in variables:
+            kinds = {r.typed.get(v) for r in (left, right) if v in r.variables}
+            if len(kinds) > 1:
+                left, right = self.as_text(left, v), self.as_text(right, v)
         maybe = left.maybe_null | right.maybe_null | (set(left.variables) ^ set(right.variables))
-        typed = {v: k for v, k in left.typed.items() if right.typed.get(v) == k}
+        typed = {v: k for r in (left, right) for v, k in r.typed.items()}
         return Relation(f"SELECT * FROM ({left.sql}) UNION ALL BY NAME SELECT * FROM ({right.sql})", variables, maybe, typed)
 
     def p_Project(self, node: CompValue) -> Relation:
         inner = self.pattern(node.p)
         f = self.alias("pr")
         names = [str(v) for v in node.PV]
-        select = ", ".join(f"{f}.{col(v)}, {f}.{tcol(v)}" if v in inner.variables else null_both(v) for v in names) or "1 AS __unit"
+        select = ", ".join(f"{f}.{col(v)}" if v in inner.variables else f"CAST(NULL AS UBIGINT) AS {col(v)}" for v in names) or "1 AS __unit"
         select += "".join(f", {f}.{kcol(v)}" for v in names if v in inner.typed)
         maybe = {v for v in names if v not in inner.variables or v in inner.maybe_null}
         return Relation(f"SELECT {select} FROM ({inner.sql}) {f}", names, maybe, {v: k for v, k in inner.typed.items() if v in names})
@@ -517,6 +645,7 @@ class Translator:
         return Relation(f"SELECT * FROM ({left.sql}) {a} WHERE NOT EXISTS (SELECT 1 FROM ({right.sql}) {b} WHERE {where})", left.variables, left.maybe_null, dict(left.typed))
 
     def p_Distinct(self, node: CompValue) -> Relation:
+        # a computed value follows from its term's id, so DISTINCT over both is over the ids
         inner = self.pattern(node.p)
         return Relation(f"SELECT DISTINCT * FROM ({inner.sql})", inner.variables, inner.maybe_null, dict(inner.typed))
 
@@ -533,9 +662,9 @@ class Translator:
         lines = []
         for row in rows:
             values = {str(k): v for k, v in row.items()}
-            lines.append("(" + ", ".join(f"{const_id(values[n])}, {quote(term_text(values[n]))}" if n in values else "CAST(NULL AS UBIGINT), CAST(NULL AS VARCHAR)" for n in names) + ")")
+            lines.append("(" + ", ".join(const_id(values[n]) if n in values else "CAST(NULL AS UBIGINT)" for n in names) + ")")
         maybe = {n for n in names if any(n not in {str(k) for k in row} for row in rows)}
-        columns = ", ".join(f"{col(n)}, {tcol(n)}" for n in names)
+        columns = ", ".join(col(n) for n in names)
         return Relation(f"SELECT * FROM (VALUES {', '.join(lines)}) AS vals({columns})", names, maybe)
 
     def p_AggregateJoin(self, node: CompValue) -> Relation:
@@ -558,23 +687,41 @@ class Translator:
         typed: dict[str, str] = {}
         for aggregate in node.A:
             res = str(aggregate.res)
-            if aggregate.name == "Aggregate_Count":
-                # a count is a number: kept as one beside its term (typed)
-                count_sql = self.count(aggregate, env)
-                select.append(f"{count_sql} AS {kcol(res)}, {as_term('num', count_sql)} AS {tcol(res)}")
+            name = aggregate.name
+            source = str(aggregate.vars) if isinstance(aggregate.vars, Variable) else None
+            stored = source in inner.variables and source not in inner.typed
+            if name == "Aggregate_Count":
+                select.append(f"{self.count(aggregate, env)} AS {kcol(res)}")
                 typed[res] = "num"
+            elif name in ("Aggregate_Sample", "Aggregate_Min", "Aggregate_Max") and stored:
+                # a stored term: its id picked; MIN and MAX by numeric value where there is one
+                term = env[source]
+                if name in ("Aggregate_Sample", "Aggregate_Min", "Aggregate_Max") and source in keys:
+                    select.append(f"{env.ids[source]} AS {col(res)}")  # a group key: one value a group
+                elif name == "Aggregate_Sample":
+                    select.append(f"ANY_VALUE({env.ids[source]}) AS {col(res)}")
+                else:
+                    pick = "arg_min" if name == "Aggregate_Min" else "arg_max"
+                    select.append(f"COALESCE({pick}({term.id}, {term.attr('num')}), {pick}({term.id}, {term.attr('text')})) AS {col(res)}")
+            elif name == "Aggregate_GroupConcat":
+                separator = aggregate.separator if aggregate.separator is not None else " "
+                distinct = "DISTINCT " if aggregate.distinct else ""
+                select.append(f"COALESCE(string_agg({distinct}{as_str(*self.expr(aggregate.vars, env))}, {quote(separator)}), '') AS {kcol(res)}")
+                typed[res] = "str"
             else:
-                select.append(f"{self.aggregate(aggregate, env)} AS {tcol(res)}")
+                select.append(f"{self.aggregate(aggregate, env)} AS {kcol(res)}")
+                typed[res] = "term"
             names.append(res)
             # COUNT and GROUP_CONCAT are always bound; SAMPLE, MIN, MAX of a variable that is
             # bound in every row are bound
-            if aggregate.name in ("Aggregate_Sample", "Aggregate_Min", "Aggregate_Max"):
-                if not (isinstance(aggregate.vars, Variable) and str(aggregate.vars) in inner.variables and str(aggregate.vars) not in inner.maybe_null):
+            if name in ("Aggregate_Sample", "Aggregate_Min", "Aggregate_Max"):
+                if not (source in inner.variables and source not in inner.maybe_null):
                     nullable.add(res)
         group_by = f" GROUP BY {', '.join(env.ids[k] for k in keys if k in env)}" if keys else ""
-        sql = f"SELECT {', '.join(select) or '1 AS __unit'} FROM ({inner.sql}) {f}{group_by}"
+        body = ", ".join(select) or "1 AS __unit"
+        sql = f"SELECT {body} FROM ({self.with_terms(inner, f, body)}) {f}{group_by}"
         x = self.alias("x")
-        ids = ", ".join(f"{term_id(f'{x}.{tcol(n)}')} AS {col(n)}" for n in names)
+        ids = ", ".join(f"{term_id(as_term(kind, f'{x}.{kcol(n)}'))} AS {col(n)}" for n, kind in typed.items())
         return Relation(f"SELECT *{', ' + ids if ids else ''} FROM ({sql}) {x}", names, nullable, typed)
 
     def count(self, aggregate: CompValue, env: Env) -> str:
@@ -587,30 +734,21 @@ class Translator:
         kind, sql = self.expr(aggregate.vars, env)
         return f"CAST(COUNT({distinct}{as_term(kind, sql)}) AS DOUBLE)"
 
-    def aggregate(self, aggregate: CompValue, env: dict[str, str]) -> str:
-        distinct = "DISTINCT " if aggregate.distinct else ""
+    def aggregate(self, aggregate: CompValue, env: Env) -> str:
+        """SAMPLE, MIN or MAX of an expression or of a computed value, as N-Triples text."""
         name = aggregate.name
-        if name == "Aggregate_Count":
-            if aggregate.vars == "*":
-                return as_term("num", "COUNT(*)")
-            kind, sql = self.expr(aggregate.vars, env)
-            return as_term("num", f"COUNT({distinct}{as_term(kind, sql)})")
-        kind, sql = self.expr(aggregate.vars, env)
-        term = as_term(kind, sql)
+        term = as_term(*self.expr(aggregate.vars, env))
         if name == "Aggregate_Sample":
             return f"ANY_VALUE({term})"
         if name in ("Aggregate_Min", "Aggregate_Max"):
             # numeric order for numbers (what the queries aggregate), text order otherwise
             pick = "arg_min" if name == "Aggregate_Min" else "arg_max"
             return f"COALESCE({pick}({term}, {as_num('term', term)}), {'MIN' if name == 'Aggregate_Min' else 'MAX'}({term}))"
-        if name == "Aggregate_GroupConcat":
-            separator = aggregate.separator if aggregate.separator is not None else " "
-            return as_term("str", f"COALESCE(string_agg({distinct}{as_str('term', term)}, {quote(separator)}), '')")
         raise UnsupportedQuery(f"aggregate {name}")
 
     # --- expressions
 
-    def boolean(self, expr: object, env: dict[str, str]) -> str:
+    def boolean(self, expr: object, env: Env) -> str:
         kind, sql = self.expr(expr, env)
         return f"COALESCE({as_bool(kind, sql)}, FALSE)"
 
@@ -651,6 +789,8 @@ class Translator:
     def e_Builtin_IRI(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
         kind, sql = self.expr(e.arg, env)
         if kind == "term":
+            if isinstance(sql, Ref):
+                return "term", f"(CASE WHEN {is_kind(sql.id, IRI_KIND)} THEN {sql} ELSE '<' || {as_str(kind, sql)} || '>' END)"
             return "term", f"(CASE WHEN starts_with({sql}, '<') THEN {sql} ELSE '<' || {as_str(kind, sql)} || '>' END)"
         return "term", f"('<' || {as_str(kind, sql)} || '>')"
 
@@ -663,7 +803,7 @@ class Translator:
         return "term", "COALESCE(" + ", ".join(as_term(kind, sql) for kind, sql in args) + ")"
 
     def e_Builtin_sameTerm(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
-        return "bool", f"({as_term(*self.expr(e.arg1, env))} = {as_term(*self.expr(e.arg2, env))})"
+        return "bool", f"({term_id(as_term(*self.expr(e.arg1, env)))} = {term_id(as_term(*self.expr(e.arg2, env)))})"
 
     def e_Builtin_DATATYPE(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
         kind, sql = self.expr(e.arg, env)
@@ -677,6 +817,8 @@ class Translator:
         if kind != "term":  # a computed value is a literal
             answer = "TRUE" if start == '"' else "FALSE"
             return "bool", f"(CASE WHEN {sql} IS NOT NULL THEN {answer} END)"
+        if isinstance(sql, Ref):
+            return "bool", is_kind(sql.id, {'"': LITERAL_KIND, "<": IRI_KIND, "_:": BLANK_KIND}[start])
         return "bool", f"starts_with({sql}, {quote(start)})"
 
     def e_Builtin_isLITERAL(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
@@ -785,16 +927,14 @@ class Translator:
             both_typed = all(isinstance(x, Variable) and str(x) in typed for x in (e.expr, e.other)) and left[0] == right[0]
             if not both_typed:
                 if isinstance(e.expr, Variable) and str(e.expr) in typed:
-                    left = ("term", env[str(e.expr)])
+                    left = ("term", as_term(*typed[str(e.expr)]))
                 if isinstance(e.other, Variable) and str(e.other) in typed:
-                    right = ("term", env[str(e.other)])
+                    right = ("term", as_term(*typed[str(e.other)]))
             if left[0] == right[0] and left[0] in ("term", "str"):
                 # same term, or equal numbers / dates written differently
                 a, b = left[1], right[1]
                 if left[0] == "term":
-                    equal = f"({a} = {b} OR {as_num('term', a)} = {as_num('term', b)} OR {as_date('term', a)} = {as_date('term', b)})"
-                    # two different literals that are not both numbers or dates: SPARQL errs; IRIs: false
-                    equal = f"(CASE WHEN {a} = {b} THEN TRUE WHEN {a} IS NULL OR {b} IS NULL THEN NULL WHEN NOT (starts_with({a}, '\"') AND starts_with({b}, '\"')) THEN FALSE WHEN {as_num('term', a)} IS NOT NULL AND {as_num('term', b)} IS NOT NULL THEN {as_num('term', a)} = {as_num('term', b)} WHEN {as_date('term', a)} IS NOT NULL AND {as_date('term', b)} IS NOT NULL THEN {as_date('term', a)} = {as_date('term', b)} WHEN {a} IS NULL OR {b} IS NULL THEN NULL ELSE FALSE END)"
+                    equal = term_equal(a, b)
                 else:
                     equal = f"({a} = {b})"
             else:
@@ -878,19 +1018,51 @@ def select_sql(algebra: CompValue, table: "str | Layout" = "triples") -> Relatio
     return relation
 
 
-def construct_statements(algebra: CompValue, layout: "TableLayout") -> list[str]:
-    """A CONSTRUCT query as SQL statements over a table per predicate: its solutions into a
-    temporary table once, then each predicate's new triples (the template's, with every variable
-    bound, less those the table holds) into that predicate's table."""
+def solution_texts(relation: Relation, names: list[str], terms: str = "terms") -> str:
+    """SQL of a relation's solutions as N-Triples text, a column ``t_<name>`` a name (NULL where
+    unbound)."""
+    r = "s0"
+    columns: list[str] = []
+    joins: list[str] = []
+    for n in names:
+        if n not in relation.variables:
+            columns.append(f'CAST(NULL AS VARCHAR) AS "t_{n}"')
+        elif n in relation.typed:
+            columns.append(f'{as_term(relation.typed[n], f"{r}.{kcol(n)}")} AS "t_{n}"')
+        else:
+            t = f"tt{len(joins)}"
+            joins.append(f"LEFT JOIN {terms} {t} ON {t}.id = {r}.{col(n)}")
+            columns.append(f'{t}.text AS "t_{n}"')
+    return f"SELECT {', '.join(columns) or '1 AS __unit'} FROM ({relation.sql}) {r} {' '.join(joins)}"
+
+
+@dataclass
+class ConstructPlan:
+    """A CONSTRUCT query as SQL statements over a table per predicate, in order: ``solutions``
+    (its WHERE clause into a temporary table, once), ``new_terms`` (SELECTs of ``id, text``: the
+    computed terms the template writes, for the terms table), ``inserts`` (each predicate's new
+    triples: the template's with every variable bound and no literal subject, less those the
+    table holds), ``cleanup``."""
+
+    solutions: str
+    new_terms: list[str]
+    inserts: list[str]
+    cleanup: str
+
+
+def construct_statements(algebra: CompValue, layout: "TableLayout") -> ConstructPlan | None:
+    """A CONSTRUCT query as a :class:`ConstructPlan` (None: its template writes nothing)."""
     if algebra.name != "ConstructQuery":
         raise UnsupportedQuery("not a CONSTRUCT query")
     relation = Translator(layout).pattern(algebra.p)
     by_predicate: dict[str, list[str]] = {}
+    computed: set[str] = set()
     for s, p, o in algebra.template:
         if isinstance(p, Variable):
             raise UnsupportedQuery("a variable predicate in a CONSTRUCT template")
+        if isinstance(s, Literal):
+            continue  # a literal in the subject position is no triple
         ids: list[str] = []
-        texts: list[str] = []
         conditions = []
         for term in (s, o):
             if isinstance(term, Variable):
@@ -898,37 +1070,40 @@ def construct_statements(algebra: CompValue, layout: "TableLayout") -> list[str]
                     ids = []
                     break
                 ids.append(f"w.{col(str(term))}")
-                texts.append(f"w.{tcol(str(term))}")
                 conditions.append(f"w.{col(str(term))} IS NOT NULL")
+                if str(term) in relation.typed:
+                    computed.add(str(term))
             else:
                 ids.append(const_id(term))
-                texts.append(quote(term_text(term)))
         if not ids:
             continue
-        # a literal in the subject position is no triple
-        conditions.append(f"NOT starts_with({texts[0]}, '\"')")
-        by_predicate.setdefault(term_text(p), []).append(
-            f"SELECT {ids[0]} AS s, {ids[1]} AS o, {texts[0]} AS st, {texts[1]} AS ot FROM {SOLUTIONS} w WHERE {' AND '.join(conditions)}")
+        if isinstance(s, Variable):
+            conditions.append(f"NOT {is_kind(ids[0], LITERAL_KIND)}")
+        by_predicate.setdefault(term_text(p), []).append(f"SELECT {ids[0]} AS s, {ids[1]} AS o FROM {SOLUTIONS} w WHERE {' AND '.join(conditions)}")
     if not by_predicate:
-        return []
-    statements = [f"CREATE OR REPLACE TEMPORARY TABLE {SOLUTIONS} AS {relation.sql}"]
+        return None
+    inserts = []
     for predicate, parts in by_predicate.items():
         table = layout.target(predicate)
         new = " UNION ALL ".join(parts)
-        # set semantics on the ids (a term's text follows from its id)
-        statements.append(
-            f"INSERT INTO {table} WITH fresh AS (SELECT s, o, any_value(st) AS st, any_value(ot) AS ot FROM ({new}) GROUP BY s, o) "
-            f"SELECT f.s, f.o, f.st, f.ot FROM fresh f ANTI JOIN (SELECT s, o FROM {table} WHERE s IN (SELECT s FROM fresh)) e ON e.s = f.s AND e.o = f.o")
-    statements.append(f"DROP TABLE {SOLUTIONS}")
-    return statements
+        inserts.append(
+            f"INSERT INTO {table} WITH fresh AS (SELECT DISTINCT s, o FROM ({new})) "
+            f"SELECT f.s, f.o FROM fresh f ANTI JOIN (SELECT s, o FROM {table} WHERE s IN (SELECT s FROM fresh)) e ON e.s = f.s AND e.o = f.o")
+    new_terms = [f"SELECT w.{col(v)} AS id, {as_term(relation.typed[v], f'w.{kcol(v)}')} AS text FROM {SOLUTIONS} w WHERE w.{col(v)} IS NOT NULL"
+                 for v in sorted(computed)]
+    # the template's variables only: the engine then drops what nothing reads (the ids of
+    # intermediate values, the columns of terms read by filters) instead of storing them
+    used = [v for v in relation.variables if any(isinstance(t, Variable) and str(t) == v for triple in algebra.template for t in triple)]
+    solutions = f"SELECT {relation.columns('sol', used)} FROM ({relation.sql}) sol"
+    return ConstructPlan(f"CREATE OR REPLACE TEMPORARY TABLE {SOLUTIONS} AS {solutions}", new_terms, inserts, f"DROP TABLE {SOLUTIONS}")
 
 
 SOLUTIONS = "__solutions"
 
 
 class TableLayout(Layout):
-    """A table per predicate (columns ``s, o, st, ot``): what :func:`construct_statements`
-    writes to. :meth:`target` names the table of a predicate, creating it if need be."""
+    """A table per predicate (columns ``s, o``): what a :class:`ConstructPlan` writes to.
+    :meth:`target` names the table of a predicate, creating it if need be."""
 
     def target(self, text: str) -> str:  # pragma: no cover - interface
         raise NotImplementedError
