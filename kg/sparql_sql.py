@@ -186,6 +186,22 @@ class Ref(str):
         return cls(lambda column: f"COALESCE({a.attr(column)}, {b.attr(column)})", f"COALESCE({a.id}, {b.id})")
 
 
+class Cast(str):
+    """The SQL of a cast's result as N-Triples text (the string itself), with what it is made
+    of: the target datatype, the test that the lexical form is valid, the lexical form. What an
+    expression reads of it (its datatype, lexical form, value) is read from those, not from the
+    text: on the text, ``datatype(xsd:date(STR(?v)))`` repeated the cast's SQL a dozen times."""
+
+    target: str
+    valid: str
+    lex: str
+
+    def __new__(cls, text: str, target: str, valid: str, lex: str) -> "Cast":
+        self = super().__new__(cls, text)
+        self.target, self.valid, self.lex = target, valid, lex
+        return self
+
+
 @dataclass
 class Relation:
     """SQL for a solution sequence: its variables, and those that may be unbound (NULL)."""
@@ -225,14 +241,20 @@ def _text_datatype(t: str) -> str:
 
 
 def lexical(t: str) -> str:
+    if isinstance(t, Cast):
+        return f"(CASE WHEN {t.valid} THEN {t.lex} END)"
     return t.attr("lex") if isinstance(t, Ref) else _text_lexical(t)
 
 
 def datatype(t: str) -> str:
+    if isinstance(t, Cast):
+        return f"(CASE WHEN {t.valid} THEN {quote(t.target)} END)"
     return t.attr("dt") if isinstance(t, Ref) else _text_datatype(t)
 
 
 def is_literal(t: str) -> str:
+    if isinstance(t, Cast):
+        return f"(CASE WHEN {t.valid} THEN TRUE END)"
     return is_kind(t.id, LITERAL_KIND) if isinstance(t, Ref) else f"starts_with({t}, '\"')"
 
 
@@ -242,6 +264,8 @@ def as_num(kind: str, sql: str) -> str:
     if kind == "term":
         if isinstance(sql, Ref):
             return sql.attr("num")
+        if isinstance(sql, Cast):
+            return f"(CASE WHEN {sql.valid} THEN TRY_CAST({sql.lex} AS DOUBLE) END)" if sql.target in NUMERIC else "CAST(NULL AS DOUBLE)"
         return f"(CASE WHEN {datatype(sql)} IN ({', '.join(quote(n) for n in NUMERIC)}) THEN TRY_CAST({lexical(sql)} AS DOUBLE) END)"
     return "NULL"
 
@@ -252,6 +276,8 @@ def as_date(kind: str, sql: str) -> str:
     if kind == "term":
         if isinstance(sql, Ref):
             return sql.attr("day")
+        if isinstance(sql, Cast):
+            return f"(CASE WHEN {sql.valid} THEN TRY_CAST({sql.lex} AS DATE) END)" if sql.target == DATE else "CAST(NULL AS DATE)"
         return f"(CASE WHEN {datatype(sql)} = {quote(DATE)} THEN TRY_CAST({lexical(sql)} AS DATE) END)"
     return "NULL"
 
@@ -263,11 +289,13 @@ def as_str(kind: str, sql: str) -> str:
     if kind == "term":
         if isinstance(sql, Ref):
             return sql.attr("str")
+        if isinstance(sql, Cast):
+            return lexical(sql)
         return f"(CASE WHEN starts_with({sql}, '<') THEN substr({sql}, 2, length({sql}) - 2) WHEN starts_with({sql}, '\"') THEN {lexical(sql)} END)"
     if kind == "num":
         return f"CAST({sql} AS VARCHAR)"
     if kind == "bool":
-        return f"(CASE WHEN {sql} THEN 'true' WHEN NOT {sql} THEN 'false' END)"
+        return f"(CASE {sql} WHEN TRUE THEN 'true' WHEN FALSE THEN 'false' END)"
     return f"CAST({sql} AS VARCHAR)"
 
 
@@ -296,7 +324,7 @@ def as_term(kind: str, sql: str) -> str:
         return (f"(CASE WHEN {sql} = floor({sql}) THEN '\"' || CAST(CAST({sql} AS BIGINT) AS VARCHAR) || '\"^^{INTEGER}' "
                 f"ELSE '\"' || CAST({sql} AS VARCHAR) || '\"^^{DECIMAL}' END)")
     if kind == "bool":
-        return f"(CASE WHEN {sql} THEN '\"true\"^^{BOOLEAN}' WHEN NOT {sql} THEN '\"false\"^^{BOOLEAN}' END)"
+        return f"(CASE {sql} WHEN TRUE THEN '\"true\"^^{BOOLEAN}' WHEN FALSE THEN '\"false\"^^{BOOLEAN}' END)"
     if kind == "date":
         return f"('\"' || strftime({sql}, '%Y-%m-%d') || '\"^^{DATE}')"
     raise UnsupportedQuery(kind)
@@ -309,9 +337,11 @@ def _constant_non_literal(sql: str) -> bool:
 def term_equal(a: str, b: str) -> str:
     """SPARQL's ``=`` on two terms: the same term; two literals of equal numeric or date value;
     two other literals are an error (NULL); anything else false."""
-    ia, ib = term_id(a), term_id(b)
     if _constant_non_literal(a) or _constant_non_literal(b):
-        return f"({ia} = {ib})"
+        if isinstance(a, Ref) or isinstance(b, Ref):
+            return f"({term_id(a)} = {term_id(b)})"
+        return f"({a} = {b})"  # two texts: the same term, the same text
+    ia, ib = term_id(a), term_id(b)
     return (f"(CASE WHEN {ia} = {ib} THEN TRUE WHEN {ia} IS NULL OR {ib} IS NULL THEN NULL "
             f"WHEN NOT ({is_literal(a)} AND {is_literal(b)}) THEN FALSE "
             f"WHEN {as_num('term', a)} IS NOT NULL AND {as_num('term', b)} IS NOT NULL THEN {as_num('term', a)} = {as_num('term', b)} "
@@ -363,6 +393,16 @@ class Translator:
         self.table = self.layout.all()
         self.terms = self.layout.terms
         self.names = count(1)
+        self.outer: list[Env] = []
+        """The rows an EXISTS pattern being translated is tested for, innermost last: SPARQL
+        substitutes their bindings into the pattern, so a variable the pattern does not bind
+        reads the outer row (a correlated subquery)."""
+
+    def scope(self, name: str, env: Env) -> Env | None:
+        """The innermost of ``env`` and the outer rows that binds ``name``."""
+        if name in env:
+            return env
+        return next((outer for outer in reversed(self.outer) if name in outer), None)
 
     def alias(self, stem: str = "r") -> str:
         return f"{stem}{next(self.names)}"
@@ -754,11 +794,12 @@ class Translator:
 
     def expr(self, expr: object, env: Env) -> tuple[str, str]:
         if isinstance(expr, Variable):
-            if str(expr) not in env:
+            scope = self.scope(str(expr), env)
+            if scope is None:
                 return "term", "CAST(NULL AS VARCHAR)"
-            if str(expr) in env.typed:
-                return env.typed[str(expr)]
-            return "term", env[str(expr)]
+            if str(expr) in scope.typed:
+                return scope.typed[str(expr)]
+            return "term", scope[str(expr)]
         if isinstance(expr, URIRef):
             return "term", quote(term_text(expr))
         if isinstance(expr, Literal):
@@ -819,6 +860,8 @@ class Translator:
             return "bool", f"(CASE WHEN {sql} IS NOT NULL THEN {answer} END)"
         if isinstance(sql, Ref):
             return "bool", is_kind(sql.id, {'"': LITERAL_KIND, "<": IRI_KIND, "_:": BLANK_KIND}[start])
+        if isinstance(sql, Cast):
+            return "bool", f"(CASE WHEN {sql.valid} THEN {'TRUE' if start == chr(34) else 'FALSE'} END)"
         return "bool", f"starts_with({sql}, {quote(start)})"
 
     def e_Builtin_isLITERAL(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
@@ -864,17 +907,19 @@ class Translator:
         valid = f"regexp_full_match({text}, {quote(CAST_FORMS[target])})"
         if target == XSD.date:
             valid = f"({valid} AND {_valid_day(text)})"
-        return "term", f"(CASE WHEN {valid} THEN '\"' || {text} || '\"^^<{target}>' END)"
+        return "term", Cast(f"(CASE WHEN {valid} THEN '\"' || {text} || '\"^^<{target}>' END)", f"<{target}>", valid, text)
 
     def e_Builtin_BOUND(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
-        name = str(e.arg)
-        return "bool", f"({env.ids[name]} IS NOT NULL)" if name in env else "FALSE"
+        scope = self.scope(str(e.arg), env)
+        return "bool", f"({scope.ids[str(e.arg)]} IS NOT NULL)" if scope is not None else "FALSE"
 
     def e_Builtin_IF(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
+        # the condition written once (a simple CASE): an error in it is an error (NULL)
         condition = as_bool(*self.expr(e.arg1, env))
-        then = as_term(*self.expr(e.arg2, env))
-        other = as_term(*self.expr(e.arg3, env))
-        return "term", f"(CASE WHEN {condition} THEN {then} WHEN NOT {condition} THEN {other} END)"
+        then, other = self.expr(e.arg2, env), self.expr(e.arg3, env)
+        if then[0] == other[0] and then[0] != "term":
+            return then[0], f"(CASE {condition} WHEN TRUE THEN {then[1]} WHEN FALSE THEN {other[1]} END)"
+        return "term", f"(CASE {condition} WHEN TRUE THEN {as_term(*then)} WHEN FALSE THEN {as_term(*other)} END)"
 
     def _date_part(self, part: str, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
         return "num", f"CAST({part}({as_date(*self.expr(e.arg, env))}) AS DOUBLE)"
@@ -965,13 +1010,18 @@ class Translator:
         return "bool", f"(NOT {self.exists(e.graph, env)})"
 
     def exists(self, graph: CompValue, env: dict[str, str]) -> str:
-        inner = self.pattern(graph)
+        self.outer.append(env)
+        try:
+            inner = self.pattern(graph)
+        finally:
+            self.outer.pop()
         x = self.alias("x")
         conditions = []
         for v in inner.variables:
-            if v in env:
-                outer_may_be_unbound = v in env.nullable
-                outer = env.ids[v]
+            scope = self.scope(v, env)
+            if scope is not None:
+                outer_may_be_unbound = v in scope.nullable
+                outer = scope.ids[v]
                 if outer_may_be_unbound or v in inner.maybe_null:
                     conditions.append(f"({outer} IS NULL OR {x}.{col(v)} IS NULL OR {x}.{col(v)} = {outer})")
                 else:
