@@ -21,9 +21,10 @@ Attribution: the check queries find the results; one more query per batch of foc
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from rdflib import Graph, URIRef
 
@@ -116,37 +117,43 @@ def _fill(message: str, bindings: dict[str, str]) -> str:
 
 def run_checks(store: OxigraphStore, checks: Iterable[CompiledCheck]) -> Iterator[Finding]:
     """Every result of every check, in the store (a check with a clear gate does not run)."""
-    from pyoxigraph import NamedNode
-
     for check in checks:
         if any(_text(next(iter(store.store.query(gate)))["clear"]) == "true" for gate in check.gates):
             continue
-        sparql = check.component == "SPARQLConstraintComponent"
-        for row in store.store.query(check.query):
-            focus = _text(row["this"])
-            value = _text(row["value"])
-            path, message = check.path, check.message
-            if sparql:
-                if value is None and check.value_is_focus:
-                    value = focus
-                bindings = {v: _text(row[v]) for v in check.variables if row[v] is not None}
-                bindings["this"] = focus  # type: ignore[assignment]
-                if check.path_variable and row["path"] is not None:
-                    bindings["path"] = _text(row["path"])  # type: ignore[assignment]
-                    path = bindings["path"] if isinstance(row["path"], NamedNode) else None
-                if value is not None:
-                    bindings["value"] = value
-                message = _fill(message, bindings)  # type: ignore[arg-type]
-            result = ValidationResult(
-                shape=check.shape,
-                name=check.name,
-                severity=check.severity,
-                focus=focus,  # type: ignore[arg-type]
-                message=message,
-                path=path,
-                value=value,
-            )
-            yield Finding(check.constraint, result, _focus_node(row["this"]))
+        yield from findings_of(check, store.store.query(check.query))
+
+
+def findings_of(check: CompiledCheck, rows: Iterable[Any]) -> Iterator[Finding]:
+    """The results of a check from the rows of its query: each row maps the query's variables
+    to Oxigraph terms (None where unbound)."""
+    from pyoxigraph import NamedNode
+
+    sparql = check.component == "SPARQLConstraintComponent"
+    for row in rows:
+        focus = _text(row["this"])
+        value = _text(row["value"])
+        path, message = check.path, check.message
+        if sparql:
+            if value is None and check.value_is_focus:
+                value = focus
+            bindings = {v: _text(row[v]) for v in check.variables if row[v] is not None}
+            bindings["this"] = focus  # type: ignore[assignment]
+            if check.path_variable and row["path"] is not None:
+                bindings["path"] = _text(row["path"])  # type: ignore[assignment]
+                path = bindings["path"] if isinstance(row["path"], NamedNode) else None
+            if value is not None:
+                bindings["value"] = value
+            message = _fill(message, bindings)  # type: ignore[arg-type]
+        result = ValidationResult(
+            shape=check.shape,
+            name=check.name,
+            severity=check.severity,
+            focus=focus,  # type: ignore[arg-type]
+            message=message,
+            path=path,
+            value=value,
+        )
+        yield Finding(check.constraint, result, _focus_node(row["this"]))
 
 
 def owners_of(store: OxigraphStore, nodes: Iterable[FocusNode]) -> dict[str, set[str]]:
@@ -224,6 +231,14 @@ def _execute(store: OxigraphStore, tasks: list[tuple[str, object]], workers: int
 def _findings(store: OxigraphStore, workers: int) -> tuple[list[ValidationResult], dict[str, FocusNode]]:
     """One result per constraint and result (pySHACL reports two constraints of a shape failing on
     one value as two results), and the focus node of each."""
+    return collect_findings(lambda numbers: _execute(store, [("check", i) for i in numbers], workers))
+
+
+def collect_findings(execute: Callable[[list[int]], Iterable[list[Finding]]]) -> tuple[list[ValidationResult], dict[str, FocusNode]]:
+    """The results of every compiled check, each once, and the focus node of each:
+    ``execute(numbers)`` gives the findings of the checks of those numbers (in
+    :func:`compiled_validation_queries`), a list a check, in any order. The checks that require
+    another run after the others, and only where that other one found something."""
     checks = compiled_validation_queries()  # compiled before any fork, once
     # one query reports each of its results once; only the parts of one constraint (sh:node)
     # can report the same result twice
@@ -239,8 +254,8 @@ def _findings(store: OxigraphStore, workers: int) -> tuple[list[ValidationResult
         # longest first, so that the workers end together: the shapes' own SPARQL queries are
         # the costly checks, and among them the longer query text is the better guess
         numbers.sort(key=lambda i: (checks[i].component != "SPARQLConstraintComponent", -len(checks[i].query)))
-        for findings in _execute(store, [("check", i) for i in numbers], workers):
-            for finding in findings:  # type: ignore[attr-defined]
+        for findings in execute(numbers):
+            for finding in findings:
                 found.add(finding.constraint)
                 if parts[finding.constraint] > 1:
                     key = (finding.constraint, finding.result)
@@ -292,7 +307,12 @@ def results_by_patient(store: OxigraphStore, patients: Iterable[URIRef] | None =
         UnsupportedShapeError: a packaged shape uses a feature the compiler does not translate.
     """
     results, nodes = _findings(store, workers)
-    owners = _owners(store, nodes.values(), workers)
+    return group_by_patient(results, _owners(store, nodes.values(), workers), patients)
+
+
+def group_by_patient(results: list[ValidationResult], owners: dict[str, set[str]], patients: Iterable[URIRef] | None) -> dict[str, list[ValidationResult]]:
+    """Results by the patients whose records hold their focus nodes (``owners``), in
+    :func:`csfkg.validate.validate`'s order; with ``patients``, theirs only."""
     wanted = None if patients is None else {str(p) for p in patients}
     grouped: dict[str, list[ValidationResult]] = {}
     for result in sorted(results, key=_full_order):

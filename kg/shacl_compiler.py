@@ -679,9 +679,11 @@ def compiled_validation_queries() -> tuple[CompiledCheck, ...]:
 
 
 @cache
-def record_owner_query() -> str:
+def record_owner_query(pairs: bool = False) -> str:
     """``SELECT ?this ?patient``: for each node ``?this`` (bound by a VALUES block or a
     substitution), the patients whose record holds it, or one row with ``?patient`` unbound.
+    With ``pairs``: every patient with every node of its record, from the patients forwards
+    (for an engine that joins sets: the nodes joined with these pairs).
 
     The record is that of ``queries/cohort-patient-records.rq``: its triple patterns that lead
     from ``?patient`` to ``?node`` are followed backwards from ``?this`` (OPTIONAL, so Oxigraph
@@ -716,6 +718,8 @@ def record_owner_query() -> str:
         names = {patient: "?candidate", record: "?this"}
         return " ".join(" ".join(names.get(term) or term.n3() for term in triple) + " ." for triple in patterns)
 
+    if pairs:
+        return f"SELECT ?this (?candidate AS ?patient) WHERE {{\n  {text(test)}\n  {text(link)}\n}}"
     return (
         "SELECT ?this ?patient WHERE {\n"
         f"  OPTIONAL {{ {text(link)} }}\n"

@@ -1068,9 +1068,9 @@ def select_sql(algebra: CompValue, table: "str | Layout" = "triples") -> Relatio
     return relation
 
 
-def solution_texts(relation: Relation, names: list[str], terms: str = "terms") -> str:
+def solution_texts(relation: Relation, names: list[str], terms: str = "terms", ids: tuple[str, ...] = ()) -> str:
     """SQL of a relation's solutions as N-Triples text, a column ``t_<name>`` a name (NULL where
-    unbound)."""
+    unbound), then the term id of each of ``ids`` (column ``i_<name>``)."""
     r = "s0"
     columns: list[str] = []
     joins: list[str] = []
@@ -1083,6 +1083,7 @@ def solution_texts(relation: Relation, names: list[str], terms: str = "terms") -
             t = f"tt{len(joins)}"
             joins.append(f"LEFT JOIN {terms} {t} ON {t}.id = {r}.{col(n)}")
             columns.append(f'{t}.text AS "t_{n}"')
+    columns.extend(f'{r}.{col(n)} AS "i_{n}"' if n in relation.variables else f'CAST(NULL AS UBIGINT) AS "i_{n}"' for n in ids)
     return f"SELECT {', '.join(columns) or '1 AS __unit'} FROM ({relation.sql}) {r} {' '.join(joins)}"
 
 
