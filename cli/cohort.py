@@ -48,6 +48,7 @@ def cohort(
     no_validate: Annotated[bool, typer.Option("--no-validate", help="Skip SHACL validation (faster; patients are not checked).")] = False,
     workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="Processes for an N-Triples FILE (default: one per core).")] = None,
     part_mb: Annotated[Optional[float], typer.Option("--part-mb", min=0.001, help="Size of the parts an N-Triples FILE is cut into, in MB (default 2).", show_default=False)] = None,
+    engine: Annotated[str, typer.Option("--engine", help="For an N-Triples FILE: oxigraph (parts on every core) or sql (experimental: the whole file in DuckDB, the same shapes and queries translated to SQL).")] = "oxigraph",
 ) -> None:
     """Validate and derive the next step of every patient; one CSV row each (IRI, next step,
     companions, missing data, violations). Exit 1 when a patient's record violates a shape."""
@@ -57,6 +58,10 @@ def cohort(
     sources = [s for s in (patient_file, store, endpoint) if s is not None]
     if len(sources) != 1 and not (endpoint and patient_file):
         raise UsageError("Give one source: a patient FILE, --store DIR or --endpoint URL (FILE with --endpoint uploads it first).")
+    if engine not in ("oxigraph", "sql"):
+        raise UsageError(f"--engine is oxigraph or sql, not {engine!r}.")
+    if engine == "sql" and (patient_file is None or endpoint is not None or graph_out is not None or workers is not None or part_mb is not None):
+        raise UsageError("--engine sql takes a patient FILE (N-Triples) and none of --endpoint, --graph-out, --workers, --part-mb.")
     assessment = None
     if today is not None:
         try:
@@ -76,7 +81,13 @@ def cohort(
 
     from csfkg.file_parts import can_split
 
-    if patient_file is not None and endpoint is None and can_split(patient_file):
+    if engine == "sql":
+        from csfkg.cohort_sql import run_cohort_sql
+
+        assert patient_file is not None
+        run = run_cohort_sql(patient_file, today=assessment, validate_records=not no_validate, progress=progress)
+        write_csv(run, out)
+    elif patient_file is not None and endpoint is None and can_split(patient_file):
         # N-Triples: cut into parts of whole records, each validated and derived in its own
         # in-memory store, on every core (linear in the cohort, memory bounded by the part size)
         from csfkg.cohort_parts import DEFAULT_PART_BYTES, run_cohort_file

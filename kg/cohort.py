@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -186,8 +186,14 @@ def read_rows(store: Store, violations: dict[str, list[ValidationResult]]) -> li
     """One row per patient; a patient with a violation has its violations and no next step."""
     result = store.query(get_query("cohort-rows").text)
     assert isinstance(result, SelectResult)
+    return rows_of(result.dicts(), violations)
+
+
+def rows_of(solutions: Iterable[dict[str, object]], violations: dict[str, list[ValidationResult]]) -> list[CohortRow]:
+    """The rows of ``queries/cohort-rows.rq``'s solutions (variable -> value, absent where
+    unbound), with each patient's violations; a patient with a violation has no next step."""
     rows: list[CohortRow] = []
-    for values in result.dicts():
+    for values in solutions:
         patient = str(values["patient"])
         problems = violations.get(patient, [])
         blocked = any(v.is_violation for v in problems)

@@ -21,14 +21,18 @@ in one Oxigraph store); reporting their results from here is not written yet.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+from .errors import CsfkgError
 from .knowledge import knowledge_ntriples
 from .query_library import derivation_queries
 from .sparql_sql import TERM_COLUMNS, TableLayout, id_of, quote, term_rows
 
-__all__ = ["IdCollision", "Store", "new_connection", "load_ntriples", "add_knowledge", "add_terms", "run_construct", "derive_in", "derived_ntriples", "row_counts"]
+__all__ = ["IdCollision", "Store", "new_connection", "check_ntriples", "load_ntriples", "add_knowledge", "add_terms", "run_construct", "run_update",
+           "derive_in", "derived_ntriples", "row_counts", "parse_terms", "select", "select_values"]
 
 VIEW = "triples"
 TERMS = "terms"
@@ -36,7 +40,7 @@ RAW = "__raw"
 NEW = "__new_terms"
 
 
-class IdCollision(RuntimeError):
+class IdCollision(CsfkgError):
     """Two different terms got one id: the store's results would merge them, and are refused."""
 
 
@@ -77,10 +81,16 @@ class Store(TableLayout):
         return self.connection.execute(sql, parameters or [])
 
 
-def new_connection(threads: int | None = None) -> Store:
+def new_connection(threads: int | None = None, memory_limit: str | None = None, temp_directory: str | None = None) -> Store:
+    """A new in-memory store; ``memory_limit`` (DuckDB's, e.g. "6GB") makes it spill to
+    ``temp_directory`` rather than grow past it."""
     import duckdb
 
     connection = duckdb.connect()
+    if memory_limit:
+        connection.execute(f"SET memory_limit = {quote(memory_limit)}")
+    if temp_directory:
+        connection.execute(f"SET temp_directory = {quote(temp_directory)}")
     # DuckDB's join order optimizer stays on: a table per predicate gives it statistics (on one
     # table of triples it had none, and crossed 10,000 patients with 9 classes); 100k patients'
     # WHERE clauses 5.5 s without it, 4.7 s with it
@@ -139,15 +149,40 @@ SELECT {id_of('s')} AS si, {id_of('o')} AS oi, s, p, o FROM (
 """
 
 
+_IRI = r'<[A-Za-z][A-Za-z0-9+.-]*:([^\x00-\x20<>"{}|^`\\]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>'
+_BLANK = r"_:[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?"
+_LITERAL = rf'"([^"\\\n\r]|\\[tbnrf"\'\\]|\\u[0-9A-Fa-f]{{4}}|\\U[0-9A-Fa-f]{{8}})*"(\^\^{_IRI}|@[a-zA-Z]+(-[a-zA-Z0-9]+)*)?'
+STATEMENT = rf"({_IRI}|{_BLANK}) {_IRI} ({_IRI}|{_BLANK}|{_LITERAL}) ?\.[ \t]*"
+"""A line of N-Triples as this loader reads it: subject, predicate and object separated by one
+space (as Oxigraph, rdflib and ``csfkg synth`` write them), the final dot; IRIs, blank node
+labels and literals as N-Triples' grammar has them (ASCII labels)."""
+
+
+def check_ntriples(store: Store, path: Path) -> None:
+    """Raises :class:`csfkg.errors.InputError` naming the first line of ``path`` that is neither
+    a statement as :data:`STATEMENT` has it, nor empty, nor a comment."""
+    from .errors import InputError
+
+    found = store.connection.execute(
+        "SELECT line FROM read_csv(?, columns={'line': 'VARCHAR'}, delim=chr(1), quote='', escape='', header=false, auto_detect=false) "
+        "WHERE NOT regexp_full_match(line, ?) AND trim(line) <> '' AND NOT starts_with(ltrim(line), '#') LIMIT 1",
+        [str(path), STATEMENT]).fetchone()
+    if found is not None:
+        line = found[0] if len(found[0]) <= 120 else found[0][:117] + "..."
+        raise InputError(f"{path} is not N-Triples as the SQL engine reads it (a statement a line, single spaces): {line!r}.")
+
+
 def load_ntriples(store: Store, path: Path) -> None:
     """Append an N-Triples file written one statement a line with single spaces (as Oxigraph,
     rdflib and ``csfkg synth`` write it): its terms to the terms table, each triple's ids to its
-    predicate's table.
+    predicate's table. The lines are checked first (:func:`check_ntriples`).
 
     Raises:
+        InputError: a line is not a statement as :data:`STATEMENT` has it.
         IdCollision: two of its terms, or one of them and a term the store holds, share an id.
     """
     connection = store.connection
+    check_ntriples(store, path)
     connection.execute(_SPLIT, [str(path)])
     try:
         predicates = [p for (p,) in connection.execute(f"SELECT DISTINCT p FROM {RAW}").fetchall()]
@@ -179,14 +214,7 @@ def run_construct(store: Store, algebra: Any) -> None:
     if plan is None:
         return
     add_constants(store, query_constants(algebra))
-    store.connection.execute(plan.solutions)
-    try:
-        for source in plan.new_terms:
-            add_terms(store, source)
-        for statement in plan.inserts:
-            store.connection.execute(statement)
-    finally:
-        store.connection.execute(plan.cleanup)
+    _run(store, plan)
 
 
 def derive_in(store: Store) -> dict[str, float]:
@@ -220,3 +248,66 @@ def derived_ntriples(store: Store, before: dict[str, int]) -> str:
 
 def row_counts(store: Store) -> dict[str, int]:
     return {table: store.connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in store.tables.values()}
+
+
+def parse_terms(texts: Iterable[str]) -> dict[str, Any]:
+    """N-Triples texts of terms as Oxigraph terms (one parse for all of them)."""
+    import pyoxigraph
+
+    texts = sorted(set(texts))
+    if not texts:
+        return {}
+    document = "".join(f"<urn:csfkg:s> <urn:csfkg:p{i}> {text} .\n" for i, text in enumerate(texts)).encode()
+    terms: dict[str, Any] = {}
+    for triple in pyoxigraph.parse(document, format=pyoxigraph.RdfFormat.N_TRIPLES):
+        terms[texts[int(triple.predicate.value[len("urn:csfkg:p"):])]] = triple.object
+    return terms
+
+
+@cache
+def _algebra(text: str, update: bool = False) -> Any:
+    from rdflib.plugins.sparql import prepareQuery, prepareUpdate
+
+    return prepareUpdate(text).algebra if update else prepareQuery(text).algebra
+
+
+def select(store: Store, text: str, ids: tuple[str, ...] = (), unordered: bool = False) -> tuple[list[str], list[tuple]]:
+    """A SELECT query's variables and rows: N-Triples texts (None where unbound), then the term
+    ids of ``ids``. With ``unordered`` its ORDER BY is left out."""
+    from .sparql_sql import query_constants, select_sql, solution_texts
+
+    algebra = _algebra(text)
+    add_constants(store, query_constants(algebra))
+    names = [str(v) for v in algebra["PV"]]
+    return names, store.execute(solution_texts(select_sql(algebra, store, unordered), names, store.terms, ids)).fetchall()
+
+
+def select_values(store: Store, text: str, unordered: bool = False) -> list[dict[str, str]]:
+    """A SELECT query's rows as dicts of each bound variable's IRI, blank node label or lexical
+    form."""
+    names, rows = select(store, text, unordered=unordered)
+    terms = parse_terms(value for row in rows for value in row if value is not None)
+    return [{n: terms[value].value for n, value in zip(names, row) if value is not None} for row in rows]
+
+
+def run_update(store: Store, text: str) -> None:
+    """A SPARQL Update of DELETE / INSERT ... WHERE operations, translated, in the store."""
+    from .sparql_sql import modify_statements, query_constants
+
+    for operation in _algebra(text, update=True):
+        plan = modify_statements(operation, store)
+        if plan is None:
+            continue
+        add_constants(store, query_constants(operation))
+        _run(store, plan)
+
+
+def _run(store: Store, plan: Any) -> None:
+    store.connection.execute(plan.solutions)
+    try:
+        for source in plan.new_terms:
+            add_terms(store, source)
+        for statement in plan.inserts:
+            store.connection.execute(statement)
+    finally:
+        store.connection.execute(plan.cleanup)

@@ -15,14 +15,12 @@ EXPERIMENTAL: not used by any command yet (issue 4).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from functools import cache
-
 from rdflib import URIRef
 
-from .duckdb_store import Store, add_constants
+from .duckdb_store import Store, _algebra, add_constants, parse_terms, select
 from .shacl_compiled import Finding, collect_findings, findings_of, group_by_patient
 from .shacl_compiler import CompiledCheck, compiled_validation_queries, record_owner_query
-from .sparql_sql import Relation, Translator, col, query_constants, select_sql, solution_texts
+from .sparql_sql import Relation, Translator, col, query_constants, solution_texts
 from .validate import ValidationResult
 
 __all__ = ["compiled_validation_queries", "run_check", "owners_of", "results_by_patient"]
@@ -37,44 +35,15 @@ class _Row(dict):
         return None
 
 
-def _oxigraph_terms(texts: Iterable[str]) -> dict[str, object]:
-    """N-Triples texts of terms as Oxigraph terms (one parse for all of them)."""
-    import pyoxigraph
-
-    texts = sorted(set(texts))
-    if not texts:
-        return {}
-    document = "".join(f"<urn:csfkg:s> <urn:csfkg:p{i}> {text} .\n" for i, text in enumerate(texts)).encode()
-    terms: dict[str, object] = {}
-    for triple in pyoxigraph.parse(document, format=pyoxigraph.RdfFormat.N_TRIPLES):
-        terms[texts[int(triple.predicate.value[len("urn:csfkg:p"):])]] = triple.object
-    return terms
-
-
-@cache
-def _algebra(query: str) -> object:
-    from rdflib.plugins.sparql import prepareQuery
-
-    return prepareQuery(query).algebra
-
-
-def _select(store: Store, query: str, ids: tuple[str, ...] = ()) -> tuple[list[str], list[tuple]]:
-    """A SELECT query's variables and rows (N-Triples texts, then the ids of ``ids``)."""
-    algebra = _algebra(query)
-    add_constants(store, query_constants(algebra))
-    names = [str(v) for v in algebra["PV"]]  # type: ignore[index]
-    return names, store.execute(solution_texts(select_sql(algebra, store), names, store.terms, ids)).fetchall()
-
-
 def run_check(store: Store, check: CompiledCheck, focus_ids: dict[str, int]) -> list[Finding]:
     """The findings of one check (none when one of its gates is clear); the id of each focus
     node found goes into ``focus_ids``, by the text a result names it with."""
     for gate in check.gates:
-        _, rows = _select(store, gate)
+        _, rows = select(store, gate)
         if rows and rows[0][0] == '"true"^^<http://www.w3.org/2001/XMLSchema#boolean>':
             return []
-    names, rows = _select(store, check.query, ("this",))
-    terms = _oxigraph_terms(text for row in rows for text in row[: len(names)] if text is not None)
+    names, rows = select(store, check.query, ("this",))
+    terms = parse_terms(text for row in rows for text in row[: len(names)] if text is not None)
     solutions = [_Row({n: terms[text] for n, text in zip(names, row) if text is not None}) for row in rows]
     findings = list(findings_of(check, solutions))
     for finding, row in zip(findings, rows):
@@ -99,7 +68,7 @@ def owners_of(store: Store, focus_ids: dict[str, int]) -> dict[str, set[str]]:
         rows = connection.execute(solution_texts(relation, ["patient"], store.terms, ("this",))).fetchall()
     finally:
         connection.execute(f"DROP TABLE {FOCUS}")
-    patients = _oxigraph_terms(text for text, _ in rows)
+    patients = parse_terms(text for text, _ in rows)
     by_id: dict[int, set[str]] = {}
     for text, node in rows:
         by_id.setdefault(node, set()).add(patients[text].value)  # type: ignore[attr-defined]

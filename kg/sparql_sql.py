@@ -39,7 +39,7 @@ from rdflib.namespace import RDF, XSD
 from rdflib.paths import AlternativePath, MulPath, Path, SequencePath
 from rdflib.plugins.sparql.parserutils import CompValue
 
-__all__ = ["UnsupportedQuery", "Relation", "Ref", "IRI_KIND", "BLANK_KIND", "LITERAL_KIND", "Layout", "TableLayout", "ConstructPlan", "TERM_COLUMNS", "id_of", "term_rows", "query_constants", "translate_pattern", "construct_statements", "select_sql", "solution_texts"]
+__all__ = ["UnsupportedQuery", "Relation", "Ref", "IRI_KIND", "BLANK_KIND", "LITERAL_KIND", "Layout", "TableLayout", "ConstructPlan", "TERM_COLUMNS", "id_of", "term_rows", "query_constants", "translate_pattern", "construct_statements", "modify_statements", "select_sql", "solution_texts"]
 
 NUMERIC = tuple(f"<{XSD[name]}>" for name in ("integer", "decimal", "double", "float", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger", "negativeInteger", "nonPositiveInteger", "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte"))
 DATE = f"<{XSD.date}>"
@@ -388,7 +388,9 @@ class Layout:
 
 
 class Translator:
-    def __init__(self, table: "str | Layout" = "triples") -> None:
+    def __init__(self, table: "str | Layout" = "triples", unordered: bool = False) -> None:
+        self.unordered = unordered
+        """ORDER BY is left out (the caller orders the rows); otherwise it is refused."""
         self.layout = table if isinstance(table, Layout) else Layout(table)
         self.table = self.layout.all()
         self.terms = self.layout.terms
@@ -688,6 +690,11 @@ class Translator:
         # a computed value follows from its term's id, so DISTINCT over both is over the ids
         inner = self.pattern(node.p)
         return Relation(f"SELECT DISTINCT * FROM ({inner.sql})", inner.variables, inner.maybe_null, dict(inner.typed))
+
+    def p_OrderBy(self, node: CompValue) -> Relation:
+        if not self.unordered:
+            raise UnsupportedQuery("ORDER BY")
+        return self.pattern(node.p)
 
     def p_ToMultiSet(self, node: CompValue) -> Relation:
         return self.pattern(node.p)
@@ -1061,9 +1068,9 @@ def translate_pattern(algebra: CompValue, table: "str | Layout" = "triples") -> 
     return Translator(table).pattern(algebra.p)
 
 
-def select_sql(algebra: CompValue, table: "str | Layout" = "triples") -> Relation:
-    """A SELECT query (its algebra) as SQL."""
-    translator = Translator(table)
+def select_sql(algebra: CompValue, table: "str | Layout" = "triples", unordered: bool = False) -> Relation:
+    """A SELECT query (its algebra) as SQL; with ``unordered``, its ORDER BY left out."""
+    translator = Translator(table, unordered)
     relation = translator.pattern(algebra.p)
     return relation
 
@@ -1089,11 +1096,11 @@ def solution_texts(relation: Relation, names: list[str], terms: str = "terms", i
 
 @dataclass
 class ConstructPlan:
-    """A CONSTRUCT query as SQL statements over a table per predicate, in order: ``solutions``
-    (its WHERE clause into a temporary table, once), ``new_terms`` (SELECTs of ``id, text``: the
-    computed terms the template writes, for the terms table), ``inserts`` (each predicate's new
-    triples: the template's with every variable bound and no literal subject, less those the
-    table holds), ``cleanup``."""
+    """A CONSTRUCT query or an update as SQL statements over a table per predicate, in order:
+    ``solutions`` (its WHERE clause into a temporary table, once), ``new_terms`` (SELECTs of
+    ``id, text``: the computed terms the template writes, for the terms table), ``inserts`` (an
+    update's deletions, then each predicate's new triples: the template's with every variable
+    bound and no literal subject, less those the table holds), ``cleanup``."""
 
     solutions: str
     new_terms: list[str]
@@ -1105,12 +1112,30 @@ def construct_statements(algebra: CompValue, layout: "TableLayout") -> Construct
     """A CONSTRUCT query as a :class:`ConstructPlan` (None: its template writes nothing)."""
     if algebra.name != "ConstructQuery":
         raise UnsupportedQuery("not a CONSTRUCT query")
-    relation = Translator(layout).pattern(algebra.p)
+    return _plan(Translator(layout).pattern(algebra.p), list(algebra.template), [], layout)
+
+
+def modify_statements(operation: CompValue, layout: "TableLayout") -> ConstructPlan | None:
+    """A SPARQL Update ``DELETE { } INSERT { } WHERE { }`` (rdflib's Modify, default graph) as a
+    :class:`ConstructPlan`: both templates from the same solutions, the deletions first."""
+    if operation.name != "Modify" or getattr(operation, "using", None) or getattr(operation, "withClause", None):
+        raise UnsupportedQuery(f"update {operation.name}")
+    templates = []
+    for clause in (operation.delete, operation.insert):
+        if clause is not None and any(clause.quads.values()):
+            raise UnsupportedQuery("GRAPH in an update template")
+        templates.append(list(clause.triples) if clause is not None and clause.triples else [])
+    return _plan(Translator(layout).pattern(operation.where), templates[1], templates[0], layout)
+
+
+def _rows(relation: Relation, template: list, computed: set[str]) -> dict[str, list[str]]:
+    """SELECTs of ``(s, o)`` ids over the solutions, by predicate, for each triple of a template
+    that the solutions bind (a literal is no subject); the computed variables it reads go into
+    ``computed``."""
     by_predicate: dict[str, list[str]] = {}
-    computed: set[str] = set()
-    for s, p, o in algebra.template:
+    for s, p, o in template:
         if isinstance(p, Variable):
-            raise UnsupportedQuery("a variable predicate in a CONSTRUCT template")
+            raise UnsupportedQuery("a variable predicate in a template")
         if isinstance(s, Literal):
             continue  # a literal in the subject position is no triple
         ids: list[str] = []
@@ -1131,22 +1156,33 @@ def construct_statements(algebra: CompValue, layout: "TableLayout") -> Construct
         if isinstance(s, Variable):
             conditions.append(f"NOT {is_kind(ids[0], LITERAL_KIND)}")
         by_predicate.setdefault(term_text(p), []).append(f"SELECT {ids[0]} AS s, {ids[1]} AS o FROM {SOLUTIONS} w WHERE {' AND '.join(conditions)}")
-    if not by_predicate:
+    return by_predicate
+
+
+def _plan(relation: Relation, insert: list, delete: list, layout: "TableLayout") -> ConstructPlan | None:
+    computed: set[str] = set()
+    inserted = _rows(relation, insert, computed)
+    deleted = _rows(relation, delete, set())
+    if not inserted and not deleted:
         return None
-    inserts = []
-    for predicate, parts in by_predicate.items():
+    statements = []
+    for predicate, parts in deleted.items():
+        if predicate in getattr(layout, "tables", {predicate: None}):
+            table = layout.target(predicate)
+            statements.append(f"DELETE FROM {table} USING (SELECT DISTINCT s, o FROM ({' UNION ALL '.join(parts)})) d WHERE {table}.s = d.s AND {table}.o = d.o")
+    for predicate, parts in inserted.items():
         table = layout.target(predicate)
         new = " UNION ALL ".join(parts)
-        inserts.append(
+        statements.append(
             f"INSERT INTO {table} WITH fresh AS (SELECT DISTINCT s, o FROM ({new})) "
             f"SELECT f.s, f.o FROM fresh f ANTI JOIN (SELECT s, o FROM {table} WHERE s IN (SELECT s FROM fresh)) e ON e.s = f.s AND e.o = f.o")
     new_terms = [f"SELECT w.{col(v)} AS id, {as_term(relation.typed[v], f'w.{kcol(v)}')} AS text FROM {SOLUTIONS} w WHERE w.{col(v)} IS NOT NULL"
                  for v in sorted(computed)]
-    # the template's variables only: the engine then drops what nothing reads (the ids of
+    # the templates' variables only: the engine then drops what nothing reads (the ids of
     # intermediate values, the columns of terms read by filters) instead of storing them
-    used = [v for v in relation.variables if any(isinstance(t, Variable) and str(t) == v for triple in algebra.template for t in triple)]
+    used = [v for v in relation.variables if any(isinstance(t, Variable) and str(t) == v for triple in insert + delete for t in triple)]
     solutions = f"SELECT {relation.columns('sol', used)} FROM ({relation.sql}) sol"
-    return ConstructPlan(f"CREATE OR REPLACE TEMPORARY TABLE {SOLUTIONS} AS {solutions}", new_terms, inserts, f"DROP TABLE {SOLUTIONS}")
+    return ConstructPlan(f"CREATE OR REPLACE TEMPORARY TABLE {SOLUTIONS} AS {solutions}", new_terms, statements, f"DROP TABLE {SOLUTIONS}")
 
 
 SOLUTIONS = "__solutions"

@@ -1,0 +1,73 @@
+"""``csfkg cohort FILE --engine sql``: a whole N-Triples cohort file in DuckDB
+(:mod:`csfkg.duckdb_store`), validated, derived and read there with the same shapes and queries
+as the default engine, translated to SQL (:mod:`csfkg.sparql_sql`): the compiled checks
+(:mod:`csfkg.shacl_sql`), ``update-assessment-date``, the ``derive-*`` queries and
+``cohort-rows``. The rows are those :func:`csfkg.cohort_parts.run_cohort_file` gives
+(tests/test_cohort_sql.py compares the CSVs).
+
+EXPERIMENTAL (issue 4): the file must be N-Triples a statement a line with single spaces, as
+``csfkg synth``, Oxigraph and rdflib write it (another form is refused, naming the line).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from .cohort import CohortRun, Progress, rows_of
+from .errors import InputError
+from .query_library import get_query
+from .stores import with_values
+
+__all__ = ["DEFAULT_MEMORY", "run_cohort_sql"]
+
+DEFAULT_MEMORY = "6GB"
+"""DuckDB's memory limit for a cohort run: past it, it spills to a temporary folder."""
+
+
+def run_cohort_sql(path: Path, *, today: date | None = None, validate_records: bool = True, progress: Progress | None = None, threads: int | None = None,
+                   memory_limit: str = DEFAULT_MEMORY) -> CohortRun:
+    """Validate, derive and read one row per patient of an N-Triples file, in DuckDB.
+
+    Raises:
+        InputError: the file is missing or not N-Triples as the loader reads it.
+        IdCollision: two terms share an id (nothing is reported from such a store).
+    """
+    from rdflib import Literal
+    from rdflib.namespace import XSD
+
+    from . import duckdb_store, shacl_sql
+
+    if not path.is_file():
+        raise InputError(f"File not found: {path}.")
+    seconds: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="csfkg-duckdb-") as spill:
+        clock = time.perf_counter()
+        store = duckdb_store.new_connection(threads=threads, memory_limit=memory_limit, temp_directory=spill)
+        try:
+            duckdb_store.load_ntriples(store, path)
+            duckdb_store.add_knowledge(store, Path(spill))
+            seconds["load"] = time.perf_counter() - clock
+            clock = time.perf_counter()
+            bindings = {"today": Literal(today or date.today(), datatype=XSD.date), "replace": Literal(today is not None)}
+            duckdb_store.run_update(store, with_values(get_query("update-assessment-date").text, bindings))
+            seconds["prepare"] = time.perf_counter() - clock
+            clock = time.perf_counter()
+            violations = shacl_sql.results_by_patient(store) if validate_records else {}
+            seconds["validate"] = time.perf_counter() - clock
+            if progress:
+                progress("validate", 1, 1)
+            clock = time.perf_counter()
+            duckdb_store.derive_in(store)
+            seconds["derive"] = time.perf_counter() - clock
+            if progress:
+                progress("derive", 1, 1)
+            clock = time.perf_counter()
+            solutions = duckdb_store.select_values(store, get_query("cohort-rows").text, unordered=True)
+            rows = sorted(rows_of(solutions, violations), key=lambda row: row.patient)
+            seconds["report"] = time.perf_counter() - clock
+        finally:
+            store.connection.close()
+    return CohortRun(rows=rows, seconds=seconds)

@@ -1,0 +1,90 @@
+"""``csfkg cohort FILE --engine sql`` (kg/cohort_sql.py): the same CSV as the default engine,
+bad input refused with one sentence and no output, and the update that sets assessment dates
+doing in SQL what it does in Oxigraph."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from csfkg import duckdb_store
+from csfkg.cli.main import run
+from csfkg.synth import write_cohort_file
+
+SEED = 2
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cohort") / "cohort.nt"
+    write_cohort_file(path, patients=1_000, seed=SEED)
+    return path
+
+
+@pytest.mark.parametrize("today", [None, "2026-03-01"])
+def test_the_sql_engine_writes_the_csv_the_default_engine_writes(cohort: Path, tmp_path: Path, today: str | None) -> None:
+    dates = [] if today is None else ["--today", today]
+    default, sql = tmp_path / "default.csv", tmp_path / "sql.csv"
+    assert run(["cohort", str(cohort), "--out", str(default), *dates]) == 1  # the cohort holds violations
+    assert run(["cohort", str(cohort), "--engine", "sql", "--out", str(sql), *dates]) == 1
+    text = sql.read_text()
+    assert text == default.read_text()
+    lines = text.splitlines()
+    assert len(lines) == 1_001
+    assert len({line.split(",")[1] for line in lines[1:]}) >= 8  # many next steps, not one
+
+
+def test_bad_input_gives_one_sentence_exit_2_and_no_output(cohort: Path, tmp_path: Path) -> None:
+    lines = cohort.read_bytes().splitlines(keepends=True)
+    lines[len(lines) // 2] = b'<https://example.org/x> <https://example.org/p> "unterminated .\n'
+    broken = tmp_path / "broken.nt"
+    broken.write_bytes(b"".join(lines))
+    out = tmp_path / "results.csv"
+    result = subprocess.run([sys.executable, "-m", "csfkg.cli.main", "cohort", str(broken), "--engine", "sql", "--out", str(out)], capture_output=True, text=True)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1 and "is not N-Triples as the SQL engine reads it" in result.stderr and "unterminated" in result.stderr
+    assert not out.exists() and not list(tmp_path.glob(".results.csv*"))
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [["--engine", "sql", "--workers", "2"], ["--engine", "sql", "--graph-out", "g.nt"], ["--engine", "duckdb"]],
+)
+def test_what_the_sql_engine_does_not_take_is_a_usage_error(cohort: Path, tmp_path: Path, arguments: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["cohort", str(cohort), "--out", str(tmp_path / "r.csv"), *arguments]) == 2
+    assert "--engine" in capsys.readouterr().err
+    assert not (tmp_path / "r.csv").exists()
+
+
+@pytest.mark.parametrize("replace", ["true", "false"])
+def test_the_assessment_date_update_in_sql_is_the_update_in_oxigraph(tmp_path: Path, replace: str) -> None:
+    import pyoxigraph
+
+    from csfkg.query_library import get_query
+
+    csf = "https://w3id.org/csfkg/ontology#"
+    date = "<http://www.w3.org/2001/XMLSchema#date>"
+    data = (
+        f"<http://e/p1> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{csf}Patient> .\n"
+        f"<http://e/p2> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{csf}Patient> .\n"
+        f'<http://e/p1> <{csf}assessmentDate> "2025-01-01"^^{date} .\n'
+        f'<http://e/x> <{csf}assessmentDate> "2025-01-02"^^{date} .\n'
+    )
+    head = get_query("update-assessment-date").text.split("WHERE {", 1)
+    update = f'{head[0]}WHERE {{ VALUES (?today ?replace) {{ ("2026-03-01"^^{date} {replace}) }}{head[1]}'
+    oxigraph = pyoxigraph.Store()
+    oxigraph.load(data.encode(), format=pyoxigraph.RdfFormat.N_TRIPLES)
+    oxigraph.update(update)
+    expected = sorted(f"{q.subject} {q.predicate} {q.object} ." for q in oxigraph)
+
+    path = tmp_path / "data.nt"
+    path.write_text(data)
+    store = duckdb_store.new_connection()
+    duckdb_store.load_ntriples(store, path)
+    duckdb_store.run_update(store, update)
+    assert sorted(duckdb_store.derived_ntriples(store, {}).splitlines()) == expected
+    assert any("2026-03-01" in line for line in expected)
