@@ -115,18 +115,27 @@ def cohort_file(workdir: Path, size: int) -> Path:
     return path
 
 
-def one_cohort(path: Path, out: Path, validate: bool = True) -> None:
-    """Child process: the cohort command's code path, with its stage seconds as JSON."""
+def one_cohort(path: Path, out: Path, validate: bool = True, engine: str = "oxigraph") -> None:
+    """Child process: the cohort command's code path (``--engine``), with its stage seconds as
+    JSON."""
     from csfkg.cohort import write_csv
-    from csfkg.cohort_parts import run_cohort_file
 
     clock = time.perf_counter()
-    run = run_cohort_file(path, today=date.fromisoformat(TODAY), validate_records=validate)
+    if engine == "sql":
+        from csfkg.cohort_sql import run_cohort_sql
+
+        run = run_cohort_sql(path, today=date.fromisoformat(TODAY), validate_records=validate)
+        parts, workers, core = 1, 1, run.seconds  # DuckDB runs each stage on every core itself
+    else:
+        from csfkg.cohort_parts import run_cohort_file
+
+        run = run_cohort_file(path, today=date.fromisoformat(TODAY), validate_records=validate)
+        parts, workers, core = run.parts, run.workers, run.core_seconds
     write_csv(run, out)
     violations = sum(1 for row in run.rows if any(v.is_violation for v in row.violations))
     print(json.dumps({
-        "patients": len(run.rows), "violations": violations, "parts": run.parts, "workers": run.workers,
-        "core_seconds": run.core_seconds, "seconds": time.perf_counter() - clock,
+        "patients": len(run.rows), "violations": violations, "parts": parts, "workers": workers,
+        "core_seconds": core, "seconds": time.perf_counter() - clock,
     }))
 
 
@@ -331,12 +340,14 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "csfkg-bench")
     parser.add_argument("--no-validate", action="store_true", help="cohort runs without SHACL validation")
     parser.add_argument("--skip", nargs="*", default=[], choices=["validation", "rdflib", "floor", "recommend"], help="sections to leave out")
+    parser.add_argument("--engines", nargs="+", default=["oxigraph", "sql"], choices=["oxigraph", "sql"], help="csfkg cohort --engine values to run")
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--engine", default="oxigraph", help=argparse.SUPPRESS)
     parser.add_argument("--section", choices=["validation", "rdflib", "floor"], help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        one_cohort(args.one, args.out, validate=not args.no_validate)
+        one_cohort(args.one, args.out, validate=not args.no_validate, engine=args.engine)
         return
     if args.section:
         SECTIONS[args.section](args)
@@ -344,16 +355,25 @@ def main() -> None:
     args.workdir.mkdir(parents=True, exist_ok=True)
     print(f"machine: {machine()}")
     print("\n== csfkg cohort FILE --out results.csv (validate + derive + CSV) ==   target: 1M <= 120 s, <= 8 GiB")
-    print(f"{'patients':>9} {'triples':>10} {'wall s':>8} {'peak GiB':>9} | core-seconds: {'load':>6} {'prep':>6} {'valid':>6} {'derive':>7} {'report':>7} | parts workers  violations")
+    print("(engine oxigraph: parts on one process a core, stage figures are core-seconds summed over the parts;")
+    print(" engine sql: the whole file in DuckDB, which runs each stage on every core: stage figures are wall seconds)")
+    print(f"{'patients':>9} {'triples':>10} {'engine':>8} {'wall s':>8} {'peak GiB':>9} | stages s: {'load':>6} {'prep':>6} {'valid':>6} {'derive':>7} {'report':>7} | parts workers  violations")
     for size in args.sizes:
         path = cohort_file(args.workdir, size)
         triples = sum(1 for _ in open(path, "rb"))
-        command = [sys.executable, __file__, "--one", str(path), "--out", str(args.workdir / f"results-{size}.csv")]
-        wall, peak, out = run_measured(command + (["--no-validate"] if args.no_validate else []))
-        figures = json.loads(out.strip().splitlines()[-1])
-        core = figures["core_seconds"]
-        print(f"{size:>9} {triples:>10} {wall:>8.1f} {peak / 2**30:>9.2f} | {'':14}{core.get('load', 0):>6.1f} {core.get('prepare', 0):>6.1f} "
-              f"{core.get('validate', 0):>6.1f} {core.get('derive', 0):>7.1f} {core.get('report', 0):>7.1f} | {figures['parts']:>5} {figures['workers']:>7} {figures['violations']:>11}", flush=True)
+        walls: dict[str, float] = {}
+        for engine in args.engines:
+            out_csv = args.workdir / f"results-{size}-{engine}.csv"
+            command = [sys.executable, __file__, "--one", str(path), "--out", str(out_csv), "--engine", engine]
+            wall, peak, out = run_measured(command + (["--no-validate"] if args.no_validate else []))
+            walls[engine] = wall
+            figures = json.loads(out.strip().splitlines()[-1])
+            core = figures["core_seconds"]
+            print(f"{size:>9} {triples:>10} {engine:>8} {wall:>8.1f} {peak / 2**30:>9.2f} | {'':10}{core.get('load', 0):>6.1f} {core.get('prepare', 0):>6.1f} "
+                  f"{core.get('validate', 0):>6.1f} {core.get('derive', 0):>7.1f} {core.get('report', 0):>7.1f} | {figures['parts']:>5} {figures['workers']:>7} {figures['violations']:>11}", flush=True)
+        if len(walls) == 2:
+            same = (args.workdir / f"results-{size}-oxigraph.csv").read_bytes() == (args.workdir / f"results-{size}-sql.csv").read_bytes()
+            print(f"{'':>9} {'':>10} oxigraph/sql wall {walls['oxigraph'] / walls['sql']:.2f}x; the two CSVs {'are identical' if same else 'DIFFER'}", flush=True)
 
     if args.no_validate:
         print("(cohort runs above without SHACL validation: --no-validate)")

@@ -51,6 +51,8 @@ class Store(TableLayout):
         super().__init__(VIEW, TERMS)
         self.connection = connection
         self.tables: dict[str, str] = {}
+        self.constants: set[str] = set()
+        """Terms of queries already in the terms table (:func:`add_constants`)."""
 
     # --- Layout
 
@@ -130,10 +132,13 @@ def add_terms(store: Store, source: str) -> int:
 
 
 def add_constants(store: Store, texts: set[str]) -> None:
-    """Terms a query names (N-Triples text), into the terms table (refused on a shared id)."""
+    """Terms a query names (N-Triples text), into the terms table (refused on a shared id); each
+    once a store."""
+    texts = set(texts) - store.constants
     if texts:
         values = ", ".join(f"({quote(text)})" for text in sorted(texts))
         add_terms(store, f"SELECT {id_of('text')} AS id, text FROM (VALUES {values}) AS c(text)")
+        store.constants |= texts
 
 
 # N-Triples, a statement a line: the subject and the predicate hold no space; the object is the
@@ -149,13 +154,15 @@ SELECT {id_of('s')} AS si, {id_of('o')} AS oi, s, p, o FROM (
 """
 
 
-_IRI = r'<[A-Za-z][A-Za-z0-9+.-]*:([^\x00-\x20<>"{}|^`\\]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>'
+_IRI = r'<[A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20<>"{}|^`\\]*>'
 _BLANK = r"_:[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?"
-_LITERAL = rf'"([^"\\\n\r]|\\[tbnrf"\'\\]|\\u[0-9A-Fa-f]{{4}}|\\U[0-9A-Fa-f]{{8}})*"(\^\^{_IRI}|@[a-zA-Z]+(-[a-zA-Z0-9]+)*)?'
+_LITERAL = rf'"([^"\\\n\r]|\\[nr"\\])*"(\^\^{_IRI}|@[a-zA-Z]+(-[a-zA-Z0-9]+)*)?'
 STATEMENT = rf"({_IRI}|{_BLANK}) {_IRI} ({_IRI}|{_BLANK}|{_LITERAL}) ?\.[ \t]*"
 """A line of N-Triples as this loader reads it: subject, predicate and object separated by one
-space (as Oxigraph, rdflib and ``csfkg synth`` write them), the final dot; IRIs, blank node
-labels and literals as N-Triples' grammar has them (ASCII labels)."""
+space, the final dot, as Oxigraph, rdflib and ``csfkg synth`` write them: IRIs without escapes,
+ASCII blank node labels, literals with the escapes those writers use (``\\" \\\\ \\n \\r``) and
+no other. A term has one text, so its text is its id: a literal written once as "A" and once as
+"\\u0041" would be two terms here and one in Oxigraph, and such a file is refused."""
 
 
 def check_ntriples(store: Store, path: Path) -> None:
@@ -285,9 +292,23 @@ def select(store: Store, text: str, ids: tuple[str, ...] = (), unordered: bool =
 def select_values(store: Store, text: str, unordered: bool = False) -> list[dict[str, str]]:
     """A SELECT query's rows as dicts of each bound variable's IRI, blank node label or lexical
     form."""
-    names, rows = select(store, text, unordered=unordered)
-    terms = parse_terms(value for row in rows for value in row if value is not None)
-    return [{n: terms[value].value for n, value in zip(names, row) if value is not None} for row in rows]
+    from .sparql_sql import query_constants, select_sql, solution_values
+
+    algebra = _algebra(text)
+    add_constants(store, query_constants(algebra))
+    names = [str(v) for v in algebra["PV"]]
+    rows = store.execute(solution_values(select_sql(algebra, store, unordered), names, store.terms)).fetchall()
+    # the texts that need unescaping (and blank nodes) through Oxigraph's parser
+    terms = parse_terms(row[2 * i + 1] for row in rows for i in range(len(names)) if row[2 * i] is None and row[2 * i + 1] is not None)
+    solutions = []
+    for row in rows:
+        solution = {}
+        for i, name in enumerate(names):
+            value, term = row[2 * i], row[2 * i + 1]
+            if term is not None:
+                solution[name] = value if value is not None else terms[term].value
+        solutions.append(solution)
+    return solutions
 
 
 def run_update(store: Store, text: str) -> None:

@@ -719,7 +719,13 @@ def record_owner_query(pairs: bool = False) -> str:
         return " ".join(" ".join(names.get(term) or term.n3() for term in triple) + " ." for triple in patterns)
 
     if pairs:
-        return f"SELECT ?this (?candidate AS ?patient) WHERE {{\n  {text(test)}\n  {text(link)}\n}}"
+        # the path's zero steps (the patient itself) apart: "path*" alone pairs every node of the
+        # graph with itself before the join with the patients
+        zero = f"{{ {text(test)} BIND (?candidate AS ?this) }}"
+        more = f"{{ {text(test)} {text(link).replace(')* ', ')+ ')} }}"
+        if text(link).count(")* ") != 1:
+            raise UnsupportedShapeError(f"queries/{RECORD_QUERY}.rq does not give the record path as one (...)* path.")
+        return f"SELECT ?this (?candidate AS ?patient) WHERE {{\n  {zero}\n  UNION\n  {more}\n}}"
     return (
         "SELECT ?this ?patient WHERE {\n"
         f"  OPTIONAL {{ {text(link)} }}\n"

@@ -25,7 +25,8 @@ Known differences from Oxigraph: literals keep the lexical form they were writte
 stores "5.0"^^xsd:decimal as "5"); numbers compare as doubles; MIN and MAX order numbers by value
 and anything else by its N-Triples text; arithmetic does not promote datatypes (a whole
 number computed from decimals is written as an xsd:integer); a variable bound in an EXISTS pattern and unbound outside
-it is not constrained. tests/test_sparql_sql.py holds what is checked.
+it is not constrained; GROUP_CONCAT skips a value whose expression errs (SPARQL: the aggregate is
+an error, its variable unbound). tests/test_sparql_sql.py holds what is checked.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from rdflib.namespace import RDF, XSD
 from rdflib.paths import AlternativePath, MulPath, Path, SequencePath
 from rdflib.plugins.sparql.parserutils import CompValue
 
-__all__ = ["UnsupportedQuery", "Relation", "Ref", "IRI_KIND", "BLANK_KIND", "LITERAL_KIND", "Layout", "TableLayout", "ConstructPlan", "TERM_COLUMNS", "id_of", "term_rows", "query_constants", "translate_pattern", "construct_statements", "modify_statements", "select_sql", "solution_texts"]
+__all__ = ["UnsupportedQuery", "Relation", "Ref", "IRI_KIND", "BLANK_KIND", "LITERAL_KIND", "Layout", "TableLayout", "ConstructPlan", "TERM_COLUMNS", "id_of", "term_rows", "query_constants", "translate_pattern", "construct_statements", "modify_statements", "select_sql", "solution_texts", "solution_values"]
 
 NUMERIC = tuple(f"<{XSD[name]}>" for name in ("integer", "decimal", "double", "float", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger", "negativeInteger", "nonPositiveInteger", "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte"))
 DATE = f"<{XSD.date}>"
@@ -154,7 +155,7 @@ def term_rows(source: str) -> str:
     numeric = ", ".join(quote(n) for n in NUMERIC)
     return (f"SELECT id, text, lex, dt, CASE WHEN {is_kind('id', IRI_KIND)} THEN substr(text, 2, length(text) - 2) WHEN {is_kind('id', LITERAL_KIND)} THEN lex END AS str, "
             f"CASE WHEN dt IN ({numeric}) THEN TRY_CAST(lex AS DOUBLE) END AS num, CASE WHEN dt = {quote(DATE)} THEN TRY_CAST(lex AS DATE) END AS day "
-            f"FROM (SELECT id, text, CASE WHEN {is_kind('id', LITERAL_KIND)} THEN {_text_lexical('text')} END AS lex, "
+            f"FROM (SELECT id, text, CASE WHEN {is_kind('id', LITERAL_KIND)} THEN {_unescape(_text_lexical('text'))} END AS lex, "
             f"CASE WHEN {is_kind('id', LITERAL_KIND)} THEN {_text_datatype('text')} END AS dt FROM ({source}))")
 
 
@@ -227,6 +228,14 @@ class Relation:
 # sql of a "term" is its N-Triples text, or a Ref to a stored term
 
 
+def _unescape(lexical: str) -> str:
+    """A lexical form as N-Triples writes it, unescaped: ``\\"``, ``\\n``, ``\\r`` within
+    the pieces between escaped backslashes, joined by backslashes (the escapes the loader takes:
+    csfkg.duckdb_store.STATEMENT)."""
+    piece = "replace(replace(replace(x, '\\\"', '\"'), '\\n', chr(10)), '\\r', chr(13))"
+    return f"(CASE WHEN strpos({lexical}, '\\') = 0 THEN {lexical} ELSE array_to_string(list_transform(string_split({lexical}, '\\\\'), lambda x: {piece}), '\\') END)"
+
+
 def _text_lexical(t: str) -> str:
     """A literal's lexical form: between the first and the last double quote."""
     return f"substr({t}, 2, length({t}) - strpos(reverse({t}), '\"') - 1)"
@@ -243,7 +252,7 @@ def _text_datatype(t: str) -> str:
 def lexical(t: str) -> str:
     if isinstance(t, Cast):
         return f"(CASE WHEN {t.valid} THEN {t.lex} END)"
-    return t.attr("lex") if isinstance(t, Ref) else _text_lexical(t)
+    return t.attr("lex") if isinstance(t, Ref) else _unescape(_text_lexical(t))
 
 
 def datatype(t: str) -> str:
@@ -1091,6 +1100,27 @@ def solution_texts(relation: Relation, names: list[str], terms: str = "terms", i
             joins.append(f"LEFT JOIN {terms} {t} ON {t}.id = {r}.{col(n)}")
             columns.append(f'{t}.text AS "t_{n}"')
     columns.extend(f'{r}.{col(n)} AS "i_{n}"' if n in relation.variables else f'CAST(NULL AS UBIGINT) AS "i_{n}"' for n in ids)
+    return f"SELECT {', '.join(columns) or '1 AS __unit'} FROM ({relation.sql}) {r} {' '.join(joins)}"
+
+
+def solution_values(relation: Relation, names: list[str], terms: str = "terms") -> str:
+    """SQL of a relation's solutions, two columns a name: the value as Python reads it (an IRI,
+    a literal's lexical form, a computed string) where the text needs no unescaping, else NULL;
+    and the term's N-Triples text (NULL where unbound)."""
+    r = "s0"
+    columns: list[str] = []
+    joins: list[str] = []
+    for n in names:
+        if n not in relation.variables:
+            columns.append("CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR)")
+        elif relation.typed.get(n) == "str":
+            columns.append(f"{r}.{kcol(n)}, {as_term('str', f'{r}.{kcol(n)}')}")
+        elif n in relation.typed:
+            columns.append(f"CAST(NULL AS VARCHAR), {as_term(relation.typed[n], f'{r}.{kcol(n)}')}")
+        else:
+            t = f"tt{len(joins)}"
+            joins.append(f"LEFT JOIN {terms} {t} ON {t}.id = {r}.{col(n)}")
+            columns.append(f"CASE WHEN strpos({t}.text, '\\') = 0 THEN {t}.str END, {t}.text")
     return f"SELECT {', '.join(columns) or '1 AS __unit'} FROM ({relation.sql}) {r} {' '.join(joins)}"
 
 

@@ -250,3 +250,49 @@ def test_a_compiled_check_s_sql_stays_small() -> None:
     store = duckdb_store.new_connection()
     size, name, component = max((len(select_sql(prepareQuery(check.query).algebra, store).sql), check.name, check.component) for check in compiled_validation_queries())
     assert size < 64_000, (name, component, size)
+
+
+def test_selected_values_are_oxigraph_s_values_escapes_and_blank_nodes_included(tmp_path: Path) -> None:
+    """Escaped quotes, newlines and backslashes are read unescaped, by expressions (STR) and in
+    the values a SELECT gives."""
+    import pyoxigraph
+
+    data = (
+        '<http://e/a> <http://e/v> "plain" .\n'
+        '<http://e/b> <http://e/v> "say \\"hi\\"\\n\\\\n é"@en .\n'
+        '<http://e/c> <http://e/v> _:b7 .\n'
+        '<http://e/dé> <http://e/v> "5"^^<http://www.w3.org/2001/XMLSchema#integer> .\n'
+    )
+    query = 'SELECT ?s ?o ?g WHERE { { SELECT ?s (GROUP_CONCAT(STR(?x); separator="|") AS ?g) WHERE { ?s <http://e/v> ?x FILTER (isLiteral(?x)) } GROUP BY ?s } ?s <http://e/v> ?o }'
+    oxigraph = pyoxigraph.Store()
+    oxigraph.load(data.encode(), format=pyoxigraph.RdfFormat.N_TRIPLES)
+    expected = sorted(tuple(row[n].value if row[n] is not None else None for n in ("s", "o", "g")) for row in oxigraph.query(query))
+    path = tmp_path / "data.nt"
+    path.write_text(data)
+    store = duckdb_store.new_connection()
+    duckdb_store.load_ntriples(store, path)
+    got = sorted(tuple(row.get(n) for n in ("s", "o", "g")) for row in duckdb_store.select_values(store, query))
+    assert got == expected
+    assert ("http://e/b", 'say "hi"\n\\n é', 'say "hi"\n\\n é') in got
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '<http://e/a> <http://e/v> "\\u0041" .',  # "A" written another way: one term in Oxigraph, two texts here
+        '<http://e/a\\u00e9> <http://e/v> "x" .',
+        '<http://e/a> <http://e/v> "a\\tb" .',
+        '<http://e/a>  <http://e/v> "x" .',  # two spaces: the split would misread it
+        '<a> <http://e/v> "x" .',  # a relative IRI
+        '<http://e/a> <http://e/v> "x',
+    ],
+)
+def test_the_loader_refuses_a_line_it_would_read_otherwise_than_oxigraph(tmp_path: Path, line: str) -> None:
+    from csfkg.errors import InputError
+
+    path = tmp_path / "data.nt"
+    path.write_text('<http://e/a> <http://e/v> "fine \\"quoted\\"\\n" .\n' + line + "\n")
+    store = duckdb_store.new_connection()
+    with pytest.raises(InputError, match="is not N-Triples as the SQL engine reads it"):
+        duckdb_store.load_ntriples(store, path)
+    assert store.execute("SELECT count(*) FROM terms").fetchone() == (0,)
