@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from .cohort import CohortRun, Progress, rows_of
-from .errors import InputError
+from .errors import CsfkgError, InputError
 from .query_library import get_query
 from .stores import with_values
 
@@ -38,6 +38,10 @@ def run_cohort_sql(path: Path, *, today: date | None = None, validate_records: b
     from rdflib import Literal
     from rdflib.namespace import XSD
 
+    from importlib.util import find_spec
+
+    if find_spec("duckdb") is None:
+        raise CsfkgError("--engine sql needs DuckDB: pip install 'csfkg[sql]' (or duckdb>=1.3).")
     from . import duckdb_store, shacl_sql
 
     if not path.is_file():

@@ -1084,44 +1084,43 @@ def select_sql(algebra: CompValue, table: "str | Layout" = "triples", unordered:
     return relation
 
 
-def solution_texts(relation: Relation, names: list[str], terms: str = "terms", ids: tuple[str, ...] = ()) -> str:
-    """SQL of a relation's solutions as N-Triples text, a column ``t_<name>`` a name (NULL where
-    unbound), then the term id of each of ``ids`` (column ``i_<name>``)."""
-    r = "s0"
+def _solutions(relation: Relation, names: list[str], terms: str, stored: Callable[[str, str], str], computed: Callable[[str, str, str], str], unbound: Callable[[str], str]) -> tuple[str, list[str]]:
+    """The select list and joins of a relation's solutions read as terms: ``stored(terms alias,
+    name)`` for a variable whose term is in the terms table, ``computed(kind, value column,
+    name)`` for a computed value, ``unbound(name)`` for a name the relation does not bind."""
     columns: list[str] = []
     joins: list[str] = []
     for n in names:
         if n not in relation.variables:
-            columns.append(f'CAST(NULL AS VARCHAR) AS "t_{n}"')
+            columns.append(unbound(n))
         elif n in relation.typed:
-            columns.append(f'{as_term(relation.typed[n], f"{r}.{kcol(n)}")} AS "t_{n}"')
+            columns.append(computed(relation.typed[n], f"s0.{kcol(n)}", n))
         else:
             t = f"tt{len(joins)}"
-            joins.append(f"LEFT JOIN {terms} {t} ON {t}.id = {r}.{col(n)}")
-            columns.append(f'{t}.text AS "t_{n}"')
-    columns.extend(f'{r}.{col(n)} AS "i_{n}"' if n in relation.variables else f'CAST(NULL AS UBIGINT) AS "i_{n}"' for n in ids)
-    return f"SELECT {', '.join(columns) or '1 AS __unit'} FROM ({relation.sql}) {r} {' '.join(joins)}"
+            joins.append(f"LEFT JOIN {terms} {t} ON {t}.id = s0.{col(n)}")
+            columns.append(stored(t, n))
+    return ", ".join(columns), joins
+
+
+def solution_texts(relation: Relation, names: list[str], terms: str = "terms", ids: tuple[str, ...] = ()) -> str:
+    """SQL of a relation's solutions as N-Triples text, a column ``t_<name>`` a name (NULL where
+    unbound), then the term id of each of ``ids`` (column ``i_<name>``)."""
+    select, joins = _solutions(relation, names, terms, lambda t, n: f'{t}.text AS "t_{n}"', lambda kind, value, n: f'{as_term(kind, value)} AS "t_{n}"',
+                               lambda n: f'CAST(NULL AS VARCHAR) AS "t_{n}"')
+    select = ", ".join([*([select] if select else []), *(f's0.{col(n)} AS "i_{n}"' if n in relation.variables else f'CAST(NULL AS UBIGINT) AS "i_{n}"' for n in ids)])
+    return f"SELECT {select or '1 AS __unit'} FROM ({relation.sql}) s0 {' '.join(joins)}"
 
 
 def solution_values(relation: Relation, names: list[str], terms: str = "terms") -> str:
     """SQL of a relation's solutions, two columns a name: the value as Python reads it (an IRI,
     a literal's lexical form, a computed string) where the text needs no unescaping, else NULL;
     and the term's N-Triples text (NULL where unbound)."""
-    r = "s0"
-    columns: list[str] = []
-    joins: list[str] = []
-    for n in names:
-        if n not in relation.variables:
-            columns.append("CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR)")
-        elif relation.typed.get(n) == "str":
-            columns.append(f"{r}.{kcol(n)}, {as_term('str', f'{r}.{kcol(n)}')}")
-        elif n in relation.typed:
-            columns.append(f"CAST(NULL AS VARCHAR), {as_term(relation.typed[n], f'{r}.{kcol(n)}')}")
-        else:
-            t = f"tt{len(joins)}"
-            joins.append(f"LEFT JOIN {terms} {t} ON {t}.id = {r}.{col(n)}")
-            columns.append(f"CASE WHEN strpos({t}.text, '\\') = 0 THEN {t}.str END, {t}.text")
-    return f"SELECT {', '.join(columns) or '1 AS __unit'} FROM ({relation.sql}) {r} {' '.join(joins)}"
+    select, joins = _solutions(
+        relation, names, terms,
+        lambda t, n: f"CASE WHEN strpos({t}.text, '\\') = 0 THEN {t}.str END, {t}.text",
+        lambda kind, value, n: f"{value if kind == 'str' else 'CAST(NULL AS VARCHAR)'}, {as_term(kind, value)}",
+        lambda n: "CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR)")
+    return f"SELECT {select or '1 AS __unit'} FROM ({relation.sql}) s0 {' '.join(joins)}"
 
 
 @dataclass
