@@ -52,11 +52,14 @@ class Store(TableLayout):
         self.connection = connection
         self.tables: dict[str, str] = {}
         self.constants: set[str] = set()
+        self._stale = True
         """Terms of queries already in the terms table (:func:`add_constants`)."""
 
     # --- Layout
 
     def all(self) -> str:
+        if self._stale:
+            self._view()
         return VIEW
 
     def predicate(self, text: str) -> str:
@@ -71,13 +74,14 @@ class Store(TableLayout):
             table = f"p{len(self.tables) + 1}"
             self.connection.execute(f"CREATE TABLE {table} (s UBIGINT, o UBIGINT)")
             self.tables[text] = table
-            self._view()
+            self._stale = True  # the view is made again when a query asks for it (a few ms a time)
         return table
 
     def _view(self) -> None:
         parts = [f"SELECT s, {id_of(quote(text))} AS p, o FROM {table}" for text, table in self.tables.items()]
         body = " UNION ALL ".join(parts) or "SELECT CAST(NULL AS UBIGINT) AS s, CAST(NULL AS UBIGINT) AS p, CAST(NULL AS UBIGINT) AS o WHERE FALSE"
         self.connection.execute(f"CREATE OR REPLACE VIEW {VIEW} AS {body}")
+        self._stale = False
 
     def execute(self, sql: str, parameters: list | None = None) -> Any:
         return self.connection.execute(sql, parameters or [])
