@@ -10,12 +10,10 @@ shows them all as ``(s, p, o)``, for patterns with a variable predicate. :func:`
 refuses a term whose id another term holds (DuckDB's ``hash()`` alone merged 3 pairs of terms
 among 100,000 patients' 848,559).
 
-EXPERIMENTAL: not used by any command. Measured on 2 cores, 100,000 synthetic patients
-(3,240,850 triples; bench/README.md): load 5.9-6.6 s (of which ~2 s the knowledge graph, the
-same for any size), derivation 9.2-10.9 s. It derives the same triples as Oxigraph
-(tests/test_sparql_sql.py). The compiled SHACL checks (kg/shacl_compiler.py), translated, find
-the rows they find in Oxigraph (all 116 queries and gates, 100,000 patients: 4.5 s here, 23.0 s
-in one Oxigraph store); reporting their results from here is not written yet.
+EXPERIMENTAL: the store of ``csfkg cohort FILE --engine sql`` (:mod:`csfkg.cohort_sql`).
+It derives the same triples as Oxigraph (tests/test_sparql_sql.py); the compiled SHACL checks,
+translated, find the rows they find in Oxigraph (tests/test_sparql_sql.py,
+tests/test_shacl_sql.py). Figures: bench/README.md.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ form it was written with (Oxigraph reads a valid number or boolean in canonical 
 for ``-5.0``), as pySHACL does. A focus node's owner is found by the id of the term the check
 found, never by its text read back.
 
-EXPERIMENTAL: not used by any command yet (issue 4).
+EXPERIMENTAL: validation of ``csfkg cohort FILE --engine sql`` (:mod:`csfkg.cohort_sql`).
 """
 
 from __future__ import annotations

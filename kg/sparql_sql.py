@@ -1,7 +1,8 @@
 """SPARQL translated to SQL over term ids, for a vectorised engine (DuckDB).
 
-EXPERIMENTAL, not used by any command yet (issue 4: 1M patients in 120 s is below what Oxigraph
-reaches with these queries on two cores; bench/README.md). It translates rdflib's algebra of a
+EXPERIMENTAL: what ``csfkg cohort FILE --engine sql`` runs (:mod:`csfkg.cohort_sql`; issue 4:
+1M patients in 120 s is below what Oxigraph reaches with these queries on two cores,
+bench/README.md). It translates rdflib's algebra of a
 query into SQL over a :class:`Layout`: triples as term ids ``(s, p, o)`` (or a table ``(s, o)``
 a predicate), and a terms table with each term's id (:func:`id_of`), N-Triples text and parsed
 columns (:data:`TERM_COLUMNS`). A solution is a row with a column a variable, its term's id
