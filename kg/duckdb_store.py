@@ -29,7 +29,7 @@ from .knowledge import knowledge_ntriples
 from .query_library import derivation_queries
 from .sparql_sql import TERM_COLUMNS, TableLayout, id_of, quote, term_rows
 
-__all__ = ["IdCollision", "Store", "new_connection", "check_ntriples", "load_ntriples", "add_knowledge", "add_terms", "run_construct", "run_update",
+__all__ = ["IdCollision", "Store", "new_connection", "load_ntriples", "add_knowledge", "add_terms", "run_construct", "run_update",
            "derive_in", "derived_ntriples", "row_counts", "parse_terms", "select", "select_values"]
 
 VIEW = "triples"
@@ -147,11 +147,12 @@ def add_constants(store: Store, texts: set[str]) -> None:
 # rest of the line less its final " ."
 _SPLIT = rf"""
 CREATE OR REPLACE TEMPORARY TABLE {RAW} AS
-SELECT {id_of('s')} AS si, {id_of('o')} AS oi, s, p, o FROM (
-  SELECT s, p, regexp_replace(rest, '\s*\.\s*$', '') AS o FROM (
+SELECT {id_of('s')} AS si, {id_of('o')} AS oi, s, p, o, bad FROM (
+  SELECT s, p, regexp_replace(rest, '\s*\.\s*$', '') AS o, bad FROM (
     SELECT split_part(line, ' ', 1) AS s, split_part(line, ' ', 2) AS p,
-           substr(line, length(split_part(line, ' ', 1)) + length(split_part(line, ' ', 2)) + 3) AS rest
-    FROM read_csv(?, columns={{'line': 'VARCHAR'}}, delim='\x01', quote='', escape='', header=false, auto_detect=false)
+           substr(line, length(split_part(line, ' ', 1)) + length(split_part(line, ' ', 2)) + 3) AS rest,
+           CASE WHEN NOT regexp_full_match(line, $2) THEN line END AS bad
+    FROM read_csv($1, columns={{'line': 'VARCHAR'}}, delim='\x01', quote='', escape='', header=false, auto_detect=false)
     WHERE trim(line) <> '' AND NOT starts_with(ltrim(line), '#')))
 """
 
@@ -167,33 +168,25 @@ no other. A term has one text, so its text is its id: a literal written once as 
 "\\u0041" would be two terms here and one in Oxigraph, and such a file is refused."""
 
 
-def check_ntriples(store: Store, path: Path) -> None:
-    """Raises :class:`csfkg.errors.InputError` naming the first line of ``path`` that is neither
-    a statement as :data:`STATEMENT` has it, nor empty, nor a comment."""
-    from .errors import InputError
-
-    found = store.connection.execute(
-        "SELECT line FROM read_csv(?, columns={'line': 'VARCHAR'}, delim=chr(1), quote='', escape='', header=false, auto_detect=false) "
-        "WHERE NOT regexp_full_match(line, ?) AND trim(line) <> '' AND NOT starts_with(ltrim(line), '#') LIMIT 1",
-        [str(path), STATEMENT]).fetchone()
-    if found is not None:
-        line = found[0] if len(found[0]) <= 120 else found[0][:117] + "..."
-        raise InputError(f"{path} is not N-Triples as the SQL engine reads it (a statement a line, single spaces): {line!r}.")
-
-
 def load_ntriples(store: Store, path: Path) -> None:
     """Append an N-Triples file written one statement a line with single spaces (as Oxigraph,
     rdflib and ``csfkg synth`` write it): its terms to the terms table, each triple's ids to its
-    predicate's table. The lines are checked first (:func:`check_ntriples`).
+    predicate's table. Every line is checked against :data:`STATEMENT` as it is read; nothing is
+    added from a file with a line that is neither a statement, nor empty, nor a comment.
 
     Raises:
         InputError: a line is not a statement as :data:`STATEMENT` has it.
         IdCollision: two of its terms, or one of them and a term the store holds, share an id.
     """
+    from .errors import InputError
+
     connection = store.connection
-    check_ntriples(store, path)
-    connection.execute(_SPLIT, [str(path)])
+    connection.execute(_SPLIT, [str(path), STATEMENT])
     try:
+        found = connection.execute(f"SELECT bad FROM {RAW} WHERE bad IS NOT NULL LIMIT 1").fetchone()
+        if found is not None:
+            line = found[0] if len(found[0]) <= 120 else found[0][:117] + "..."
+            raise InputError(f"{path} is not N-Triples as the SQL engine reads it (a statement a line, single spaces): {line!r}.")
         predicates = [p for (p,) in connection.execute(f"SELECT DISTINCT p FROM {RAW}").fetchall()]
         values = ", ".join(f"({quote(p)})" for p in predicates)
         predicate_terms = f" UNION ALL SELECT {id_of('p')}, p FROM (VALUES {values}) AS c(p)" if predicates else ""
