@@ -15,7 +15,7 @@ EXPERIMENTAL: validation of ``csfkg cohort FILE --engine sql`` (:mod:`csfkg.coho
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from rdflib import URIRef
+from rdflib import Literal, URIRef
 
 from .duckdb_store import Store, _algebra, add_constants, parse_terms, select
 from .shacl_compiled import Finding, collect_findings, findings_of, group_by_patient
@@ -40,7 +40,7 @@ def run_check(store: Store, check: CompiledCheck, focus_ids: dict[str, int]) -> 
     node found goes into ``focus_ids``, by the text a result names it with."""
     for gate in check.gates:
         _, rows = select(store, gate)
-        if rows and rows[0][0] == '"true"^^<http://www.w3.org/2001/XMLSchema#boolean>':
+        if rows and rows[0][0] == Literal(True).n3():  # "true"^^xsd:boolean
             return []
     names, rows = select(store, check.query, ("this",))
     terms = parse_terms(text for row in rows for text in row[: len(names)] if text is not None)
