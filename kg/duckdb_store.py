@@ -30,7 +30,7 @@ from .query_library import derivation_queries
 from .sparql_sql import TERM_COLUMNS, TableLayout, id_of, quote, term_rows
 
 __all__ = ["IdCollision", "Store", "new_connection", "load_ntriples", "add_knowledge", "add_terms", "run_construct", "run_update",
-           "derive_in", "derived_ntriples", "row_counts", "parse_terms", "select", "select_values"]
+           "derive_in", "derived_ntriples", "row_counts", "parse_terms", "algebra_of", "select", "select_values"]
 
 VIEW = "triples"
 TERMS = "terms"
@@ -225,11 +225,9 @@ def derive_in(store: Store) -> dict[str, float]:
     Raises:
         IdCollision: two terms share an id (the derived triples are not to be used).
     """
-    from rdflib.plugins.sparql import prepareQuery
-
     seconds: dict[str, float] = {}
     for query in derivation_queries():
-        algebra = prepareQuery(query.text).algebra
+        algebra = algebra_of(query.text)
         clock = time.perf_counter()
         run_construct(store, algebra)
         seconds[query.name] = time.perf_counter() - clock
@@ -267,7 +265,9 @@ def parse_terms(texts: Iterable[str]) -> dict[str, Any]:
 
 
 @cache
-def _algebra(text: str, update: bool = False) -> Any:
+def algebra_of(text: str, update: bool = False) -> Any:
+    """rdflib's algebra of a query (or update) text, parsed once a process (rdflib's parser is
+    the SQL engine's largest fixed cost)."""
     from rdflib.plugins.sparql import prepareQuery, prepareUpdate
 
     return prepareUpdate(text).algebra if update else prepareQuery(text).algebra
@@ -276,23 +276,28 @@ def _algebra(text: str, update: bool = False) -> Any:
 def select(store: Store, text: str, ids: tuple[str, ...] = (), unordered: bool = False) -> tuple[list[str], list[tuple]]:
     """A SELECT query's variables and rows: N-Triples texts (None where unbound), then the term
     ids of ``ids``. With ``unordered`` its ORDER BY is left out."""
-    from .sparql_sql import query_constants, select_sql, solution_texts
+    from .sparql_sql import solution_texts
 
-    algebra = _algebra(text)
+    relation, names = _prepared(store, text, unordered)
+    return names, store.execute(solution_texts(relation, names, store.terms, ids)).fetchall()
+
+
+def _prepared(store: Store, text: str, unordered: bool) -> tuple[Any, list[str]]:
+    """A SELECT query translated (its constants in the terms table), and its variables."""
+    from .sparql_sql import query_constants, select_sql
+
+    algebra = algebra_of(text)
     add_constants(store, query_constants(algebra))
-    names = [str(v) for v in algebra["PV"]]
-    return names, store.execute(solution_texts(select_sql(algebra, store, unordered), names, store.terms, ids)).fetchall()
+    return select_sql(algebra, store, unordered), [str(v) for v in algebra["PV"]]
 
 
 def select_values(store: Store, text: str, unordered: bool = False) -> list[dict[str, str]]:
     """A SELECT query's rows as dicts of each bound variable's IRI, blank node label or lexical
     form."""
-    from .sparql_sql import query_constants, select_sql, solution_values
+    from .sparql_sql import solution_values
 
-    algebra = _algebra(text)
-    add_constants(store, query_constants(algebra))
-    names = [str(v) for v in algebra["PV"]]
-    rows = store.execute(solution_values(select_sql(algebra, store, unordered), names, store.terms)).fetchall()
+    relation, names = _prepared(store, text, unordered)
+    rows = store.execute(solution_values(relation, names, store.terms)).fetchall()
     # the texts that need unescaping (and blank nodes) through Oxigraph's parser
     terms = parse_terms(row[2 * i + 1] for row in rows for i in range(len(names)) if row[2 * i] is None and row[2 * i + 1] is not None)
     solutions = []
@@ -310,7 +315,7 @@ def run_update(store: Store, text: str) -> None:
     """A SPARQL Update of DELETE / INSERT ... WHERE operations, translated, in the store."""
     from .sparql_sql import modify_statements, query_constants
 
-    for operation in _algebra(text, update=True):
+    for operation in algebra_of(text, update=True):
         plan = modify_statements(operation, store)
         if plan is None:
             continue

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from rdflib import Literal, URIRef
 
-from .duckdb_store import Store, _algebra, add_constants, parse_terms, select
+from .duckdb_store import Store, algebra_of, add_constants, parse_terms, select
 from .shacl_compiled import Finding, collect_findings, findings_of, group_by_patient
 from .shacl_compiler import CompiledCheck, compiled_validation_queries, record_owner_query
 from .sparql_sql import Relation, Translator, col, query_constants, solution_texts
@@ -60,7 +60,7 @@ def owners_of(store: Store, focus_ids: dict[str, int]) -> dict[str, set[str]]:
     connection = store.connection
     connection.execute(f"CREATE OR REPLACE TEMPORARY TABLE {FOCUS} AS SELECT unnest(?::UBIGINT[]) AS id", [sorted(set(focus_ids.values()))])
     try:
-        algebra = _algebra(record_owner_query(pairs=True))
+        algebra = algebra_of(record_owner_query(pairs=True))
         add_constants(store, query_constants(algebra))
         translator = Translator(store)
         nodes = Relation(f"SELECT id AS {col('this')} FROM {FOCUS}", ["this"])

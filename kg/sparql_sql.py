@@ -1197,9 +1197,8 @@ def _plan(relation: Relation, insert: list, delete: list, layout: "TableLayout")
         return None
     statements = []
     for predicate, parts in deleted.items():
-        if predicate in getattr(layout, "tables", {predicate: None}):
-            table = layout.target(predicate)
-            statements.append(f"DELETE FROM {table} USING (SELECT DISTINCT s, o FROM ({' UNION ALL '.join(parts)})) d WHERE {table}.s = d.s AND {table}.o = d.o")
+        table = layout.target(predicate)
+        statements.append(f"DELETE FROM {table} USING (SELECT DISTINCT s, o FROM ({' UNION ALL '.join(parts)})) d WHERE {table}.s = d.s AND {table}.o = d.o")
     for predicate, parts in inserted.items():
         table = layout.target(predicate)
         new = " UNION ALL ".join(parts)
