@@ -464,7 +464,8 @@ class Translator:
         for s, p, o in self.join_order(node.triples):
             a = self.alias("t")
             if isinstance(p, Path):
-                froms.append(f"({self.path(p)}) {a}")
+                narrow = None if isinstance(o, Variable) else self.path_to(p, const_id(o))
+                froms.append(f"({narrow or self.path(p)}) {a}")
                 positions = (("s", s), ("o", o))
             elif not isinstance(p, Variable):
                 froms.append(f"{self.layout.predicate(term_text(p))} {a}")
@@ -527,6 +528,36 @@ class Translator:
             inner = self.plus(path.path) if path.mod == "*" else self.path(path.path)
             return f"SELECT DISTINCT s, o FROM (({inner}) UNION ({self.nodes()}))"
         raise UnsupportedQuery(f"property path {path!r}")
+
+    def path_to(self, path: Path, target: str) -> str | None:
+        """SQL with columns s, o for the pairs of a property path whose object is the term of id
+        ``target``, walked back from it (None where there is no narrower form than
+        :meth:`path` filtered). ``?x rdf:type/rdfs:subClassOf* C`` reads the subclasses of C and
+        the nodes typed with one of them, instead of every node's every type and superclass."""
+        if isinstance(path, URIRef):
+            return f"SELECT s, o FROM {self.layout.predicate(term_text(path))} WHERE o = {target}"
+        if not isinstance(path, SequencePath) or len(path.args) < 2:
+            return None
+        *first, last = path.args
+        left = self.path(first[0]) if len(first) == 1 else self.path(SequencePath(*first))
+        a = self.alias("l")
+        if isinstance(last, MulPath) and last.mod in ("*", "?"):
+            # zero steps: the left pairs that end at the target; one or more: those that end
+            # at a node from which the step reaches it
+            step = self.path(last.path)
+            back = self.alias("back")
+            if last.mod == "*":
+                reach = (f"WITH RECURSIVE {back}(s) AS (SELECT s FROM ({step}) WHERE o = {target} "
+                         f"UNION SELECT x.s FROM {back} JOIN ({step}) x ON x.o = {back}.s) SELECT s FROM {back}")
+            else:
+                reach = f"SELECT s FROM ({step}) WHERE o = {target}"
+            return (f"SELECT DISTINCT s, {target} AS o FROM ({left}) {a} "
+                    f"WHERE {a}.o = {target} OR {a}.o IN ({reach})")
+        right = self.path_to(last, target)
+        if right is None:
+            return None
+        b = self.alias("m")
+        return f"SELECT DISTINCT {a}.s, {b}.o FROM ({left}) {a} JOIN ({right}) {b} ON {a}.o = {b}.s"
 
     def nodes(self) -> str:
         """Every subject and object of the graph, paired with itself (columns s, o)."""
