@@ -39,6 +39,24 @@ class CohortRow:
     companions: list[str] = field(default_factory=list)
     missing_data: list[str] = field(default_factory=list)
     violations: list[ValidationResult] = field(default_factory=list)
+    reported: tuple[str, bool] | None = None
+    """Where the results are not kept one by one (``--engine sql``, :mod:`csfkg.shacl_sql`):
+    the violations column as :func:`write_csv` writes it, and whether one of them is a
+    violation; :attr:`violations` is then empty."""
+
+    @property
+    def problems(self) -> str:
+        """The violations column: ``severity: name: message`` of each result, joined by ``; ``."""
+        if self.reported is not None:
+            return self.reported[0]
+        return "; ".join(f"{v.severity}: {v.name}: {v.message}" for v in self.violations)
+
+    @property
+    def blocked(self) -> bool:
+        """Whether a result is a violation (the row then has no next step)."""
+        if self.reported is not None:
+            return self.reported[1]
+        return any(v.is_violation for v in self.violations)
 
 
 @dataclass
@@ -48,7 +66,7 @@ class CohortRun:
 
     @property
     def conforms(self) -> bool:
-        return not any(r.violations for r in self.rows)
+        return not any(r.problems for r in self.rows)
 
 
 def as_update(text: str) -> str:
@@ -195,18 +213,21 @@ def rows_of(solutions: Iterable[dict[str, object]], violations: dict[str, list[V
     rows: list[CohortRow] = []
     for values in solutions:
         patient = str(values["patient"])
-        problems = violations.get(patient, [])
-        blocked = any(v.is_violation for v in problems)
-        rows.append(
-            CohortRow(
-                patient=patient,
-                next_step="" if blocked or values.get("nextStep") is None else str(values["nextStep"]),
-                companions=[] if blocked else sorted(str(values.get("companions") or "").split()),
-                missing_data=[] if blocked else sorted(str(values.get("missingData") or "").split()),
-                violations=problems,
-            )
-        )
+        rows.append(cohort_row(patient, values.get("nextStep"), values.get("companions"), values.get("missingData"), violations=violations.get(patient, [])))
     return rows
+
+
+def cohort_row(patient: str, next_step: object, companions: object, missing_data: object, *, violations: list[ValidationResult] | None = None,
+               reported: tuple[str, bool] | None = None) -> CohortRow:
+    """A patient's row from ``queries/cohort-rows.rq``'s values (None where unbound) and its
+    validation results (one by one, or as :attr:`CohortRow.reported`): a patient with a
+    violation has no next step, companions or missing data."""
+    row = CohortRow(patient=patient, next_step="", violations=violations or [], reported=reported)
+    if not row.blocked:
+        row.next_step = "" if next_step is None else str(next_step)
+        row.companions = sorted(str(companions or "").split())
+        row.missing_data = sorted(str(missing_data or "").split())
+    return row
 
 
 def run_cohort(store: Store, *, today: date | None = None, validate_records: bool = True, progress: Progress | None = None) -> CohortRun:
@@ -239,8 +260,7 @@ def write_csv(run: CohortRun, path: Path) -> None:
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(["patient", "next_step", "companions", "missing_data", "violations"])
         for row in run.rows:
-            problems = "; ".join(f"{v.severity}: {v.name}: {v.message}" for v in row.violations)
-            writer.writerow([row.patient, row.next_step, " ".join(row.companions), " ".join(row.missing_data), problems])
+            writer.writerow([row.patient, row.next_step, " ".join(row.companions), " ".join(row.missing_data), row.problems])
 
 
 def open_store(*, store_dir: Path | None = None, endpoint: str | None = None, update_url: str | None = None, graph_store_url: str | None = None) -> Store:

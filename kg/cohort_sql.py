@@ -15,13 +15,17 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .cohort import CohortRun, Progress, rows_of
+from .cohort import CohortRow, CohortRun, Progress, cohort_row
 from .errors import CsfkgError, InputError
 from .query_library import get_query
 from .stores import with_values
 
-__all__ = ["DEFAULT_MEMORY", "run_cohort_sql"]
+if TYPE_CHECKING:
+    from .duckdb_store import Store
+
+__all__ = ["DEFAULT_MEMORY", "run_cohort_sql", "read_rows"]
 
 DEFAULT_MEMORY = "6GB"
 """DuckDB's memory limit for a cohort run: past it, it spills to a temporary folder."""
@@ -59,7 +63,7 @@ def run_cohort_sql(path: Path, *, today: date | None = None, validate_records: b
             duckdb_store.run_update(store, with_values(get_query("update-assessment-date").text, bindings))
             seconds["prepare"] = time.perf_counter() - clock
             clock = time.perf_counter()
-            violations = shacl_sql.results_by_patient(store) if validate_records else {}
+            problems = shacl_sql.problems_by_patient(store) if validate_records else None
             seconds["validate"] = time.perf_counter() - clock
             if progress:
                 progress("validate", 1, 1)
@@ -69,9 +73,26 @@ def run_cohort_sql(path: Path, *, today: date | None = None, validate_records: b
             if progress:
                 progress("derive", 1, 1)
             clock = time.perf_counter()
-            solutions = duckdb_store.select_values(store, get_query("cohort-rows").text, unordered=True)
-            rows = sorted(rows_of(solutions, violations), key=lambda row: row.patient)
+            rows = read_rows(store, problems)
             seconds["report"] = time.perf_counter() - clock
         finally:
             store.connection.close()
     return CohortRun(rows=rows, seconds=seconds)
+
+
+def read_rows(store: Store, problems: str | None) -> list[CohortRow]:
+    """One row per patient, by IRI: ``queries/cohort-rows.rq`` in the store, each patient with
+    its row of the validation table ``problems`` (:func:`csfkg.shacl_sql.problems_by_patient`;
+    None: not validated)."""
+    from .duckdb_store import prepared
+    from .sparql_sql import col, solution_terms
+
+    relation, names = prepared(store, get_query("cohort-rows").text, True)
+    terms, source = solution_terms(relation, names, store.terms)
+    values = ", ".join(terms[name][0] for name in ("patient", "nextStep", "companions", "missingData"))
+    join, reported = "", "NULL, FALSE"
+    if problems is not None:
+        join, reported = f"LEFT JOIN {problems} p ON p.patient = s0.{col('patient')}", "p.problems, COALESCE(p.blocked, FALSE)"
+    rows = store.execute(f"SELECT {values}, {reported} FROM {source} {join}").fetchall()
+    rows.sort(key=lambda row: row[0])
+    return [cohort_row(patient, step, companions, missing, reported=(text or "", blocked)) for patient, step, companions, missing, text, blocked in rows]

@@ -30,7 +30,7 @@ from .query_library import derivation_queries
 from .sparql_sql import TERM_COLUMNS, TableLayout, id_of, quote, term_rows
 
 __all__ = ["IdCollision", "Store", "new_connection", "load_ntriples", "add_knowledge", "add_terms", "run_construct", "run_update",
-           "derive_in", "derived_ntriples", "row_counts", "parse_terms", "algebra_of", "select", "select_values"]
+           "derive_in", "derived_ntriples", "row_counts", "parse_terms", "algebra_of", "select", "select_values", "prepared"]
 
 VIEW = "triples"
 TERMS = "terms"
@@ -278,11 +278,11 @@ def select(store: Store, text: str, ids: tuple[str, ...] = (), unordered: bool =
     ids of ``ids``. With ``unordered`` its ORDER BY is left out."""
     from .sparql_sql import solution_texts
 
-    relation, names = _prepared(store, text, unordered)
+    relation, names = prepared(store, text, unordered)
     return names, store.execute(solution_texts(relation, names, store.terms, ids)).fetchall()
 
 
-def _prepared(store: Store, text: str, unordered: bool) -> tuple[Any, list[str]]:
+def prepared(store: Store, text: str, unordered: bool) -> tuple[Any, list[str]]:
     """A SELECT query translated (its constants in the terms table), and its variables."""
     from .sparql_sql import query_constants, select_sql
 
@@ -296,7 +296,7 @@ def select_values(store: Store, text: str, unordered: bool = False) -> list[dict
     form."""
     from .sparql_sql import solution_values
 
-    relation, names = _prepared(store, text, unordered)
+    relation, names = prepared(store, text, unordered)
     rows = store.execute(solution_values(relation, names, store.terms)).fetchall()
     # the texts that need unescaping (and blank nodes) through Oxigraph's parser
     terms = parse_terms(row[2 * i + 1] for row in rows for i in range(len(names)) if row[2 * i] is None and row[2 * i + 1] is not None)

@@ -97,7 +97,7 @@ _TOKEN = re.compile(r"\{[?$](\w+)\}")
 
 
 @lru_cache(maxsize=256)
-def _template(message: str) -> tuple[tuple[str, str | None], ...]:
+def template_pieces(message: str) -> tuple[tuple[str, str | None], ...]:
     """A message template as (text, variable) pieces: ``{?name}`` or ``{$name}`` is a variable."""
     pieces: list[tuple[str, str | None]] = []
     last = 0
@@ -112,7 +112,7 @@ def _template(message: str) -> tuple[tuple[str, str | None], ...]:
 def _fill(message: str, bindings: dict[str, str]) -> str:
     """pySHACL's message templates: each ``{?name}`` (or ``{$name}``) of a bound variable replaced
     by the value's IRI or lexical form, in one pass; an unbound one stays as written."""
-    return "".join(bindings.get(name, text) if name else text for text, name in _template(message))
+    return "".join(bindings.get(name, text) if name else text for text, name in template_pieces(message))
 
 
 def run_checks(store: OxigraphStore, checks: Iterable[CompiledCheck]) -> Iterator[Finding]:

@@ -1,89 +1,172 @@
 """SHACL validation of a cohort in DuckDB (:mod:`csfkg.duckdb_store`): the compiled checks of
-:mod:`csfkg.shacl_compiler` translated to SQL (:mod:`csfkg.sparql_sql`), their rows read into the
-results :mod:`csfkg.shacl_compiled` makes of Oxigraph's, and each result attributed to the
-patients whose records hold its focus node by the same record query.
+:mod:`csfkg.shacl_compiler` translated to SQL (:mod:`csfkg.sparql_sql`) and run in the store,
+their results kept there: each row what :func:`csfkg.shacl_compiled.findings_of` makes of a
+solution in Oxigraph (focus node, value, message with its template filled, path), attributed to
+the patients whose records hold its focus node by the same record query
+(:func:`csfkg.shacl_compiler.record_owner_query`), joined by the id of the node the check found.
 
-:func:`results_by_patient` gives what :func:`csfkg.shacl_compiled.results_by_patient` gives for
-the same data (tests/test_shacl_sql.py), with one known difference: a literal keeps the lexical
-form it was written with (Oxigraph reads a valid number or boolean in canonical form: ``-5``
-for ``-5.0``), as pySHACL does. A focus node's owner is found by the id of the term the check
-found, never by its text read back.
+:func:`problems_by_patient` makes, in the store, the CSV's violations column of each patient
+(no Python object for a result: 1M patients have about a million results, mostly warnings);
+:func:`results_by_patient` reads the same results as :class:`~csfkg.validate.ValidationResult`
+values, which equal :func:`csfkg.shacl_compiled.results_by_patient`'s for the same data
+(tests/test_shacl_sql.py), with one known difference: a literal keeps the lexical form it was
+written with (Oxigraph reads a valid number or boolean in canonical form: ``-5`` for ``-5.0``),
+as pySHACL does.
 
 EXPERIMENTAL: validation of ``csfkg cohort FILE --engine sql`` (:mod:`csfkg.cohort_sql`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
+
 from rdflib import Literal, URIRef
 
-from .duckdb_store import Store, algebra_of, add_constants, parse_terms, select
-from .shacl_compiled import Finding, collect_findings, findings_of, group_by_patient
+from .duckdb_store import Store, add_constants, algebra_of, prepared, select
+from .shacl_compiled import group_by_patient, template_pieces
 from .shacl_compiler import CompiledCheck, compiled_validation_queries, record_owner_query
-from .sparql_sql import Relation, Translator, col, query_constants, solution_texts
+from .sparql_sql import BLANK_KIND, Relation, Translator, col, is_kind, quote, query_constants, solution_terms
 from .validate import ValidationResult
 
-__all__ = ["compiled_validation_queries", "run_check", "owners_of", "results_by_patient"]
+__all__ = ["compiled_validation_queries", "PROBLEMS", "problems_by_patient", "results_by_patient", "validation_results"]
 
-FOCUS = "__focus"
+CHECKS = "__checks"
+RESULTS = "__results"
+FOUND = "__found"
+OWNERS = "__owners"
+PROBLEMS = "__problems"
+"""The table :func:`problems_by_patient` makes: ``patient`` (term id), ``problems`` (the
+violations column of the CSV), ``blocked`` (one of the results is a violation)."""
 
+_RANK = {"Violation": 0, "Warning": 1, "Info": 2}
+"""The rank of a severity in :func:`csfkg.shacl_compiled.full_order` (3 for any other)."""
 
-class _Row(dict):
-    """A solution: variable name -> Oxigraph term, None where unbound."""
-
-    def __missing__(self, key: str) -> None:
-        return None
-
-
-def run_check(store: Store, check: CompiledCheck, focus_ids: dict[str, int]) -> list[Finding]:
-    """The findings of one check (none when one of its gates is clear); the id of each focus
-    node found goes into ``focus_ids``, by the text a result names it with."""
-    for gate in check.gates:
-        _, rows = select(store, gate)
-        if rows and rows[0][0] == Literal(True).n3():  # "true"^^xsd:boolean
-            return []
-    names, rows = select(store, check.query, ("this",))
-    terms = parse_terms(text for row in rows for text in row[: len(names)] if text is not None)
-    solutions = [_Row({n: terms[text] for n, text in zip(names, row) if text is not None}) for row in rows]
-    findings = list(findings_of(check, solutions))
-    for finding, row in zip(findings, rows):
-        focus_ids[finding.result.focus] = row[len(names)]
-    return findings
+_NULL = "CAST(NULL AS VARCHAR)"
 
 
-def owners_of(store: Store, focus_ids: dict[str, int]) -> dict[str, set[str]]:
-    """The patients whose record holds each focus node (by its text in the results; the node is
-    found by its id): the record query's pairs of patient and node
-    (:func:`csfkg.shacl_compiler.record_owner_query`), joined with the nodes."""
-    if not focus_ids:
-        return {}
+def _check_rows(store: Store, number: int, check: CompiledCheck) -> str:
+    """SQL inserting into the results table a row per solution of a check's query: what
+    :func:`csfkg.shacl_compiled.findings_of` makes of it, and the focus node's id."""
+    relation, names = prepared(store, check.query, False)
+    wanted = list(dict.fromkeys(["this", "value", "path", *check.variables]))
+    terms, source = solution_terms(relation, [n for n in wanted if n in names], store.terms)
+
+    def value(name: str) -> str:
+        return terms[name][0] if name in terms else _NULL
+
+    focus, found = value("this"), value("value")
+    path = _NULL if check.path is None else quote(check.path)
+    message = quote(check.message)
+    if check.component == "SPARQLConstraintComponent":
+        if check.value_is_focus:
+            found = f"COALESCE({found}, {focus})"
+        bound = {name: value(name) for name in check.variables}
+        bound["this"] = focus
+        if check.path_variable and "path" in terms:
+            bound["path"] = value("path")
+            # an IRI bound to ?path is the result's path; a path that is no IRI, none
+            path = f"(CASE WHEN {value('path')} IS NULL THEN {path} WHEN {terms['path'][1]} THEN {value('path')} END)"
+        bound["value"] = found
+        # the template filled in one pass: a variable bound in the row by its value, any other
+        # left as written
+        pieces = [quote(text) if name is None or name not in bound else f"COALESCE({bound[name]}, {quote(text)})"
+                  for text, name in template_pieces(check.message) if text or name]
+        message = f"({' || '.join(pieces) or quote('')})"
+    return f"INSERT INTO {RESULTS} SELECT {number}, s0.{col('this')}, {focus}, {found}, {message}, {path} FROM {source}"
+
+
+def _clear(store: Store, gate: str) -> bool:
+    """Whether a check's gate shows that the check cannot find anything."""
+    _, rows = select(store, gate)
+    return bool(rows) and rows[0][0] == Literal(True).n3()
+
+
+def _find(store: Store) -> None:
+    """Every compiled check run in the store: the table :data:`FOUND` of their results (one per
+    constraint, focus node and value; a check with a clear gate does not run, one that requires
+    another runs only where that one found something), and :data:`OWNERS`, the patients whose
+    records hold each focus node."""
     connection = store.connection
-    connection.execute(f"CREATE OR REPLACE TEMPORARY TABLE {FOCUS} AS SELECT unnest(?::UBIGINT[]) AS id", [sorted(set(focus_ids.values()))])
+    checks = compiled_validation_queries()
+    parts: dict[str, int] = {}
+    for check in checks:
+        parts[check.constraint] = parts.get(check.constraint, 0) + 1
+    connection.execute(f"CREATE OR REPLACE TEMPORARY TABLE {CHECKS} (number INTEGER, constraint_ VARCHAR, parts INTEGER, shape VARCHAR, "
+                       f"name VARCHAR, severity VARCHAR, rank INTEGER)")
+    connection.executemany(f"INSERT INTO {CHECKS} VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           [[i, c.constraint, parts[c.constraint], c.shape, c.name, c.severity, _RANK.get(c.severity, 3)] for i, c in enumerate(checks)])
+    connection.execute(f"CREATE OR REPLACE TEMPORARY TABLE {RESULTS} (number INTEGER, focus_id UBIGINT, focus VARCHAR, value VARCHAR, message VARCHAR, path VARCHAR)")
+
+    def run(numbers: list[int]) -> None:
+        for number in numbers:
+            if not any(_clear(store, gate) for gate in checks[number].gates):
+                connection.execute(_check_rows(store, number, checks[number]))
+
+    run([i for i, check in enumerate(checks) if not check.requires])
+    found = {c for (c,) in connection.execute(f"SELECT DISTINCT c.constraint_ FROM {RESULTS} JOIN {CHECKS} c USING (number)").fetchall()}
+    run([i for i, check in enumerate(checks) if check.requires and check.requires in found])
+    # one query reports each of its results once; the parts of one constraint (sh:node) can
+    # report the same result twice, kept once
+    fields = "c.constraint_, c.shape, c.name, c.severity, c.rank, r.focus_id, r.focus, r.value, r.message, r.path"
+    connection.execute(f"CREATE OR REPLACE TEMPORARY TABLE {FOUND} AS "
+                       f"SELECT DISTINCT {fields} FROM {RESULTS} r JOIN {CHECKS} c USING (number) WHERE c.parts > 1 "
+                       f"UNION ALL SELECT {fields} FROM {RESULTS} r JOIN {CHECKS} c USING (number) WHERE c.parts = 1")
+    connection.execute(f"DROP TABLE {RESULTS}")
+    connection.execute(f"DROP TABLE {CHECKS}")
+    # the record query's pairs of patient and node (from the patients forwards), joined with
+    # the focus nodes
+    algebra = algebra_of(record_owner_query(pairs=True))
+    add_constants(store, query_constants(algebra))
+    translator = Translator(store)
+    nodes = Relation(f"SELECT DISTINCT focus_id AS {col('this')} FROM {FOUND}", ["this"])
+    owners = translator.join(nodes, translator.pattern(algebra.p))  # type: ignore[attr-defined]
+    connection.execute(f"CREATE OR REPLACE TEMPORARY TABLE {OWNERS} AS SELECT DISTINCT o.{col('this')} AS node, o.{col('patient')} AS patient "
+                       f"FROM ({owners.sql}) o WHERE o.{col('patient')} IS NOT NULL")
+
+
+def _drop(store: Store) -> None:
+    for table in (FOUND, OWNERS):
+        store.connection.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def problems_by_patient(store: Store) -> str:
+    """Every compiled check run in the store, and one row per patient whose record holds the
+    focus node of a result, in the table :data:`PROBLEMS`: the violations column of the CSV
+    (each result's ``severity: name: message``, in :func:`csfkg.validate.validate`'s order,
+    joined by ``; ``) and whether one is a violation. Returns the table's name."""
     try:
-        algebra = algebra_of(record_owner_query(pairs=True))
-        add_constants(store, query_constants(algebra))
-        translator = Translator(store)
-        nodes = Relation(f"SELECT id AS {col('this')} FROM {FOCUS}", ["this"])
-        relation = translator.join(nodes, translator.pattern(algebra.p))  # type: ignore[attr-defined]
-        rows = connection.execute(solution_texts(relation, ["patient"], store.terms, ("this",))).fetchall()
+        _find(store)
+        store.connection.execute(
+            f"CREATE OR REPLACE TEMPORARY TABLE {PROBLEMS} AS SELECT o.patient, "
+            f"string_agg(f.severity || ': ' || f.name || ': ' || f.message, '; ' "
+            f"ORDER BY f.rank, f.focus, f.name, COALESCE(f.value, ''), f.shape, f.message, COALESCE(f.path, '')) AS problems, "
+            f"bool_or(f.severity = 'Violation') AS blocked FROM {FOUND} f JOIN {OWNERS} o ON o.node = f.focus_id GROUP BY o.patient")
     finally:
-        connection.execute(f"DROP TABLE {FOCUS}")
-    patients = parse_terms(text for text, _ in rows)
-    by_id: dict[int, set[str]] = {}
-    for text, node in rows:
-        by_id.setdefault(node, set()).add(patients[text].value)  # type: ignore[attr-defined]
-    return {focus: by_id.get(node, set()) for focus, node in focus_ids.items()}
+        _drop(store)
+    return PROBLEMS
+
+
+def validation_results(store: Store) -> list[tuple[ValidationResult, set[str]]]:
+    """Every compiled check run in the store: each result, with the IRIs (or blank node labels)
+    of the patients whose records hold its focus node (none for a node in no record)."""
+    try:
+        _find(store)
+        patient = f"(CASE WHEN {is_kind('t.id', BLANK_KIND)} THEN substr(t.text, 3) ELSE t.str END)"
+        rows = store.connection.execute(
+            f"SELECT f.shape, f.name, f.severity, f.focus, f.message, f.path, f.value, list({patient}) FILTER (WHERE t.id IS NOT NULL) "
+            f"FROM {FOUND} f LEFT JOIN {OWNERS} o ON o.node = f.focus_id LEFT JOIN {store.terms} t ON t.id = o.patient "
+            f"GROUP BY f.rowid, f.shape, f.name, f.severity, f.focus, f.message, f.path, f.value").fetchall()
+    finally:
+        _drop(store)
+    return [(ValidationResult(*row[:7]), set(row[7] or ())) for row in rows]
 
 
 def results_by_patient(store: Store, patients: Iterable[URIRef] | None = None) -> dict[str, list[ValidationResult]]:
     """Every compiled check in the store; the results by the IRI of each patient whose record
-    holds the focus node (a result in no patient's record is left out)."""
-    checks = compiled_validation_queries()
-    focus_ids: dict[str, int] = {}
-
-    def execute(numbers: list[int]) -> Iterator[list[Finding]]:
-        for number in numbers:
-            yield run_check(store, checks[number], focus_ids)
-
-    results, _ = collect_findings(execute)
-    return group_by_patient(results, owners_of(store, focus_ids), patients)
+    holds the focus node (a result in no patient's record is left out), as
+    :func:`csfkg.shacl_compiled.group_by_patient` orders them; with ``patients``, theirs only."""
+    found = validation_results(store)
+    owners: dict[str, set[str]] = {}
+    for result, patients_of_result in found:
+        owners.setdefault(result.focus, set()).update(patients_of_result)
+    return group_by_patient([result for result, _ in found], owners, patients)

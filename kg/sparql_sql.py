@@ -35,13 +35,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import count
+from typing import Any
 
 from rdflib import BNode, Literal, URIRef, Variable
 from rdflib.namespace import RDF, XSD
 from rdflib.paths import AlternativePath, MulPath, Path, SequencePath
 from rdflib.plugins.sparql.parserutils import CompValue
 
-__all__ = ["UnsupportedQuery", "Relation", "Ref", "IRI_KIND", "BLANK_KIND", "LITERAL_KIND", "Layout", "TableLayout", "ConstructPlan", "TERM_COLUMNS", "id_of", "term_rows", "query_constants", "translate_pattern", "construct_statements", "modify_statements", "select_sql", "solution_texts", "solution_values"]
+__all__ = ["UnsupportedQuery", "Relation", "Ref", "IRI_KIND", "BLANK_KIND", "LITERAL_KIND", "Layout", "TableLayout", "ConstructPlan", "TERM_COLUMNS", "id_of", "term_rows", "query_constants", "translate_pattern", "construct_statements", "modify_statements", "select_sql", "solution_texts", "solution_values", "solution_terms", "value_of_text"]
 
 NUMERIC = tuple(f"<{XSD[name]}>" for name in ("integer", "decimal", "double", "float", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger", "negativeInteger", "nonPositiveInteger", "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte"))
 DATE = f"<{XSD.date}>"
@@ -1116,11 +1117,12 @@ def select_sql(algebra: CompValue, table: "str | Layout" = "triples", unordered:
     return relation
 
 
-def _solutions(relation: Relation, names: list[str], terms: str, stored: Callable[[str, str], str], computed: Callable[[str, str, str], str], unbound: Callable[[str], str]) -> tuple[str, list[str]]:
-    """The select list and joins of a relation's solutions read as terms: ``stored(terms alias,
-    name)`` for a variable whose term is in the terms table, ``computed(kind, value column,
-    name)`` for a computed value, ``unbound(name)`` for a name the relation does not bind."""
-    columns: list[str] = []
+def _solutions(relation: Relation, names: list[str], terms: str, stored: Callable[[str, str], Any], computed: Callable[[str, str, str], Any], unbound: Callable[[str], Any]) -> tuple[list[Any], list[str]]:
+    """What a relation's solutions read as terms select, a name at a time, and the joins of the
+    terms table it needs: ``stored(terms alias, name)`` for a variable whose term is in the terms
+    table, ``computed(kind, value column, name)`` for a computed value, ``unbound(name)`` for a
+    name the relation does not bind."""
+    columns: list[Any] = []
     joins: list[str] = []
     for n in names:
         if n not in relation.variables:
@@ -1131,15 +1133,15 @@ def _solutions(relation: Relation, names: list[str], terms: str, stored: Callabl
             t = f"tt{len(joins)}"
             joins.append(f"LEFT JOIN {terms} {t} ON {t}.id = s0.{col(n)}")
             columns.append(stored(t, n))
-    return ", ".join(columns), joins
+    return columns, joins
 
 
 def solution_texts(relation: Relation, names: list[str], terms: str = "terms", ids: tuple[str, ...] = ()) -> str:
     """SQL of a relation's solutions as N-Triples text, a column ``t_<name>`` a name (NULL where
     unbound), then the term id of each of ``ids`` (column ``i_<name>``)."""
-    select, joins = _solutions(relation, names, terms, lambda t, n: f'{t}.text AS "t_{n}"', lambda kind, value, n: f'{as_term(kind, value)} AS "t_{n}"',
-                               lambda n: f'CAST(NULL AS VARCHAR) AS "t_{n}"')
-    select = ", ".join([*([select] if select else []), *(f's0.{col(n)} AS "i_{n}"' if n in relation.variables else f'CAST(NULL AS UBIGINT) AS "i_{n}"' for n in ids)])
+    columns, joins = _solutions(relation, names, terms, lambda t, n: f'{t}.text AS "t_{n}"', lambda kind, value, n: f'{as_term(kind, value)} AS "t_{n}"',
+                                lambda n: f'CAST(NULL AS VARCHAR) AS "t_{n}"')
+    select = ", ".join([*columns, *(f's0.{col(n)} AS "i_{n}"' if n in relation.variables else f'CAST(NULL AS UBIGINT) AS "i_{n}"' for n in ids)])
     return f"SELECT {select or '1 AS __unit'} FROM ({relation.sql}) s0 {' '.join(joins)}"
 
 
@@ -1147,12 +1149,31 @@ def solution_values(relation: Relation, names: list[str], terms: str = "terms") 
     """SQL of a relation's solutions, two columns a name: the value as Python reads it (an IRI,
     a literal's lexical form, a computed string) where the text needs no unescaping, else NULL;
     and the term's N-Triples text (NULL where unbound)."""
-    select, joins = _solutions(
+    columns, joins = _solutions(
         relation, names, terms,
         lambda t, n: f"CASE WHEN strpos({t}.text, '\\') = 0 THEN {t}.str END, {t}.text",
         lambda kind, value, n: f"{value if kind == 'str' else 'CAST(NULL AS VARCHAR)'}, {as_term(kind, value)}",
         lambda n: "CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR)")
-    return f"SELECT {select or '1 AS __unit'} FROM ({relation.sql}) s0 {' '.join(joins)}"
+    return f"SELECT {', '.join(columns) or '1 AS __unit'} FROM ({relation.sql}) s0 {' '.join(joins)}"
+
+
+def value_of_text(t: str) -> str:
+    """What Oxigraph's ``term.value`` reads of a term's N-Triples text: an IRI, a blank node's
+    label, a literal's lexical form."""
+    return (f"(CASE WHEN starts_with({t}, '\"') THEN {_unescape(_text_lexical(t))} WHEN starts_with({t}, '_:') THEN substr({t}, 3) "
+            f"ELSE substr({t}, 2, length({t}) - 2) END)")
+
+
+def solution_terms(relation: Relation, names: list[str], terms: str = "terms") -> tuple[dict[str, tuple[str, str]], str]:
+    """For each name, SQL of its term's value as Oxigraph's ``term.value`` reads it (NULL where
+    unbound) and of whether the term is an IRI; and the FROM clause they read (the relation as
+    ``s0``, the terms table joined for each stored variable)."""
+    columns, joins = _solutions(
+        relation, names, terms,
+        lambda t, n: (f"(CASE WHEN {is_kind(f'{t}.id', BLANK_KIND)} THEN substr({t}.text, 3) ELSE {t}.str END)", is_kind(f"{t}.id", IRI_KIND)),
+        lambda kind, value, n: ((value, "FALSE") if kind == "str" else (value_of_text(as_term(kind, value)), f"starts_with({as_term(kind, value)}, '<')")),
+        lambda n: ("CAST(NULL AS VARCHAR)", "FALSE"))
+    return dict(zip(names, columns)), f"({relation.sql}) s0 {' '.join(joins)}"
 
 
 @dataclass

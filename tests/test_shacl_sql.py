@@ -30,6 +30,12 @@ def test_validation_in_sql_reports_what_oxigraph_reports_for_each_patient(tmp_pa
     duckdb_store.add_knowledge(store, tmp_path)
     got = shacl_sql.results_by_patient(store)
     assert got == expected
+    # the CSV's violations column, made in the store, is the one write_csv makes of Oxigraph's
+    problems = shacl_sql.problems_by_patient(store)
+    rows = store.execute(f"SELECT t.str, p.problems, p.blocked FROM {problems} p JOIN terms t ON t.id = p.patient").fetchall()
+    assert {patient: (text, blocked) for patient, text, blocked in rows} == {
+        patient: ("; ".join(f"{r.severity}: {r.name}: {r.message}" for r in results), any(r.is_violation for r in results))
+        for patient, results in expected.items()}
     # the cohort holds violations of two shapes and many warnings
     violations = [r for results in got.values() for r in results if r.is_violation]
     assert len({r.name for r in violations}) >= 2
@@ -52,12 +58,11 @@ def test_a_result_on_a_node_of_no_record_is_left_out_and_one_in_a_record_is_kept
     store = duckdb_store.new_connection()
     duckdb_store.load_ntriples(store, data)
     duckdb_store.add_knowledge(store, tmp_path)
-    focus_ids: dict[str, int] = {}
-    found = [f for check in shacl_sql.compiled_validation_queries() for f in shacl_sql.run_check(store, check, focus_ids)]
-    dates = {f.result.focus for f in found if f.result.value in ("not a date", "not a date either")}
-    assert dates == {"http://e/proc1", "http://e/proc2"}
-    owners = shacl_sql.owners_of(store, focus_ids)
-    assert owners["http://e/proc1"] == {"http://e/p1"} and owners["http://e/proc2"] == set()
-    by_patient = shacl_sql.results_by_patient(store)
-    assert {r.focus for r in by_patient["http://e/p1"] if r.value == "not a date"} == {"http://e/proc1"}
-    assert not any(r.focus == "http://e/proc2" for results in by_patient.values() for r in results)
+    dates = {result.focus: (result, owners) for result, owners in shacl_sql.validation_results(store) if result.value in ("not a date", "not a date either")}
+    assert {focus: owners for focus, (_, owners) in dates.items()} == {"http://e/proc1": {"http://e/p1"}, "http://e/proc2": set()}
+    # in the CSV's column: p1 with its date's result, once; no row for the node of no record
+    problems = shacl_sql.problems_by_patient(store)
+    rows = store.execute(f"SELECT t.str, p.problems, p.blocked FROM {problems} p JOIN terms t ON t.id = p.patient").fetchall()
+    assert [(patient, blocked) for patient, _, blocked in rows] == [("http://e/p1", True)]
+    result = dates["http://e/proc1"][0]
+    assert rows[0][1].split("; ").count(f"{result.severity}: {result.name}: {result.message}") == 1
