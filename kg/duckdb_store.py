@@ -120,14 +120,18 @@ def add_terms(store: Store, source: str) -> int:
             share an id; nothing is added.
     """
     connection = store.connection
-    connection.execute(f"CREATE OR REPLACE TEMPORARY TABLE {NEW} AS SELECT DISTINCT id, text FROM ({source}) WHERE text IS NOT NULL")
+    # grouped by id (no text hashed): a group whose least and greatest texts differ, or whose
+    # text is not the one the table holds for its id, is two terms with one id
+    connection.execute(f"CREATE OR REPLACE TEMPORARY TABLE {NEW} AS SELECT g.id, g.text, g.other, t.text AS held "
+                       f"FROM (SELECT id, min(text) AS text, max(text) AS other FROM ({source}) WHERE text IS NOT NULL GROUP BY id) g "
+                       f"LEFT JOIN {TERMS} t ON t.id = g.id")
     try:
-        clash = connection.execute(f"SELECT min(text), max(text) FROM {NEW} GROUP BY id HAVING count(*) > 1 LIMIT 1").fetchone()
-        if clash is None:
-            clash = connection.execute(f"SELECT t.text, n.text FROM {NEW} n JOIN {TERMS} t ON t.id = n.id WHERE t.text <> n.text LIMIT 1").fetchone()
+        clash = connection.execute(f"SELECT text, CASE WHEN text <> other THEN other ELSE held END FROM {NEW} "
+                                   f"WHERE text <> other OR text <> held LIMIT 1").fetchone()
         if clash is not None:
-            raise IdCollision(f"two terms share one id in the SQL store ({clash[0]} and {clash[1]}); its results are not used.")
-        (added,) = connection.execute(f"INSERT INTO {TERMS} {term_rows(f'SELECT n.id, n.text FROM {NEW} n ANTI JOIN {TERMS} t ON t.id = n.id')}").fetchone()
+            first, second = sorted(clash)
+            raise IdCollision(f"two terms share one id in the SQL store ({first} and {second}); its results are not used.")
+        (added,) = connection.execute(f"INSERT INTO {TERMS} {term_rows(f'SELECT id, text FROM {NEW} WHERE held IS NULL')}").fetchone()
         return added
     finally:
         connection.execute(f"DROP TABLE {NEW}")
