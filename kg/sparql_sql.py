@@ -431,9 +431,21 @@ class Translator:
         joins: list[str] = []
         for v in needed:
             t = self.alias("tm")
-            joins.append(f"LEFT JOIN {self.terms} {t} ON {t}.id = {i}.{col(v)}")
-            columns.extend(f"{t}.{column} AS {rcol(v, column)}" for column in TERM_COLUMNS)
+            read = [column for column in TERM_COLUMNS if f"{alias}.{rcol(v, column)}" in used]
+            joins.append(f"LEFT JOIN {self.terms_with(read)} {t} ON {t}.id = {i}.{col(v)}")
+            columns.extend(f"{t}.{column} AS {rcol(v, column)}" for column in read)
         return f"SELECT {i}.*, {', '.join(columns)} FROM ({relation.sql}) {i} {' '.join(joins)}"
+
+    def terms_with(self, columns: list[str]) -> str:
+        """The rows of the terms table in which one of ``columns`` can be other than NULL: the
+        terms with a number or a date for ``num`` and ``day``, the literals for ``lex`` and
+        ``dt``, all of them otherwise. (A join then builds its hash table on those, not on every
+        term: 8.5M for 1M patients.)"""
+        if set(columns) <= {"num", "day"}:
+            return f"(SELECT id, {', '.join(columns)} FROM {self.terms} WHERE num IS NOT NULL OR day IS NOT NULL)"
+        if set(columns) <= {"lex", "dt", "num", "day"}:
+            return f"(SELECT id, {', '.join(columns)} FROM {self.terms} WHERE {is_kind('id', LITERAL_KIND)})"
+        return self.terms
 
     def as_text(self, relation: Relation, v: str) -> Relation:
         """``relation`` with ``v`` as a computed term (its N-Triples text in its value column):

@@ -285,6 +285,12 @@ def test_selected_values_are_oxigraph_s_values_escapes_and_blank_nodes_included(
         '<http://e/a>  <http://e/v> "x" .',  # two spaces: the split would misread it
         '<a> <http://e/v> "x" .',  # a relative IRI
         '<http://e/a> <http://e/v> "x',
+        '"x" <http://e/v> <http://e/a> .',  # a literal as subject
+        '<http://e/a> "p" <http://e/b> .',  # a literal as predicate
+        '<http://e/a> <http://e/v> <http://e/b> <http://e/c> .',  # four terms
+        '<http://e/a> <http://e/v> <http://e/b>',  # no final dot
+        '<http://e/a> <http://e/v> <http://e/b> . # a comment',
+        '<http://e/a> <http://e/v> "x" "y" .',
     ],
 )
 def test_the_loader_refuses_a_line_it_would_read_otherwise_than_oxigraph(tmp_path: Path, line: str) -> None:
@@ -293,6 +299,7 @@ def test_the_loader_refuses_a_line_it_would_read_otherwise_than_oxigraph(tmp_pat
     path = tmp_path / "data.nt"
     path.write_text('<http://e/a> <http://e/v> "fine \\"quoted\\"\\n" .\n' + line + "\n")
     store = duckdb_store.new_connection()
-    with pytest.raises(InputError, match="is not N-Triples as the SQL engine reads it"):
+    with pytest.raises(InputError, match="is not N-Triples as the SQL engine reads it") as refused:
         duckdb_store.load_ntriples(store, path)
+    assert repr(line) in str(refused.value)  # the line is named
     assert store.execute("SELECT count(*) FROM terms").fetchone() == (0,)
