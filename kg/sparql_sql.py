@@ -508,15 +508,25 @@ class Translator:
         froms: list[str] = []
         conditions: list[str] = []
         bound: dict[str, str] = {}
+        origin: dict[str, str] = {}
+        """SQL of the terms a variable can have, from the first plain triple pattern that binds
+        it (its table, with its constants): a property path whose subject it is reads only
+        those subjects (the join with that pattern keeps only them anyway)."""
         for s, p, o in self.join_order(node.triples):
             a = self.alias("t")
             if isinstance(p, Path):
                 narrow = None if isinstance(o, Variable) else self.path_to(p, const_id(o))
-                froms.append(f"({narrow or self.path(p)}) {a}")
+                subjects = origin.get(str(s)) if isinstance(s, Variable) else None
+                froms.append(f"({narrow or self.path(p, subjects)}) {a}")
                 positions = (("s", s), ("o", o))
             elif not isinstance(p, Variable):
-                froms.append(f"{self.layout.predicate(term_text(p))} {a}")
+                table = self.layout.predicate(term_text(p))
+                froms.append(f"{table} {a}")
                 positions = (("s", s), ("o", o))
+                constants = [f"{column} = {const_id(term)}" for column, term in positions if not isinstance(term, Variable)]
+                for column, term in positions:
+                    if isinstance(term, Variable) and str(term) not in origin:
+                        origin[str(term)] = f"SELECT {column} FROM {table}{' WHERE ' + ' AND '.join(constants) if constants else ''}"
             else:
                 froms.append(f"{self.table} {a}")
                 positions = (("s", s), ("p", p), ("o", o))
@@ -558,25 +568,29 @@ class Translator:
             seen |= {str(x) for x in pick if isinstance(x, Variable)}
         return ordered
 
-    def path(self, path: Path) -> str:
+    def path(self, path: Path, subjects: str | None = None) -> str:
         """SQL with columns s, o (term ids) for a property path (a set, as SPARQL's path
-        operators give)."""
+        operators give); with ``subjects`` (SQL of one column of term ids), only the pairs whose
+        subject is one of them."""
         if isinstance(path, URIRef):
-            return f"SELECT s, o FROM {self.layout.predicate(term_text(path))}"
+            where = f" WHERE s IN ({subjects})" if subjects else ""
+            return f"SELECT s, o FROM {self.layout.predicate(term_text(path))}{where}"
         if isinstance(path, AlternativePath):
-            return f" UNION {'ALL ' if self.bag else ''}".join(f"({self.path(arg)})" for arg in path.args)
+            return f" UNION {'ALL ' if self.bag else ''}".join(f"({self.path(arg, subjects)})" for arg in path.args)
         if isinstance(path, SequencePath):
             steps = list(path.args)
-            left = self.path_step(steps[0], None)
+            left = self.path(steps[0], subjects)
             for step in steps[1:]:
                 left = self.path_step(step, left)
             return left
         if isinstance(path, MulPath) and path.mod == "+":
-            return self.plus(path.path)
+            return self.plus(path.path, subjects)
         if isinstance(path, MulPath) and path.mod in ("*", "?"):
-            # zero steps: every term of the graph to itself (SPARQL's zero-length path)
-            inner = self.plus(path.path) if path.mod == "*" else self.path(path.path)
-            return f"SELECT {self.distinct()}s, o FROM (({inner}) UNION ({self.nodes()}))"
+            # zero steps: every term of the graph to itself (SPARQL's zero-length path); of the
+            # subjects, each (a term of a triple) to itself
+            inner = self.plus(path.path, subjects) if path.mod == "*" else self.path(path.path, subjects)
+            zero = self.nodes() if subjects is None else f"SELECT s, s AS o FROM ({subjects}) z(s)"
+            return f"SELECT {self.distinct()}s, o FROM (({inner}) UNION ({zero}))"
         raise UnsupportedQuery(f"property path {path!r}")
 
     def path_to(self, path: Path, target: str) -> str | None:
@@ -624,10 +638,11 @@ class Translator:
             return f"SELECT {self.distinct()}s, o FROM (SELECT s, o FROM ({left}) {a} {union} SELECT {a}.s, {b}.o FROM ({left}) {a} JOIN ({inner}) {b} ON {a}.o = {b}.s)"
         return f"SELECT {self.distinct()}{a}.s, {b}.o FROM ({left}) {a} JOIN ({self.path(step)}) {b} ON {a}.o = {b}.s"
 
-    def plus(self, step: Path) -> str:
+    def plus(self, step: Path, subjects: str | None = None) -> str:
         name = self.alias("closure")
         base = self.path(step)
-        return (f"WITH RECURSIVE {name}(s, o) AS (SELECT s, o FROM ({base}) UNION SELECT {name}.s, x.o FROM {name} JOIN ({base}) x ON {name}.o = x.s) "
+        return (f"WITH RECURSIVE {name}(s, o) AS (SELECT s, o FROM ({self.path(step, subjects) if subjects else base}) "
+                f"UNION SELECT {name}.s, x.o FROM {name} JOIN ({base}) x ON {name}.o = x.s) "
                 f"SELECT s, o FROM {name}")
 
     def p_Join(self, node: CompValue) -> Relation:
