@@ -63,6 +63,9 @@ class CohortRow:
 class CohortRun:
     rows: list[CohortRow]
     seconds: dict[str, float]
+    lines: list[str] | None = None
+    """The CSV's lines of :attr:`rows` (each ending in a newline), where the engine wrote them
+    (``--engine sql``: :func:`csfkg.cohort_sql.read_rows`), as :func:`write_csv` writes them."""
 
     @property
     def conforms(self) -> bool:
@@ -250,6 +253,9 @@ def run_cohort(store: Store, *, today: date | None = None, validate_records: boo
     return CohortRun(rows=rows, seconds=seconds)
 
 
+CSV_HEADER = ("patient", "next_step", "companions", "missing_data", "violations")
+
+
 def write_csv(run: CohortRun, path: Path) -> None:
     """One row per patient: IRI, next step, companions, missing data, violations (atomically)."""
     import csv
@@ -258,7 +264,10 @@ def write_csv(run: CohortRun, path: Path) -> None:
 
     with atomic_stream(path) as stream:
         writer = csv.writer(stream, lineterminator="\n")
-        writer.writerow(["patient", "next_step", "companions", "missing_data", "violations"])
+        writer.writerow(CSV_HEADER)
+        if run.lines is not None:
+            stream.writelines(run.lines)
+            return
         for row in run.rows:
             writer.writerow([row.patient, row.next_step, " ".join(row.companions), " ".join(row.missing_data), row.problems])
 

@@ -15,6 +15,7 @@ import gc
 import tempfile
 import time
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -74,34 +75,75 @@ def run_cohort_sql(path: Path, *, today: date | None = None, validate_records: b
             if progress:
                 progress("derive", 1, 1)
             clock = time.perf_counter()
-            rows = read_rows(store, problems)
+            rows, lines = read_rows(store, problems)
             seconds["report"] = time.perf_counter() - clock
         finally:
             store.connection.close()
-    return CohortRun(rows=rows, seconds=seconds)
+    return CohortRun(rows=rows, seconds=seconds, lines=lines)
 
 
-def read_rows(store: Store, problems: str | None) -> list[CohortRow]:
-    """One row per patient, by IRI: ``queries/cohort-rows.rq`` in the store, each patient with
-    its row of the validation table ``problems`` (:func:`csfkg.shacl_sql.problems_by_patient`;
-    None: not validated)."""
+def read_rows(store: Store, problems: str | None) -> tuple[list[CohortRow], list[str]]:
+    """One row per patient, by IRI, and its line of the CSV: ``queries/cohort-rows.rq`` in the
+    store, each patient with its row of the validation table ``problems``
+    (:func:`csfkg.shacl_sql.problems_by_patient`; None: not validated). The lines are those
+    :func:`csfkg.cohort.write_csv` writes of the rows (tests/test_cohort_sql.py compares the
+    CSVs of both engines)."""
     from .duckdb_store import prepared
     from .sparql_sql import col, solution_terms
 
     relation, names = prepared(store, get_query("cohort-rows").text, True)
     terms, source = solution_terms(relation, names, store.terms)
-    values = ", ".join(terms[name][0] for name in ("patient", "nextStep", "companions", "missingData"))
-    join, reported = "", "NULL, FALSE"
+    values = ", ".join(f"{terms[name][0]} AS {col(name)}" for name in ("patient", "nextStep", "companions", "missingData"))
+    join, reported = "", "CAST(NULL AS VARCHAR) AS problems, FALSE AS blocked"
     if problems is not None:
-        join, reported = f"LEFT JOIN {problems} p ON p.patient = s0.{col('patient')}", "p.problems, COALESCE(p.blocked, FALSE)"
-    # ordered by IRI as Python orders strings (DuckDB compares text by its UTF-8 bytes: the order
-    # of code points); a million rows become objects with the cyclic garbage collector paused
-    # (it would walk them all again and again, for no cycle: 1M rows 17.7 -> s)
-    rows = store.execute(f"SELECT {values}, {reported} FROM {source} {join} ORDER BY 1").fetchall()
+        join, reported = f"LEFT JOIN {problems} p ON p.patient = s0.{col('patient')}", "p.problems, COALESCE(p.blocked, FALSE) AS blocked"
+    # a row as cohort_row makes it: a patient with a violation has no next step, companions or
+    # missing data; codes in Python's order (DuckDB compares text by its UTF-8 bytes: the order
+    # of code points), as are the rows
+    step = f"(CASE WHEN blocked THEN '' ELSE COALESCE({col('nextStep')}, '') END)"
+    fields = [col("patient"), step, f"(CASE WHEN blocked THEN '' ELSE {_words(col('companions'))} END)",
+              f"(CASE WHEN blocked THEN '' ELSE {_words(col('missingData'))} END)", "COALESCE(problems, '')"]
+    line = " || ',' || ".join(_csv_field(field) for field in fields) + " || chr(10)"
+    rows = store.execute(f"SELECT *, {line} FROM (SELECT {values}, {reported} FROM {source} {join}) ORDER BY 1").fetchall()
+    # a million rows become objects with the cyclic garbage collector paused (it would walk
+    # them all again and again, for no cycle)
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return [cohort_row(patient, step, companions, missing, reported=(text or "", blocked)) for patient, step, companions, missing, text, blocked in rows]
+        made = [cohort_row(patient, step, companions, missing, reported=(text or "", blocked)) for patient, step, companions, missing, text, blocked, _ in rows]
+        return made, [row[-1] for row in rows]
     finally:
         if collecting:
             gc.enable()
+
+
+_SPACE = r"[\s\x0b\x1c-\x1f\x85\xa0\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]+"
+"""What Python's ``str.split()`` splits at."""
+
+
+def _words(sql: str) -> str:
+    """SQL of ``" ".join(sorted(str(value or "").split()))``."""
+    return f"array_to_string(list_sort(list_filter(regexp_split_to_array(COALESCE({sql}, ''), '{_SPACE}'), lambda w: w <> '')), ' ')"
+
+
+@cache
+def _special() -> str:
+    """The characters for which Python's csv module (as :func:`csfkg.cohort.write_csv` uses
+    it) quotes a field: asked of the module itself (3.11 quotes a line feed, 3.12 also a
+    carriage return)."""
+    import csv
+    import io
+
+    found = []
+    for code in range(128):
+        stream = io.StringIO()
+        csv.writer(stream, lineterminator="\n").writerow(["a" + chr(code) + "b", "x"])
+        if stream.getvalue().startswith('"'):
+            found.append(chr(code))
+    return "".join(found)
+
+
+def _csv_field(sql: str) -> str:
+    """SQL of a field as Python's csv module writes it (QUOTE_MINIMAL, quotes doubled)."""
+    test = " OR ".join(f"strpos({sql}, chr({ord(c)})) > 0" for c in _special()) or "FALSE"
+    return f"(CASE WHEN {test} THEN '\"' || replace({sql}, '\"', '\"\"') || '\"' ELSE {sql} END)"

@@ -88,3 +88,32 @@ def test_the_assessment_date_update_in_sql_is_the_update_in_oxigraph(tmp_path: P
     duckdb_store.run_update(store, update)
     assert sorted(duckdb_store.derived_ntriples(store, {}).splitlines()) == expected
     assert any("2026-03-01" in line for line in expected)
+
+
+TRICKY = ["", "plain", "a,b", 'say "hi"', "two\nlines", "carriage\rreturn", " lead", "é, ü", 'x"', "tab\there"]
+
+
+def test_csv_fields_made_in_sql_are_those_python_s_csv_module_writes() -> None:
+    import csv
+    import io
+
+    import duckdb
+
+    from csfkg.cohort_sql import _csv_field
+
+    connection = duckdb.connect()
+    for value in TRICKY:
+        (got,) = connection.execute(f"SELECT {_csv_field('$1::VARCHAR')} || ',x' || chr(10)", [value]).fetchone()
+        stream = io.StringIO()
+        csv.writer(stream, lineterminator="\n").writerow([value, "x"])
+        assert got == stream.getvalue(), value
+
+
+@pytest.mark.parametrize("codes", ["b a c", "  a\tb\n c  ", "z\x0by\xa0x\u3000w", "", "single", "B a Á b"])
+def test_codes_sorted_in_sql_are_sorted_as_python_sorts_them(codes: str) -> None:
+    import duckdb
+
+    from csfkg.cohort_sql import _words
+
+    (got,) = duckdb.connect().execute(f"SELECT {_words('$1::VARCHAR')}", [codes]).fetchone()
+    assert got == " ".join(sorted(codes.split()))
