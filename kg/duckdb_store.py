@@ -153,18 +153,22 @@ def add_constants(store: Store, texts: set[str]) -> None:
         store.constants |= texts
 
 
+_STATEMENT_LINE = "CASE WHEN starts_with(line, '<') THEN TRUE ELSE trim(line) <> '' AND NOT starts_with(ltrim(line), '#') END"
+"""A line that is neither empty nor a comment (trimmed only where it does not start a
+statement: a copy of every line otherwise)."""
+
 # N-Triples, a statement a line: the subject and the predicate hold no space; the object is the
 # rest of the line less its final dot (and the spaces around it). Each line is checked here for
 # what a line alone says (it ends with a dot); each term once, where the terms are grouped
 # (TERM: 8.5M distinct terms among 1M patients' 32M lines, each matched once, not 32M lines)
 _SPLIT = rf"""
 CREATE OR REPLACE TEMPORARY TABLE {RAW} AS
-SELECT {id_of('s')} AS si, {id_of('o')} AS oi, s, p, o, bad FROM (
+SELECT {id_of('s')} AS si, {id_of('o')} AS oi, {id_of('p')} AS pi, s, o, bad FROM (
   SELECT s, p, CASE WHEN ends_with(r, '.') THEN rtrim(substr(r, 1, length(r) - 1), ' ') ELSE '' END AS o, NOT ends_with(r, '.') AS bad FROM (
     SELECT split_part(line, ' ', 1) AS s, split_part(line, ' ', 2) AS p,
            rtrim(substr(line, length(split_part(line, ' ', 1)) + length(split_part(line, ' ', 2)) + 3), ' ' || chr(9)) AS r
     FROM {{source}}
-    WHERE trim(line) <> '' AND NOT starts_with(ltrim(line), '#')))
+    WHERE {_STATEMENT_LINE}))
 """
 
 _LINES = "read_csv($1, columns={'line': 'VARCHAR'}, delim='\x01', quote='', escape='', header=false, auto_detect=false)"
@@ -202,7 +206,9 @@ def load_ntriples(store: Store, path: Path) -> None:
     connection = store.connection
     connection.execute(_SPLIT.format(source=_LINES), [str(path)])
     try:
-        predicates = [p for (p,) in connection.execute(f"SELECT DISTINCT p FROM {RAW}").fetchall()]
+        # the predicates' texts from a second read of the file (a few seconds for 1M patients)
+        # rather than in the table of 32M triples (2 GB of text, past which DuckDB spilled)
+        predicates = [p for (p,) in connection.execute(f"SELECT DISTINCT split_part(line, ' ', 2) FROM {_LINES} WHERE {_STATEMENT_LINE}", [str(path)]).fetchall()]
         # a line with no final dot, a literal as subject, a predicate that is no IRI, a term
         # that is none: the first line that is no statement is found and named
         wrong = connection.execute(f"SELECT 1 FROM {RAW} WHERE bad OR {is_kind('si', LITERAL_KIND)} LIMIT 1").fetchone() is not None
@@ -220,7 +226,8 @@ def load_ntriples(store: Store, path: Path) -> None:
             line = "?" if found is None else found[0] if len(found[0]) <= 120 else found[0][:117] + "..."
             raise InputError(f"{path} is not N-Triples as the SQL engine reads it (a statement a line, single spaces): {line!r}.")
         for predicate in predicates:
-            connection.execute(f"INSERT INTO {store.target(predicate)} SELECT si, oi FROM {RAW} WHERE p = ?", [predicate])
+            # by the predicate's term id (checked against every other term's by add_terms)
+            connection.execute(f"INSERT INTO {store.target(predicate)} SELECT si, oi FROM {RAW} WHERE pi = {id_of('$1::VARCHAR')}", [predicate])
     finally:
         connection.execute(f"DROP TABLE {RAW}")
 
