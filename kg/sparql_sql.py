@@ -411,12 +411,12 @@ class Translator:
         substitutes their bindings into the pattern, so a variable the pattern does not bind
         reads the outer row (a correlated subquery)."""
         self.bag = False
-        self.correlating = False
-        """Whether an EXISTS row's bindings are substituted into the pattern (:meth:`correlated`)."""
         """Whether the pattern being translated is read for its existence only (an EXISTS
         pattern, outside an aggregate): a property path's pairs need not then be made distinct
         (at 1M patients, ``?brain a/rdfs:subClassOf* ?region`` in an EXISTS was 13M type pairs
         made distinct four times in one check, before the join with the rows tested)."""
+        self.correlating = False
+        """Whether an EXISTS row's bindings are substituted into the pattern (:meth:`correlated`)."""
 
     def correlated(self, name: str) -> str | None:
         """The SQL of the term id an EXISTS pattern's variable has in the row tested, where the
@@ -464,10 +464,14 @@ class Translator:
         columns: list[str] = []
         joins: list[str] = []
         for v in needed:
-            t = self.alias("tm")
             read = [column for column in TERM_COLUMNS if f"{alias}.{rcol(v, column)}" in used]
+            if not read:  # another variable's column whose name starts as this one's do
+                continue
+            t = self.alias("tm")
             joins.append(f"LEFT JOIN {self.terms_with(read)} {t} ON {t}.id = {i}.{col(v)}")
             columns.extend(f"{t}.{column} AS {rcol(v, column)}" for column in read)
+        if not columns:
+            return relation.sql
         return f"SELECT {i}.*, {', '.join(columns)} FROM ({relation.sql}) {i} {' '.join(joins)}"
 
     def terms_with(self, columns: list[str]) -> str:
