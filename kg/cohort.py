@@ -256,15 +256,22 @@ def run_cohort(store: Store, *, today: date | None = None, validate_records: boo
 CSV_HEADER = ("patient", "next_step", "companions", "missing_data", "violations")
 
 
+def csv_writer(stream: object) -> object:
+    """The csv writer of :func:`write_csv` (its dialect, in one place: the SQL engine asks it
+    which characters it quotes)."""
+    import csv
+
+    return csv.writer(stream, lineterminator="\n")  # type: ignore[arg-type]
+
+
 def write_csv(run: CohortRun, path: Path) -> None:
     """One row per patient: IRI, next step, companions, missing data, violations (atomically)."""
-    import csv
 
     from .output import atomic_stream
 
     with atomic_stream(path) as stream:
-        writer = csv.writer(stream, lineterminator="\n")
-        writer.writerow(CSV_HEADER)
+        writer = csv_writer(stream)
+        writer.writerow(CSV_HEADER)  # type: ignore[attr-defined]
         if run.lines is not None:
             stream.writelines(run.lines)
             return

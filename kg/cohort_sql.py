@@ -129,15 +129,16 @@ def _words(sql: str) -> str:
 @cache
 def _special() -> str:
     """The characters for which Python's csv module (as :func:`csfkg.cohort.write_csv` uses
-    it) quotes a field: asked of the module itself (3.11 quotes a line feed, 3.12 also a
-    carriage return)."""
-    import csv
+    it) quotes a field: asked of the writer itself rather than assumed (3.11 quotes a line
+    feed but not a lone carriage return)."""
     import io
+
+    from .cohort import csv_writer
 
     found = []
     for code in range(128):
         stream = io.StringIO()
-        csv.writer(stream, lineterminator="\n").writerow(["a" + chr(code) + "b", "x"])
+        csv_writer(stream).writerow(["a" + chr(code) + "b", "x"])  # type: ignore[attr-defined]
         if stream.getvalue().startswith('"'):
             found.append(chr(code))
     return "".join(found)
