@@ -122,14 +122,16 @@ def add_terms(store: Store, source: str, valid: str | None = None) -> int:
         _InvalidTerm: a new term does not match ``valid``; nothing is added.
     """
     connection = store.connection
-    # grouped by id (no text hashed): a group whose least and greatest texts differ, or whose
-    # text is not the one the table holds for its id, is two terms with one id
-    connection.execute(f"CREATE OR REPLACE TEMPORARY TABLE {NEW} AS SELECT g.id, g.text, g.other, t.text AS held "
-                       f"FROM (SELECT id, min(text) AS text, max(text) AS other FROM ({source}) WHERE text IS NOT NULL GROUP BY id) g "
+    # the distinct (id, text) pairs, each with the text the table holds for its id: an id with
+    # two pairs, or whose text is not the one held, is two terms with one id (1M patients'
+    # 64M terms: 7 s; grouped by id with the least and greatest text, 14 s)
+    connection.execute(f"CREATE OR REPLACE TEMPORARY TABLE {NEW} AS SELECT g.id, g.text, t.text AS held "
+                       f"FROM (SELECT DISTINCT id, text FROM ({source}) WHERE text IS NOT NULL) g "
                        f"LEFT JOIN {TERMS} t ON t.id = g.id")
     try:
-        clash = connection.execute(f"SELECT text, CASE WHEN text <> other THEN other ELSE held END FROM {NEW} "
-                                   f"WHERE text <> other OR text <> held LIMIT 1").fetchone()
+        clash = connection.execute(f"SELECT min(text), max(text) FROM {NEW} GROUP BY id HAVING count(*) > 1 LIMIT 1").fetchone()
+        if clash is None:
+            clash = connection.execute(f"SELECT text, held FROM {NEW} WHERE text <> held LIMIT 1").fetchone()
         if clash is not None:
             first, second = sorted(clash)
             raise IdCollision(f"two terms share one id in the SQL store ({first} and {second}); its results are not used.")

@@ -329,3 +329,15 @@ def test_the_loader_reads_the_spaces_around_the_final_dot_as_oxigraph_does(tmp_p
     got = duckdb_store.derived_ntriples(store, {})
     assert len(expected) == 9
     assert set(got.splitlines(keepends=True)) == expected
+
+
+def test_two_new_terms_with_one_id_are_refused() -> None:
+    """Among the terms one call adds (not only against the terms held), as a collision would
+    make them; nothing is added, and the message names both."""
+    store = duckdb_store.new_connection()
+    source = "SELECT CAST(4 AS UBIGINT) AS id, text FROM (VALUES ('<http://e/y>'), ('<http://e/x>'), ('<http://e/y>'), ('<http://e/z0>')) AS c(text)"
+    with pytest.raises(duckdb_store.IdCollision, match="<http://e/x> and <http://e/z0>"):
+        duckdb_store.add_terms(store, source)
+    assert store.execute("SELECT count(*) FROM terms").fetchone() == (0,)
+    # the same text twice is one term
+    assert duckdb_store.add_terms(store, "SELECT CAST(4 AS UBIGINT) AS id, text FROM (VALUES ('<http://e/y>'), ('<http://e/y>')) AS c(text)") == 1
