@@ -42,7 +42,7 @@ from rdflib.namespace import RDF, XSD
 from rdflib.paths import AlternativePath, MulPath, Path, SequencePath
 from rdflib.plugins.sparql.parserutils import CompValue
 
-__all__ = ["UnsupportedQuery", "Relation", "Ref", "IRI_KIND", "BLANK_KIND", "LITERAL_KIND", "Layout", "TableLayout", "ConstructPlan", "TERM_COLUMNS", "id_of", "term_rows", "query_constants", "translate_pattern", "construct_statements", "modify_statements", "select_sql", "solution_texts", "solution_values", "solution_terms", "value_of_text"]
+__all__ = ["UnsupportedQuery", "Relation", "Ref", "IRI_KIND", "BLANK_KIND", "LITERAL_KIND", "Layout", "TableLayout", "ConstructPlan", "TERM_COLUMNS", "STORED_TERM_COLUMNS", "TERM_STR", "id_of", "term_rows", "query_constants", "translate_pattern", "construct_statements", "modify_statements", "select_sql", "solution_texts", "solution_values", "solution_terms", "value_of_text"]
 
 NUMERIC = tuple(f"<{XSD[name]}>" for name in ("integer", "decimal", "double", "float", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger", "negativeInteger", "nonPositiveInteger", "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte"))
 DATE = f"<{XSD.date}>"
@@ -150,12 +150,21 @@ def const_id(term: object) -> str:
     return id_of(quote(term_text(term)))
 
 
+STORED_TERM_COLUMNS = ("text", "lex", "dt", "num", "day")
+"""The columns of :data:`TERM_COLUMNS` a store holds (:func:`term_rows`); ``str`` is computed
+where read (:data:`TERM_STR`)."""
+
+TERM_STR = f"CASE WHEN {is_kind('id', IRI_KIND)} THEN substr(text, 2, length(text) - 2) WHEN {is_kind('id', LITERAL_KIND)} THEN lex END"
+"""SQL of a term's ``str`` column (STR(): an IRI less its brackets, a literal's lexical form)
+over its stored columns."""
+
+
 def term_rows(source: str) -> str:
-    """SQL of the terms table's rows (``id`` and :data:`TERM_COLUMNS`) of the rows ``(id,
+    """SQL of the terms' stored rows (``id`` and :data:`STORED_TERM_COLUMNS`) of the rows ``(id,
     text)`` of ``source``: literals parsed once, here, rather than by each expression that reads
     them."""
     numeric = ", ".join(quote(n) for n in NUMERIC)
-    return (f"SELECT id, text, lex, dt, CASE WHEN {is_kind('id', IRI_KIND)} THEN substr(text, 2, length(text) - 2) WHEN {is_kind('id', LITERAL_KIND)} THEN lex END AS str, "
+    return (f"SELECT id, text, lex, dt, "
             f"CASE WHEN dt IN ({numeric}) THEN TRY_CAST(lex AS DOUBLE) END AS num, CASE WHEN dt = {quote(DATE)} THEN TRY_CAST(lex AS DATE) END AS day "
             f"FROM (SELECT id, text, CASE WHEN {is_kind('id', LITERAL_KIND)} THEN {_unescape(_text_lexical('text'))} END AS lex, "
             f"CASE WHEN {is_kind('id', LITERAL_KIND)} THEN {_text_datatype('text')} END AS dt FROM ({source}))")

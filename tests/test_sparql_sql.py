@@ -196,7 +196,7 @@ def test_two_terms_with_one_id_are_refused(tmp_path: Path) -> None:
     duckdb_store.load_ntriples(connection, data)  # different terms, different ids
     # a term the store holds under the id another term will have, as a collision would make
     (taken,) = connection.execute(f"SELECT {id_of(quote('<http://e/new>'))}").fetchone()
-    connection.execute("UPDATE terms SET id = ? WHERE text = '<http://e/a>'", [taken])
+    connection.execute(f"UPDATE {duckdb_store.STORED_TERMS} SET id = ? WHERE text = '<http://e/a>'", [taken])
     more = tmp_path / "more.nt"
     more.write_text("<http://e/new> <http://e/w> <http://e/c> .\n")
     with pytest.raises(duckdb_store.IdCollision, match="<http://e/a> and <http://e/new>"):
