@@ -1,10 +1,10 @@
 """Patients and knowledge in DuckDB, and the derivation's ``derive-*.rq`` queries run there,
 translated to SQL by :mod:`csfkg.sparql_sql`.
 
-Every term is once in the table ``terms``: its 64-bit id (:func:`csfkg.sparql_sql.id_of`, what
+Every term is once in the view ``terms``: its 64-bit id (:func:`csfkg.sparql_sql.id_of`, what
 joins, groups and set semantics use; its two low bits say IRI, blank node or literal), its
-N-Triples text, and what expressions read, parsed once at load (lexical form, datatype, STR(),
-the value of a number or a date). Each predicate's triples are a table ``(s, o)`` of ids: a
+N-Triples text, and what expressions read, parsed once at load (lexical form, datatype, the
+value of a number or a date) and stored in the table ``stored_terms``; STR() the view computes. Each predicate's triples are a table ``(s, o)`` of ids: a
 triple pattern with a constant predicate reads only that predicate's table; the view ``triples``
 shows them all as ``(s, p, o)``, for patterns with a variable predicate. :func:`add_terms`
 refuses a term whose id another term holds (DuckDB's ``hash()`` alone merged 3 pairs of terms
