@@ -4,9 +4,10 @@ translated to SQL by :mod:`csfkg.sparql_sql`.
 Every term is once in the view ``terms``: its 64-bit id (:func:`csfkg.sparql_sql.id_of`, what
 joins, groups and set semantics use; its two low bits say IRI, blank node or literal), its
 N-Triples text, and what expressions read, parsed once at load (lexical form, datatype, the
-value of a number or a date) and stored in the table ``stored_terms``; STR() the view computes. Each predicate's triples are a table ``(s, o)`` of ids: a
-triple pattern with a constant predicate reads only that predicate's table; the view ``triples``
-shows them all as ``(s, p, o)``, for patterns with a variable predicate. :func:`add_terms`
+value of a number or a date) and stored in the table ``stored_terms``; STR() the view computes.
+Each predicate's triples are a table ``(s, o)`` of ids: a triple pattern with a constant
+predicate reads only that predicate's table; the view ``triples`` shows them all as ``(s, p,
+o)``, for patterns with a variable predicate. :func:`add_terms`
 refuses a term whose id another term holds (DuckDB's ``hash()`` alone merged 3 pairs of terms
 among 100,000 patients' 848,559).
 
@@ -173,7 +174,7 @@ statement: a copy of every line otherwise)."""
 # (TERM: 8.5M distinct terms among 1M patients' 32M lines, each matched once, not 32M lines).
 # A line ending in one space and the dot (as writers write it) has its object cut out by
 # position; rtrim() with a set of characters (the other lines) costs 500 ns a line (1M
-# patients: 55 -> 30 s for this statement, measured on a slow day)
+# patients: 35 -> 19 s for this statement, back to back on a slow day)
 _SPLIT = rf"""
 CREATE OR REPLACE TEMPORARY TABLE {RAW} AS
 SELECT {id_of('s')} AS si, {id_of('o')} AS oi, {id_of('p')} AS pi, s, o, bad FROM (

@@ -530,6 +530,12 @@ class Translator:
             if isinstance(p, Path):
                 narrow = None if isinstance(o, Variable) else self.path_to(p, const_id(o))
                 subjects = origin.get(str(s)) if isinstance(s, Variable) else None
+                if subjects is None and isinstance(s, Variable) and str(s) not in bound and isinstance(p, SequencePath) and isinstance(p.args[0], URIRef):
+                    # in an EXISTS, a subject the row tested binds: the path's first step read
+                    # for that subject only (DuckDB otherwise made every node's every type and
+                    # superclass, 13.8M pairs at 1M patients, then joined the rows tested)
+                    outer = self.correlated(str(s))
+                    subjects = None if outer is None else f"SELECT {outer}"
                 froms.append(f"({narrow or self.path(p, subjects)}) {a}")
                 positions = (("s", s), ("o", o))
             elif not isinstance(p, Variable):
