@@ -132,7 +132,7 @@ def one_cohort(path: Path, out: Path, validate: bool = True, engine: str = "oxig
         run = run_cohort_file(path, today=date.fromisoformat(TODAY), validate_records=validate)
         parts, workers, core = run.parts, run.workers, run.core_seconds
     write_csv(run, out)
-    violations = sum(1 for row in run.rows if row.blocked)
+    violations = run.blocked
     print(json.dumps({
         "patients": len(run.rows), "violations": violations, "parts": parts, "workers": workers,
         "core_seconds": core, "seconds": time.perf_counter() - clock,

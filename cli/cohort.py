@@ -108,7 +108,7 @@ def cohort(
             from csfkg.cohort import write_result_graph
 
             write_result_graph(target, graph_out)
-    blocked = sum(1 for r in run.rows if r.blocked)
+    blocked = run.blocked
     typer.echo(f"{len(run.rows)} patients -> {out}; {blocked} with violations", err=True)
     if blocked:
         raise typer.Exit(code=1)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -59,9 +59,57 @@ class CohortRow:
         return any(v.is_violation for v in self.violations)
 
 
+class LineRows(Sequence[CohortRow]):
+    """Rows kept as the CSV lines an engine wrote (``--engine sql``:
+    :func:`csfkg.cohort_sql.read_rows`), each with whether it has a violation, and made
+    :class:`CohortRow` objects only where one is read: the CSV of a million patients is written
+    from its lines without a million objects (4-5 s of the 1M-patient command).
+
+    A row read back from its line is the row :func:`cohort_row` makes: the line holds the next
+    step, the codes sorted and joined by a space (and none for a blocked row) and the violations
+    column, and Python's csv module reads back what it writes (tests/test_cohort.py)."""
+
+    def __init__(self, lines: list[str], blocked: list[bool]) -> None:
+        self.lines = lines
+        self._blocked = blocked
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        patient, step, companions, missing, problems = _fields(self.lines[index])
+        return CohortRow(patient=patient, next_step=step, companions=companions.split(), missing_data=missing.split(),
+                         reported=(problems, self._blocked[index]))
+
+    def blocked_count(self) -> int:
+        return sum(self._blocked)
+
+
+_FIELD = re.compile(r'(?:"((?:[^"]|"")*)"|([^,"\n]*))(,|\n\Z)')
+
+
+def _fields(line: str) -> list[str]:
+    """The fields of a line :func:`csv_writer` wrote (QUOTE_MINIMAL, ending in a line feed).
+    Python's own reader refuses a lone carriage return in a field its writer left unquoted
+    (3.11), so the line is read here: a field is quoted (quotes doubled) or holds no comma,
+    quote or line feed."""
+    fields, at = [], 0
+    while True:
+        match = _FIELD.match(line, at)
+        if match is None:
+            raise ValueError(f"not a CSV line as csv_writer writes it: {line!r}")
+        quoted, plain, end = match.groups()
+        fields.append(plain if quoted is None else quoted.replace('""', '"'))
+        if end != ",":
+            return fields
+        at = match.end()
+
+
 @dataclass
 class CohortRun:
-    rows: list[CohortRow]
+    rows: Sequence[CohortRow]
     seconds: dict[str, float]
     lines: list[str] | None = None
     """The CSV's lines of :attr:`rows` (each ending in a newline), where the engine wrote them
@@ -70,6 +118,13 @@ class CohortRun:
     @property
     def conforms(self) -> bool:
         return not any(r.problems for r in self.rows)
+
+    @property
+    def blocked(self) -> int:
+        """How many rows have a violation (and so no next step)."""
+        if isinstance(self.rows, LineRows):
+            return self.rows.blocked_count()
+        return sum(1 for r in self.rows if r.blocked)
 
 
 def as_update(text: str) -> str:

@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .cohort import CohortRow, CohortRun, Progress, cohort_row
+from .cohort import CohortRun, LineRows, Progress
 from .errors import CsfkgError, InputError
 from .query_library import get_query
 from .stores import with_values
@@ -82,12 +82,12 @@ def run_cohort_sql(path: Path, *, today: date | None = None, validate_records: b
     return CohortRun(rows=rows, seconds=seconds, lines=lines)
 
 
-def read_rows(store: Store, problems: str | None) -> tuple[list[CohortRow], list[str]]:
+def read_rows(store: Store, problems: str | None) -> tuple[LineRows, list[str]]:
     """One row per patient, by IRI, and its line of the CSV: ``queries/cohort-rows.rq`` in the
     store, each patient with its row of the validation table ``problems``
     (:func:`csfkg.shacl_sql.problems_by_patient`; None: not validated). The lines are those
     :func:`csfkg.cohort.write_csv` writes of the rows (tests/test_cohort_sql.py compares the
-    CSVs of both engines)."""
+    CSVs of both engines); the rows are read from them (:class:`csfkg.cohort.LineRows`)."""
     from .duckdb_store import prepared
     from .sparql_sql import col, solution_terms
 
@@ -104,14 +104,15 @@ def read_rows(store: Store, problems: str | None) -> tuple[list[CohortRow], list
     fields = [col("patient"), step, f"(CASE WHEN blocked THEN '' ELSE {_words(col('companions'))} END)",
               f"(CASE WHEN blocked THEN '' ELSE {_words(col('missingData'))} END)", "COALESCE(problems, '')"]
     line = " || ',' || ".join(_csv_field(field) for field in fields) + " || chr(10)"
-    rows = store.execute(f"SELECT *, {line} FROM (SELECT {values}, {reported} FROM {source} {join}) ORDER BY 1").fetchall()
-    # a million rows become objects with the cyclic garbage collector paused (it would walk
-    # them all again and again, for no cycle)
+    rows = store.execute(f"SELECT {line}, blocked FROM (SELECT {values}, {reported} FROM {source} {join}) ORDER BY {col('patient')}").fetchall()
+    # a million rows become two lists with the cyclic garbage collector paused (it would walk
+    # the strings again and again, for no cycle)
     collecting = gc.isenabled()
     gc.disable()
     try:
-        made = [cohort_row(patient, step, companions, missing, reported=(text or "", blocked)) for patient, step, companions, missing, text, blocked, _ in rows]
-        return made, [row[-1] for row in rows]
+        lines = [line for line, _ in rows]
+        table = LineRows(lines, [blocked for _, blocked in rows])
+        return table, lines
     finally:
         if collecting:
             gc.enable()

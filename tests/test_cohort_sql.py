@@ -117,3 +117,24 @@ def test_codes_sorted_in_sql_are_sorted_as_python_sorts_them(codes: str) -> None
 
     (got,) = duckdb.connect().execute(f"SELECT {_words('$1::VARCHAR')}", [codes]).fetchone()
     assert got == " ".join(sorted(codes.split()))
+
+
+@pytest.mark.parametrize("blocked", [False, True])
+def test_rows_read_back_from_their_csv_lines_are_the_rows_cohort_row_makes(blocked: bool) -> None:
+    import io
+
+    from csfkg.cohort import LineRows, cohort_row, csv_writer
+
+    made = [cohort_row(patient, step, companions, missing, reported=(problems, blocked))
+            for patient, step, companions, missing, problems in zip(TRICKY, reversed(TRICKY), ["b a", None, "x\ty z", "", "é a"] * 2,
+                                                                    [None, "m2 m1", "q", " p ", "z a"] * 2, TRICKY[3:] + TRICKY[:3])]
+    lines = []
+    for row in made:
+        stream = io.StringIO()
+        csv_writer(stream).writerow([row.patient, row.next_step, " ".join(row.companions), " ".join(row.missing_data), row.problems])  # type: ignore[attr-defined]
+        lines.append(stream.getvalue())
+    table = LineRows(lines, [blocked] * len(lines))
+    assert len(table) == len(made)
+    assert list(table) == made
+    assert table[1:3] == made[1:3]
+    assert table.blocked_count() == (len(made) if blocked else 0)
