@@ -136,10 +136,15 @@ def problems_by_patient(store: Store) -> str:
     joined by ``; ``) and whether one is a violation. Returns the table's name."""
     try:
         _find(store)
+        # each patient's results as a list of structs sorted by their fields, in this order
+        # (DuckDB orders structs field by field): string_agg(... ORDER BY ...) sorted each group
+        # on its own, 5.6 s of CPU for 1M patients' 1M results
+        order = ", ".join(f"'{key}': {value}" for key, value in (
+            ("rank", "f.rank"), ("focus", "f.focus"), ("name", "f.name"), ("value", "COALESCE(f.value, '')"), ("shape", "f.shape"),
+            ("message", "f.message"), ("path", "COALESCE(f.path, '')"), ("text", "f.severity || ': ' || f.name || ': ' || f.message")))
         store.connection.execute(
             f"CREATE OR REPLACE TEMPORARY TABLE {PROBLEMS} AS SELECT o.patient, "
-            f"string_agg(f.severity || ': ' || f.name || ': ' || f.message, '; ' "
-            f"ORDER BY f.rank, f.focus, f.name, COALESCE(f.value, ''), f.shape, f.message, COALESCE(f.path, '')) AS problems, "
+            f"array_to_string(list_transform(list_sort(list({{{order}}})), lambda r: r.text), '; ') AS problems, "
             f"bool_or(f.severity = 'Violation') AS blocked FROM {FOUND} f JOIN {OWNERS} o ON o.node = f.focus_id GROUP BY o.patient")
     finally:
         _drop(store)

@@ -40,6 +40,8 @@ def test_validation_in_sql_reports_what_oxigraph_reports_for_each_patient(tmp_pa
     violations = [r for results in got.values() for r in results if r.is_violation]
     assert len({r.name for r in violations}) >= 2
     assert sum(len(results) for results in got.values()) > 500
+    # and patients with several results, of more than one severity, whose order is checked
+    assert any(len({r.severity for r in results}) > 1 for results in got.values())
 
 
 def test_a_result_on_a_node_of_no_record_is_left_out_and_one_in_a_record_is_kept(tmp_path: Path) -> None:
