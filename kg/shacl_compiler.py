@@ -678,17 +678,9 @@ def compiled_validation_queries() -> tuple[CompiledCheck, ...]:
     return packaged if packaged is not None else compile_shapes(shapes_graph())
 
 
-@cache
-def record_owner_query(pairs: bool = False) -> str:
-    """``SELECT ?this ?patient``: for each node ``?this`` (bound by a VALUES block or a
-    substitution), the patients whose record holds it, or one row with ``?patient`` unbound.
-    With ``pairs``: every patient with every node of its record, from the patients forwards
-    (for an engine that joins sets: the nodes joined with these pairs).
-
-    The record is that of ``queries/cohort-patient-records.rq``: its triple patterns that lead
-    from ``?patient`` to ``?node`` are followed backwards from ``?this`` (OPTIONAL, so Oxigraph
-    evaluates them once per node, from the node), and its patterns on ``?patient`` alone decide
-    which of the nodes met is a patient.
+def _record_patterns() -> tuple[list[tuple[Node, Node, Node]], list[tuple[Node, Node, Node]]]:
+    """The triple patterns of ``queries/cohort-patient-records.rq`` that lead from ``?patient``
+    to ``?node`` (the record path), and those on ``?patient`` alone (which node is a patient).
 
     Raises:
         UnsupportedShapeError: the record query does not give its path as triple patterns.
@@ -713,22 +705,53 @@ def record_owner_query(pairs: bool = False) -> str:
     loose = [term for t in link + test for term in t if isinstance(term, Variable) and term not in (patient, record)]
     if not link or loose:
         raise UnsupportedShapeError(f"queries/{RECORD_QUERY}.rq does not give the record path as triple patterns from ?patient to ?node.")
+    return link, test
 
-    def text(patterns: list[tuple[Node, Node, Node]]) -> str:
-        names = {patient: "?candidate", record: "?this"}
-        return " ".join(" ".join(names.get(term) or term.n3() for term in triple) + " ." for triple in patterns)
 
-    if pairs:
-        # the path's zero steps (the patient itself) apart: "path*" alone pairs every node of the
-        # graph with itself before the join with the patients
-        zero = f"{{ {text(test)} BIND (?candidate AS ?this) }}"
-        more = f"{{ {text(test)} {text(link).replace(')* ', ')+ ')} }}"
-        if text(link).count(")* ") != 1:
-            raise UnsupportedShapeError(f"queries/{RECORD_QUERY}.rq does not give the record path as one (...)* path.")
-        return f"SELECT ?this (?candidate AS ?patient) WHERE {{\n  {zero}\n  UNION\n  {more}\n}}"
+def _pattern_text(patterns: list[tuple[Node, Node, Node]]) -> str:
+    """SPARQL of triple patterns, ``?patient`` named ``?candidate`` and ``?node`` ``?this``."""
+    names = {Variable("patient"): "?candidate", Variable("node"): "?this"}
+    return " ".join(" ".join(names.get(term) or term.n3() for term in triple) + " ." for triple in patterns)  # type: ignore[arg-type]
+
+
+@cache
+def record_owner_query() -> str:
+    """``SELECT ?this ?patient``: for each node ``?this`` (bound by a VALUES block or a
+    substitution), the patients whose record holds it, or one row with ``?patient`` unbound.
+
+    The record is that of ``queries/cohort-patient-records.rq``: its triple patterns that lead
+    from ``?patient`` to ``?node`` are followed backwards from ``?this`` (OPTIONAL, so Oxigraph
+    evaluates them once per node, from the node), and its patterns on ``?patient`` alone decide
+    which of the nodes met is a patient.
+
+    Raises:
+        UnsupportedShapeError: the record query does not give its path as triple patterns.
+    """
+    link, test = _record_patterns()
     return (
         "SELECT ?this ?patient WHERE {\n"
-        f"  OPTIONAL {{ {text(link)} }}\n"
-        f"  BIND (IF(EXISTS {{ {text(test)} }}, ?candidate, ?nobody) AS ?patient)\n"
+        f"  OPTIONAL {{ {_pattern_text(link)} }}\n"
+        f"  BIND (IF(EXISTS {{ {_pattern_text(test)} }}, ?candidate, ?nobody) AS ?patient)\n"
         "}"
     )
+
+
+@cache
+def record_owner_steps() -> tuple[str, str]:
+    """The record query (:func:`record_owner_query`) as two queries, for an engine that walks
+    back from many nodes at once: ``SELECT ?this ?candidate``, one step of the record path
+    (``?candidate`` holds ``?this``), and ``SELECT ?candidate``, the nodes that are patients. A
+    node is in the record of each patient it is reached from in zero or more steps back.
+
+    Raises:
+        UnsupportedShapeError: the record path is not one ``(...)*`` path from ``?patient`` to
+            ``?node``.
+    """
+    from rdflib.paths import MulPath
+
+    link, test = _record_patterns()
+    path = link[0][1] if len(link) == 1 else None
+    if not isinstance(path, MulPath) or path.mod != "*" or link[0][0] != Variable("patient"):
+        raise UnsupportedShapeError(f"queries/{RECORD_QUERY}.rq does not give the record path as one (...)* path from ?patient to ?node.")
+    return (f"SELECT ?this ?candidate WHERE {{ ?candidate {path.path.n3()} ?this . }}",
+            f"SELECT ?candidate WHERE {{ {_pattern_text(test)} }}")
