@@ -29,7 +29,7 @@ from typing import Any
 from .errors import CsfkgError
 from .knowledge import knowledge_ntriples
 from .query_library import derivation_queries
-from .sparql_sql import LITERAL_KIND, STORED_TERM_COLUMNS, TERM_COLUMNS, TERM_STR, TableLayout, id_of, is_kind, quote, term_rows
+from .sparql_sql import LITERAL_KIND, STORED_TERM_COLUMNS, TERM_COLUMNS, TERM_STR, TableLayout, id_of, insert_pairs, is_kind, quote, term_rows
 
 __all__ = ["IdCollision", "Store", "new_connection", "load_ntriples", "add_knowledge", "add_terms", "run_construct", "run_update",
            "derive_in", "derived_ntriples", "row_counts", "parse_terms", "algebra_of", "select", "select_values", "prepared"]
@@ -244,8 +244,10 @@ def load_ntriples(store: Store, path: Path) -> None:
             line = "?" if found is None else found[0] if len(found[0]) <= 120 else found[0][:117] + "..."
             raise InputError(f"{path} is not N-Triples as the SQL engine reads it (a statement a line, single spaces): {line!r}.")
         for predicate in predicates:
-            # by the predicate's term id (checked against every other term's by add_terms)
-            connection.execute(f"INSERT INTO {store.target(predicate)} SELECT si, oi FROM {RAW} WHERE pi = {id_of('$1::VARCHAR')}", [predicate])
+            # by the predicate's term id (checked against every other term's by add_terms);
+            # a triple written twice, or one the store holds, is not added again
+            pairs = f"SELECT si AS s, oi AS o FROM {RAW} WHERE pi = {id_of('$1::VARCHAR')}"
+            connection.execute(insert_pairs(store.target(predicate), pairs), [predicate])
     finally:
         connection.execute(f"DROP TABLE {RAW}")
 

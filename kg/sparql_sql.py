@@ -1333,6 +1333,13 @@ def _rows(relation: Relation, template: list, computed: set[str]) -> dict[str, l
     return by_predicate
 
 
+def insert_pairs(table: str, pairs: str) -> str:
+    """SQL that adds to a predicate's table (columns ``s, o``) the pairs of ``pairs`` (SQL with
+    columns s, o) that it does not hold, each once: a graph is a set of triples."""
+    return (f"INSERT INTO {table} WITH fresh AS (SELECT DISTINCT s, o FROM ({pairs})) "
+            f"SELECT f.s, f.o FROM fresh f ANTI JOIN (SELECT s, o FROM {table} WHERE s IN (SELECT s FROM fresh)) e ON e.s = f.s AND e.o = f.o")
+
+
 def _plan(relation: Relation, insert: list, delete: list, layout: "TableLayout") -> ConstructPlan | None:
     computed: set[str] = set()
     inserted = _rows(relation, insert, computed)
@@ -1346,9 +1353,7 @@ def _plan(relation: Relation, insert: list, delete: list, layout: "TableLayout")
     for predicate, parts in inserted.items():
         table = layout.target(predicate)
         new = " UNION ALL ".join(parts)
-        statements.append(
-            f"INSERT INTO {table} WITH fresh AS (SELECT DISTINCT s, o FROM ({new})) "
-            f"SELECT f.s, f.o FROM fresh f ANTI JOIN (SELECT s, o FROM {table} WHERE s IN (SELECT s FROM fresh)) e ON e.s = f.s AND e.o = f.o")
+        statements.append(insert_pairs(table, new))
     new_terms = [f"SELECT w.{col(v)} AS id, {as_term(relation.typed[v], f'w.{kcol(v)}')} AS text FROM {SOLUTIONS} w WHERE w.{col(v)} IS NOT NULL"
                  for v in sorted(computed)]
     # the templates' variables only: the engine then drops what nothing reads (the ids of

@@ -138,3 +138,24 @@ def test_rows_read_back_from_their_csv_lines_are_the_rows_cohort_row_makes(block
     assert list(table) == made
     assert table[1:3] == made[1:3]
     assert table.blocked_count() == (len(made) if blocked else 0)
+
+
+def test_a_triple_written_twice_or_loaded_again_is_held_once(cohort: Path, tmp_path: Path) -> None:
+    """A graph is a set: a file that repeats lines gives the CSV of the file without the repeats
+    (the SQL engine once kept both copies, and listed a patient once per copy of its type)."""
+    from datetime import date
+
+    from csfkg.cohort_sql import run_cohort_sql
+
+    lines = cohort.read_text(encoding="utf-8").splitlines(keepends=True)
+    repeated = tmp_path / "repeated.nt"
+    repeated.write_text("".join(line * (2 if i % 3 == 0 else 1) for i, line in enumerate(lines)), encoding="utf-8")
+    once = run_cohort_sql(cohort, today=date(2026, 3, 1))
+    twice = run_cohort_sql(repeated, today=date(2026, 3, 1))
+    assert twice.lines == once.lines
+    # a file loaded again adds nothing
+    store = duckdb_store.new_connection()
+    duckdb_store.load_ntriples(store, cohort)
+    counts = duckdb_store.row_counts(store)
+    duckdb_store.load_ntriples(store, repeated)
+    assert duckdb_store.row_counts(store) == counts
