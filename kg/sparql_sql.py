@@ -858,6 +858,7 @@ class Translator:
             keys.append(str(expr))
         # rdflib's algebra binds the group keys again from SAMPLE aggregates (Extend over this),
         # so the rows hold the aggregates only
+        once = self.distinct_rows(group.p)
         select: list[str] = []
         names: list[str] = []
         nullable: set[str] = set()
@@ -867,8 +868,11 @@ class Translator:
             name = aggregate.name
             source = str(aggregate.vars) if isinstance(aggregate.vars, Variable) else None
             stored = source in inner.variables and source not in inner.typed
+            # DISTINCT over the rows of a basic graph pattern whose variables are the group's
+            # keys and the one aggregated: each row is already another value of it
+            plain = once is not None and source is not None and once <= set(keys) | {source}
             if name == "Aggregate_Count":
-                select.append(f"{self.count(aggregate, env)} AS {kcol(res)}")
+                select.append(f"{self.count(aggregate, env, plain)} AS {kcol(res)}")
                 typed[res] = "num"
             elif name in ("Aggregate_Sample", "Aggregate_Min", "Aggregate_Max") and stored:
                 # a stored term: its id picked; MIN and MAX by numeric value where there is one
@@ -882,7 +886,7 @@ class Translator:
                     select.append(f"COALESCE({pick}({term.id}, {term.attr('num')}), {pick}({term.id}, {term.attr('text')})) AS {col(res)}")
             elif name == "Aggregate_GroupConcat":
                 separator = aggregate.separator if aggregate.separator is not None else " "
-                distinct = "DISTINCT " if aggregate.distinct else ""
+                distinct = "DISTINCT " if aggregate.distinct and not plain else ""
                 select.append(f"COALESCE(string_agg({distinct}{as_str(*self.expr(aggregate.vars, env))}, {quote(separator)}), '') AS {kcol(res)}")
                 typed[res] = "str"
             else:
@@ -901,10 +905,22 @@ class Translator:
         ids = ", ".join(f"{term_id(as_term(kind, f'{x}.{kcol(n)}'))} AS {col(n)}" for n, kind in typed.items())
         return Relation(f"SELECT *{', ' + ids if ids else ''} FROM ({sql}) {x}", names, nullable, typed)
 
-    def count(self, aggregate: CompValue, env: Env) -> str:
-        """COUNT as a number; of a variable, its bound terms counted by id."""
-        distinct = "DISTINCT " if aggregate.distinct else ""
+    @staticmethod
+    def distinct_rows(node: CompValue) -> set[str] | None:
+        """The variables of a basic graph pattern of plain triple patterns (no property path),
+        whose solutions are distinct as this translator reads it (each predicate's table holds a
+        pair once); None for any other pattern."""
+        if node.name != "BGP" or any(isinstance(p, Path) for _, p, _ in node.triples):
+            return None
+        return {str(term) for triple in node.triples for term in triple if isinstance(term, Variable)}
+
+    def count(self, aggregate: CompValue, env: Env, plain: bool = False) -> str:
+        """COUNT as a number; of a variable, its bound terms counted by id (``plain``: the
+        rows are distinct on it within a group, so DISTINCT is left out)."""
+        distinct = "DISTINCT " if aggregate.distinct and not plain else ""
         if aggregate.vars == "*":
+            if aggregate.distinct:
+                raise UnsupportedQuery("COUNT(DISTINCT *)")
             return "CAST(COUNT(*) AS DOUBLE)"
         if isinstance(aggregate.vars, Variable) and str(aggregate.vars) in env:
             return f"CAST(COUNT({distinct}{env.ids[str(aggregate.vars)]}) AS DOUBLE)"

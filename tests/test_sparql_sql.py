@@ -113,6 +113,37 @@ def test_a_select_gives_the_rows_oxigraph_gives(where: str, tmp_path: Path) -> N
     assert got == expected
 
 
+COUNTED = """
+<http://e/a> <http://e/q> <http://e/b> .
+<http://e/a> <http://e/r> <http://e/b> .
+<http://e/a> <http://e/q> <http://e/c> .
+<http://e/a> <http://e/q> <http://e/d> .
+<http://e/b> <http://e/r> <http://e/d> .
+<http://e/c> <http://e/r> <http://e/d> .
+<http://e/a> <http://e/l> "x" .
+<http://e/b> <http://e/l> "y" .
+"""
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # the pattern's rows are distinct on the group key and the value: DISTINCT is left out
+        "SELECT ?s (COUNT(DISTINCT ?o) AS ?n) WHERE { ?s <http://e/q> ?o } GROUP BY ?s",
+        "SELECT ?s (GROUP_CONCAT(DISTINCT ?o) AS ?c) WHERE { ?s <http://e/l> ?o } GROUP BY ?s",
+        # another variable, a path, a union: one value met twice is counted once
+        "SELECT ?s (COUNT(DISTINCT ?o) AS ?n) (COUNT(?o) AS ?all) WHERE { ?s ?p ?o } GROUP BY ?s",
+        "SELECT ?s (COUNT(DISTINCT ?o) AS ?n) WHERE { ?s <http://e/q> ?x . ?x <http://e/r> ?o } GROUP BY ?s",
+        "SELECT ?s (COUNT(DISTINCT ?o) AS ?n) WHERE { ?s <http://e/q>/<http://e/r> ?o } GROUP BY ?s",
+        "SELECT ?s (COUNT(DISTINCT ?o) AS ?n) WHERE { { ?s <http://e/q> ?o } UNION { ?s <http://e/r> ?o } } GROUP BY ?s",
+        "SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?s <http://e/q> ?o }",
+    ],
+)
+def test_count_distinct_counts_each_value_once(query: str, tmp_path: Path) -> None:
+    got, expected = _rows_both_ways(COUNTED, query, tmp_path)
+    assert got == expected
+
+
 FORMS = [" 5", "5 ", "+5", "-5", "5.", ".5", "+.5", "5.0", "00012", "1e3", "1E-3", "NaN", "INF", "-INF", "+INF", "", ".", "-.", "1.2.3",
          "0x10", "\u0663", "true", "false", "1", "0", "TRUE", " true", "2026-02-28", "2026-02-30", "2024-02-29", "2023-02-29", "2000-02-29",
          "1900-02-29", "2026-2-28", "2026-13-01", "2026-00-10", "2026-01-00", "0000-01-01", "12026-01-01", "-0001-01-01", "-0004-02-29",
@@ -134,6 +165,7 @@ def test_a_cast_from_a_string_takes_the_lexical_forms_oxigraph_takes(datatype: s
     [
         "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",  # a template with a variable predicate: no table to write to
         "CONSTRUCT { ?s <http://e/x> ?o } WHERE { ?s ?p ?o BIND (NOW() AS ?t) }",
+        "CONSTRUCT { ?s <http://e/x> ?n } WHERE { { SELECT ?s (COUNT(DISTINCT *) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?s } }",
         "CONSTRUCT { ?s <http://e/x> ?o } WHERE { SERVICE <http://e/sparql> { ?s ?p ?o } }",
         "CONSTRUCT { ?s <http://e/x> ?o } WHERE { ?s ?p ?o FILTER (?o IN (<http://e/x>)) }",
         "CONSTRUCT { ?s <http://e/x> ?o } WHERE { ?s ?p ?o FILTER (REGEX(STR(?o), 'x', 's')) }",
