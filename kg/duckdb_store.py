@@ -40,6 +40,7 @@ STORED_TERMS = "stored_terms"
 """The table under the view :data:`TERMS`: every column but ``str``, which the view computes."""
 RAW = "__raw"
 NEW = "__new_terms"
+KNOWN = "__known_predicates"
 
 
 class IdCollision(CsfkgError):
@@ -175,13 +176,17 @@ statement: a copy of every line otherwise)."""
 # A line ending in one space and the dot (as writers write it) has its object from the split
 # line; rtrim() with a set of characters (the other lines) costs 500 ns a line (1M patients:
 # 35 -> 19 s for this statement, back to back on a slow day)
+# Each line's predicate is looked up in the enum type KNOWN (the vocabulary's predicates: a
+# hash lookup; a join with a table of them made this statement 20 s slower at 1M patients):
+# where every line's is one of them, the file is read once (a second read for the
+# predicates' texts took 4.4 s at 1M patients), else once more, for them all.
 # The line is split at its spaces once (string_split): the subject, the predicate, and for such a
 # line the pieces between them and the dot, joined again (a literal's spaces kept, two spaces
 # giving an empty piece); split_part twice and substr made three copies (100k patients: 0.49 ->
 # 0.26 s for the three columns)
 _SPLIT = rf"""
 CREATE OR REPLACE TEMPORARY TABLE {RAW} AS
-SELECT {id_of('s')} AS si, {id_of('o')} AS oi, {id_of('p')} AS pi, s, o, bad FROM (
+SELECT {id_of('s')} AS si, {id_of('o')} AS oi, {id_of('p')} AS pi, s, o, bad, TRY_CAST(p AS {KNOWN}) IS NOT NULL AS known FROM (
   SELECT s, p, CASE WHEN plain THEN (CASE WHEN len(l) = 4 THEN l[3] ELSE array_to_string(l[3:len(l) - 1], ' ') END)
                     WHEN ends_with(r, '.') THEN rtrim(substr(r, 1, length(r) - 1), ' ') ELSE '' END AS o,
          NOT plain AND NOT ends_with(r, '.') AS bad FROM (
@@ -226,11 +231,23 @@ def load_ntriples(store: Store, path: Path) -> None:
     from .errors import InputError
 
     connection = store.connection
-    connection.execute(_SPLIT.format(source=_LINES), [str(path)])
+    likely = sorted(vocabulary_predicates() | set(store.tables))
+    connection.execute(f"CREATE OR REPLACE TEMPORARY TABLE {KNOWN} AS SELECT unnest($1::VARCHAR[]) AS text", [likely])
+    connection.execute(f"CREATE TYPE {KNOWN} AS ENUM (SELECT text FROM {KNOWN})")
     try:
-        # the predicates' texts from a second read of the file (a few seconds for 1M patients)
-        # rather than in the table of 32M triples (2 GB of text, past which DuckDB spilled)
-        predicates = [p for (p,) in connection.execute(f"SELECT DISTINCT split_part(line, ' ', 2) FROM {_LINES} WHERE {_STATEMENT_LINE}", [str(path)]).fetchall()]
+        connection.execute(_SPLIT.format(source=_LINES), [str(path)])
+    finally:
+        connection.execute(f"DROP TYPE {KNOWN}")
+        connection.execute(f"DROP TABLE {KNOWN}")
+    try:
+        # the predicates' texts: the vocabulary's of their ids where every line's predicate is
+        # one of them (and no two of those share an id), else from a second read of the file
+        # (not in the table of 32M triples: 2 GB of text, past which DuckDB spilled)
+        by_id = dict(connection.execute(f"SELECT {id_of('text')}, text FROM (SELECT unnest($1::VARCHAR[]) AS text)", [likely]).fetchall())
+        if len(by_id) == len(likely) and connection.execute(f"SELECT 1 FROM {RAW} WHERE NOT known LIMIT 1").fetchone() is None:
+            predicates = [by_id[i] for (i,) in connection.execute(f"SELECT DISTINCT pi FROM {RAW}").fetchall()]
+        else:
+            predicates = [p for (p,) in connection.execute(f"SELECT DISTINCT split_part(line, ' ', 2) FROM {_LINES} WHERE {_STATEMENT_LINE}", [str(path)]).fetchall()]
         # a line with no final dot, a literal as subject, a predicate that is no IRI, a term
         # that is none: the first line that is no statement is found and named
         wrong = connection.execute(f"SELECT 1 FROM {RAW} WHERE bad OR {is_kind('si', LITERAL_KIND)} LIMIT 1").fetchone() is not None
@@ -254,6 +271,23 @@ def load_ntriples(store: Store, path: Path) -> None:
             connection.execute(insert_pairs(store.target(predicate), pairs), [predicate])
     finally:
         connection.execute(f"DROP TABLE {RAW}")
+
+
+@cache
+def vocabulary_predicates() -> frozenset[str]:
+    """N-Triples texts of the predicates a patient file likely uses: those of the knowledge
+    graph's triples and the properties it declares (a hint for :func:`load_ntriples`: a
+    predicate outside it costs a second read of the file, not a wrong triple)."""
+    declared = {"<http://www.w3.org/2002/07/owl#ObjectProperty>", "<http://www.w3.org/2002/07/owl#DatatypeProperty>",
+                "<http://www.w3.org/2002/07/owl#AnnotationProperty>", "<http://www.w3.org/1999/02/22-rdf-syntax-ns#Property>"}
+    found: set[str] = set()
+    for line in knowledge_ntriples().decode("utf-8").splitlines():
+        parts = line.split(" ", 3)
+        if len(parts) == 4 and parts[1].startswith("<"):
+            found.add(parts[1])
+            if parts[1] == "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>" and parts[2] in declared and parts[0].startswith("<"):
+                found.add(parts[0])
+    return frozenset(found)
 
 
 def add_knowledge(store: Store, folder: Path) -> None:

@@ -159,3 +159,19 @@ def test_a_triple_written_twice_or_loaded_again_is_held_once(cohort: Path, tmp_p
     counts = duckdb_store.row_counts(store)
     duckdb_store.load_ntriples(store, repeated)
     assert duckdb_store.row_counts(store) == counts
+
+
+def test_a_predicate_outside_the_vocabulary_is_read_too(cohort: Path, tmp_path: Path) -> None:
+    """The loader takes the predicates' texts from the vocabulary when every line's predicate is
+    one of its own (one read of the file), else reads the file again for them: both give every
+    triple."""
+    extra = tmp_path / "extra.nt"
+    extra.write_bytes(cohort.read_bytes() + b'<https://example.org/x> <https://example.org/not-in-the-vocabulary> "x" .\n')
+    plain, more = duckdb_store.new_connection(), duckdb_store.new_connection()
+    duckdb_store.load_ntriples(plain, cohort)
+    duckdb_store.load_ntriples(more, extra)
+    assert set(more.tables) == set(plain.tables) | {"<https://example.org/not-in-the-vocabulary>"}
+    counts = duckdb_store.row_counts(more)
+    assert counts.pop(more.tables["<https://example.org/not-in-the-vocabulary>"]) == 1
+    assert sorted(counts.values()) == sorted(duckdb_store.row_counts(plain).values())
+    assert plain.tables.keys() <= duckdb_store.vocabulary_predicates()
