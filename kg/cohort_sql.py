@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import tempfile
+import threading
 import time
 from datetime import date
 from functools import cache
@@ -57,8 +58,10 @@ def run_cohort_sql(path: Path, *, today: date | None = None, validate_records: b
         clock = time.perf_counter()
         store = duckdb_store.new_connection(threads=threads, memory_limit=memory_limit, temp_directory=spill)
         try:
+            parsing = _parse_ahead()
             duckdb_store.load_ntriples(store, path)
             duckdb_store.add_knowledge(store, Path(spill))
+            parsing.join()
             seconds["load"] = time.perf_counter() - clock
             clock = time.perf_counter()
             bindings = {"today": Literal(today or date.today(), datatype=XSD.date), "replace": Literal(today is not None)}
@@ -80,6 +83,33 @@ def run_cohort_sql(path: Path, *, today: date | None = None, validate_records: b
         finally:
             store.connection.close()
     return CohortRun(rows=rows, seconds=seconds, lines=lines)
+
+
+def _parse_ahead() -> threading.Thread:
+    """A thread parsing the queries the run will translate (rdflib's parser: about 3 s of one
+    core for the checks and derivation queries) while DuckDB loads the file; DuckDB releases
+    Python's lock as it runs a statement. :func:`csfkg.duckdb_store.algebra_of` keeps what is
+    parsed; the run joins the thread before it parses anything itself (a query that fails to
+    parse here fails again, with its error, where it is used)."""
+    from .duckdb_store import algebra_of
+    from .query_library import derivation_queries
+    from .shacl_compiler import compiled_validation_queries, record_owner_steps
+
+    def parse() -> None:
+        try:
+            texts = [c.query for c in compiled_validation_queries()] + [*record_owner_steps(), get_query("cohort-rows").text]
+            texts += [q.text for q in derivation_queries()]
+        except Exception:  # noqa: BLE001 - reported where it is used
+            return
+        for text in texts:
+            try:
+                algebra_of(text)
+            except Exception:  # noqa: BLE001 - reported where it is used
+                pass
+
+    thread = threading.Thread(target=parse, name="csfkg-parse-ahead", daemon=True)
+    thread.start()
+    return thread
 
 
 def read_rows(store: Store, problems: str | None) -> tuple[LineRows, list[str]]:
