@@ -278,14 +278,15 @@ def vocabulary_predicates() -> frozenset[str]:
     """N-Triples texts of the predicates a patient file likely uses: those of the knowledge
     graph's triples and the properties it declares (a hint for :func:`load_ntriples`: a
     predicate outside it costs a second read of the file, not a wrong triple)."""
-    declared = {"<http://www.w3.org/2002/07/owl#ObjectProperty>", "<http://www.w3.org/2002/07/owl#DatatypeProperty>",
-                "<http://www.w3.org/2002/07/owl#AnnotationProperty>", "<http://www.w3.org/1999/02/22-rdf-syntax-ns#Property>"}
+    from rdflib.namespace import OWL, RDF
+
+    declared = {OWL.ObjectProperty.n3(), OWL.DatatypeProperty.n3(), OWL.AnnotationProperty.n3(), RDF.Property.n3()}
     found: set[str] = set()
     for line in knowledge_ntriples().decode("utf-8").splitlines():
         parts = line.split(" ", 3)
         if len(parts) == 4 and parts[1].startswith("<"):
             found.add(parts[1])
-            if parts[1] == "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>" and parts[2] in declared and parts[0].startswith("<"):
+            if parts[1] == RDF.type.n3() and parts[2] in declared and parts[0].startswith("<"):
                 found.add(parts[0])
     return frozenset(found)
 
