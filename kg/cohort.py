@@ -67,7 +67,7 @@ class LineRows(Sequence[CohortRow]):
 
     A row read back from its line is the row :func:`cohort_row` makes: the line holds the next
     step, the codes sorted and joined by a space (and none for a blocked row) and the violations
-    column, and Python's csv module reads back what it writes (tests/test_cohort.py)."""
+    column, read back by :func:`_fields` (tests/test_cohort_sql.py)."""
 
     def __init__(self, lines: list[str], blocked: list[bool]) -> None:
         self.lines = lines

@@ -78,11 +78,11 @@ def run_cohort_sql(path: Path, *, today: date | None = None, validate_records: b
             if progress:
                 progress("derive", 1, 1)
             clock = time.perf_counter()
-            rows, lines = read_rows(store, problems)
+            rows = read_rows(store, problems)
             seconds["report"] = time.perf_counter() - clock
         finally:
             store.connection.close()
-    return CohortRun(rows=rows, seconds=seconds, lines=lines)
+    return CohortRun(rows=rows, seconds=seconds, lines=rows.lines)
 
 
 def _parse_ahead() -> threading.Thread:
@@ -112,12 +112,12 @@ def _parse_ahead() -> threading.Thread:
     return thread
 
 
-def read_rows(store: Store, problems: str | None) -> tuple[LineRows, list[str]]:
-    """One row per patient, by IRI, and its line of the CSV: ``queries/cohort-rows.rq`` in the
+def read_rows(store: Store, problems: str | None) -> LineRows:
+    """One row per patient, by IRI, kept as its line of the CSV: ``queries/cohort-rows.rq`` in the
     store, each patient with its row of the validation table ``problems``
     (:func:`csfkg.shacl_sql.problems_by_patient`; None: not validated). The lines are those
     :func:`csfkg.cohort.write_csv` writes of the rows (tests/test_cohort_sql.py compares the
-    CSVs of both engines); the rows are read from them (:class:`csfkg.cohort.LineRows`)."""
+    CSVs of both engines)."""
     from .duckdb_store import prepared
     from .sparql_sql import col, solution_terms
 
@@ -140,9 +140,7 @@ def read_rows(store: Store, problems: str | None) -> tuple[LineRows, list[str]]:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        lines = [line for line, _ in rows]
-        table = LineRows(lines, [blocked for _, blocked in rows])
-        return table, lines
+        return LineRows([line for line, _ in rows], [blocked for _, blocked in rows])
     finally:
         if collecting:
             gc.enable()

@@ -232,9 +232,10 @@ def load_ntriples(store: Store, path: Path) -> None:
 
     connection = store.connection
     likely = sorted(vocabulary_predicates() | set(store.tables))
-    connection.execute(f"CREATE OR REPLACE TEMPORARY TABLE {KNOWN} AS SELECT unnest($1::VARCHAR[]) AS text", [likely])
+    connection.execute(f"CREATE OR REPLACE TEMPORARY TABLE {KNOWN} AS SELECT {id_of('text')} AS id, text FROM (SELECT unnest($1::VARCHAR[]) AS text)", [likely])
     connection.execute(f"CREATE TYPE {KNOWN} AS ENUM (SELECT text FROM {KNOWN})")
     try:
+        by_id = dict(connection.execute(f"SELECT id, text FROM {KNOWN}").fetchall())
         connection.execute(_SPLIT.format(source=_LINES), [str(path)])
     finally:
         connection.execute(f"DROP TYPE {KNOWN}")
@@ -243,7 +244,6 @@ def load_ntriples(store: Store, path: Path) -> None:
         # the predicates' texts: the vocabulary's of their ids where every line's predicate is
         # one of them (and no two of those share an id), else from a second read of the file
         # (not in the table of 32M triples: 2 GB of text, past which DuckDB spilled)
-        by_id = dict(connection.execute(f"SELECT {id_of('text')}, text FROM (SELECT unnest($1::VARCHAR[]) AS text)", [likely]).fetchall())
         if len(by_id) == len(likely) and connection.execute(f"SELECT 1 FROM {RAW} WHERE NOT known LIMIT 1").fetchone() is None:
             predicates = [by_id[i] for (i,) in connection.execute(f"SELECT DISTINCT pi FROM {RAW}").fetchall()]
         else:
