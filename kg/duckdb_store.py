@@ -268,7 +268,7 @@ def load_ntriples(store: Store, path: Path) -> None:
             # by the predicate's term id (checked against every other term's by add_terms);
             # a triple written twice, or one the store holds, is not added again
             pairs = f"SELECT si AS s, oi AS o FROM {RAW} WHERE pi = {id_of('$1::VARCHAR')}"
-            connection.execute(insert_pairs(store.target(predicate), pairs), [predicate])
+            add_pairs(store, store.target(predicate), pairs, [predicate])
     finally:
         connection.execute(f"DROP TABLE {RAW}")
 
@@ -417,12 +417,21 @@ def run_update(store: Store, text: str) -> None:
         _run(store, plan)
 
 
+def add_pairs(store: Store, table: str, pairs: str, parameters: list | None = None) -> None:
+    """The pairs ``(s, o)`` of ``pairs`` (SQL, with ``parameters`` bound) into a predicate's table,
+    those it does not hold, each once (:func:`csfkg.sparql_sql.insert_pairs`)."""
+    empty = store.connection.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is None
+    store.connection.execute(insert_pairs(table, pairs, empty), parameters or [])
+
+
 def _run(store: Store, plan: Any) -> None:
     store.connection.execute(plan.solutions)
     try:
         for source in plan.new_terms:
             add_terms(store, source)
-        for statement in plan.inserts:
+        for statement in plan.deletes:
             store.connection.execute(statement)
+        for table, pairs in plan.inserts:
+            add_pairs(store, table, pairs)
     finally:
         store.connection.execute(plan.cleanup)
