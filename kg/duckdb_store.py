@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import CsfkgError
 from .knowledge import knowledge_ntriples
@@ -120,9 +120,16 @@ def new_connection(threads: int | None = None, memory_limit: str | None = None, 
     return store
 
 
-def add_terms(store: Store, source: str, valid: str | None = None) -> int:
+class TermsAdded(NamedTuple):
+    """What :func:`add_terms` did: how many of the terms were added, how many the table held."""
+
+    added: int
+    held: int
+
+
+def add_terms(store: Store, source: str, valid: str | None = None) -> TermsAdded:
     """Add to the terms table the terms of ``source`` (SQL with columns ``id, text``) it does not
-    hold; how many were added. With ``valid``, a regular expression each new term must match.
+    hold. With ``valid``, a regular expression each new term must match.
 
     Raises:
         IdCollision: two different terms (among them, or one of them and one the table holds)
@@ -150,7 +157,8 @@ def add_terms(store: Store, source: str, valid: str | None = None) -> int:
             if invalid is not None:
                 raise _InvalidTerm(invalid[0])
         (added,) = connection.execute(f"INSERT INTO {STORED_TERMS} {term_rows(f'SELECT id, text FROM {NEW} WHERE held IS NULL')}").fetchone()
-        return added
+        (distinct,) = connection.execute(f"SELECT count(*) FROM {NEW}").fetchone()
+        return TermsAdded(added, distinct - added)
     finally:
         connection.execute(f"DROP TABLE {NEW}")
 
@@ -417,21 +425,24 @@ def run_update(store: Store, text: str) -> None:
         _run(store, plan)
 
 
-def add_pairs(store: Store, table: str, pairs: str, parameters: list | None = None) -> None:
+def add_pairs(store: Store, table: str, pairs: str, parameters: list | None = None, new_subjects: bool = False) -> None:
     """The pairs ``(s, o)`` of ``pairs`` (SQL, with ``parameters`` bound) into a predicate's table,
-    those it does not hold, each once (:func:`csfkg.sparql_sql.insert_pairs`)."""
-    empty = store.connection.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is None
-    store.connection.execute(insert_pairs(table, pairs, empty), parameters or [])
+    those it does not hold, each once (:func:`csfkg.sparql_sql.insert_pairs`). ``new_subjects``:
+    every subject is a term the terms table did not hold before this query, so that no table
+    holds a triple of it (every term of a stored triple is in the terms table)."""
+    held = not new_subjects and store.connection.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None
+    store.connection.execute(insert_pairs(table, pairs, empty=not held), parameters or [])
 
 
 def _run(store: Store, plan: Any) -> None:
     store.connection.execute(plan.solutions)
     try:
-        for source in plan.new_terms:
-            add_terms(store, source)
+        # the computed terms none of which the table held: triples of them are new (1M patients'
+        # derivation: 118 inserts compared with tables of up to 17M rows, 10.6 s)
+        new = {variable for variable, source in plan.new_terms if add_terms(store, source).held == 0}
         for statement in plan.deletes:
             store.connection.execute(statement)
-        for table, pairs in plan.inserts:
-            add_pairs(store, table, pairs)
+        for table, pairs, subjects in plan.inserts:
+            add_pairs(store, table, pairs, new_subjects=subjects is not None and subjects <= new)
     finally:
         store.connection.execute(plan.cleanup)

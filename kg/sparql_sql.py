@@ -1291,16 +1291,17 @@ def solution_terms(relation: Relation, names: list[str], terms: str = "terms") -
 @dataclass
 class ConstructPlan:
     """A CONSTRUCT query or an update as SQL statements over a table per predicate, in order:
-    ``solutions`` (its WHERE clause into a temporary table, once), ``new_terms`` (SELECTs of
-    ``id, text``: the computed terms the template writes, for the terms table), ``deletes`` (an
-    update's deletions), ``inserts`` (each predicate's table and the SELECT of its new pairs: the
-    template's triples with every variable bound and no literal subject, for :func:`insert_pairs`),
-    ``cleanup``."""
+    ``solutions`` (its WHERE clause into a temporary table, once), ``new_terms`` (each computed
+    variable the template writes and the SELECT of its terms, ``id, text``, for the terms table),
+    ``deletes`` (an update's deletions), ``inserts`` (each predicate's table, the SELECT of its
+    new pairs: the template's triples with every variable bound and no literal subject, for
+    :func:`insert_pairs`, and the computed variables that are their subjects, None where a
+    subject is not computed), ``cleanup``."""
 
     solutions: str
-    new_terms: list[str]
+    new_terms: list[tuple[str, str]]
     deletes: list[str]
-    inserts: list[tuple[str, str]]
+    inserts: list[tuple[str, str, frozenset[str] | None]]
     cleanup: str
 
 
@@ -1324,10 +1325,11 @@ def modify_statements(operation: CompValue, layout: "TableLayout") -> ConstructP
     return _plan(Translator(layout).pattern(operation.where), templates[1], templates[0], layout)
 
 
-def _rows(relation: Relation, template: list, computed: set[str]) -> dict[str, list[str]]:
+def _rows(relation: Relation, template: list, computed: set[str], subjects: dict[str, set[str | None]] | None = None) -> dict[str, list[str]]:
     """SELECTs of ``(s, o)`` ids over the solutions, by predicate, for each triple of a template
     that the solutions bind (a literal is no subject); the computed variables it reads go into
-    ``computed``."""
+    ``computed``, and into ``subjects`` by predicate the computed variable of each triple's
+    subject (None: a subject that is not computed)."""
     by_predicate: dict[str, list[str]] = {}
     for s, p, o in template:
         if isinstance(p, Variable):
@@ -1351,6 +1353,8 @@ def _rows(relation: Relation, template: list, computed: set[str]) -> dict[str, l
             continue
         if isinstance(s, Variable):
             conditions.append(f"NOT {is_kind(ids[0], LITERAL_KIND)}")
+        if subjects is not None:
+            subjects.setdefault(term_text(p), set()).add(str(s) if isinstance(s, Variable) and str(s) in relation.typed else None)
         by_predicate.setdefault(term_text(p), []).append(f"SELECT {ids[0]} AS s, {ids[1]} AS o FROM {SOLUTIONS} w WHERE {' AND '.join(conditions)}")
     return by_predicate
 
@@ -1369,7 +1373,8 @@ def insert_pairs(table: str, pairs: str, empty: bool = False) -> str:
 
 def _plan(relation: Relation, insert: list, delete: list, layout: "TableLayout") -> ConstructPlan | None:
     computed: set[str] = set()
-    inserted = _rows(relation, insert, computed)
+    subjects: dict[str, set[str | None]] = {}
+    inserted = _rows(relation, insert, computed, subjects)
     deleted = _rows(relation, delete, set())
     if not inserted and not deleted:
         return None
@@ -1377,8 +1382,9 @@ def _plan(relation: Relation, insert: list, delete: list, layout: "TableLayout")
     for predicate, parts in deleted.items():
         table = layout.target(predicate)
         deletes.append(f"DELETE FROM {table} USING (SELECT DISTINCT s, o FROM ({' UNION ALL '.join(parts)})) d WHERE {table}.s = d.s AND {table}.o = d.o")
-    inserts = [(layout.target(predicate), " UNION ALL ".join(parts)) for predicate, parts in inserted.items()]
-    new_terms = [f"SELECT w.{col(v)} AS id, {as_term(relation.typed[v], f'w.{kcol(v)}')} AS text FROM {SOLUTIONS} w WHERE w.{col(v)} IS NOT NULL"
+    inserts = [(layout.target(predicate), " UNION ALL ".join(parts), None if None in subjects[predicate] else frozenset(subjects[predicate]))
+               for predicate, parts in inserted.items()]
+    new_terms = [(v, f"SELECT w.{col(v)} AS id, {as_term(relation.typed[v], f'w.{kcol(v)}')} AS text FROM {SOLUTIONS} w WHERE w.{col(v)} IS NOT NULL")
                  for v in sorted(computed)]
     # the templates' variables only: the engine then drops what nothing reads (the ids of
     # intermediate values, the columns of terms read by filters) instead of storing them

@@ -207,6 +207,29 @@ def test_an_insert_adds_only_triples_the_table_does_not_hold(tmp_path: Path) -> 
     assert "<http://e/b> <http://e/r> <http://e/c> ." in rows
 
 
+def test_triples_of_minted_subjects_are_held_once(tmp_path: Path) -> None:
+    """A template's subject computed by the query (BIND IRI): the first run's terms are new, so
+    its triples are added without a look at the table; a second run mints the same terms, held
+    already, and adds nothing again; two template triples giving one triple give it once; an
+    asserted triple derived again is not added."""
+    data = tmp_path / "data.nt"
+    data.write_text(DATA.strip() + "\n")
+    connection = duckdb_store.new_connection()
+    duckdb_store.load_ntriples(connection, data)
+    algebra = prepareQuery(
+        "CONSTRUCT { ?m <http://e/of> ?s . ?m <http://e/of> ?s . ?m a <http://e/M> . ?s <http://e/w> ?v } "
+        "WHERE { ?s <http://e/w> ?v BIND (IRI(CONCAT(STR(?s), '/m')) AS ?m) }"
+    ).algebra
+    duckdb_store.run_construct(connection, algebra)
+    first = duckdb_store.derived_ntriples(connection, {}).splitlines()
+    duckdb_store.run_construct(connection, algebra)
+    again = duckdb_store.derived_ntriples(connection, {}).splitlines()
+    assert len(first) == len(set(first))
+    assert sorted(again) == sorted(first)
+    assert "<http://e/a/m> <http://e/of> <http://e/a> ." in first
+    assert sum(" <http://e/of> " in row for row in first) == sum(" <http://e/w> " in row for row in first) == 3
+
+
 def test_terms_that_duckdb_hash_merges_get_different_ids() -> None:
     import duckdb
 
@@ -373,4 +396,4 @@ def test_two_new_terms_with_one_id_are_refused() -> None:
         duckdb_store.add_terms(store, source)
     assert store.execute("SELECT count(*) FROM terms").fetchone() == (0,)
     # the same text twice is one term
-    assert duckdb_store.add_terms(store, "SELECT CAST(4 AS UBIGINT) AS id, text FROM (VALUES ('<http://e/y>'), ('<http://e/y>')) AS c(text)") == 1
+    assert duckdb_store.add_terms(store, "SELECT CAST(4 AS UBIGINT) AS id, text FROM (VALUES ('<http://e/y>'), ('<http://e/y>')) AS c(text)") == (1, 0)
