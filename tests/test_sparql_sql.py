@@ -191,11 +191,17 @@ def test_a_pattern_with_a_constant_predicate_reads_that_predicate_s_table_only(t
     assert store.execute(f"SELECT count(*) FROM ({sql})").fetchone() == (1,)
 
 
-def test_an_insert_adds_only_triples_the_table_does_not_hold(tmp_path: Path) -> None:
+def _loaded(tmp_path: Path):
+    """A new SQL store holding :data:`DATA`."""
     data = tmp_path / "data.nt"
     data.write_text(DATA.strip() + "\n")
     connection = duckdb_store.new_connection()
     duckdb_store.load_ntriples(connection, data)
+    return connection
+
+
+def test_an_insert_adds_only_triples_the_table_does_not_hold(tmp_path: Path) -> None:
+    connection = _loaded(tmp_path)
     # re-derives an asserted triple (c q b) and derives a new one (b r c), twice over
     algebra = prepareQuery(
         "CONSTRUCT { ?c <http://e/q> ?b . ?b <http://e/r> ?c } WHERE { ?c <http://e/q> ?b . ?c <http://e/w> ?w . ?b <http://e/w> ?v }"
@@ -212,10 +218,7 @@ def test_triples_of_minted_subjects_are_held_once(tmp_path: Path) -> None:
     its triples are added without a look at the table; a second run mints the same terms, held
     already, and adds nothing again; two template triples giving one triple give it once; an
     asserted triple derived again is not added."""
-    data = tmp_path / "data.nt"
-    data.write_text(DATA.strip() + "\n")
-    connection = duckdb_store.new_connection()
-    duckdb_store.load_ntriples(connection, data)
+    connection = _loaded(tmp_path)
     algebra = prepareQuery(
         "CONSTRUCT { ?m <http://e/of> ?s . ?m <http://e/of> ?s . ?m a <http://e/M> . ?s <http://e/w> ?v } "
         "WHERE { ?s <http://e/w> ?v BIND (IRI(CONCAT(STR(?s), '/m')) AS ?m) }"
