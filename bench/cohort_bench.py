@@ -330,6 +330,31 @@ def machine() -> str:
             f"pyoxigraph {pyoxigraph.__version__}, rdflib {rdflib.__version__}, load average {os.getloadavg()[0]:.2f}")
 
 
+def yardstick() -> str:
+    """Seconds of two fixed workloads, to compare runs made at different moments on a host whose
+    speed moves (this one's by a third within minutes): pure Python on one core (rdflib-like
+    work: strings hashed and sorted), and a DuckDB hash aggregation on every core (the SQL
+    engine's kind of work). The same code's figures scale with these."""
+    import hashlib
+    import random
+
+    rng = random.Random(1)
+    words = [f"https://example.org/p{rng.randrange(10**9)}/study-{i}" for i in range(300_000)]
+    clock = time.perf_counter()
+    for _ in range(3):
+        sorted(hashlib.sha1(w.encode()).hexdigest() for w in words)
+    python = time.perf_counter() - clock
+    try:
+        import duckdb
+    except ImportError:
+        return f"python {python:.2f} s"
+    connection = duckdb.connect()
+    connection.execute("SET enable_progress_bar = false")
+    clock = time.perf_counter()
+    connection.execute("SELECT count(*) FROM (SELECT hash(i % 7000000) AS k, count(*) FROM range(40000000) r(i) GROUP BY k)").fetchone()
+    return f"python {python:.2f} s, duckdb {time.perf_counter() - clock:.2f} s"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
@@ -341,6 +366,7 @@ def main() -> None:
     parser.add_argument("--no-validate", action="store_true", help="cohort runs without SHACL validation")
     parser.add_argument("--skip", nargs="*", default=[], choices=["validation", "rdflib", "floor", "recommend"], help="sections to leave out")
     parser.add_argument("--engines", nargs="+", default=["oxigraph", "sql"], choices=["oxigraph", "sql"], help="csfkg cohort --engine values to run")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each cohort size and engine (the median is printed)")
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--engine", default="oxigraph", help=argparse.SUPPRESS)
     parser.add_argument("--section", choices=["validation", "rdflib", "floor"], help=argparse.SUPPRESS)
@@ -354,6 +380,7 @@ def main() -> None:
         return
     args.workdir.mkdir(parents=True, exist_ok=True)
     print(f"machine: {machine()}")
+    print(f"yardstick at the start (fixed workloads; a slower host moment makes every figure larger): {yardstick()}", flush=True)
     print("\n== csfkg cohort FILE --out results.csv (validate + derive + CSV) ==   target: 1M <= 120 s, <= 8 GiB")
     print("(engine oxigraph: parts on one process a core, stage figures are core-seconds summed over the parts;")
     print(" engine sql: the whole file in DuckDB, which runs each stage on every core: stage figures are wall seconds)")
@@ -365,18 +392,24 @@ def main() -> None:
         for engine in args.engines:
             out_csv = args.workdir / f"results-{size}-{engine}.csv"
             command = [sys.executable, __file__, "--one", str(path), "--out", str(out_csv), "--engine", engine]
-            wall, peak, out = run_measured(command + (["--no-validate"] if args.no_validate else []))
-            walls[engine] = wall
-            figures = json.loads(out.strip().splitlines()[-1])
-            core = figures["core_seconds"]
-            print(f"{size:>9} {triples:>10} {engine:>8} {wall:>8.1f} {peak / 2**30:>9.2f} | {'':10}{core.get('load', 0):>6.1f} {core.get('prepare', 0):>6.1f} "
-                  f"{core.get('validate', 0):>6.1f} {core.get('derive', 0):>7.1f} {core.get('report', 0):>7.1f} | {figures['parts']:>5} {figures['workers']:>7} {figures['violations']:>11}", flush=True)
+            runs = []
+            for _ in range(max(1, args.repeat)):
+                wall, peak, out = run_measured(command + (["--no-validate"] if args.no_validate else []))
+                runs.append(wall)
+                figures = json.loads(out.strip().splitlines()[-1])
+                core = figures["core_seconds"]
+                print(f"{size:>9} {triples:>10} {engine:>8} {wall:>8.1f} {peak / 2**30:>9.2f} | {'':10}{core.get('load', 0):>6.1f} {core.get('prepare', 0):>6.1f} "
+                      f"{core.get('validate', 0):>6.1f} {core.get('derive', 0):>7.1f} {core.get('report', 0):>7.1f} | {figures['parts']:>5} {figures['workers']:>7} {figures['violations']:>11}", flush=True)
+            walls[engine] = statistics.median(runs)
+            if len(runs) > 1:
+                print(f"{'':>9} {'':>10} {engine:>8} median {walls[engine]:.1f} s of {len(runs)} runs (least {min(runs):.1f}, most {max(runs):.1f})", flush=True)
         if len(walls) == 2:
             same = (args.workdir / f"results-{size}-oxigraph.csv").read_bytes() == (args.workdir / f"results-{size}-sql.csv").read_bytes()
             print(f"{'':>9} {'':>10} oxigraph/sql wall {walls['oxigraph'] / walls['sql']:.2f}x; the two CSVs {'are identical' if same else 'DIFFER'}", flush=True)
 
     if args.no_validate:
         print("(cohort runs above without SHACL validation: --no-validate)")
+    print(f"yardstick after the cohort runs: {yardstick()}", flush=True)
     # each section in a new process: a process that has held a 100k-patient store allocates
     # more slowly afterwards (measured: the same Oxigraph derivation 1.8x slower)
     for section in SECTIONS:

@@ -233,6 +233,23 @@ def test_triples_of_minted_subjects_are_held_once(tmp_path: Path) -> None:
     assert sum(" <http://e/of> " in row for row in first) == sum(" <http://e/w> " in row for row in first) == 3
 
 
+def test_the_store_draws_no_progress_bar() -> None:
+    """DuckDB draws a progress bar on stdout for a statement past 2 s (1M patients' loader runs
+    15-20 s): the store's connection has it off, so the library prints nothing. (The setting is
+    read rather than a long statement run: setting progress_bar_time, to make a short one long
+    enough, switches the bar on again.)"""
+    import subprocess
+    import sys
+
+    # in a process of its own, as a command runs it (under pytest's capture DuckDB starts with
+    # the bar off anyway); a plain connection there has it on
+    read = "SELECT current_setting('enable_progress_bar')"
+    code = (f"import duckdb; from csfkg import duckdb_store; "
+            f"print(duckdb_store.new_connection().execute({read!r}).fetchone()[0], duckdb.connect().execute({read!r}).fetchone()[0])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "True"]
+
+
 def test_terms_that_duckdb_hash_merges_get_different_ids() -> None:
     import duckdb
 
