@@ -433,8 +433,8 @@ def add_pairs(store: Store, table: str, pairs: str, parameters: list | None = No
     those it does not hold, each once (:func:`csfkg.sparql_sql.insert_pairs`). ``new_subjects``:
     every subject is a term the terms table did not hold before this query, so that no table
     holds a triple of it (every term of a stored triple is in the terms table)."""
-    held = not new_subjects and store.connection.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None
-    store.connection.execute(insert_pairs(table, pairs, empty=not held), parameters or [])
+    may_hold = not new_subjects and store.connection.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None
+    store.connection.execute(insert_pairs(table, pairs, may_hold), parameters or [])
 
 
 def _run(store: Store, plan: Any) -> None:
