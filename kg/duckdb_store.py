@@ -38,6 +38,12 @@ VIEW = "triples"
 TERMS = "terms"
 STORED_TERMS = "stored_terms"
 """The table under the view :data:`TERMS`: every column but ``str``, which the view computes."""
+VALUE_TERMS = "value_terms"
+"""The terms with a number or a date (``id, num, day``), kept beside :data:`STORED_TERMS` by
+:func:`add_terms`: a join that compares values builds its hash table on this table, whose size
+DuckDB knows (on the terms filtered it guessed thousands of times too many, built its table on
+the other side, one key for every row, and 100k patients' sequence matching took 0.48 s, 0.17 s
+on this table)."""
 RAW = "__raw"
 NEW = "__new_terms"
 KNOWN = "__known_predicates"
@@ -64,6 +70,9 @@ class Store(TableLayout):
         if self._stale:
             self._view()
         return VIEW
+
+    def values(self) -> str:
+        return VALUE_TERMS
 
     def predicate(self, text: str) -> str:
         table = self.tables.get(text)
@@ -114,6 +123,7 @@ def new_connection(threads: int | None = None, memory_limit: str | None = None, 
         connection.execute(f"SET threads = {int(threads)}")
     types = {"text": "VARCHAR", "lex": "VARCHAR", "dt": "VARCHAR", "num": "DOUBLE", "day": "DATE"}
     connection.execute(f"CREATE TABLE {STORED_TERMS} (id UBIGINT, {', '.join(f'{c} {types[c]}' for c in STORED_TERM_COLUMNS)})")
+    connection.execute(f"CREATE TABLE {VALUE_TERMS} (id UBIGINT, num DOUBLE, day DATE)")
     # STR() of an IRI is its text less the brackets: computed where read rather than stored
     # (a copy of every IRI's text: 1.5 GB of 1M patients' store, past which DuckDB spilled)
     columns = ", ".join(f"{TERM_STR} AS str" if c == "str" else c for c in TERM_COLUMNS)
@@ -159,7 +169,10 @@ def add_terms(store: Store, source: str, valid: str | None = None) -> TermsAdded
             invalid = connection.execute(f"SELECT text FROM {NEW} WHERE held IS NULL AND NOT regexp_full_match(text, ?) LIMIT 1", [valid]).fetchone()
             if invalid is not None:
                 raise _InvalidTerm(invalid[0])
+        (before,) = connection.execute(f"SELECT count(*) FROM {STORED_TERMS}").fetchone()
         (added,) = connection.execute(f"INSERT INTO {STORED_TERMS} {term_rows(f'SELECT id, text FROM {NEW} WHERE held IS NULL')}").fetchone()
+        # the rows added are those past the rows held (the table is only appended to)
+        connection.execute(f"INSERT INTO {VALUE_TERMS} SELECT id, num, day FROM {STORED_TERMS} WHERE rowid >= ? AND (num IS NOT NULL OR day IS NOT NULL)", [before])
         (distinct,) = connection.execute(f"SELECT count(*) FROM {NEW}").fetchone()
         return TermsAdded(added, distinct - added)
     finally:

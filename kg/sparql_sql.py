@@ -410,6 +410,10 @@ class Layout:
         ``s, o``."""
         return f"(SELECT s, o FROM {self.table} WHERE p = {id_of(quote(text))})"
 
+    def values(self) -> str:
+        """SQL of a relation of the terms with a number or a date: columns ``id, num, day``."""
+        return f"(SELECT id, num, day FROM {self.terms} WHERE num IS NOT NULL OR day IS NOT NULL)"
+
 
 class Translator:
     def __init__(self, table: "str | Layout" = "triples", unordered: bool = False) -> None:
@@ -491,9 +495,10 @@ class Translator:
         """The rows of the terms table in which one of ``columns`` can be other than NULL: the
         terms with a number or a date for ``num`` and ``day``, the literals for ``lex`` and
         ``dt``, all of them otherwise. (A join then builds its hash table on those, not on every
-        term: 8.5M for 1M patients.)"""
+        term: 8.5M for 1M patients.) The terms with a number or a date are the layout's
+        :meth:`Layout.values`."""
         if set(columns) <= {"num", "day"}:
-            return f"(SELECT id, {', '.join(columns)} FROM {self.terms} WHERE num IS NOT NULL OR day IS NOT NULL)"
+            return self.layout.values()
         if set(columns) <= {"lex", "dt", "num", "day"}:
             return f"(SELECT id, {', '.join(columns)} FROM {self.terms} WHERE {is_kind('id', LITERAL_KIND)})"
         return self.terms

@@ -233,6 +233,29 @@ def test_triples_of_minted_subjects_are_held_once(tmp_path: Path) -> None:
     assert sum(" <http://e/of> " in row for row in first) == sum(" <http://e/w> " in row for row in first) == 3
 
 
+def test_values_are_compared_for_the_terms_of_every_load_and_of_the_derivation(tmp_path: Path) -> None:
+    """Comparisons read numbers and dates from a table kept beside the terms (value_terms): it
+    holds the values of a second file's terms and of terms a query computes, as the terms
+    table does."""
+    connection = _loaded(tmp_path)  # b: 5.5, c: 3
+    more = tmp_path / "more.nt"
+    more.write_text('<http://e/d> <http://e/w> "7"^^<http://www.w3.org/2001/XMLSchema#integer> .\n'
+                    '<http://e/e> <http://e/day> "2026-01-02"^^<http://www.w3.org/2001/XMLSchema#date> .\n'
+                    '<http://e/f> <http://e/day> "2025-12-31"^^<http://www.w3.org/2001/XMLSchema#date> .\n')
+    duckdb_store.load_ntriples(connection, more)
+    duckdb_store.run_construct(connection, prepareQuery("CONSTRUCT { ?s <http://e/twice> ?n } WHERE { ?s <http://e/w> ?w BIND (?w * 2 AS ?n) }").algebra)
+
+    def subjects(query: str) -> list[str]:
+        _, rows = duckdb_store.select(connection, query)
+        return sorted(row[0] for row in rows)
+
+    assert subjects("SELECT ?s WHERE { ?s <http://e/w> ?w . <http://e/c> <http://e/w> ?three FILTER (?w > ?three) }") == ["<http://e/b>", "<http://e/d>"]
+    assert subjects("SELECT ?s WHERE { ?s <http://e/twice> ?n . <http://e/b> <http://e/w> ?v FILTER (?n > ?v) }") == ["<http://e/b>", "<http://e/c>", "<http://e/d>"]
+    assert subjects("SELECT ?s WHERE { ?s <http://e/day> ?d . <http://e/f> <http://e/day> ?first FILTER (?d > ?first) }") == ["<http://e/e>"]
+    values = "SELECT id, num, day FROM terms WHERE num IS NOT NULL OR day IS NOT NULL"
+    assert sorted(connection.execute(values).fetchall()) == sorted(connection.execute(f"SELECT * FROM {duckdb_store.VALUE_TERMS}").fetchall())
+
+
 def test_the_store_draws_no_progress_bar() -> None:
     """DuckDB draws a progress bar on stdout for a statement past 2 s (1M patients' loader runs
     15-20 s): the store's connection has it off, so the library prints nothing. (The setting is
