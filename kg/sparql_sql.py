@@ -230,6 +230,10 @@ class Relation:
     (:func:`kcol`): a number, a date, a string, a boolean ("num", "date", "str", "bool") or the
     N-Triples text of a term ("term"), which may not be in the terms table. Every other
     variable's term is in the terms table."""
+    with_values: Callable[[dict[str, list[str]]], str] | None = field(default=None, compare=False)
+    """For a basic graph pattern: its SQL with the numbers and dates (``num``, ``day``) of the
+    variables given (:func:`rcol` columns) read at the triple pattern that binds each, before
+    the patterns are joined (:meth:`Translator.with_terms`)."""
 
     def columns(self, alias: str, variables: list[str] | None = None) -> str:
         """The select list of this relation's own columns (ids and computed values) from
@@ -477,6 +481,14 @@ class Translator:
         needed = [v for v in relation.variables if v not in relation.typed and f"{alias}.{rcol(v, '')[:-1]}" in used]
         if not needed:
             return relation.sql
+        reads = {v: [column for column in TERM_COLUMNS if f"{alias}.{rcol(v, column)}" in used] for v in needed}
+        reads = {v: read for v, read in reads.items() if read}
+        if reads and relation.with_values is not None and all(set(read) <= {"num", "day"} for read in reads.values()):
+            # values read where each variable is bound, from the small table of values: joined
+            # after the patterns, on (sequence, voxel size, requirement, largest size) rows
+            # whose sizes are a few values, DuckDB built its table on those rows (checks 58 and
+            # 80 of 100k patients: 0.58 -> 0.43 s)
+            return relation.with_values(reads)
         i = self.alias("i")
         columns: list[str] = []
         joins: list[str] = []
@@ -534,8 +546,10 @@ class Translator:
         """SQL of the terms a variable can have, from the first plain triple pattern that binds
         it (its table, with its constants): a property path whose subject it is reads only
         those subjects (the join with that pattern keeps only them anyway)."""
+        aliases: list[str] = []
         for s, p, o in self.join_order(node.triples):
             a = self.alias("t")
+            aliases.append(a)
             if isinstance(p, Path):
                 narrow = None if isinstance(o, Variable) else self.path_to(p, const_id(o))
                 subjects = origin.get(str(s)) if isinstance(s, Variable) else None
@@ -574,7 +588,18 @@ class Translator:
             return Relation("SELECT 1 AS __unit", [])
         select = ", ".join(f"{ref} AS {col(v)}" for v, ref in bound.items()) or "1 AS __unit"
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-        return Relation(f"SELECT {select} FROM {', '.join(froms)}{where}", list(bound))
+
+        def with_values(reads: dict[str, list[str]]) -> str:
+            items, columns = list(froms), []
+            for v, read in reads.items():
+                ref = bound[v]
+                t = self.alias("tm")
+                position = aliases.index(ref.split(".")[0])
+                items[position] += f" LEFT JOIN {self.layout.values()} {t} ON {t}.id = {ref}"
+                columns.extend(f"{t}.{column} AS {rcol(v, column)}" for column in read)
+            return f"SELECT {select}, {', '.join(columns)} FROM {', '.join(items)}{where}"
+
+        return Relation(f"SELECT {select} FROM {', '.join(froms)}{where}", list(bound), with_values=with_values)
 
     @staticmethod
     def join_order(triples: list) -> list:
