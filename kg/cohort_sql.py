@@ -129,12 +129,19 @@ def read_rows(store: Store, problems: str | None) -> LineRows:
         join, reported = f"LEFT JOIN {problems} p ON p.patient = s0.{col('patient')}", "p.problems, COALESCE(p.blocked, FALSE) AS blocked"
     # a row as cohort_row makes it: a patient with a violation has no next step, companions or
     # missing data; codes in Python's order (DuckDB compares text by its UTF-8 bytes: the order
-    # of code points), as are the rows
+    # of code points), as are the rows. The codes are split and sorted once for each distinct
+    # list of them (a few hundred among 1M patients; for each row, 100k patients' rows took
+    # 0.9-1.2 s instead of 0.6 s)
+    companions, missing = col("companions"), col("missingData")
     step = f"(CASE WHEN blocked THEN '' ELSE COALESCE({col('nextStep')}, '') END)"
-    fields = [col("patient"), step, f"(CASE WHEN blocked THEN '' ELSE {_words(col('companions'))} END)",
-              f"(CASE WHEN blocked THEN '' ELSE {_words(col('missingData'))} END)", "COALESCE(problems, '')"]
+    fields = [col("patient"), step, "(CASE WHEN blocked THEN '' ELSE c.words END)", "(CASE WHEN blocked THEN '' ELSE m.words END)", "COALESCE(problems, '')"]
     line = " || ',' || ".join(_csv_field(field) for field in fields) + " || chr(10)"
-    rows = store.execute(f"SELECT {line}, blocked FROM (SELECT {values}, {reported} FROM {source} {join}) ORDER BY {col('patient')}").fetchall()
+    rows = store.execute(
+        f"WITH base AS MATERIALIZED (SELECT {values}, {reported} FROM {source} {join}), "
+        f"c AS (SELECT codes, {_words('codes')} AS words FROM (SELECT DISTINCT {companions} AS codes FROM base)), "
+        f"m AS (SELECT codes, {_words('codes')} AS words FROM (SELECT DISTINCT {missing} AS codes FROM base)) "
+        f"SELECT {line}, blocked FROM base LEFT JOIN c ON c.codes IS NOT DISTINCT FROM base.{companions} "
+        f"LEFT JOIN m ON m.codes IS NOT DISTINCT FROM base.{missing} ORDER BY {col('patient')}").fetchall()
     # a million rows become two lists with the cyclic garbage collector paused (it would walk
     # the strings again and again, for no cycle)
     collecting = gc.isenabled()
