@@ -439,25 +439,20 @@ def floor_section(args: argparse.Namespace) -> None:
     print(f"all stages {total:.0f} us/patient -> 1M patients on {workers} cores ~{total / workers:.0f} s; "
           f"with derivation writing nothing {least:.0f} us/patient -> ~{least / workers:.0f} s", flush=True)
 
+
 def validation_sql(path: Path) -> dict[str, float]:
     """The SQL engine's validation stage (``csfkg cohort --engine sql``): every compiled check,
     translated, over the whole cohort in DuckDB on every core, and the violations column made per
     patient; the file and the knowledge loaded (and the assessment dates set) before the clock
     starts."""
-    from rdflib import Literal
-    from rdflib.namespace import XSD
-
     from csfkg import duckdb_store, shacl_sql
-    from csfkg.cohort_sql import DEFAULT_MEMORY
-    from csfkg.query_library import get_query
-    from csfkg.stores import with_values
+    from csfkg.cohort_sql import DEFAULT_MEMORY, set_assessment_dates
 
     with tempfile.TemporaryDirectory(prefix="csfkg-bench-") as spill:
         store = duckdb_store.new_connection(memory_limit=DEFAULT_MEMORY, temp_directory=spill)
         duckdb_store.load_ntriples(store, path)
         duckdb_store.add_knowledge(store, Path(spill))
-        bindings = {"today": Literal(date.fromisoformat(TODAY), datatype=XSD.date), "replace": Literal(True)}
-        duckdb_store.run_update(store, with_values(get_query("update-assessment-date").text, bindings))
+        set_assessment_dates(store, date.fromisoformat(TODAY))
         clock = time.perf_counter()
         problems = shacl_sql.problems_by_patient(store)
         seconds = time.perf_counter() - clock

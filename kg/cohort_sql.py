@@ -28,7 +28,7 @@ from .stores import with_values
 if TYPE_CHECKING:
     from .duckdb_store import Store
 
-__all__ = ["DEFAULT_MEMORY", "run_cohort_sql", "read_rows"]
+__all__ = ["DEFAULT_MEMORY", "run_cohort_sql", "read_rows", "set_assessment_dates"]
 
 DEFAULT_MEMORY = "6GB"
 """DuckDB's memory limit for a cohort run: past it, it spills to a temporary folder."""
@@ -42,9 +42,6 @@ def run_cohort_sql(path: Path, *, today: date | None = None, validate_records: b
         InputError: the file is missing or not N-Triples as the loader reads it.
         IdCollision: two terms share an id (nothing is reported from such a store).
     """
-    from rdflib import Literal
-    from rdflib.namespace import XSD
-
     from importlib.util import find_spec
 
     if find_spec("duckdb") is None:
@@ -64,8 +61,7 @@ def run_cohort_sql(path: Path, *, today: date | None = None, validate_records: b
             parsing.join()
             seconds["load"] = time.perf_counter() - clock
             clock = time.perf_counter()
-            bindings = {"today": Literal(today or date.today(), datatype=XSD.date), "replace": Literal(today is not None)}
-            duckdb_store.run_update(store, with_values(get_query("update-assessment-date").text, bindings))
+            set_assessment_dates(store, today)
             seconds["prepare"] = time.perf_counter() - clock
             clock = time.perf_counter()
             problems = shacl_sql.problems_by_patient(store) if validate_records else None
@@ -83,6 +79,19 @@ def run_cohort_sql(path: Path, *, today: date | None = None, validate_records: b
         finally:
             store.connection.close()
     return CohortRun(rows=rows, seconds=seconds, lines=rows.lines)
+
+
+def set_assessment_dates(store: Store, today: date | None) -> None:
+    """``update-assessment-date`` in the store: each patient's assessment date ``today`` (given:
+    replacing the file's), else the file's, else the current date (as
+    :func:`csfkg.cohort.set_assessment_dates` in Oxigraph)."""
+    from rdflib import Literal
+    from rdflib.namespace import XSD
+
+    from .duckdb_store import run_update
+
+    bindings = {"today": Literal(today or date.today(), datatype=XSD.date), "replace": Literal(today is not None)}
+    run_update(store, with_values(get_query("update-assessment-date").text, bindings))
 
 
 def _parse_ahead() -> threading.Thread:
