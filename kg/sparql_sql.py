@@ -497,6 +497,13 @@ class Translator:
         joins: list[str] = []
         for v, read in reads.items():
             t = self.alias("tm")
+            if set(read) <= {"num", "day"}:
+                # a number or a date as a scalar subquery, which DuckDB runs on the distinct ids:
+                # as a join, it built its hash table on the rows, where the id was often one
+                # value (a threshold: 330k patients' rows on one key, 2.0 s at 1M patients for
+                # derive-criterion-two-non-targeted-ebps, 1.4 s as a subquery)
+                columns.extend(f"(SELECT {t}.{column} FROM {self.layout.values()} {t} WHERE {t}.id = {i}.{col(v)}) AS {rcol(v, column)}" for column in read)
+                continue
             joins.append(f"LEFT JOIN {self.terms_with(read)} {t} ON {t}.id = {i}.{col(v)}")
             columns.extend(f"{t}.{column} AS {rcol(v, column)}" for column in read)
         return f"SELECT {i}.*, {', '.join(columns)} FROM ({relation.sql}) {i} {' '.join(joins)}"
@@ -1396,8 +1403,12 @@ def insert_pairs(table: str, pairs: str, may_hold: bool = True) -> str:
         # with nothing in the table (left out of every insert of 100k patients' derivation,
         # which is not correct in general, the derivation took 5.9 s instead of 8.5)
         return f"INSERT INTO {table} SELECT DISTINCT s, o FROM ({pairs})"
+    # the table's pairs with a subject and an object among the new ones: a criterion's
+    # patients each get one object, which rules out most of the table before its subjects are
+    # looked up (100k patients' 18 csf:meetsCriterion inserts 0.33 -> 0.24 s)
     return (f"INSERT INTO {table} WITH fresh AS (SELECT DISTINCT s, o FROM ({pairs})) "
-            f"SELECT f.s, f.o FROM fresh f ANTI JOIN (SELECT s, o FROM {table} WHERE s IN (SELECT s FROM fresh)) e ON e.s = f.s AND e.o = f.o")
+            f"SELECT f.s, f.o FROM fresh f ANTI JOIN (SELECT s, o FROM {table} WHERE o IN (SELECT o FROM fresh) AND s IN (SELECT s FROM fresh)) e "
+            f"ON e.s = f.s AND e.o = f.o")
 
 
 def _plan(relation: Relation, insert: list, delete: list, layout: "TableLayout") -> ConstructPlan | None:
