@@ -25,7 +25,7 @@ from rdflib import Literal, URIRef
 from .duckdb_store import Store, add_constants, algebra_of, prepared, select
 from .shacl_compiled import group_by_patient, template_pieces
 from .shacl_compiler import CompiledCheck, compiled_validation_queries, record_owner_steps
-from .sparql_sql import BLANK_KIND, Translator, col, is_kind, quote, query_constants, solution_terms
+from .sparql_sql import BLANK_KIND, Translator, col, is_kind, quote, query_constants, solution_terms, term_str
 from .validate import ValidationResult
 
 __all__ = ["compiled_validation_queries", "PROBLEMS", "problems_by_patient", "results_by_patient", "validation_results"]
@@ -159,7 +159,7 @@ def validation_results(store: Store) -> list[tuple[ValidationResult, set[str]]]:
     of the patients whose records hold its focus node (none for a node in no record)."""
     try:
         _find(store)
-        patient = f"(CASE WHEN {is_kind('t.id', BLANK_KIND)} THEN substr(t.text, 3) ELSE t.str END)"
+        patient = f"(CASE WHEN {is_kind('t.id', BLANK_KIND)} THEN substr(t.text, 3) ELSE {term_str('t')} END)"
         rows = store.connection.execute(
             f"SELECT f.shape, f.name, f.severity, f.focus, f.message, f.path, f.value, list({patient}) FILTER (WHERE t.id IS NOT NULL) "
             f"FROM {FOUND} f LEFT JOIN {OWNERS} o ON o.node = f.focus_id LEFT JOIN {store.terms} t ON t.id = o.patient "

@@ -42,7 +42,7 @@ from rdflib.namespace import RDF, XSD
 from rdflib.paths import AlternativePath, MulPath, Path, SequencePath
 from rdflib.plugins.sparql.parserutils import CompValue
 
-__all__ = ["UnsupportedQuery", "Relation", "Ref", "IRI_KIND", "BLANK_KIND", "LITERAL_KIND", "Layout", "TableLayout", "ConstructPlan", "TERM_COLUMNS", "STORED_TERM_COLUMNS", "TERM_STR", "id_of", "term_rows", "query_constants", "translate_pattern", "construct_statements", "modify_statements", "select_sql", "solution_texts", "solution_values", "solution_terms", "value_of_text"]
+__all__ = ["UnsupportedQuery", "Relation", "Ref", "IRI_KIND", "BLANK_KIND", "LITERAL_KIND", "Layout", "TableLayout", "ConstructPlan", "TERM_COLUMNS", "STORED_TERM_COLUMNS", "TERM_STR", "term_str", "id_of", "term_rows", "query_constants", "translate_pattern", "construct_statements", "modify_statements", "select_sql", "solution_texts", "solution_values", "solution_terms", "value_of_text"]
 
 NUMERIC = tuple(f"<{XSD[name]}>" for name in ("integer", "decimal", "double", "float", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger", "negativeInteger", "nonPositiveInteger", "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte"))
 DATE = f"<{XSD.date}>"
@@ -158,9 +158,17 @@ STORED_TERM_COLUMNS = ("text", "lex", "dt", "num", "day")
 """The columns of :data:`TERM_COLUMNS` a store holds (:func:`term_rows`); ``str`` is computed
 where read (:data:`TERM_STR`)."""
 
-TERM_STR = f"CASE WHEN {is_kind('id', IRI_KIND)} THEN substr(text, 2, length(text) - 2) WHEN {is_kind('id', LITERAL_KIND)} THEN lex END"
-"""SQL of a term's ``str`` column (STR(): an IRI less its brackets, a literal's lexical form)
-over its stored columns."""
+def term_str(alias: str | None = None) -> str:
+    """SQL of a term's ``str`` column (STR(): an IRI less its brackets, a literal's lexical form)
+    over its stored columns (of the table ``alias``). A query computes it from the columns it
+    joined rather than reading the terms view's: DuckDB computed the view's for every term it
+    scanned, before the join (20M terms for 1M patients' CSV, to read 1M patients' IRIs)."""
+    a = f"{alias}." if alias else ""
+    return f"CASE WHEN {is_kind(f'{a}id', IRI_KIND)} THEN substr({a}text, 2, length({a}text) - 2) WHEN {is_kind(f'{a}id', LITERAL_KIND)} THEN {a}lex END"
+
+
+TERM_STR = term_str()
+"""SQL of a term's ``str`` column over its stored columns (:func:`term_str`)."""
 
 
 def term_rows(source: str) -> str:
@@ -505,7 +513,7 @@ class Translator:
                 columns.extend(f"(SELECT {t}.{column} FROM {self.layout.values()} {t} WHERE {t}.id = {i}.{col(v)}) AS {rcol(v, column)}" for column in read)
                 continue
             joins.append(f"LEFT JOIN {self.terms_with(read)} {t} ON {t}.id = {i}.{col(v)}")
-            columns.extend(f"{t}.{column} AS {rcol(v, column)}" for column in read)
+            columns.extend(f"{term_str(t) if column == 'str' else f'{t}.{column}'} AS {rcol(v, column)}" for column in read)
         return f"SELECT {i}.*, {', '.join(columns)} FROM ({relation.sql}) {i} {' '.join(joins)}"
 
     def terms_with(self, columns: list[str]) -> str:
@@ -1297,7 +1305,7 @@ def solution_values(relation: Relation, names: list[str], terms: str = "terms") 
     and the term's N-Triples text (NULL where unbound)."""
     columns, joins = _solutions(
         relation, names, terms,
-        lambda t, n: f"CASE WHEN strpos({t}.text, '\\') = 0 THEN {t}.str END, {t}.text",
+        lambda t, n: f"CASE WHEN strpos({t}.text, '\\') = 0 THEN {term_str(t)} END, {t}.text",
         lambda kind, value, n: f"{value if kind == 'str' else 'CAST(NULL AS VARCHAR)'}, {as_term(kind, value)}",
         lambda n: "CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR)")
     return f"SELECT {', '.join(columns) or '1 AS __unit'} FROM ({relation.sql}) s0 {' '.join(joins)}"
@@ -1316,7 +1324,7 @@ def solution_terms(relation: Relation, names: list[str], terms: str = "terms") -
     ``s0``, the terms table joined for each stored variable)."""
     columns, joins = _solutions(
         relation, names, terms,
-        lambda t, n: (f"(CASE WHEN {is_kind(f'{t}.id', BLANK_KIND)} THEN substr({t}.text, 3) ELSE {t}.str END)", is_kind(f"{t}.id", IRI_KIND)),
+        lambda t, n: (f"(CASE WHEN {is_kind(f'{t}.id', BLANK_KIND)} THEN substr({t}.text, 3) ELSE {term_str(t)} END)", is_kind(f"{t}.id", IRI_KIND)),
         lambda kind, value, n: ((value, "FALSE") if kind == "str" else (value_of_text(as_term(kind, value)), f"starts_with({as_term(kind, value)}, '<')")),
         lambda n: ("CAST(NULL AS VARCHAR)", "FALSE"))
     return dict(zip(names, columns)), f"({relation.sql}) s0 {' '.join(joins)}"
