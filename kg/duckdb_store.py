@@ -321,34 +321,54 @@ def add_knowledge(store: Store, folder: Path) -> None:
     load_ntriples(store, path)
 
 
-def run_construct(store: Store, algebra: Any) -> None:
+def run_construct(store: Store, algebra: Any, read: frozenset[str] | None = None) -> None:
     """A CONSTRUCT query's algebra, translated, into the store: its solutions, the computed
-    terms its template writes (refused on a shared id), its new triples.
+    terms its template writes (refused on a shared id), its new triples. With ``read`` (the
+    N-Triples texts of the predicates that will be read), only the template's triples with one
+    of those predicates.
 
     Raises:
         IdCollision: a computed term has the id of another term.
     """
     from .sparql_sql import construct_statements, query_constants
 
-    plan = construct_statements(algebra, store)
+    plan = construct_statements(algebra, store, read)
     if plan is None:
         return
     add_constants(store, query_constants(algebra))
     _run(store, plan)
 
 
-def derive_in(store: Store) -> dict[str, float]:
+def derive_in(store: Store, read_after: Iterable[Any] | None = None) -> dict[str, float]:
     """Every derivation query, stage by stage, as SQL; seconds by query.
+
+    With ``read_after`` (the algebras of the queries that will read the store afterwards), a
+    derivation query writes only the triples whose predicate a later derivation query or one of
+    those can read (:func:`csfkg.sparql_sql.predicates_read`): the provenance no query reads
+    (``prov:wasDerivedFrom``, ``prov:wasGeneratedBy``, ``csf:fromBranch``) is not made. Without
+    it, every triple of every template, as Oxigraph derives them.
 
     Raises:
         IdCollision: two terms share an id (the derived triples are not to be used).
     """
+    from .sparql_sql import predicates_read
+
+    queries = [(query.name, algebra_of(query.text)) for query in derivation_queries()]
+    # what the queries after each one can read: None, any predicate
+    later: list[frozenset[str] | None] = []
+    if read_after is not None:
+        reads: frozenset[str] | None = frozenset()
+        for algebra in read_after:
+            reads = None if reads is None or (more := predicates_read(algebra)) is None else reads | more
+        for _, algebra in reversed(queries):
+            later.append(reads)
+            reads = None if reads is None or (more := predicates_read(algebra.p)) is None else reads | more
+        later.reverse()
     seconds: dict[str, float] = {}
-    for query in derivation_queries():
-        algebra = algebra_of(query.text)
+    for number, (name, algebra) in enumerate(queries):
         clock = time.perf_counter()
-        run_construct(store, algebra)
-        seconds[query.name] = time.perf_counter() - clock
+        run_construct(store, algebra, later[number] if later else None)
+        seconds[name] = time.perf_counter() - clock
     return seconds
 
 

@@ -39,10 +39,10 @@ from typing import Any
 
 from rdflib import BNode, Literal, URIRef, Variable
 from rdflib.namespace import RDF, XSD
-from rdflib.paths import AlternativePath, MulPath, Path, SequencePath
+from rdflib.paths import AlternativePath, MulPath, NegatedPath, Path, SequencePath
 from rdflib.plugins.sparql.parserutils import CompValue
 
-__all__ = ["UnsupportedQuery", "Relation", "Ref", "IRI_KIND", "BLANK_KIND", "LITERAL_KIND", "Layout", "TableLayout", "ConstructPlan", "TERM_COLUMNS", "STORED_TERM_COLUMNS", "TERM_STR", "term_str", "id_of", "term_rows", "query_constants", "translate_pattern", "construct_statements", "modify_statements", "select_sql", "solution_texts", "solution_values", "solution_terms", "value_of_text"]
+__all__ = ["UnsupportedQuery", "Relation", "Ref", "IRI_KIND", "BLANK_KIND", "LITERAL_KIND", "Layout", "TableLayout", "ConstructPlan", "TERM_COLUMNS", "STORED_TERM_COLUMNS", "TERM_STR", "term_str", "id_of", "term_rows", "query_constants", "predicates_read", "translate_pattern", "construct_statements", "modify_statements", "select_sql", "solution_texts", "solution_values", "solution_terms", "value_of_text"]
 
 NUMERIC = tuple(f"<{XSD[name]}>" for name in ("integer", "decimal", "double", "float", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger", "negativeInteger", "nonPositiveInteger", "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte"))
 DATE = f"<{XSD.date}>"
@@ -1241,7 +1241,7 @@ def query_constants(algebra: object) -> set[str]:
         if isinstance(node, (URIRef, Literal)):
             found.add(term_text(node))
         elif isinstance(node, Path):
-            for attribute in ("args", "path"):
+            for attribute in ("args", "path", "arg"):
                 value = getattr(node, attribute, None)
                 if isinstance(value, list):
                     for item in value:
@@ -1347,11 +1347,45 @@ class ConstructPlan:
     cleanup: str
 
 
-def construct_statements(algebra: CompValue, layout: "TableLayout") -> ConstructPlan | None:
-    """A CONSTRUCT query as a :class:`ConstructPlan` (None: its template writes nothing)."""
+def construct_statements(algebra: CompValue, layout: "TableLayout", read: frozenset[str] | None = None) -> ConstructPlan | None:
+    """A CONSTRUCT query as a :class:`ConstructPlan` (None: its template writes nothing); with
+    ``read``, only the template's triples whose predicate (N-Triples text) is one of those."""
     if algebra.name != "ConstructQuery":
         raise UnsupportedQuery("not a CONSTRUCT query")
-    return _plan(Translator(layout).pattern(algebra.p), list(algebra.template), [], layout)
+    template = [triple for triple in algebra.template if read is None or isinstance(triple[1], Variable) or term_text(triple[1]) in read]
+    if not template:
+        return None
+    return _plan(Translator(layout).pattern(algebra.p), template, [], layout)
+
+
+def predicates_read(algebra: object) -> frozenset[str] | None:
+    """The predicates (N-Triples text) whose triples a query's pattern can read: every IRI it
+    names (more than its predicates, which is safe); None where it can read any predicate (a
+    variable predicate, a negated property set)."""
+    any_predicate = False
+
+    def walk(node: object) -> None:
+        nonlocal any_predicate
+        if isinstance(node, CompValue) and node.name == "BGP":
+            for _, p, _ in node.triples:
+                if isinstance(p, Variable) or (isinstance(p, Path) and _negated(p)):
+                    any_predicate = True
+        if isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, (list, tuple, set)):
+            for value in node:
+                walk(value)
+
+    walk(algebra)
+    return None if any_predicate else frozenset(text for text in query_constants(algebra) if text.startswith("<"))
+
+
+def _negated(path: Path) -> bool:
+    if isinstance(path, NegatedPath):
+        return True
+    parts = [*(getattr(path, "args", None) or []), getattr(path, "path", None), getattr(path, "arg", None)]
+    return any(isinstance(part, Path) and _negated(part) for part in parts)
 
 
 def modify_statements(operation: CompValue, layout: "TableLayout") -> ConstructPlan | None:

@@ -42,6 +42,45 @@ def test_derivation_in_duckdb_is_the_derivation_in_oxigraph(tmp_path: Path) -> N
     assert set(derived) == set(as_oxigraph)
 
 
+def test_a_derivation_for_later_readers_leaves_out_only_the_triples_none_of_them_reads(tmp_path: Path) -> None:
+    """``derive_in(read_after=...)`` (csfkg cohort --engine sql): the triples of every predicate
+    a later query reads are those of the whole derivation; the provenance nothing reads is not
+    made."""
+    from csfkg.query_library import derivation_queries, get_query
+    from csfkg.sparql_sql import predicates_read
+
+    cohort = tmp_path / "cohort.nt"
+    write_cohort_file(cohort, patients=300, seed=SEED)
+    derived = []
+    for read_after in (None, [duckdb_store.algebra_of(get_query("cohort-rows").text)]):
+        connection = duckdb_store.new_connection()
+        duckdb_store.load_ntriples(connection, cohort)
+        duckdb_store.add_knowledge(connection, tmp_path)
+        loaded = duckdb_store.row_counts(connection)
+        duckdb_store.derive_in(connection, read_after=read_after)
+        derived.append(set(Graph().parse(data=duckdb_store.derived_ntriples(connection, loaded), format="nt")))
+    whole, for_rows = derived
+    queries = list(derivation_queries())
+    assert queries[-2].name == "derive-next-step"  # the last query that reads csf:rationale
+    read_by_rows = predicates_read(duckdb_store.algebra_of(get_query("cohort-rows").text)) or frozenset()
+    read = set(read_by_rows)
+    for query in queries:
+        read |= predicates_read(duckdb_store.algebra_of(query.text).p) or set()
+    rationale = "<https://w3id.org/csfkg/ontology#rationale>"
+    assert for_rows < whole
+    # read by a query, all of it made (csf:rationale: by derive-next-step, which writes some)
+    assert {t for t in whole if t[1].n3() in read - {rationale}} == {t for t in for_rows if t[1].n3() in read - {rationale}}
+    assert {t[1].n3() for t in whole - for_rows} == {"<http://www.w3.org/ns/prov#wasDerivedFrom>", "<http://www.w3.org/ns/prov#wasGeneratedBy>",
+                                                     "<https://w3id.org/csfkg/ontology#fromBranch>", rationale}
+    assert read_by_rows and not read_by_rows & {t[1].n3() for t in whole - for_rows}
+    # derive-next-step's own rationales are left out (no later query reads csf:rationale), those
+    # of derive-companions, which derive-next-step could read, made
+    next_steps = {t[2] for t in whole if t[1].n3() == "<https://w3id.org/csfkg/ontology#hasNextStep>"}
+    dropped = {t for t in whole - for_rows if t[1].n3() == rationale}
+    assert dropped and {t[0] for t in dropped} <= next_steps
+    assert {t for t in for_rows if t[1].n3() == rationale} == {t for t in whole if t[1].n3() == rationale and t[0] not in next_steps}
+
+
 DATA = """
 <http://e/a> <http://e/w> "thin" .
 <http://e/b> <http://e/w> "5.5"^^<http://www.w3.org/2001/XMLSchema#decimal> .
