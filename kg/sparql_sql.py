@@ -32,7 +32,7 @@ an error, its variable unbound). tests/test_sparql_sql.py holds what is checked.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
@@ -1233,30 +1233,37 @@ class Translator:
         return f"EXISTS (SELECT 1 FROM ({inner.sql}) {x}{where})"
 
 
+def _nodes(node: object) -> Iterator[object]:
+    """Every node of a query's algebra (or of a property path), ``node`` first."""
+    yield node
+    if isinstance(node, Path):
+        for attribute in ("args", "path", "arg"):
+            value = getattr(node, attribute, None)
+            if value is not None:
+                yield from _nodes(value)
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from _nodes(value)
+    elif isinstance(node, (list, tuple, set)):
+        for value in node:
+            yield from _nodes(value)
+
+
 def query_constants(algebra: object) -> set[str]:
     """The IRIs and literals a query's algebra names, as N-Triples text."""
-    found: set[str] = set()
+    return {term_text(node) for node in _nodes(algebra) if isinstance(node, (URIRef, Literal))}
 
-    def walk(node: object) -> None:
-        if isinstance(node, (URIRef, Literal)):
-            found.add(term_text(node))
-        elif isinstance(node, Path):
-            for attribute in ("args", "path", "arg"):
-                value = getattr(node, attribute, None)
-                if isinstance(value, list):
-                    for item in value:
-                        walk(item)
-                elif value is not None:
-                    walk(value)
-        elif isinstance(node, dict):
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, (list, tuple, set)):
-            for value in node:
-                walk(value)
 
-    walk(algebra)
-    return found
+def predicates_read(algebra: object) -> frozenset[str] | None:
+    """The predicates (N-Triples text) whose triples a query's pattern can read: every IRI it
+    names (more than its predicates, which is safe); None where it can read any predicate (a
+    variable predicate, a negated property set)."""
+    for node in _nodes(algebra):
+        if isinstance(node, CompValue) and node.name == "BGP":
+            for _, p, _ in node.triples:
+                if isinstance(p, Variable) or (isinstance(p, Path) and any(isinstance(part, NegatedPath) for part in _nodes(p))):
+                    return None
+    return frozenset(text for text in query_constants(algebra) if text.startswith("<"))
 
 
 def translate_pattern(algebra: CompValue, table: "str | Layout" = "triples") -> Relation:
@@ -1356,36 +1363,6 @@ def construct_statements(algebra: CompValue, layout: "TableLayout", read: frozen
     if not template:
         return None
     return _plan(Translator(layout).pattern(algebra.p), template, [], layout)
-
-
-def predicates_read(algebra: object) -> frozenset[str] | None:
-    """The predicates (N-Triples text) whose triples a query's pattern can read: every IRI it
-    names (more than its predicates, which is safe); None where it can read any predicate (a
-    variable predicate, a negated property set)."""
-    any_predicate = False
-
-    def walk(node: object) -> None:
-        nonlocal any_predicate
-        if isinstance(node, CompValue) and node.name == "BGP":
-            for _, p, _ in node.triples:
-                if isinstance(p, Variable) or (isinstance(p, Path) and _negated(p)):
-                    any_predicate = True
-        if isinstance(node, dict):
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, (list, tuple, set)):
-            for value in node:
-                walk(value)
-
-    walk(algebra)
-    return None if any_predicate else frozenset(text for text in query_constants(algebra) if text.startswith("<"))
-
-
-def _negated(path: Path) -> bool:
-    if isinstance(path, NegatedPath):
-        return True
-    parts = [*(getattr(path, "args", None) or []), getattr(path, "path", None), getattr(path, "arg", None)]
-    return any(isinstance(part, Path) and _negated(part) for part in parts)
 
 
 def modify_statements(operation: CompValue, layout: "TableLayout") -> ConstructPlan | None:
