@@ -201,16 +201,19 @@ statement: a copy of every line otherwise)."""
 # line; rtrim() with a set of characters (the other lines) costs 500 ns a line (1M patients:
 # 35 -> 19 s for this statement, back to back on a slow day)
 # Each line's predicate is looked up in the enum type KNOWN (the vocabulary's predicates: a
-# hash lookup; a join with a table of them made this statement 20 s slower at 1M patients):
-# where every line's is one of them, the file is read once (a second read for the
-# predicates' texts took 4.4 s at 1M patients), else once more, for them all.
+# hash lookup; a join with a table of them made this statement 20 s slower at 1M patients) and
+# kept as its code there (one byte; the predicate tables are filled by it); where every line's
+# is one of them, the file is read once (a second read for the predicates' texts took 4.4 s at
+# 1M patients), else once more, for them all. Only a predicate that is not one of them gets a
+# term id here (100k patients: 1.95 -> 1.8 s for this statement).
 # The line is split at its spaces once (string_split): the subject, the predicate, and for such a
 # line the pieces between them and the dot, joined again (a literal's spaces kept, two spaces
 # giving an empty piece); split_part twice and substr made three copies (100k patients: 0.49 ->
 # 0.26 s for the three columns)
 _SPLIT = rf"""
 CREATE OR REPLACE TEMPORARY TABLE {RAW} AS
-SELECT {id_of('s')} AS si, {id_of('o')} AS oi, {id_of('p')} AS pi, s, o, bad, TRY_CAST(p AS {KNOWN}) IS NOT NULL AS known FROM (
+SELECT {id_of('s')} AS si, {id_of('o')} AS oi, enum_code(TRY_CAST(p AS {KNOWN})) AS pk, CASE WHEN TRY_CAST(p AS {KNOWN}) IS NULL THEN {id_of('p')} END AS pi,
+       s, o, bad FROM (
   SELECT s, p, CASE WHEN plain THEN (CASE WHEN len(l) = 4 THEN l[3] ELSE array_to_string(l[3:len(l) - 1], ' ') END)
                     WHEN ends_with(r, '.') THEN rtrim(substr(r, 1, length(r) - 1), ' ') ELSE '' END AS o,
          NOT plain AND NOT ends_with(r, '.') AS bad FROM (
@@ -256,20 +259,21 @@ def load_ntriples(store: Store, path: Path) -> None:
 
     connection = store.connection
     likely = sorted(vocabulary_predicates() | set(store.tables))
-    connection.execute(f"CREATE OR REPLACE TEMPORARY TABLE {KNOWN} AS SELECT {id_of('text')} AS id, text FROM (SELECT unnest($1::VARCHAR[]) AS text)", [likely])
+    connection.execute(f"CREATE OR REPLACE TEMPORARY TABLE {KNOWN} AS SELECT unnest($1::VARCHAR[]) AS text", [likely])
     connection.execute(f"CREATE TYPE {KNOWN} AS ENUM (SELECT text FROM {KNOWN})")
     try:
-        by_id = dict(connection.execute(f"SELECT id, text FROM {KNOWN}").fetchall())
+        code_of = dict(connection.execute(f"SELECT text, CAST(enum_code(text::{KNOWN}) AS INTEGER) FROM {KNOWN}").fetchall())
         connection.execute(_SPLIT.format(source=_LINES), [str(path)])
     finally:
         connection.execute(f"DROP TYPE {KNOWN}")
         connection.execute(f"DROP TABLE {KNOWN}")
     try:
-        # the predicates' texts: the vocabulary's of their ids where every line's predicate is
-        # one of them (and no two of those share an id), else from a second read of the file
-        # (not in the table of 32M triples: 2 GB of text, past which DuckDB spilled)
-        if len(by_id) == len(likely) and connection.execute(f"SELECT 1 FROM {RAW} WHERE NOT known LIMIT 1").fetchone() is None:
-            predicates = [by_id[i] for (i,) in connection.execute(f"SELECT DISTINCT pi FROM {RAW}").fetchall()]
+        # the predicates' texts: the vocabulary's of their codes where every line's predicate
+        # is one of them, else from a second read of the file (not in the table of 32M
+        # triples: 2 GB of text, past which DuckDB spilled)
+        if connection.execute(f"SELECT 1 FROM {RAW} WHERE pk IS NULL LIMIT 1").fetchone() is None:
+            text_of = {code: text for text, code in code_of.items()}
+            predicates = [text_of[code] for (code,) in connection.execute(f"SELECT DISTINCT pk FROM {RAW}").fetchall()]
         else:
             predicates = [p for (p,) in connection.execute(f"SELECT DISTINCT split_part(line, ' ', 2) FROM {_LINES} WHERE {_STATEMENT_LINE}", [str(path)]).fetchall()]
         # a line with no final dot, a literal as subject, a predicate that is no IRI, a term
@@ -289,10 +293,12 @@ def load_ntriples(store: Store, path: Path) -> None:
             line = "?" if found is None else found[0] if len(found[0]) <= 120 else found[0][:117] + "..."
             raise InputError(f"{path} is not N-Triples as the SQL engine reads it (a statement a line, single spaces): {line!r}.")
         for predicate in predicates:
-            # by the predicate's term id (checked against every other term's by add_terms);
-            # a triple written twice, or one the store holds, is not added again
-            pairs = f"SELECT si AS s, oi AS o FROM {RAW} WHERE pi = {id_of('$1::VARCHAR')}"
-            add_pairs(store, store.target(predicate), pairs, [predicate])
+            # by the predicate's code, or its term id (checked against every other term's by
+            # add_terms); a triple written twice, or one the store holds, is not added again
+            if predicate in code_of:
+                add_pairs(store, store.target(predicate), f"SELECT si AS s, oi AS o FROM {RAW} WHERE pk = {code_of[predicate]}")
+            else:
+                add_pairs(store, store.target(predicate), f"SELECT si AS s, oi AS o FROM {RAW} WHERE pk IS NULL AND pi = {id_of('$1::VARCHAR')}", [predicate])
     finally:
         connection.execute(f"DROP TABLE {RAW}")
 
