@@ -350,9 +350,11 @@ def derive_in(store: Store, read_after: Iterable[Any] | None = None) -> dict[str
 
     With ``read_after`` (the algebras of the queries that will read the store afterwards), a
     derivation query writes only the triples whose predicate a later derivation query or one of
-    those can read (:func:`csfkg.sparql_sql.predicates_read`): the provenance no query reads
-    (``prov:wasDerivedFrom``, ``prov:wasGeneratedBy``, ``csf:fromBranch``) is not made. Without
-    it, every triple of every template, as Oxigraph derives them.
+    those can read (:func:`csfkg.sparql_sql.predicates_read`): for ``cohort-rows``, the
+    provenance no query reads (``prov:wasDerivedFrom``, ``prov:wasGeneratedBy``,
+    ``csf:fromBranch``, and the ``csf:rationale`` of derive-next-step's recommendations, which
+    only derive-next-step itself could read) is not made. Without it, every triple of every
+    template, as Oxigraph derives them.
 
     Raises:
         IdCollision: two terms share an id (the derived triples are not to be used).
