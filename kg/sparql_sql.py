@@ -1234,7 +1234,9 @@ class Translator:
 
 
 def _nodes(node: object) -> Iterator[object]:
-    """Every node of a query's algebra (or of a property path), ``node`` first."""
+    """Every node of a query's algebra (or of a property path), ``node`` first. An EXISTS keeps
+    its translated pattern in an attribute (rdflib's translateExists sets ``graph`` on the
+    object, the key ``graph`` still holds the parse tree): both are walked."""
     yield node
     if isinstance(node, Path):
         for attribute in ("args", "path", "arg"):
@@ -1244,6 +1246,9 @@ def _nodes(node: object) -> Iterator[object]:
     elif isinstance(node, dict):
         for value in node.values():
             yield from _nodes(value)
+        for value in vars(node).values() if isinstance(node, CompValue) else ():
+            if isinstance(value, CompValue):
+                yield from _nodes(value)
     elif isinstance(node, (list, tuple, set)):
         for value in node:
             yield from _nodes(value)
@@ -1257,13 +1262,27 @@ def query_constants(algebra: object) -> set[str]:
 def predicates_read(algebra: object) -> frozenset[str] | None:
     """The predicates (N-Triples text) whose triples a query's pattern can read: every IRI it
     names (more than its predicates, which is safe); None where it can read any predicate (a
-    variable predicate, a negated property set)."""
+    variable predicate, a negated property set, a path that can be of length zero, which reads
+    every node of the store)."""
     for node in _nodes(algebra):
-        if isinstance(node, CompValue) and node.name == "BGP":
+        if isinstance(node, CompValue) and node.name in ("BGP", "TriplesBlock"):
             for _, p, _ in node.triples:
-                if isinstance(p, Variable) or (isinstance(p, Path) and any(isinstance(part, NegatedPath) for part in _nodes(p))):
+                if isinstance(p, Variable) or (isinstance(p, Path) and (_zero_length(p) or any(isinstance(part, NegatedPath) for part in _nodes(p)))):
                     return None
     return frozenset(text for text in query_constants(algebra) if text.startswith("<"))
+
+
+def _zero_length(path: object) -> bool:
+    """Whether a property path can join a node with itself in no step."""
+    if isinstance(path, MulPath):
+        return path.mod in ("*", "?") or _zero_length(path.path)
+    if isinstance(path, SequencePath):
+        return all(_zero_length(part) for part in path.args)
+    if isinstance(path, AlternativePath):
+        return any(_zero_length(part) for part in path.args)
+    if isinstance(path, Path) and hasattr(path, "arg"):  # an inverse path
+        return _zero_length(path.arg)
+    return False
 
 
 def translate_pattern(algebra: CompValue, table: "str | Layout" = "triples") -> Relation:

@@ -81,6 +81,29 @@ def test_a_derivation_for_later_readers_leaves_out_only_the_triples_none_of_them
     assert {t for t in for_rows if t[1].n3() == rationale} == {t for t in whole if t[1].n3() == rationale and t[0] not in next_steps}
 
 
+@pytest.mark.parametrize(
+    ("where", "read"),
+    [
+        ("?s <http://e/a> ?o OPTIONAL { ?o <http://e/b> ?x FILTER EXISTS { ?x <http://e/c> ?z } }", {"a", "b", "c"}),
+        ("?s <http://e/a> ?o MINUS { ?o ^<http://e/b> ?x }", {"a", "b"}),
+        ("?x <http://e/a>/<http://e/b>* ?y", {"a", "b"}),  # at least one step of <a>
+        ("?s ?p ?o", None),
+        ("?s <http://e/a> ?o FILTER NOT EXISTS { ?o ?p ?x }", None),  # inside an EXISTS, as rdflib translates it
+        ("?s <http://e/a> ?o BIND (EXISTS { ?o ?p ?x } AS ?b)", None),
+        ("?s !(<http://e/a>) ?o", None),
+        ("?x <http://e/b>* ?y", None),  # zero steps: every node of the store
+        ("?x (<http://e/a>|^<http://e/b>?) ?y", None),
+    ],
+)
+def test_the_predicates_a_query_can_read(where: str, read: set[str] | None) -> None:
+    """What derive_in(read_after=...) keeps: every predicate a pattern names, and everything
+    where it can read any predicate."""
+    from csfkg.sparql_sql import predicates_read
+
+    found = predicates_read(prepareQuery(f"SELECT * WHERE {{ {where} }}").algebra)
+    assert found == (None if read is None else frozenset(f"<http://e/{name}>" for name in read))
+
+
 DATA = """
 <http://e/a> <http://e/w> "thin" .
 <http://e/b> <http://e/w> "5.5"^^<http://www.w3.org/2001/XMLSchema#decimal> .
