@@ -361,16 +361,20 @@ def derive_in(store: Store, read_after: Iterable[Any] | None = None) -> dict[str
     """
     from .sparql_sql import predicates_read
 
+    def with_reads(reads: frozenset[str] | None, pattern: Any) -> frozenset[str] | None:
+        more = None if reads is None else predicates_read(pattern)
+        return None if reads is None or more is None else reads | more
+
     queries = [(query.name, algebra_of(query.text)) for query in derivation_queries()]
     # what the queries after each one can read: None, any predicate
     later: list[frozenset[str] | None] = []
     if read_after is not None:
         reads: frozenset[str] | None = frozenset()
         for algebra in read_after:
-            reads = None if reads is None or (more := predicates_read(algebra)) is None else reads | more
+            reads = with_reads(reads, algebra)
         for _, algebra in reversed(queries):
             later.append(reads)
-            reads = None if reads is None or (more := predicates_read(algebra.p)) is None else reads | more
+            reads = with_reads(reads, algebra.p)
         later.reverse()
     seconds: dict[str, float] = {}
     for number, (name, algebra) in enumerate(queries):

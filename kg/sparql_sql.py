@@ -39,7 +39,7 @@ from typing import Any
 
 from rdflib import BNode, Literal, URIRef, Variable
 from rdflib.namespace import RDF, XSD
-from rdflib.paths import AlternativePath, MulPath, NegatedPath, Path, SequencePath
+from rdflib.paths import AlternativePath, InvPath, MulPath, NegatedPath, Path, SequencePath
 from rdflib.plugins.sparql.parserutils import CompValue
 
 __all__ = ["UnsupportedQuery", "Relation", "Ref", "IRI_KIND", "BLANK_KIND", "LITERAL_KIND", "Layout", "TableLayout", "ConstructPlan", "TERM_COLUMNS", "STORED_TERM_COLUMNS", "TERM_STR", "term_str", "id_of", "term_rows", "query_constants", "predicates_read", "translate_pattern", "construct_statements", "modify_statements", "select_sql", "solution_texts", "solution_values", "solution_terms", "value_of_text"]
@@ -1280,7 +1280,7 @@ def _zero_length(path: object) -> bool:
         return all(_zero_length(part) for part in path.args)
     if isinstance(path, AlternativePath):
         return any(_zero_length(part) for part in path.args)
-    if isinstance(path, Path) and hasattr(path, "arg"):  # an inverse path
+    if isinstance(path, InvPath):
         return _zero_length(path.arg)
     return False
 
