@@ -354,10 +354,12 @@ def as_term(kind: str, sql: str) -> str:
     if kind == "term":
         return sql
     if kind == "str":
-        return f"('\"' || replace(replace({sql}, '\\', '\\\\'), '\"', '\\\"') || '\"')"
+        # escaped as the N-Triples text of a stored literal is (STATEMENT)
+        return f"('\"' || replace(replace(replace(replace({sql}, '\\', '\\\\'), '\"', '\\\"'), chr(10), '\\n'), chr(13), '\\r') || '\"')"
     if kind == "num":
         # integers stay xsd:integer (COUNT, arithmetic on integers); others xsd:decimal
-        return (f"(CASE WHEN {sql} = floor({sql}) THEN '\"' || CAST(CAST({sql} AS BIGINT) AS VARCHAR) || '\"^^{INTEGER}' "
+        # (past BIGINT, as a decimal: the cast would fail the query)
+        return (f"(CASE WHEN {sql} = floor({sql}) AND abs({sql}) < 9.2e18 THEN '\"' || CAST(CAST({sql} AS BIGINT) AS VARCHAR) || '\"^^{INTEGER}' "
                 f"ELSE '\"' || CAST({sql} AS VARCHAR) || '\"^^{DECIMAL}' END)")
     if kind == "bool":
         return f"(CASE {sql} WHEN TRUE THEN '\"true\"^^{BOOLEAN}' WHEN FALSE THEN '\"false\"^^{BOOLEAN}' END)"
@@ -741,7 +743,7 @@ class Translator:
             else:
                 conditions.append(f"{a}.{col(v)} = {b}.{col(v)}")
         variables = left.variables + [v for v in right.variables if v not in left.variables]
-        env = self.env_for(left, right, a, b)
+        env = self.env_for(left, right, a, b, kind == "LEFT JOIN")
         left_sql, right_sql = left.sql, right.sql
         if condition is not None:
             condition_sql = condition(env)
@@ -757,7 +759,7 @@ class Translator:
         return Relation(f"SELECT {select} FROM ({left_sql}) {a} {kind} ({right_sql}) {b} ON {on}", variables, maybe,
                         {v: env.typed[v][0] for v in variables if v in env.typed})
 
-    def env_for(self, left: Relation, right: Relation, a: str, b: str) -> Env:
+    def env_for(self, left: Relation, right: Relation, a: str, b: str, left_join: bool = False) -> Env:
         env: dict[str, str] = {}
         ids: dict[str, str] = {}
         typed: dict[str, tuple[str, str]] = {}
@@ -769,8 +771,9 @@ class Translator:
                 if v in left.typed:  # the same kind on both sides (join() saw to it)
                     typed[v] = (left.typed[v], f"COALESCE({a}.{kcol(v)}, {b}.{kcol(v)})")
                 continue
-            # bound on one side, or on both to one term: either side's value is the value
-            side, relation = (a, left) if in_left and (v in left.typed or v not in right.typed) else (b, right)
+            # bound on one side, or on both to one term: either side's value is the value (the
+            # left side's in a left join, whose right side is NULL where nothing matched)
+            side, relation = (a, left) if in_left and (left_join or v in left.typed or v not in right.typed) else (b, right)
             env[v] = Ref.of(side, v)
             ids[v] = f"{side}.{col(v)}"
             if v in relation.typed:
@@ -1180,9 +1183,10 @@ class Translator:
                     left = ("term", as_term(*typed[str(e.expr)]))
                 if isinstance(e.other, Variable) and str(e.other) in typed:
                     right = ("term", as_term(*typed[str(e.other)]))
-            if left[0] != right[0] and "term" in (left[0], right[0]):
-                # a term and a value (a constant, a computed string): as terms, as Oxigraph
-                # compares them ("thin" != 3 and "thin" = 'thin' are true)
+            if left[0] != right[0]:
+                # a term and a value (a constant, a computed string), or values of two kinds:
+                # as terms, as Oxigraph compares them ("thin" != 3, "thin" = 'thin' and
+                # STR(?a) != 3 are true)
                 left, right = ("term", as_term(*left)), ("term", as_term(*right))
             if left[0] == right[0] and left[0] in ("term", "str"):
                 # same term, or equal numbers / dates written differently
@@ -1426,8 +1430,15 @@ def _with(node: CompValue, **parts: Any) -> CompValue:
 
 
 def _variables(node: object) -> set[str]:
-    """Every variable a part of the algebra names (inside EXISTS and sub-selects too)."""
-    return {str(part) for part in _nodes(node) if isinstance(part, Variable)}
+    """Every variable a part of the algebra names (inside EXISTS and sub-selects too; those of
+    VALUES are the keys of its rows)."""
+    found: set[str] = set()
+    for part in _nodes(node):
+        if isinstance(part, Variable):
+            found.add(str(part))
+        elif isinstance(part, dict):
+            found.update(str(key) for key in part if isinstance(key, Variable))
+    return found
 
 
 def _certain(pattern: CompValue) -> set[str]:
