@@ -759,7 +759,7 @@ class Translator:
         return Relation(f"SELECT {select} FROM ({left_sql}) {a} {kind} ({right_sql}) {b} ON {on}", variables, maybe,
                         {v: env.typed[v][0] for v in variables if v in env.typed})
 
-    def env_for(self, left: Relation, right: Relation, a: str, b: str, left_join: bool = False) -> Env:
+    def env_for(self, left: Relation, right: Relation, a: str, b: str, left_join: bool) -> Env:
         env: dict[str, str] = {}
         ids: dict[str, str] = {}
         typed: dict[str, tuple[str, str]] = {}
@@ -1173,20 +1173,11 @@ class Translator:
             raise UnsupportedQuery("IN")
         right = self.expr(e.other, env)
         if op in ("=", "!="):
-            # a variable with a typed value compares as the term it is bound to (RDF term
-            # equality, as when its value is read from the term)
-            # (two values of one kind compare as values: numbers and dates as SPARQL's = does)
-            typed = env.typed
-            both_typed = all(isinstance(x, Variable) and str(x) in typed for x in (e.expr, e.other)) and left[0] == right[0]
-            if not both_typed:
-                if isinstance(e.expr, Variable) and str(e.expr) in typed:
-                    left = ("term", as_term(*typed[str(e.expr)]))
-                if isinstance(e.other, Variable) and str(e.other) in typed:
-                    right = ("term", as_term(*typed[str(e.other)]))
+            # two values of one kind compare as values (numbers and dates as SPARQL's = does);
+            # a term and a value (a constant, a computed or typed variable's value), or values
+            # of two kinds, as terms, as Oxigraph compares them ("thin" != 3, "thin" = 'thin'
+            # and STR(?a) != 3 are true)
             if left[0] != right[0]:
-                # a term and a value (a constant, a computed string), or values of two kinds:
-                # as terms, as Oxigraph compares them ("thin" != 3, "thin" = 'thin' and
-                # STR(?a) != 3 are true)
                 left, right = ("term", as_term(*left)), ("term", as_term(*right))
             if left[0] == right[0] and left[0] in ("term", "str"):
                 # same term, or equal numbers / dates written differently
