@@ -108,7 +108,7 @@ def run_measured(command: list[str]) -> tuple[float, int, str]:
 def cohort_file(workdir: Path, size: int) -> Path:
     path = workdir / f"cohort-{size}.nt"
     if not path.exists():
-        from csfkg.synth import write_cohort_file
+        from csfkg.cohort.synth import write_cohort_file
 
         partial = path.with_suffix(".partial.nt")
         write_cohort_file(partial, patients=size, seed=1)
@@ -119,16 +119,16 @@ def cohort_file(workdir: Path, size: int) -> Path:
 def one_cohort(path: Path, out: Path, validate: bool = True, engine: str = "oxigraph") -> None:
     """Child process: the cohort command's code path (``--engine``), with its stage seconds as
     JSON."""
-    from csfkg.cohort import write_csv
+    from csfkg.cohort.run import write_csv
 
     clock = time.perf_counter()
     if engine == "sql":
-        from csfkg.cohort_sql import run_cohort_sql
+        from csfkg.cohort.sql_engine import run_cohort_sql
 
         run = run_cohort_sql(path, today=date.fromisoformat(TODAY), validate_records=validate)
         parts, workers, core = 1, 1, run.seconds  # DuckDB runs each stage on every core itself
     else:
-        from csfkg.cohort_parts import run_cohort_file
+        from csfkg.cohort.parts import run_cohort_file
 
         run = run_cohort_file(path, today=date.fromisoformat(TODAY), validate_records=validate)
         parts, workers, core = run.parts, run.workers, run.core_seconds
@@ -142,8 +142,8 @@ def one_cohort(path: Path, out: Path, validate: bool = True, engine: str = "oxig
 
 def parts_of(path: Path) -> list:
     """The parts ``csfkg cohort`` cuts the file into (kg/file_parts.py, the default part size)."""
-    from csfkg.cohort_parts import DEFAULT_PART_BYTES
-    from csfkg.file_parts import split_file
+    from csfkg.cohort.parts import DEFAULT_PART_BYTES
+    from csfkg.cohort.file_parts import split_file
 
     return split_file(path, DEFAULT_PART_BYTES)
 
@@ -153,7 +153,7 @@ def prepared_store(kind: str, data: bytes):
     import pyoxigraph
     from rdflib import Graph
 
-    from csfkg.cohort import add_knowledge, set_assessment_dates
+    from csfkg.cohort.run import add_knowledge, set_assessment_dates
     from csfkg.stores import OxigraphStore, RdflibStore
 
     if kind == "oxigraph":
@@ -171,8 +171,8 @@ def prepared_store(kind: str, data: bytes):
 def _warm_up(parts: list, kind: str = "oxigraph") -> None:
     """What a long run pays once (knowledge parsed, shapes compiled, queries parsed and cached),
     paid before the clock starts: the whole pipeline on the first 200 lines of the first part."""
-    from csfkg.cohort import derive_store, patients_of, read_rows, validate_store
-    from csfkg.cohort_parts import warm
+    from csfkg.cohort.run import derive_store, patients_of, read_rows, validate_store
+    from csfkg.cohort.parts import warm
 
     warm()
     store = prepared_store(kind, b"".join(parts[0].read().splitlines(keepends=True)[:200]))
@@ -185,7 +185,7 @@ def derivation_ratio(path: Path) -> dict[str, float]:
     """Derivation seconds on rdflib's in-memory store and on embedded Oxigraph: the same
     derive-*.rq queries on the same parts of the same cohort (the parts ``csfkg cohort`` runs),
     one core, loading not timed."""
-    from csfkg.cohort import derive_store
+    from csfkg.cohort.run import derive_store
 
     parts = parts_of(path)
     figures: dict[str, float] = {"parts": len(parts)}
@@ -203,7 +203,7 @@ def derivation_ratio(path: Path) -> dict[str, float]:
 
 def _validate_parts(parts: list, barrier, results) -> None:
     """Worker: load its parts (not timed), wait for the others, validate them all."""
-    from csfkg.cohort import patients_of, validate_store
+    from csfkg.cohort.run import patients_of, validate_store
 
     stores = [prepared_store("oxigraph", part.read()) for part in parts]
     barrier.wait()
@@ -222,7 +222,7 @@ def validation_partitioned(path: Path, workers: int) -> dict[str, float]:
     to the last worker done (time.perf_counter is CLOCK_MONOTONIC, one clock for all processes)."""
     import multiprocessing
 
-    from csfkg.cohort_parts import warm
+    from csfkg.cohort.parts import warm
 
     warm()  # as csfkg cohort does before its workers fork: shapes compiled, knowledge parsed
     context = multiprocessing.get_context("fork")
@@ -245,7 +245,7 @@ def validation_partitioned(path: Path, workers: int) -> dict[str, float]:
 def validation_ratio(path: Path, sample: int) -> dict[str, float]:
     """Compiled validation of the whole cohort, and pySHACL on the records of ``sample``
     patients, per patient."""
-    from csfkg.cohort import add_knowledge, load_files, patients_of, set_assessment_dates, validate_store
+    from csfkg.cohort.run import add_knowledge, load_files, patients_of, set_assessment_dates, validate_store
     from csfkg.stores import OxigraphStore
 
     _warm_up(parts_of(path))
@@ -257,7 +257,7 @@ def validation_ratio(path: Path, sample: int) -> dict[str, float]:
     clock = time.perf_counter()
     validate_store(store, patients)
     compiled = time.perf_counter() - clock
-    from csfkg.cohort import validate_store_pyshacl
+    from csfkg.cohort.run import validate_store_pyshacl
 
     clock = time.perf_counter()
     validate_store_pyshacl(store, patients[:sample])
@@ -271,8 +271,8 @@ def per_patient_floor(path: Path) -> dict[str, float]:
     (``SELECT (COUNT(*) AS ?n)``) once every stage has run, so each sees the facts it reads.
     The sum of load, validate, derive-WHERE-only and report is a floor for this engine with these
     queries: what no choice of derived triples can go below."""
-    from csfkg.cohort import derive_store, patients_of, read_rows, validate_store
-    from csfkg.query_library import derivation_queries
+    from csfkg.cohort.run import derive_store, patients_of, read_rows, validate_store
+    from csfkg.sparql.library import derivation_queries
 
     totals = {"load+prepare": 0.0, "validate": 0.0, "derive": 0.0, "derive WHERE only": 0.0, "report": 0.0}
     patients = 0
@@ -445,8 +445,9 @@ def validation_sql(path: Path) -> dict[str, float]:
     translated, over the whole cohort in DuckDB on every core, and the violations column made per
     patient; the file and the knowledge loaded (and the assessment dates set) before the clock
     starts."""
-    from csfkg import duckdb_store, shacl_sql
-    from csfkg.cohort_sql import DEFAULT_MEMORY, set_assessment_dates
+    from csfkg.engines.sql import store as duckdb_store
+    from csfkg.engines.sql import validation as shacl_sql
+    from csfkg.cohort.sql_engine import DEFAULT_MEMORY, set_assessment_dates
 
     with tempfile.TemporaryDirectory(prefix="csfkg-bench-") as spill:
         store = duckdb_store.new_connection(memory_limit=DEFAULT_MEMORY, temp_directory=spill)

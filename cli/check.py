@@ -13,7 +13,7 @@ def check(
     list_checks: Annotated[bool, typer.Option("--list", help="List the checks and stop.")] = False,
 ) -> None:
     """Run the ontology quality checks; exit 1 when any returns a row."""
-    from csfkg.quality import check_names, run_checks
+    from csfkg.curation.quality import check_names, run_checks
 
     if list_checks:
         for name in check_names():

@@ -17,7 +17,7 @@ def synth(
     seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same file.")] = 1,
 ) -> None:
     """Write a deterministic synthetic cohort that reaches every branch of the algorithm."""
-    from csfkg.synth import write_cohort_file
+    from csfkg.cohort.synth import write_cohort_file
 
     triples = write_cohort_file(out, patients=patients, seed=seed)
     typer.echo(f"{patients} patients, {triples} triples -> {out}", err=True)
@@ -29,8 +29,8 @@ def load(
 ) -> None:
     """Load ontology, guideline knowledge and patients into a persistent embedded store, all or
     nothing: killed or failing half-way, the store keeps its previous content."""
-    from csfkg.cohort import add_knowledge
-    from csfkg.store_load import load_store_folder
+    from csfkg.cohort.run import add_knowledge
+    from csfkg.stores.loading import load_store_folder
 
     loaded = load_store_folder(store, files, prepare=add_knowledge)
     typer.echo(f"{loaded.added} triples loaded into {store} ({loaded.total} in all)", err=True)
@@ -52,8 +52,8 @@ def cohort(
 ) -> None:
     """Validate and derive the next step of every patient; one CSV row each (IRI, next step,
     companions, missing data, violations). Exit 1 when a patient's record violates a shape."""
-    from csfkg.cohort import load_files, open_store, run_cohort, write_csv
-    from csfkg.errors import UsageError
+    from csfkg.cohort.run import load_files, open_store, run_cohort, write_csv
+    from csfkg.model.errors import UsageError
 
     sources = [s for s in (patient_file, store, endpoint) if s is not None]
     if len(sources) != 1 and not (endpoint and patient_file):
@@ -79,10 +79,10 @@ def cohort(
                 sys.stderr.write("\n")
             sys.stderr.flush()
 
-    from csfkg.file_parts import can_split
+    from csfkg.cohort.file_parts import can_split
 
     if engine == "sql":
-        from csfkg.cohort_sql import run_cohort_sql
+        from csfkg.cohort.sql_engine import run_cohort_sql
 
         assert patient_file is not None
         run = run_cohort_sql(patient_file, today=assessment, validate_records=not no_validate, progress=progress)
@@ -90,7 +90,7 @@ def cohort(
     elif patient_file is not None and endpoint is None and can_split(patient_file):
         # N-Triples: cut into parts of whole records, each validated and derived in its own
         # in-memory store, on every core (linear in the cohort, memory bounded by the part size)
-        from csfkg.cohort_parts import DEFAULT_PART_BYTES, run_cohort_file
+        from csfkg.cohort.parts import DEFAULT_PART_BYTES, run_cohort_file
 
         run = run_cohort_file(
             patient_file, today=assessment, validate_records=not no_validate, workers=workers,
@@ -99,15 +99,15 @@ def cohort(
         )
         write_csv(run, out)
     else:
-        target = open_store(store_dir=store, endpoint=endpoint, update_url=update_url, graph_store_url=graph_store_url)
-        if patient_file is not None:
-            load_files(target, [patient_file])
-        run = run_cohort(target, today=assessment, validate_records=not no_validate, progress=progress)
-        write_csv(run, out)
-        if graph_out is not None:
-            from csfkg.cohort import write_result_graph
+        with open_store(store_dir=store, endpoint=endpoint, update_url=update_url, graph_store_url=graph_store_url) as target:
+            if patient_file is not None:
+                load_files(target, [patient_file])
+            run = run_cohort(target, today=assessment, validate_records=not no_validate, progress=progress)
+            write_csv(run, out)
+            if graph_out is not None:
+                from csfkg.cohort.run import write_result_graph
 
-            write_result_graph(target, graph_out)
+                write_result_graph(target, graph_out)
     blocked = run.blocked
     typer.echo(f"{len(run.rows)} patients -> {out}; {blocked} with violations", err=True)
     if blocked:

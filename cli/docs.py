@@ -24,7 +24,7 @@ def docs(
     picture: Annotated[PictureKind, typer.Option("--picture", help="Algorithm picture: svg (graphviz dot), mermaid, or auto (svg when dot is on the PATH).")] = PictureKind.auto,
 ) -> None:
     """Write browsable HTML documentation of the ontology, with a picture of the management algorithm."""
-    from csfkg.docs import build_docs
+    from csfkg.curation.docs import build_docs
 
     result = build_docs(out, picture=picture.value)
     pages = [name for name in result.files if name.endswith(".html")]

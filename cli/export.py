@@ -29,9 +29,9 @@ def export(
 ) -> None:
     """Write the merged release: TBox, guideline knowledge and article statements in one
     ontology with its own IRI and version IRI, imports removed."""
-    from csfkg.errors import UsageError
-    from csfkg.output import write_atomically
-    from csfkg.release import format_for_path, release_graph, serialize_release
+    from csfkg.model.errors import UsageError
+    from csfkg.io.output import write_atomically
+    from csfkg.curation.release import format_for_path, release_graph, serialize_release
 
     implied = format_for_path(output.name) if output is not None else None
     if output_format is None:

@@ -40,8 +40,8 @@ def protocol(
     output_format: FormatOption = LookupFormat.text,
 ) -> None:
     """The sequences an MRI protocol requires, with their parameters and the evidence (tier, source)."""
-    from csfkg.lookups import protocol as read_protocol
-    from csfkg.lookups import render_protocol
+    from csfkg.lookups.guideline import protocol as read_protocol
+    from csfkg.lookups.guideline import render_protocol
 
     _show(read_protocol(which.value), output_format, render_protocol)
 
@@ -51,16 +51,16 @@ def findings(
     output_format: FormatOption = LookupFormat.text,
 ) -> None:
     """The expected MRI findings of a CSF leak, with frequency evidence and caveats."""
-    from csfkg.lookups import findings as read_findings
-    from csfkg.lookups import render_findings
+    from csfkg.lookups.guideline import findings as read_findings
+    from csfkg.lookups.guideline import render_findings
 
     _show(read_findings(which.value), output_format, render_findings)
 
 
 def red_flags(output_format: FormatOption = LookupFormat.text) -> None:
     """The red flag signs that need immediate evaluation, with the evidence."""
-    from csfkg.lookups import red_flags as read_red_flags
-    from csfkg.lookups import render_red_flags
+    from csfkg.lookups.guideline import red_flags as read_red_flags
+    from csfkg.lookups.guideline import render_red_flags
 
     _show(read_red_flags(), output_format, render_red_flags)
 
@@ -70,8 +70,8 @@ def lookup(
     output_format: FormatOption = LookupFormat.text,
 ) -> None:
     """Find nodes of the knowledge graph by label, synonym, code or mapped identifier."""
-    from csfkg.lookups import lookup as search
-    from csfkg.lookups import render_lookup
+    from csfkg.lookups.guideline import lookup as search
+    from csfkg.lookups.guideline import render_lookup
 
     _show(search(text), output_format, render_lookup)
 
@@ -84,8 +84,8 @@ def explain(
     output_format: FormatOption = LookupFormat.text,
 ) -> None:
     """Why this next step: branch <- criteria met or not met <- patient facts, with the evidence."""
-    from csfkg.lookups import explain_file, render_explain
-    from csfkg.named_queries import parse_today
+    from csfkg.lookups.guideline import explain_file, render_explain
+    from csfkg.sparql.named import parse_today
 
     explained = explain_file(patient_file, patient=patient, all_patients=all_patients, today=parse_today(today))
     if output_format is LookupFormat.json:

@@ -34,7 +34,7 @@ def _main() -> None:
 
 def run(argv: list[str] | None = None) -> int:
     """Run the command line; returns (and, as a script, exits with) the exit code."""
-    from csfkg.errors import CsfkgError
+    from csfkg.model.errors import CsfkgError
 
     command = typer.main.get_command(app)
     try:

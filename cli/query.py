@@ -32,9 +32,9 @@ def query(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file (atomically) instead of standard output.")] = None,
 ) -> None:
     """Run a named SPARQL query (or your own) over the knowledge graph and the patient files given."""
-    from csfkg.errors import UsageError
-    from csfkg.named_queries import bind_parameters, check_output_format, parse_today, read_query_file, user_queries
-    from csfkg.query_library import get_query
+    from csfkg.model.errors import UsageError
+    from csfkg.sparql.named import bind_parameters, check_output_format, parse_today, read_query_file, user_queries
+    from csfkg.sparql.library import get_query
 
     if list_queries:
         if name is not None or query_file is not None or param:
@@ -56,7 +56,8 @@ def query(
     check_output_format(named, output_format.value)
     assessment_date = parse_today(today)
 
-    from csfkg.named_queries import build_dataset, format_result, run_query
+    from csfkg.pipeline.dataset import build_dataset
+    from csfkg.sparql.named import format_result, run_query
 
     dataset = build_dataset(files, today=assessment_date)
     result = run_query(dataset.store, named, bindings, user_query=query_file is not None)
@@ -75,7 +76,7 @@ def _emit(text: str, output: Path | None) -> None:
     if output is None:
         typer.echo(text, nl=False)
     else:
-        from csfkg.output import write_atomically
+        from csfkg.io.output import write_atomically
 
         write_atomically(output, text)
 

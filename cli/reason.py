@@ -45,7 +45,7 @@ def reason(
     unreadable file). Date literals of the patients are read as plain strings (xsd:date is
     outside the OWL 2 datatype map).
     """
-    from csfkg.reasoning import reason_over_files, render_json, render_text
+    from csfkg.curation.reasoning import reason_over_files, render_json, render_text
 
     report = reason_over_files(list(patient_files) if patient_files else _default_patient_files())
     renderer = render_json if output_format is ReasonFormat.json else render_text

@@ -12,7 +12,7 @@ from .choices import Finding, OutputFormat, ProcedureCode, ProtocolState, RedFla
 
 
 def _date(value: str | None, option: str) -> date | None:
-    from csfkg.errors import UsageError
+    from csfkg.model.errors import UsageError
 
     if value is None:
         return None
@@ -49,12 +49,12 @@ def recommend(
     no_red_flags: Annotated[bool, typer.Option("--no-red-flags", help="Every red flag recorded absent.")] = False,
 ) -> None:
     """What next for this patient: block first, or MRI first? With the reasons and the evidence."""
-    from csfkg.assess import assess
-    from csfkg.errors import UsageError
-    from csfkg.output import write_atomically
-    from csfkg.patient_builder import PatientFlags, build_patient_graph
-    from csfkg.patient_input import read_patient_file, select_patients
-    from csfkg.render import render_json, render_text, render_turtle
+    from csfkg.pipeline.assess import assess
+    from csfkg.model.errors import UsageError
+    from csfkg.io.output import write_atomically
+    from csfkg.io.flags import PatientFlags, build_patient_graph
+    from csfkg.io.patient_files import read_patient_file, select_patients
+    from csfkg.pipeline.render import render_json, render_text, render_turtle
 
     flags = PatientFlags(
         symptoms=[s.value for s in symptom or []],
@@ -104,6 +104,6 @@ def _emit(text: str, output: Path | None, writer=None) -> None:  # noqa: ANN001
     if output is None:
         typer.echo(text, nl=False)
     else:
-        from csfkg.output import write_atomically
+        from csfkg.io.output import write_atomically
 
         (writer or write_atomically)(output, text)

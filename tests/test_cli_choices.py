@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from csfkg.cli.choices import Finding, ProcedureCode, RedFlag
-from csfkg.vocab import CSF
-from csfkg.vocabulary_codes import codes_under
+from csfkg.model.vocab import CSF
+from csfkg.model.codes import codes_under
 
 
 def test_red_flag_values_are_the_red_flag_classes() -> None:

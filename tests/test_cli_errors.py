@@ -69,7 +69,7 @@ def test_mri_protocol_applies_to_the_study_a_finding_records(cli) -> None:
     assert patient.code == 0
     from rdflib import Graph
 
-    from csfkg.vocab import CSF
+    from csfkg.model.vocab import CSF
 
     graph = Graph().parse(data=patient.out, format="turtle")
     (study,) = graph.subjects(CSF.studyResult, CSF.leakSignsResult)
@@ -160,7 +160,7 @@ def test_failed_run_leaves_the_previous_output_file(cli, tmp_path: Path) -> None
 def test_atomic_write_keeps_old_content_when_writing_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
-    from csfkg.output import write_atomically
+    from csfkg.io.output import write_atomically
 
     target = tmp_path / "out.txt"
     target.write_text("old")

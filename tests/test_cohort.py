@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from rdflib import URIRef
 
-from csfkg.cohort import load_files, open_store, run_cohort
+from csfkg.cohort.run import load_files, open_store, run_cohort
 from csfkg.stores import EndpointStore, OxigraphStore
-from csfkg.synth import write_cohort
+from csfkg.cohort.synth import write_cohort
 from conftest import DATA
 
 SMALL = DATA / "input" / "cohort-small.ttl"
@@ -83,34 +83,6 @@ def test_persistent_store_load_then_cohort(cli, tmp_path: Path) -> None:
     assert _rows(out)["anna"]["next_step"] == "obtain-mri-brain-and-spine"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def oxigraph_server(tmp_path: Path):
-    binary = shutil.which("oxigraph")
-    if binary is None:
-        pytest.skip("the oxigraph server (pip install oxigraph, in the test extra) is not installed")
-    port = _free_port()
-    process = subprocess.Popen([binary, "serve", "--location", str(tmp_path / "server"), "--bind", f"127.0.0.1:{port}"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/query?query=ASK%7B%7D", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
 def test_cohort_on_an_oxigraph_server_agrees_with_the_embedded_store(tmp_path: Path, oxigraph_server: str) -> None:
     cohort = _synth(tmp_path, 300, seed=11)
     embedded = open_store()
@@ -124,7 +96,7 @@ def test_cohort_on_an_oxigraph_server_agrees_with_the_embedded_store(tmp_path: P
         (r.patient, r.next_step, r.companions, r.missing_data) for r in remote.rows
     ]
     # a parameter bound on the server (VALUES of RDF terms) gives the same answer as locally
-    from csfkg.query_library import get_query
+    from csfkg.sparql.library import get_query
 
     patient = URIRef(local.rows[0].patient)
     text = get_query("next-step").text

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from rdflib import Graph
 
-from csfkg.cohort import load_files, run_cohort
-from csfkg.cohort_parts import run_cohort_file
-from csfkg.errors import InputError
-from csfkg.file_parts import PATIENT_TYPE_LINE_END, split_file
+from csfkg.cohort.run import load_files, run_cohort
+from csfkg.cohort.parts import run_cohort_file
+from csfkg.model.errors import InputError
+from csfkg.cohort.file_parts import PATIENT_TYPE_LINE_END, split_file
 from csfkg.stores import OxigraphStore
-from csfkg.synth import write_cohort_file
+from csfkg.cohort.synth import write_cohort_file
 
 TODAY = date(2026, 3, 1)
 
@@ -48,7 +48,7 @@ def _single_store(path: Path) -> tuple[list, Graph]:
     store = OxigraphStore()
     load_files(store, [path])
     run = run_cohort(store, today=TODAY)
-    from csfkg.query_library import get_query
+    from csfkg.sparql.library import get_query
 
     graph = store.query(get_query("cohort-result-graph").text)
     assert isinstance(graph, Graph)
@@ -128,7 +128,8 @@ def test_bad_part_gives_one_sentence_exit_2_and_no_output(cohort: Path, tmp_path
 def test_compiled_validation_agrees_with_pyshacl_on_a_cohort(tmp_path: Path) -> None:
     """The cohort's validation in Oxigraph (the shapes compiled to SPARQL) reports, per patient,
     what pySHACL reports on the same records."""
-    from csfkg.cohort import add_knowledge, patients_of, set_assessment_dates, validate_store, validate_store_pyshacl
+    from csfkg.cohort.run import add_knowledge, patients_of, set_assessment_dates
+    from csfkg.validation.in_store import validate_store, validate_store_pyshacl
 
     path = tmp_path / "small.nt"
     write_cohort_file(path, patients=80, seed=11)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from csfkg import duckdb_store
+from csfkg.engines.sql import store as duckdb_store
 from csfkg.cli.main import run
-from csfkg.synth import write_cohort_file
+from csfkg.cohort.synth import write_cohort_file
 
 SEED = 2
 
@@ -64,7 +64,7 @@ def test_what_the_sql_engine_does_not_take_is_a_usage_error(cohort: Path, tmp_pa
 def test_the_assessment_date_update_in_sql_is_the_update_in_oxigraph(tmp_path: Path, replace: str) -> None:
     import pyoxigraph
 
-    from csfkg.query_library import get_query
+    from csfkg.sparql.library import get_query
 
     csf = "https://w3id.org/csfkg/ontology#"
     date = "<http://www.w3.org/2001/XMLSchema#date>"
@@ -99,7 +99,7 @@ def test_csv_fields_made_in_sql_are_those_python_s_csv_module_writes() -> None:
 
     import duckdb
 
-    from csfkg.cohort_sql import _csv_field
+    from csfkg.cohort.sql_engine import _csv_field
 
     connection = duckdb.connect()
     for value in TRICKY:
@@ -113,7 +113,7 @@ def test_csv_fields_made_in_sql_are_those_python_s_csv_module_writes() -> None:
 def test_codes_sorted_in_sql_are_sorted_as_python_sorts_them(codes: str) -> None:
     import duckdb
 
-    from csfkg.cohort_sql import _words
+    from csfkg.cohort.sql_engine import _words
 
     (got,) = duckdb.connect().execute(f"SELECT {_words('$1::VARCHAR')}", [codes]).fetchone()
     assert got == " ".join(sorted(codes.split()))
@@ -123,7 +123,7 @@ def test_codes_sorted_in_sql_are_sorted_as_python_sorts_them(codes: str) -> None
 def test_rows_read_back_from_their_csv_lines_are_the_rows_cohort_row_makes(blocked: bool) -> None:
     import io
 
-    from csfkg.cohort import LineRows, cohort_row, csv_writer
+    from csfkg.cohort.run import LineRows, cohort_row, csv_writer
 
     made = [cohort_row(patient, step, companions, missing, reported=(problems, blocked))
             for patient, step, companions, missing, problems in zip(TRICKY, reversed(TRICKY), ["b a", None, "x\ty z", "", "é a"] * 2,
@@ -145,7 +145,7 @@ def test_a_triple_written_twice_or_loaded_again_is_held_once(cohort: Path, tmp_p
     (the SQL engine once kept both copies, and listed a patient once per copy of its type)."""
     from datetime import date
 
-    from csfkg.cohort_sql import run_cohort_sql
+    from csfkg.cohort.sql_engine import run_cohort_sql
 
     lines = cohort.read_text(encoding="utf-8").splitlines(keepends=True)
     repeated = tmp_path / "repeated.nt"

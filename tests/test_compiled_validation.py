@@ -1,5 +1,5 @@
 """The compiled validator (shapes compiled to set-at-a-time SPARQL, run on Oxigraph) against
-pySHACL (csfkg.validate.validate): the same results on every fixture, on the vignettes, on the
+pySHACL (csfkg.validation.report.validate): the same results on every fixture, on the vignettes, on the
 article's patient and on a synthetic cohort with its deliberate violations; every kind of compiled
 constraint fires somewhere in that set; results are attributed to the right patients; a shape
 that uses a feature the compiler does not translate is refused when it is compiled."""
@@ -15,9 +15,9 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 
 from conftest import DATA, REPO
-from csfkg.errors import CsfkgError
-from csfkg.patient_input import read_patient_file
-from csfkg.shacl_compiled import (
+from csfkg.model.errors import CsfkgError
+from csfkg.io.patient_files import read_patient_file
+from csfkg.validation.compiled import (
     UnsupportedShapeError,
     compile_shapes,
     compiled_validation_queries,
@@ -28,8 +28,8 @@ from csfkg.shacl_compiled import (
     validate_in,
 )
 from csfkg.stores import OxigraphStore
-from csfkg.synth import PATIENT_NS, write_cohort
-from csfkg.validate import ValidationResult, validate
+from csfkg.cohort.synth import PATIENT_NS, write_cohort
+from csfkg.validation.report import ValidationResult, validate
 
 CANDIDATES = sorted(
     [*(DATA / "shapes").glob("*.ttl"), *(DATA / "hostile").glob("*.ttl"), *(DATA / "hostile").glob("*.rdf"),
@@ -250,18 +250,18 @@ def test_targets_and_paths_beyond_the_packaged_shapes_agree_with_pyshacl() -> No
 
 
 def test_the_packaged_compiled_checks_are_what_compiling_the_shapes_gives_now() -> None:
-    from csfkg.knowledge import shapes_graph
-    from csfkg.resources import shapes_dir
-    from csfkg.shacl_compiler import PACKAGED_CHECKS, _packaged_checks, checks_document
+    from csfkg.model.knowledge import shapes_graph
+    from csfkg.model.resources import shapes_dir
+    from csfkg.validation.compiler import PACKAGED_CHECKS, _packaged_checks, checks_document
 
     packaged = shapes_dir().joinpath(PACKAGED_CHECKS).read_text(encoding="utf-8")
     fresh = checks_document(compile_shapes(shapes_graph()))
-    assert packaged == fresh, "a shape changed: run python -c 'from csfkg.shacl_compiler import write_packaged_checks; write_packaged_checks()'"
+    assert packaged == fresh, "a shape changed: run python -c 'from csfkg.validation.compiler import write_packaged_checks; write_packaged_checks()'"
     assert _packaged_checks() == compile_shapes(shapes_graph())
 
 
 def test_packaged_checks_of_other_shape_files_are_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
-    from csfkg import shacl_compiler
+    from csfkg.validation import compiler as shacl_compiler
 
     assert shacl_compiler._packaged_checks() is not None
     monkeypatch.setattr(shacl_compiler, "source_digest", lambda: "0" * 64)  # as if a shape file had changed
@@ -270,7 +270,7 @@ def test_packaged_checks_of_other_shape_files_are_not_used(monkeypatch: pytest.M
 
 def test_recommend_validates_as_the_cohort_does() -> None:
     """csfkg recommend (assess) and csfkg cohort use one validator: the compiled checks."""
-    from csfkg.assess import assess
+    from csfkg.pipeline.assess import assess
 
     path = DATA / "compiled-validation" / "planted-defects.ttl"
     graph = read_patient_file(path)
@@ -301,7 +301,7 @@ def test_what_pyshacl_refuses_in_a_patient_file_recommend_refuses(slot: tuple[st
     patient pySHACL finds in violation is in violation for the compiled checks too, and gets no
     next step from `assess` (what recommend runs). (The results may differ on such values: for
     "yes"^^xsd:date rdflib also reports the onset as after the assessment date.)"""
-    from csfkg.assess import assess
+    from csfkg.pipeline.assess import assess
 
     old, template, datatype = slot
     seed = (REPO / "examples" / "seed-patient.ttl").read_text(encoding="utf-8")

@@ -15,9 +15,9 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from rdflib import OWL, RDF, RDFS, URIRef
 
-from csfkg.docs import algorithm, algorithm_dot, algorithm_mermaid, build_docs
-from csfkg.errors import InputError, UsageError
-from csfkg.knowledge import knowledge_graph, rules_graph
+from csfkg.curation.docs import algorithm, algorithm_dot, algorithm_mermaid, build_docs
+from csfkg.model.errors import InputError, UsageError
+from csfkg.model.knowledge import knowledge_graph, rules_graph
 
 HAVE_DOT = shutil.which("dot") is not None
 CSF = "https://w3id.org/csfkg/ontology#"
@@ -212,12 +212,12 @@ def test_mermaid_picture_when_asked(tmp_path: Path) -> None:
 
 
 def test_auto_picture_falls_back_to_mermaid_without_dot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("csfkg.docs.shutil.which", lambda name: None)
+    monkeypatch.setattr("csfkg.curation.docs.shutil.which", lambda name: None)
     assert build_docs(tmp_path / "site").picture == "mermaid"
 
 
 def test_svg_picture_without_dot_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("csfkg.docs.shutil.which", lambda name: None)
+    monkeypatch.setattr("csfkg.curation.docs.shutil.which", lambda name: None)
     with pytest.raises(UsageError, match="dot"):
         build_docs(tmp_path / "site", picture="svg")
     assert list(tmp_path.iterdir()) == []

@@ -10,13 +10,13 @@ Each row runs the real console script in a subprocess (as a user or a script wou
   starting ``csfkg:`` with nothing on stdout, and that words that must not leak (the content of
   a local file an input points at) appear nowhere.
 
-Limits decided here and enforced by ``csfkg.patient_input``: a patient file is read up to 4 MiB
+Limits decided here and enforced by ``csfkg.io.patient_files``: a patient file is read up to 4 MiB
 (``MAX_FILE_BYTES``: a 50 MB file and ``/dev/zero`` are refused before they are read), one run
 assesses at most 1,000 patients (``MAX_PATIENTS_PER_RUN``), RDF/XML may declare plain entities
 only (no external DTD, external or parameter entity, nesting, or expansion beyond the file
 limit), JSON-LD must carry its context inline, and an IRI holding a character IRIs cannot
 contain is refused. Files for ``csfkg load`` and ``csfkg cohort FILE`` get the same structural
-checks (``csfkg.store_load``) without the 4 MiB limit, which would refuse any real cohort; only a
+checks (``csfkg.stores.loading``) without the 4 MiB limit, which would refuse any real cohort; only a
 file read whole (JSON-LD, or one sent to an endpoint) has a limit, 256 MiB. Large and
 tmp-dependent files are generated in the test's temporary folder; the small fixtures are in
 tests/data/hostile/.
@@ -304,8 +304,8 @@ def _entity_file(path: Path, value: str, references: int) -> Path:
 
 
 def test_the_streaming_rdf_xml_check_refuses_what_the_patient_file_check_refuses() -> None:
-    from csfkg.errors import InputError
-    from csfkg.patient_input import check_rdf_xml_file
+    from csfkg.model.errors import InputError
+    from csfkg.io.patient_files import check_rdf_xml_file
 
     for name, words in (
         ("billion-laughs.rdf", "entity-expansion bomb"),
@@ -321,8 +321,8 @@ def test_the_streaming_rdf_xml_check_counts_references_across_chunks(tmp_path: P
     """1,000,000 references (3 MB, read in 1 MiB chunks): a 9-character entity may expand the file
     to 9 MB (within ten times its size), a 100-character one to 100 MB may not - and the count in
     the message is exact, so no reference split by a chunk boundary is lost or counted twice."""
-    from csfkg.errors import InputError
-    from csfkg.patient_input import check_rdf_xml_file
+    from csfkg.model.errors import InputError
+    from csfkg.io.patient_files import check_rdf_xml_file
 
     check_rdf_xml_file(_entity_file(tmp_path / "fine.rdf", "a" * 9, 1_000_000))
     with pytest.raises(InputError, match="expand to 100,000,000 characters"):
@@ -333,11 +333,11 @@ def test_the_streaming_rdf_xml_check_counts_references_across_chunks(tmp_path: P
 # cohort files: no 4 MiB limit for what the bulk loader streams, a limit for what is read whole
 # ---------------------------------------------------------------------------------------
 def test_cohort_files_have_no_patient_file_limit_but_files_read_whole_have_theirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import csfkg.store_load as store_load
-    from csfkg.errors import InputError
-    from csfkg.patient_input import MAX_FILE_BYTES
+    import csfkg.stores.loading as store_load
+    from csfkg.model.errors import InputError
+    from csfkg.io.patient_files import MAX_FILE_BYTES
     from csfkg.stores import OxigraphStore, RdflibStore
-    from csfkg.synth import write_cohort_file
+    from csfkg.cohort.synth import write_cohort_file
 
     cohort = tmp_path / "cohort.nt"
     write_cohort_file(cohort, patients=1000, seed=3)

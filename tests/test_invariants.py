@@ -1,6 +1,6 @@
 """Clinical invariants of the derivation, property-based (hypothesis).
 
-The patients are quick-lookup flag sets (``csfkg.patient_builder.PatientFlags``) drawn from the
+The patients are quick-lookup flag sets (``csfkg.io.flags.PatientFlags``) drawn from the
 whole input space of ``csfkg recommend``: orthostatic headache present, absent or not recorded;
 onset not recorded or 0-120 days before a fixed assessment date (13 and 14 often); prior and
 planned procedures of every kind, levels, procedure dates, insurance; brain and spine MRI not
@@ -14,7 +14,7 @@ record drawn conforms to the shapes - which is why the invariant tests derive wi
 validating (pySHACL costs ~0.25 s a patient, the derivation ~4 ms).
 
 Each hypothesis example is a batch of patients derived together in one embedded Oxigraph store
-(``csfkg.derive.derive_in``) and read back with one SELECT; hypothesis runs derandomized, so the
+(``csfkg.pipeline.derive.derive_in``) and read back with one SELECT; hypothesis runs derandomized, so the
 suite is deterministic.
 
 The invariants are stated from the algorithm of issue 2 and the project's safety rule, on the
@@ -61,7 +61,7 @@ from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.compare import to_isomorphic
 from rdflib.namespace import XSD
 
-from csfkg.patient_builder import PatientFlags, build_patient_graph
+from csfkg.io.flags import PatientFlags, build_patient_graph
 
 CSF = "https://w3id.org/csfkg/ontology#"
 TODAY = date(2026, 3, 1)
@@ -247,7 +247,7 @@ def patient_graph(flags: PatientFlags, iri: str) -> Graph:
 
 def derive_graph(graph: Graph) -> tuple[dict[str, Outcome], Graph]:
     """Derive every patient of ``graph`` in one store: outcomes by patient IRI, and the derived graph."""
-    from csfkg.derive import derive
+    from csfkg.pipeline.derive import derive
 
     derivation = derive(graph)
     outcomes: dict[str, Outcome] = defaultdict(Outcome)
@@ -397,7 +397,7 @@ def _renamed(graph: Graph, old: str, new: str, without: tuple) -> Graph:
 
 
 def _violates_a_shape(graph: Graph) -> bool:
-    from csfkg.validate import validate
+    from csfkg.validation.report import validate
 
     return not validate(graph).conforms
 
@@ -503,7 +503,7 @@ def test_derivation_is_deterministic_and_independent_of_triple_order(batch: list
 @given(batches(flag_sets(), size=4))
 def test_drawn_flag_sets_are_valid_records(batch: list[PatientFlags]) -> None:
     """The invariant tests derive without validating; every record the strategy draws conforms."""
-    from csfkg.validate import validate
+    from csfkg.validation.report import validate
 
     graph = Graph()
     for i, flags in enumerate(batch):

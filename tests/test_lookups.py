@@ -9,7 +9,7 @@ from functools import cache
 import pytest
 
 from conftest import DATA, SEED
-from csfkg.lookups import explain_file, findings, lookup, protocol, red_flags
+from csfkg.lookups.guideline import explain_file, findings, lookup, protocol, red_flags
 
 CSF = "https://w3id.org/csfkg/ontology#"
 CSFG = "https://w3id.org/csfkg/guideline#"

@@ -9,8 +9,8 @@ import pytest
 from rdflib import OWL, RDF, Graph, Literal, URIRef
 from rdflib.namespace import RDFS, SKOS
 
-from csfkg.errors import InputError
-from csfkg.mappings import (
+from csfkg.model.errors import InputError
+from csfkg.curation.mappings import (
     MAPPING_PREDICATES,
     SEMAPV,
     SSSOM,

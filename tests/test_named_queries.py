@@ -27,16 +27,15 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
 from conftest import DATA, REPO, SEED
-from csfkg.named_queries import (
-    QueryDataset,
+from csfkg.pipeline.dataset import QueryDataset, build_dataset
+from csfkg.sparql.named import (
     bind_parameters,
-    build_dataset,
     check_remote,
     parameters,
     to_term,
     user_queries,
 )
-from csfkg.query_library import all_queries, get_query
+from csfkg.sparql.library import all_queries, get_query
 from csfkg.stores import OxigraphStore, SelectResult, Store
 
 CSF = "https://w3id.org/csfkg/ontology#"

@@ -9,8 +9,8 @@ from datetime import date, timedelta
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
-from csfkg.derive import derive
-from csfkg.vocab import CSF, CSFG
+from csfkg.pipeline.derive import derive
+from csfkg.model.vocab import CSF, CSFG
 
 
 def _recent(pairs: list[tuple[date, date]]) -> set[int]:

@@ -3,7 +3,7 @@ patients.
 
 The generator below writes each patient as a plain :class:`oracle.Patient` (what the algorithm
 reads) and, from the same random choices, as RDF triples in the patient vocabulary - by hand, not
-through ``csfkg.patient_builder``, so that the flag builder is not part of what is trusted. It
+through ``csfkg.io.flags``, so that the flag builder is not part of what is trusted. It
 covers the whole input space of the algorithm and varies the way the same fact is written:
 
 - orthostatic headache present, absent or not recorded, with or without a frequency;
@@ -26,7 +26,7 @@ covers the whole input space of the algorithm and varies the way the same fact i
 Every generated record is valid (no contradictions, no dates in the future): validation is
 skipped for the 10,000 (pySHACL costs ~0.2 s a call) and a test validates a sample to show
 that the generator keeps that promise. The derivation runs in batches in embedded Oxigraph
-(``csfkg.derive.derive_in``); one SELECT reads every patient's next step and companions.
+(``csfkg.pipeline.derive.derive_in``); one SELECT reads every patient's next step and companions.
 
 The comparison covers the next step, the exact set of companions, and for ``insufficient-data``
 the data element that blocks it (which the missing-data derivation must also list). When this
@@ -440,8 +440,8 @@ class Derived:
 
 def derive_batch(triples: list[Triple]) -> dict[str, Derived]:
     """Derive every patient of ``triples`` in one embedded Oxigraph store; by patient IRI."""
-    from csfkg.derive import derive_in
-    from csfkg.knowledge import rules_graph
+    from csfkg.pipeline.derive import derive_in
+    from csfkg.model.knowledge import rules_graph
     from csfkg.stores import OxigraphStore
 
     store = OxigraphStore()
@@ -493,7 +493,7 @@ def test_generator_is_deterministic() -> None:
 def test_generated_records_conform_to_the_shapes() -> None:
     """The oracle comparison skips validation; this sample shows the generator writes only valid
     records (every shape of ontology/shapes/ conforms, warnings aside)."""
-    from csfkg.validate import validate
+    from csfkg.validation.report import validate
 
     sample = cohort(VALIDATED_SAMPLE, seed=SEED + 1)
     violations = []

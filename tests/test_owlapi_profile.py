@@ -172,8 +172,8 @@ def test_the_checker_reports_planted_violations(profile_check) -> None:
 def test_patient_dates_must_become_strings_for_owl2_dl(profile_check, tmp_path: Path) -> None:
     """Why kg/reasoning.py converts date literals: with them the ontology plus the seed patient
     leaves OWL 2 DL (xsd:date is not in the datatype map); converted, it is clean."""
-    from csfkg.knowledge import knowledge_graph
-    from csfkg.reasoning import owl_compatible
+    from csfkg.model.knowledge import knowledge_graph
+    from csfkg.curation.reasoning import owl_compatible
 
     seed = Graph().parse(SEED, format="turtle")
     raw = Graph() + knowledge_graph() + seed
@@ -232,7 +232,7 @@ def test_every_ontology_and_version_iri_is_mapped_to_its_own_file() -> None:
 
 
 def test_the_catalog_ships_in_the_package() -> None:
-    from csfkg.resources import ontology_dir
+    from csfkg.model.resources import ontology_dir
 
     assert ontology_dir().joinpath("catalog-v001.xml").is_file()
 
@@ -266,7 +266,7 @@ def test_export_turtle_has_one_header_with_version_iri_and_metadata_and_no_impor
 
 
 def test_export_holds_every_triple_of_the_three_source_files_but_their_headers(cli) -> None:
-    from csfkg.knowledge import knowledge_graph
+    from csfkg.model.knowledge import knowledge_graph
 
     graph = Graph().parse(data=_exported(cli), format="turtle")
     headers = {URIRef(f"https://w3id.org/csfkg/{c}") for c in ("ontology", "guideline", "article")}
@@ -327,7 +327,7 @@ def test_export_reasoned_adds_inferred_subclass_axioms_marked_is_inferred(cli) -
 
 
 def test_the_release_carries_every_sssom_mapping_as_a_skos_triple(cli) -> None:
-    from csfkg.mappings import skos_triples
+    from csfkg.curation.mappings import skos_triples
 
     graph = Graph().parse(data=_exported(cli), format="turtle")
     mappings = skos_triples()

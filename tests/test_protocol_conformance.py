@@ -11,9 +11,9 @@ from functools import cache
 import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 
-from csfkg.derive import derive
-from csfkg.validate import validate
-from csfkg.vocab import CSF
+from csfkg.pipeline.derive import derive
+from csfkg.validation.report import validate
+from csfkg.model.vocab import CSF
 from conftest import DATA
 
 BASE = DATA / "shapes" / "conforming-excluded-leak.ttl"

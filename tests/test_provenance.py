@@ -6,9 +6,9 @@ from __future__ import annotations
 from rdflib import Graph, URIRef
 from rdflib.namespace import PROV
 
-from csfkg.assess import assess
-from csfkg.patient_input import read_patient_file
-from csfkg.vocab import CSF, CSFG, CSFQ
+from csfkg.pipeline.assess import assess
+from csfkg.io.patient_files import read_patient_file
+from csfkg.model.vocab import CSF, CSFG, CSFQ
 from conftest import SEED
 
 P = "https://example.org/csfkg/patient/"

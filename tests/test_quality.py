@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, URIRef
 
-from csfkg.errors import UsageError
-from csfkg.quality import check_names, quality_graph, run_checks, violation_queries
-from csfkg.query_library import parse_header
+from csfkg.model.errors import UsageError
+from csfkg.curation.quality import check_names, quality_graph, run_checks, violation_queries
+from csfkg.sparql.library import parse_header
 from csfkg.stores import RdflibStore, SelectResult
 from conftest import DATA
 
@@ -137,7 +137,7 @@ def test_unknown_engine_is_a_usage_error() -> None:
 
 def test_unmapped_identifier_needs_the_sssom_tables_and_sees_every_mapping_without_them() -> None:
     """Over the knowledge graph alone every skos mapping is reported: the check reads the tables."""
-    from csfkg.knowledge import knowledge_graph
+    from csfkg.model.knowledge import knowledge_graph
     from rdflib.namespace import SKOS
 
     bare = Graph()

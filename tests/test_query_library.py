@@ -6,7 +6,7 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.plugins.sparql import prepareQuery
 
-from csfkg.query_library import all_queries, derivation_queries, parse_header
+from csfkg.sparql.library import all_queries, derivation_queries, parse_header
 from conftest import REPO
 
 QUERY_FILES = sorted((REPO / "queries").glob("*.rq"))

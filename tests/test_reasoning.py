@@ -143,7 +143,7 @@ def _local(term: object) -> str:
 
 @cache
 def _vignette_graph() -> Graph:
-    from csfkg.patient_input import read_patient_file
+    from csfkg.io.patient_files import read_patient_file
 
     graph = Graph()
     for path in _vignette_files():
@@ -154,7 +154,7 @@ def _vignette_graph() -> Graph:
 @cache
 def _hermit_types() -> dict[str, set[str]]:
     """Patient local name -> local names of the defined classes HermiT infers for it."""
-    from csfkg.reasoning import reason
+    from csfkg.curation.reasoning import reason
 
     report = reason(_vignette_graph())
     assert report.consistent and not report.unsatisfiable
@@ -164,10 +164,10 @@ def _hermit_types() -> dict[str, set[str]]:
 @cache
 def _sparql_facts() -> dict[str, set[str]]:
     """Patient local name -> tokens of the CORRESPONDENCE table's SPARQL side."""
-    from csfkg.assess import patient_subgraph
-    from csfkg.derive import derive
-    from csfkg.knowledge import rules_graph
-    from csfkg.patient_input import patients_in
+    from csfkg.pipeline.assess import patient_subgraph
+    from csfkg.pipeline.derive import derive
+    from csfkg.model.knowledge import rules_graph
+    from csfkg.io.patient_files import patients_in
 
     # The derivation alone (the vignettes conform to the shapes: tests/test_vignettes.py);
     # every file carries its csf:assessmentDate.
@@ -207,7 +207,7 @@ def _tbox() -> Graph:
 
 
 def test_the_defined_classes_are_the_ones_the_hierarchy_and_table_cover() -> None:
-    from csfkg.reasoning import defined_classes
+    from csfkg.curation.reasoning import defined_classes
 
     defined = {_local(c) for c in defined_classes(_tbox())}
     assert defined == set(EXPECTED_HIERARCHY)
@@ -216,7 +216,7 @@ def test_the_defined_classes_are_the_ones_the_hierarchy_and_table_cover() -> Non
 
 
 def test_every_defined_class_has_one_lower_case_label_one_definition_and_one_equivalence() -> None:
-    from csfkg.reasoning import defined_classes
+    from csfkg.curation.reasoning import defined_classes
 
     tbox = _tbox()
     problems = []
@@ -236,8 +236,8 @@ def test_every_defined_class_has_one_lower_case_label_one_definition_and_one_equ
 
 
 def test_labels_of_the_defined_classes_are_unique_in_the_merged_ontology() -> None:
-    from csfkg.knowledge import knowledge_graph
-    from csfkg.reasoning import defined_classes
+    from csfkg.model.knowledge import knowledge_graph
+    from csfkg.curation.reasoning import defined_classes
 
     graph = knowledge_graph()
     for cls in defined_classes():
@@ -257,7 +257,7 @@ def test_classes_defined_by_absence_carry_the_open_world_note() -> None:
 # Preparing patient records for an OWL 2 DL reasoner (no Java needed)
 # =============================================================================================
 def test_owl_compatible_turns_dates_into_strings_and_names_blank_node_records() -> None:
-    from csfkg.reasoning import owl_compatible
+    from csfkg.curation.reasoning import owl_compatible
 
     graph = Graph()
     finding = BNode()
@@ -280,7 +280,7 @@ def test_owl_compatible_turns_dates_into_strings_and_names_blank_node_records() 
 
 
 def test_reasoning_input_has_no_imports_and_all_three_ontologies() -> None:
-    from csfkg.reasoning import reasoning_input
+    from csfkg.curation.reasoning import reasoning_input
 
     graph = reasoning_input(None)
     assert list(graph.triples((None, OWL.imports, None))) == []
@@ -292,7 +292,7 @@ def test_reasoning_input_has_no_imports_and_all_three_ontologies() -> None:
 # =============================================================================================
 @needs_java
 def test_hermit_classifies_the_defined_classes_as_expected() -> None:
-    from csfkg.reasoning import reason
+    from csfkg.curation.reasoning import reason
 
     report = reason(None)
     assert report.consistent and report.unsatisfiable == []
@@ -303,8 +303,8 @@ def test_hermit_classifies_the_defined_classes_as_expected() -> None:
 
 @needs_java
 def test_the_seed_patient_is_a_patient_with_suspected_post_procedural_leak_and_planned_intervention() -> None:
-    from csfkg.patient_input import read_patient_file
-    from csfkg.reasoning import reason
+    from csfkg.io.patient_files import read_patient_file
+    from csfkg.curation.reasoning import reason
 
     report = reason(read_patient_file(SEED))
     (seed,) = report.patients
@@ -348,9 +348,9 @@ def test_every_row_of_the_table_is_exercised_both_ways(row: Row) -> None:
 def test_open_world_a_procedure_of_unknown_kind_is_planned_for_sparql_but_not_for_hermit() -> None:
     """The one known divergence, pinned: SPARQL's FILTER NOT EXISTS reads "not known to be a
     blood patch" as "not a blood patch"; HermiT does not."""
-    from csfkg.derive import derive
-    from csfkg.patient_input import read_patient_file
-    from csfkg.reasoning import reason
+    from csfkg.pipeline.derive import derive
+    from csfkg.io.patient_files import read_patient_file
+    from csfkg.curation.reasoning import reason
 
     graph = read_patient_file(FIXTURES / "planned-procedure-of-unknown-kind.ttl")
     patient = EX["planned-procedure-of-unknown-kind"]
@@ -365,9 +365,9 @@ INCONSISTENT = FIXTURES / "procedure-both-blood-patch-and-block.ttl"
 
 
 @cache
-def _inconsistent_report():  # noqa: ANN202 - csfkg.reasoning.ReasoningReport
-    from csfkg.patient_input import read_patient_file
-    from csfkg.reasoning import reason
+def _inconsistent_report():  # noqa: ANN202 - csfkg.curation.reasoning.ReasoningReport
+    from csfkg.io.patient_files import read_patient_file
+    from csfkg.curation.reasoning import reason
 
     return reason(read_patient_file(INCONSISTENT), sources={EX["procedure-both-kinds"]: str(INCONSISTENT)})
 
@@ -384,7 +384,7 @@ def test_an_inconsistent_record_is_named_and_the_consistent_one_is_not() -> None
 
 @needs_java
 def test_the_text_report_of_an_inconsistent_input_names_the_patient_and_its_file() -> None:
-    from csfkg.reasoning import render_text
+    from csfkg.curation.reasoning import render_text
 
     text = render_text(_inconsistent_report())
     assert "Consistency: INCONSISTENT." in text
@@ -482,7 +482,7 @@ def test_console_script_reason_runs_in_a_subprocess(tmp_path: Path) -> None:
 
 @needs_java
 def test_a_blank_node_patient_with_blank_node_findings_is_still_classified() -> None:
-    from csfkg.reasoning import reason
+    from csfkg.curation.reasoning import reason
 
     graph = Graph().parse(
         data="""

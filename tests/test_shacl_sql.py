@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from csfkg import duckdb_store, shacl_sql
-from csfkg.cohort import add_knowledge
-from csfkg.shacl_compiled import results_by_patient
+from csfkg.engines.sql import store as duckdb_store
+
+from csfkg.engines.sql import validation as shacl_sql
+from csfkg.cohort.run import add_knowledge
+from csfkg.validation.compiled import results_by_patient
 from csfkg.stores import OxigraphStore
-from csfkg.synth import write_cohort_file
+from csfkg.cohort.synth import write_cohort_file
 
 SEED = 2
 

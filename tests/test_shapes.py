@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from rdflib import Graph
 
-from csfkg.patient_input import read_patient_file
-from csfkg.validate import validate
+from csfkg.io.patient_files import read_patient_file
+from csfkg.validation.report import validate
 from conftest import DATA, SEED
 
 SHAPES = DATA / "shapes"
@@ -76,7 +76,7 @@ def test_every_shape_is_named_with_message_and_severity() -> None:
     from rdflib import RDF
     from rdflib.namespace import SH as SHACL
 
-    from csfkg.knowledge import shapes_graph
+    from csfkg.model.knowledge import shapes_graph
 
     shapes = shapes_graph()
     for kind in (SHACL.PropertyShape, SHACL.SPARQLConstraint):
@@ -171,7 +171,7 @@ def test_recommend_refuses_what_pyshacl_refuses(addition: str, name: str, tmp_pa
     import subprocess
     import sys
 
-    from csfkg.patient_input import read_patient_file
+    from csfkg.io.patient_files import read_patient_file
 
     text = SEED.read_text(encoding="utf-8")
     assert "ex:seed-first-mbb" in text and "@prefix xsd:" in text

@@ -10,11 +10,12 @@ import pytest
 from rdflib import Graph
 from rdflib.plugins.sparql import prepareQuery
 
-from csfkg import duckdb_store
-from csfkg.cohort import add_knowledge, derive_store
-from csfkg.sparql_sql import UnsupportedQuery, construct_statements, select_sql, solution_texts
+from csfkg.engines.sql import store as duckdb_store
+from csfkg.cohort.run import add_knowledge
+from csfkg.pipeline.derive import derive_in as derive_store
+from csfkg.engines.sql.translate import UnsupportedQuery, construct_statements, select_sql, solution_texts
 from csfkg.stores import OxigraphStore
-from csfkg.synth import write_cohort_file
+from csfkg.cohort.synth import write_cohort_file
 
 SEED = 2  # at 1,000 patients this seed reaches all 18 next step branches (test_store_agreement)
 
@@ -46,8 +47,8 @@ def test_a_derivation_for_later_readers_leaves_out_only_the_triples_none_of_them
     """``derive_in(read_after=...)`` (csfkg cohort --engine sql): the triples of every predicate
     a later query reads are those of the whole derivation; the provenance nothing reads is not
     made."""
-    from csfkg.query_library import derivation_queries, get_query
-    from csfkg.sparql_sql import predicates_read
+    from csfkg.sparql.library import derivation_queries, get_query
+    from csfkg.engines.sql.translate import predicates_read
 
     cohort = tmp_path / "cohort.nt"
     write_cohort_file(cohort, patients=300, seed=SEED)
@@ -98,7 +99,7 @@ def test_a_derivation_for_later_readers_leaves_out_only_the_triples_none_of_them
 def test_the_predicates_a_query_can_read(where: str, read: set[str] | None) -> None:
     """What derive_in(read_after=...) keeps: every predicate a pattern names, and everything
     where it can read any predicate."""
-    from csfkg.sparql_sql import predicates_read
+    from csfkg.engines.sql.translate import predicates_read
 
     found = predicates_read(prepareQuery(f"SELECT * WHERE {{ {where} }}").algebra)
     assert found == (None if read is None else frozenset(f"<http://e/{name}>" for name in read))
@@ -308,7 +309,7 @@ def test_an_optional_whose_variables_nothing_reads_is_left_out(where: str, kept:
     """A CONSTRUCT made for later readers (csfkg cohort --engine sql) is translated without an
     OPTIONAL that binds no variable its template (as those readers need it) or the operators
     above read; the triples it makes are those of the whole query."""
-    from csfkg.sparql_sql import without_unread_optionals
+    from csfkg.engines.sql.translate import without_unread_optionals
 
     query = f"CONSTRUCT {{ ?s <http://e/x> ?o }} WHERE {{ {where} }}"
     algebra = prepareQuery(query).algebra
@@ -407,7 +408,7 @@ def test_the_store_draws_no_progress_bar() -> None:
     # in a process of its own, as a command runs it (under pytest's capture DuckDB starts with
     # the bar off anyway); a plain connection there has it on
     read = "SELECT current_setting('enable_progress_bar')"
-    code = (f"import duckdb; from csfkg import duckdb_store; "
+    code = (f"import duckdb; from csfkg.engines.sql import store as duckdb_store; "
             f"print(duckdb_store.new_connection().execute({read!r}).fetchone()[0], duckdb.connect().execute({read!r}).fetchone()[0])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "True"]
@@ -416,7 +417,7 @@ def test_the_store_draws_no_progress_bar() -> None:
 def test_terms_that_duckdb_hash_merges_get_different_ids() -> None:
     import duckdb
 
-    from csfkg.sparql_sql import id_of, quote
+    from csfkg.engines.sql.translate import id_of, quote
 
     a = "<https://example.org/csfkg/synthetic/p95/brain-mri/seq-4>"
     b = "<https://example.org/csfkg/synthetic/p99/brain-mri/seq-0>"
@@ -427,7 +428,7 @@ def test_terms_that_duckdb_hash_merges_get_different_ids() -> None:
 
 
 def test_two_terms_with_one_id_are_refused(tmp_path: Path) -> None:
-    from csfkg.sparql_sql import id_of, quote
+    from csfkg.engines.sql.translate import id_of, quote
 
     data = tmp_path / "data.nt"
     data.write_text(DATA.strip() + "\n")
@@ -446,7 +447,7 @@ def test_two_terms_with_one_id_are_refused(tmp_path: Path) -> None:
 def test_a_term_s_id_says_what_it_is() -> None:
     import duckdb
 
-    from csfkg.sparql_sql import BLANK_KIND, IRI_KIND, LITERAL_KIND, id_of, quote
+    from csfkg.engines.sql.translate import BLANK_KIND, IRI_KIND, LITERAL_KIND, id_of, quote
 
     connection = duckdb.connect()
     for text, kind in [("<http://e/a>", IRI_KIND), ("_:b0", BLANK_KIND), ('"x"', LITERAL_KIND), ('"5"^^<http://www.w3.org/2001/XMLSchema#integer>', LITERAL_KIND)]:
@@ -459,7 +460,7 @@ def test_the_compiled_shacl_checks_find_in_sql_what_they_find_in_oxigraph(tmp_pa
     synthetic cohort (which holds violations of several kinds)."""
     import pyoxigraph
 
-    from csfkg.shacl_compiler import compiled_validation_queries
+    from csfkg.validation.compiler import compiled_validation_queries
 
     cohort = tmp_path / "cohort.nt"
     write_cohort_file(cohort, patients=1_000, seed=SEED)
@@ -484,7 +485,7 @@ def test_the_compiled_shacl_checks_find_in_sql_what_they_find_in_oxigraph(tmp_pa
 def test_a_compiled_check_s_sql_stays_small() -> None:
     """Expressions that read a value more than once (IF's condition, a cast's validity, a
     datatype of a cast) are written once: a datatype check was 600 kB of SQL, and took minutes."""
-    from csfkg.shacl_compiler import compiled_validation_queries
+    from csfkg.validation.compiler import compiled_validation_queries
 
     store = duckdb_store.new_connection()
     size, name, component = max((len(select_sql(prepareQuery(check.query).algebra, store).sql), check.name, check.component) for check in compiled_validation_queries())
@@ -533,7 +534,7 @@ def test_selected_values_are_oxigraph_s_values_escapes_and_blank_nodes_included(
     ],
 )
 def test_the_loader_refuses_a_line_it_would_read_otherwise_than_oxigraph(tmp_path: Path, line: str) -> None:
-    from csfkg.errors import InputError
+    from csfkg.model.errors import InputError
 
     path = tmp_path / "data.nt"
     path.write_text('<http://e/a> <http://e/v> "fine \\"quoted\\"\\n" .\n' + line + "\n")

@@ -19,11 +19,10 @@ from pathlib import Path
 
 from rdflib import BNode, Graph, URIRef
 
-from csfkg.cohort import CohortRow, load_files, open_store, run_cohort
-from csfkg.query_library import get_query
+from csfkg.cohort.run import CohortRow, load_files, open_store, run_cohort
+from csfkg.sparql.library import get_query
 from csfkg.stores import RdflibStore, SelectResult, Store
-from csfkg.synth import ASSESSMENT, write_cohort_file
-from test_cohort import oxigraph_server  # noqa: F401 - the fixture that runs `oxigraph serve`
+from csfkg.cohort.synth import ASSESSMENT, write_cohort_file
 
 PATIENTS = 1000
 SEED = 2  # at 1,000 patients this seed reaches all 18 next step branches (seeds 1 and 10 miss one)
@@ -64,7 +63,7 @@ def _triples(name: str, expected: set, got: set) -> str:
             f"{len(extra)} only on {name} (e.g. {example})")
 
 
-def test_rdflib_embedded_oxigraph_and_a_server_give_the_same_answers(tmp_path: Path, oxigraph_server: str) -> None:  # noqa: F811
+def test_rdflib_embedded_oxigraph_and_a_server_give_the_same_answers(tmp_path: Path, oxigraph_server: str) -> None:
     cohort = tmp_path / "cohort.nt"
     write_cohort_file(cohort, patients=PATIENTS, seed=SEED)
     stores: dict[str, Store] = {

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from csfkg.synth import write_cohort_file
+from csfkg.cohort.synth import write_cohort_file
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 
@@ -91,7 +91,7 @@ def _kill_during_load(big: Path, store: Path, delay: float) -> bool:
 
 
 def test_a_load_killed_at_any_moment_leaves_the_old_store_or_the_new_never_a_mix(cohorts: tuple[Path, Path], tmp_path: Path) -> None:
-    from csfkg.cohort import add_knowledge, load_files
+    from csfkg.cohort.run import add_knowledge, load_files
     from csfkg.stores import OxigraphStore
 
     small, big = cohorts
@@ -152,9 +152,9 @@ def test_after_a_killed_load_the_store_answers_and_takes_the_next_load(cohorts: 
 # the same guarantees, in-process: errors, leftovers, and folders that are not stores
 # ---------------------------------------------------------------------------------------
 def test_a_bad_file_after_a_good_one_leaves_the_store_unchanged(cohorts: tuple[Path, Path], tmp_path: Path) -> None:
-    from csfkg.cohort import add_knowledge
-    from csfkg.errors import InputError
-    from csfkg.store_load import load_store_folder
+    from csfkg.cohort.run import add_knowledge
+    from csfkg.model.errors import InputError
+    from csfkg.stores.loading import load_store_folder
 
     small, _ = cohorts
     store = tmp_path / "cohort.db"
@@ -176,8 +176,8 @@ def test_a_crash_after_the_swap_leaves_the_new_store_and_a_leftover_the_next_loa
     """Killed between the swap and the removal of the old copy: DIR is the new store, the old one
     lies beside it under the temporary name; opening DIR gives the new content, and the next load
     removes the old copy."""
-    import csfkg.store_load as store_load
-    from csfkg.cohort import add_knowledge
+    import csfkg.stores.loading as store_load
+    from csfkg.cohort.run import add_knowledge
 
     small, _ = cohorts
     store = tmp_path / "cohort.db"
@@ -205,9 +205,9 @@ def test_a_crash_after_the_swap_leaves_the_new_store_and_a_leftover_the_next_loa
 
 
 def test_a_folder_that_is_not_a_store_is_refused_and_left_alone(tmp_path: Path) -> None:
-    from csfkg.cohort import add_knowledge
-    from csfkg.errors import InputError
-    from csfkg.store_load import load_store_folder
+    from csfkg.cohort.run import add_knowledge
+    from csfkg.model.errors import InputError
+    from csfkg.stores.loading import load_store_folder
 
     folder = tmp_path / "documents"
     folder.mkdir()
@@ -222,8 +222,8 @@ def test_a_folder_that_is_not_a_store_is_refused_and_left_alone(tmp_path: Path) 
 
 def test_a_second_load_while_one_runs_is_refused(tmp_path: Path) -> None:
     fcntl = pytest.importorskip("fcntl")
-    from csfkg.errors import InputError
-    from csfkg.store_load import load_store_folder
+    from csfkg.model.errors import InputError
+    from csfkg.stores.loading import load_store_folder
 
     store = tmp_path / "cohort.db"
     patient = tmp_path / "p.nt"

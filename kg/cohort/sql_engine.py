@@ -1,0 +1,200 @@
+"""``csfkg cohort FILE --engine sql``: a whole N-Triples cohort file in DuckDB
+(:mod:`csfkg.engines.sql.store`), validated, derived and read there with the same shapes and queries
+as the default engine, translated to SQL (:mod:`csfkg.engines.sql.translate`): the compiled checks
+(:mod:`csfkg.engines.sql.validation`), ``update-assessment-date``, the ``derive-*`` queries and
+``cohort-rows``. The rows are those :func:`csfkg.cohort.parts.run_cohort_file` gives
+(tests/test_cohort_sql.py compares the CSVs).
+
+EXPERIMENTAL (issue 4): the file must be N-Triples a statement a line with single spaces, as
+``csfkg synth``, Oxigraph and rdflib write it (another form is refused, naming the line).
+"""
+
+from __future__ import annotations
+
+import gc
+import tempfile
+import threading
+import time
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from csfkg.cohort.run import CohortRun, LineRows, Progress
+from csfkg.model.errors import CsfkgError, InputError
+from csfkg.sparql.library import get_query
+from csfkg.stores import with_values
+
+if TYPE_CHECKING:
+    from csfkg.engines.sql.store import Store
+
+__all__ = ["DEFAULT_MEMORY", "run_cohort_sql", "read_rows", "set_assessment_dates"]
+
+DEFAULT_MEMORY = "6GB"
+"""DuckDB's memory limit for a cohort run: past it, it spills to a temporary folder."""
+
+
+def run_cohort_sql(path: Path, *, today: date | None = None, validate_records: bool = True, progress: Progress | None = None, threads: int | None = None,
+                   memory_limit: str = DEFAULT_MEMORY) -> CohortRun:
+    """Validate, derive and read one row per patient of an N-Triples file, in DuckDB.
+
+    Raises:
+        InputError: the file is missing or not N-Triples as the loader reads it.
+        IdCollision: two terms share an id (nothing is reported from such a store).
+    """
+    from importlib.util import find_spec
+
+    if find_spec("duckdb") is None:
+        raise CsfkgError("--engine sql needs DuckDB: pip install 'csfkg[sql]' (or duckdb>=1.3).")
+    from csfkg.engines.sql import store as duckdb_store
+    from csfkg.engines.sql import validation as shacl_sql
+
+    if not path.is_file():
+        raise InputError(f"File not found: {path}.")
+    seconds: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="csfkg-duckdb-") as spill:
+        clock = time.perf_counter()
+        store = duckdb_store.new_connection(threads=threads, memory_limit=memory_limit, temp_directory=spill)
+        try:
+            parsing = _parse_ahead()
+            duckdb_store.load_ntriples(store, path)
+            duckdb_store.add_knowledge(store, Path(spill))
+            parsing.join()
+            seconds["load"] = time.perf_counter() - clock
+            clock = time.perf_counter()
+            set_assessment_dates(store, today)
+            seconds["prepare"] = time.perf_counter() - clock
+            clock = time.perf_counter()
+            problems = shacl_sql.problems_by_patient(store) if validate_records else None
+            seconds["validate"] = time.perf_counter() - clock
+            if progress:
+                progress("validate", 1, 1)
+            clock = time.perf_counter()
+            # the triples cohort-rows or a later derivation query can read: the provenance of
+            # each assessment and recommendation, which no query of this run reads and this
+            # engine does not write out (no --graph-out), is not made (100k patients'
+            # derivation 9.4-10.5 -> 8.4-8.6 s, back to back, same rows)
+            duckdb_store.derive_in(store, read_after=[duckdb_store.algebra_of(get_query("cohort-rows").text)])
+            seconds["derive"] = time.perf_counter() - clock
+            if progress:
+                progress("derive", 1, 1)
+            clock = time.perf_counter()
+            rows = read_rows(store, problems)
+            seconds["report"] = time.perf_counter() - clock
+        finally:
+            store.connection.close()
+    return CohortRun(rows=rows, seconds=seconds, lines=rows.lines)
+
+
+def set_assessment_dates(store: Store, today: date | None) -> None:
+    """``update-assessment-date`` in the store: each patient's assessment date ``today`` (given:
+    replacing the file's), else the file's, else the current date (as
+    :func:`csfkg.cohort.run.set_assessment_dates` in Oxigraph)."""
+    from rdflib import Literal
+    from rdflib.namespace import XSD
+
+    from csfkg.engines.sql.store import run_update
+
+    bindings = {"today": Literal(today or date.today(), datatype=XSD.date), "replace": Literal(today is not None)}
+    run_update(store, with_values(get_query("update-assessment-date").text, bindings))
+
+
+def _parse_ahead() -> threading.Thread:
+    """A thread parsing the queries the run will translate (rdflib's parser: about 3 s of one
+    core for the checks and derivation queries) while DuckDB loads the file; DuckDB releases
+    Python's lock as it runs a statement. :func:`csfkg.engines.sql.store.algebra_of` keeps what is
+    parsed; the run joins the thread before it parses anything itself (a query that fails to
+    parse here fails again, with its error, where it is used)."""
+    from csfkg.engines.sql.store import algebra_of
+    from csfkg.sparql.library import derivation_queries
+    from csfkg.validation.compiler import compiled_validation_queries, record_owner_steps
+
+    def parse() -> None:
+        try:
+            texts = [c.query for c in compiled_validation_queries()] + [*record_owner_steps(), get_query("cohort-rows").text]
+            texts += [q.text for q in derivation_queries()]
+        except Exception:  # noqa: BLE001 - reported where it is used
+            return
+        for text in texts:
+            try:
+                algebra_of(text)
+            except Exception:  # noqa: BLE001 - reported where it is used
+                pass
+
+    thread = threading.Thread(target=parse, name="csfkg-parse-ahead", daemon=True)
+    thread.start()
+    return thread
+
+
+def read_rows(store: Store, problems: str | None) -> LineRows:
+    """One row per patient, by IRI, kept as its line of the CSV: ``queries/cohort-rows.rq`` in the
+    store, each patient with its row of the validation table ``problems``
+    (:func:`csfkg.engines.sql.validation.problems_by_patient`; None: not validated). The lines are those
+    :func:`csfkg.cohort.run.write_csv` writes of the rows (tests/test_cohort_sql.py compares the
+    CSVs of both engines)."""
+    from csfkg.engines.sql.store import prepared
+    from csfkg.engines.sql.translate import col, solution_terms
+
+    relation, names = prepared(store, get_query("cohort-rows").text, True)
+    terms, source = solution_terms(relation, names, store.terms)
+    values = ", ".join(f"{terms[name][0]} AS {col(name)}" for name in ("patient", "nextStep", "companions", "missingData"))
+    join, reported = "", "CAST(NULL AS VARCHAR) AS problems, FALSE AS blocked"
+    if problems is not None:
+        join, reported = f"LEFT JOIN {problems} p ON p.patient = s0.{col('patient')}", "p.problems, COALESCE(p.blocked, FALSE) AS blocked"
+    # a row as cohort_row makes it: a patient with a violation has no next step, companions or
+    # missing data; codes in Python's order (DuckDB compares text by its UTF-8 bytes: the order
+    # of code points), as are the rows. The codes are split and sorted once for each distinct
+    # list of them (a few hundred among 1M patients; for each row, 100k patients' rows took
+    # 0.9-1.2 s instead of 0.6 s)
+    companions, missing = col("companions"), col("missingData")
+    step = f"(CASE WHEN blocked THEN '' ELSE COALESCE({col('nextStep')}, '') END)"
+    fields = [col("patient"), step, "(CASE WHEN blocked THEN '' ELSE c.words END)", "(CASE WHEN blocked THEN '' ELSE m.words END)", "COALESCE(problems, '')"]
+    line = " || ',' || ".join(_csv_field(field) for field in fields) + " || chr(10)"
+    rows = store.execute(
+        f"WITH base AS MATERIALIZED (SELECT {values}, {reported} FROM {source} {join}), "
+        f"c AS (SELECT codes, {_words('codes')} AS words FROM (SELECT DISTINCT {companions} AS codes FROM base)), "
+        f"m AS (SELECT codes, {_words('codes')} AS words FROM (SELECT DISTINCT {missing} AS codes FROM base)) "
+        f"SELECT {line}, blocked FROM base LEFT JOIN c ON c.codes IS NOT DISTINCT FROM base.{companions} "
+        f"LEFT JOIN m ON m.codes IS NOT DISTINCT FROM base.{missing} ORDER BY {col('patient')}").fetchall()
+    # a million rows become two lists with the cyclic garbage collector paused (it would walk
+    # the strings again and again, for no cycle)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return LineRows([line for line, _ in rows], [blocked for _, blocked in rows])
+    finally:
+        if collecting:
+            gc.enable()
+
+
+_SPACE = r"[\s\x0b\x1c-\x1f\x85\xa0\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]+"
+"""What Python's ``str.split()`` splits at."""
+
+
+def _words(sql: str) -> str:
+    """SQL of ``" ".join(sorted(str(value or "").split()))``."""
+    return f"array_to_string(list_sort(list_filter(regexp_split_to_array(COALESCE({sql}, ''), '{_SPACE}'), lambda w: w <> '')), ' ')"
+
+
+@cache
+def _special() -> str:
+    """The characters for which Python's csv module (as :func:`csfkg.cohort.run.write_csv` uses
+    it) quotes a field: asked of the writer itself rather than assumed (3.11 quotes a line
+    feed but not a lone carriage return)."""
+    import io
+
+    from csfkg.cohort.run import csv_writer
+
+    found = []
+    for code in range(128):
+        stream = io.StringIO()
+        csv_writer(stream).writerow(["a" + chr(code) + "b", "x"])  # type: ignore[attr-defined]
+        if stream.getvalue().startswith('"'):
+            found.append(chr(code))
+    return "".join(found)
+
+
+def _csv_field(sql: str) -> str:
+    """SQL of a field as Python's csv module writes it (QUOTE_MINIMAL, quotes doubled)."""
+    test = " OR ".join(f"strpos({sql}, chr({ord(c)})) > 0" for c in _special()) or "FALSE"
+    return f"(CASE WHEN {test} THEN '\"' || replace({sql}, '\"', '\"\"') || '\"' ELSE {sql} END)"

@@ -1,0 +1,204 @@
+"""Deterministic synthetic cohorts in the patient vocabulary of the ontology.
+
+The mix reaches every branch of the management algorithm: red flags, unrecorded orthostatic
+status, leak signs with and without onset, recent onset, blood patches, resolved symptoms,
+normal MRIs with complete, incomplete and unrecorded protocols, every suspicion level, planned
+procedures with and without insurance, incomplete red-flag screens - and a small share of
+records that violate a shape (onset after the assessment date, a finding both present and
+absent), which a cohort run must report rather than drop.
+
+Output is N-Triples (fast to write and to bulk-load) or Turtle, by file extension. The same
+``seed`` and ``patients`` always give the same bytes.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TextIO
+
+from csfkg.model.vocab import CSF_NS, STANDARD_PREFIXES, SYNTHETIC
+
+CSF = str(CSF_NS)
+RDF_TYPE = STANDARD_PREFIXES["rdf"] + "type"
+XSD = STANDARD_PREFIXES["xsd"]
+PATIENT_NS = str(SYNTHETIC)
+ASSESSMENT = date(2026, 3, 1)
+
+RED_FLAGS = (
+    "NewSevereBackPain", "NewSevereLegPain", "LowerLimbWeakness", "LowerLimbSensoryChange",
+    "UrinaryIncontinence", "FecalIncontinence", "Fever", "WorseningHeadache", "AlteredMentalStatus",
+)
+BRAIN_SIGNS = ("PachymeningealEnhancement", "VenousSinusEngorgement", "BrainSagging", "SubduralFluidCollection",
+               "PituitaryEnlargement", "BasalCisternEffacement")
+SPINE_SIGNS = ("ExtraduralCSFCollection", "MeningealDiverticulum", "DilatedEpiduralVenousPlexus", "SpinalSubduralHygroma")
+
+# One acquired sequence per protocol requirement (ontology/guideline.ttl csfg:req-*), as
+# (predicate local name, object) pairs; objects starting with '"' are literals.
+BRAIN_SEQUENCES = (
+    (("weighting", "t2Weighting"), ("dimension", "twoDimensional"), ("plane", "axial"), ("sliceThicknessMm", '"4.5"^^<' + XSD + 'decimal>')),
+    (("technique", "flair"), ("plane", "axial")),
+    (("technique", "swi"),),
+    (("weighting", "t1Weighting"), ("dimension", "threeDimensional"), ("contrastPhase", "preContrast"), ("isotropicVoxelMm", '"1.0"^^<' + XSD + 'decimal>')),
+    (("weighting", "t1Weighting"), ("dimension", "threeDimensional"), ("contrastPhase", "postContrast"), ("isotropicVoxelMm", '"1.0"^^<' + XSD + 'decimal>')),
+)
+SPINE_SEQUENCES = (
+    (("technique", "stir"), ("weighting", "t2Weighting"), ("fatSuppressed", '"true"^^<' + XSD + 'boolean>')),
+    (("weighting", "t2Weighting"), ("plane", "sagittal"), ("dimension", "twoDimensional"), ("sliceThicknessMm", '"3.0"^^<' + XSD + 'decimal>')),
+    (("technique", "ciss"), ("weighting", "heavyT2Weighting"), ("dimension", "threeDimensional"), ("isotropicVoxelMm", '"0.8"^^<' + XSD + 'decimal>')),
+)
+
+
+def _date(day: date) -> str:
+    return f'"{day.isoformat()}"^^<{XSD}date>'
+
+
+def patient_triples(index: int, rng: random.Random) -> Iterator[tuple[str, str, str]]:
+    """The triples of synthetic patient ``index`` as N-Triples terms (subject, predicate, object)."""
+    p = f"<{PATIENT_NS}p{index}>"
+
+    def iri(local: str) -> str:
+        return f"<{CSF}{local}>"
+
+    def node(suffix: str) -> str:
+        return f"<{PATIENT_NS}p{index}/{suffix}>"
+
+    yield p, f"<{RDF_TYPE}>", iri("Patient")
+    yield p, iri("assessmentDate"), _date(ASSESSMENT)
+
+    def finding(local: str, suffix: str, status: str) -> Iterator[tuple[str, str, str]]:
+        record = node(suffix)
+        yield p, iri("hasFinding"), record
+        yield record, f"<{RDF_TYPE}>", iri(local)
+        yield record, iri("findingStatus"), iri(status)
+
+    roll = rng.random()
+    orthostatic = "present" if roll < 0.70 else "absent" if roll < 0.90 else None
+    if orthostatic:
+        yield from finding("OrthostaticHeadache", "oh", orthostatic)
+
+    # red flags: 3% have one present; 45% have a complete screen; the rest record none
+    flag_roll = rng.random()
+    present_flag = rng.choice(RED_FLAGS) if flag_roll < 0.03 else None
+    if present_flag:
+        yield from finding(present_flag, "rf", "present")
+    if 0.03 <= flag_roll < 0.40:  # a negative screen, in one record
+        yield from finding("RedFlagSign", "rf-screen", "absent")
+    elif flag_roll < 0.48:  # a screen recorded sign by sign
+        for flag in RED_FLAGS:
+            if flag != present_flag:
+                yield from finding(flag, f"rf-{flag}", "absent")
+
+    invalid = rng.random()
+    if rng.random() < 0.85:
+        onset = ASSESSMENT - timedelta(days=rng.randint(0, 120))
+        if invalid < 0.001:
+            onset = ASSESSMENT + timedelta(days=rng.randint(1, 30))  # violates a shape
+        yield p, iri("symptomOnsetDate"), _date(onset)
+    if 0.001 <= invalid < 0.002:  # contradiction: fever present and absent
+        yield from finding("Fever", "fever-yes", "present")
+        yield from finding("Fever", "fever-no", "absent")
+
+    if rng.random() < 0.8:
+        mbb = node("mbb-1")
+        yield p, iri("hasProcedure"), mbb
+        yield mbb, f"<{RDF_TYPE}>", iri("MedialBranchBlock")
+        yield mbb, iri("procedureStatus"), iri("completed")
+        yield mbb, iri("procedureDate"), _date(ASSESSMENT - timedelta(days=rng.randint(20, 150)))
+        for level in rng.choice((("L4", "L5"), ("L3", "L4", "L5"), ("L1", "L2", "L3", "L4"))):
+            yield mbb, iri("atVertebralLevel"), iri(level)
+    if rng.random() < 0.75:
+        planned = node("mbb-2")
+        yield p, iri("hasProcedure"), planned
+        yield planned, f"<{RDF_TYPE}>", iri("MedialBranchBlock")
+        yield planned, iri("procedureStatus"), iri("planned")
+        if rng.random() < 0.6:
+            yield planned, iri("planReason"), iri("insuranceStepTherapy")
+
+    for region, cls, signs, sequences in (
+        ("brain", "BrainMRI", BRAIN_SIGNS, BRAIN_SEQUENCES),
+        ("spine", "SpineMRI", SPINE_SIGNS, SPINE_SEQUENCES),
+    ):
+        study_roll = rng.random()
+        if study_roll < 0.55:
+            continue
+        study = node(f"{region}-mri")
+        yield p, iri("hasImagingStudy"), study
+        yield study, f"<{RDF_TYPE}>", iri(cls)
+        if study_roll < 0.70:
+            yield study, iri("studyResult"), iri("leakSignsResult")
+            sign = node(f"{region}-mri/sign")
+            yield study, iri("showsFinding"), sign
+            yield sign, f"<{RDF_TYPE}>", iri(rng.choice(signs))
+            continue
+        yield study, iri("studyResult"), iri("normalResult")
+        protocol = rng.random()
+        if protocol < 0.15:
+            continue  # sequences not recorded
+        kept = sequences if protocol < 0.8 else sequences[:-1]
+        for number, parameters in enumerate(kept):
+            sequence = node(f"{region}-mri/seq-{number}")
+            yield study, iri("performedSequence"), sequence
+            for predicate, value in parameters:
+                yield sequence, iri(predicate), value if value.startswith('"') else iri(value)
+
+    suspicion = rng.random()
+    if suspicion < 0.35:
+        yield p, iri("clinicalSuspicion"), iri("highSuspicion")
+    elif suspicion < 0.75:
+        yield p, iri("clinicalSuspicion"), iri("lowSuspicion")
+
+    patches = rng.choices((0, 1, 2, 3), weights=(60, 25, 12, 3))[0]
+    for number in range(patches):
+        patch = node(f"ebp-{number}")
+        yield p, iri("hasProcedure"), patch
+        yield patch, f"<{RDF_TYPE}>", iri("EpiduralBloodPatch")
+        yield patch, iri("procedureStatus"), iri("completed")
+        yield patch, iri("patchTargeting"), iri("nonTargeted")
+    if rng.random() < 0.12:
+        yield p, iri("symptomsResolvedAfterTreatment"), f'"true"^^<{XSD}boolean>'
+
+
+def write_cohort(stream: TextIO, *, patients: int, seed: int) -> int:
+    """Write ``patients`` synthetic patients as N-Triples; returns the number of triples."""
+    rng = random.Random(seed)
+    count = 0
+    buffer: list[str] = []
+    for index in range(patients):
+        for s, p, o in patient_triples(index, rng):
+            buffer.append(f"{s} {p} {o} .\n")
+        if len(buffer) > 50_000:
+            count += len(buffer)
+            stream.write("".join(buffer))
+            buffer.clear()
+    count += len(buffer)
+    stream.write("".join(buffer))
+    return count
+
+
+def write_cohort_file(path: Path, *, patients: int, seed: int) -> int:
+    """Write a cohort file atomically: N-Triples for ``.nt``, Turtle otherwise (parsed and
+    re-serialised through rdflib, so meant for small cohorts). Returns the number of triples."""
+    from csfkg.io.output import atomic_stream
+
+    if path.suffix.lower() == ".nt":
+        with atomic_stream(path) as stream:
+            return write_cohort(stream, patients=patients, seed=seed)
+    import io
+
+    from rdflib import Graph
+
+    from csfkg.model.vocab import PREFIXES
+
+    text = io.StringIO()
+    count = write_cohort(text, patients=patients, seed=seed)
+    graph = Graph()
+    for prefix, namespace in PREFIXES.items():
+        graph.bind(prefix, namespace)
+    graph.bind("syn", PATIENT_NS)
+    graph.parse(data=text.getvalue(), format="nt")
+    with atomic_stream(path) as stream:
+        stream.write(graph.serialize(format="turtle"))
+    return count

@@ -1,0 +1,662 @@
+"""Browsable HTML documentation of the ontology, with a picture of the management algorithm drawn
+from the graph itself.
+
+The pages list every class, property and individual of the csfkg namespaces with its label,
+definition, synonyms, codes and cross-references (from the SSSOM tables), the guideline
+evidence by confidence tier with its sources and corrections, the article sentence by sentence,
+and the mapping tables. The algorithm picture is read from guideline.ttl with SPARQL (decision
+points, their branches in precedence order, the action each recommends, the companions) and
+drawn with graphviz ``dot`` as SVG; without ``dot`` on the PATH it is a Mermaid block.
+
+pyLODE was the first choice: its last release for Python 3.11 (3.4.1) does not start when
+installed from a wheel (it reads a pyproject.toml that the wheel lacks, RDFLib/pyLODE#260; the
+fix needs Python 3.12), 3.3.4 renders only classes and properties, and neither shows individuals,
+evidence tiers or mappings, which is most of what this graph holds.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import textwrap
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Literal
+
+from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal as RDFLiteral, URIRef
+from rdflib.namespace import DCTERMS, SKOS
+from rdflib.term import Node
+
+from csfkg.model.errors import InputError, UsageError
+from csfkg.sparql.library import get_query
+from csfkg.model.knowledge import knowledge_graph, rules_graph
+from csfkg.curation.mappings import MAPPING_PREDICATES, MappingSet, packaged_mapping_sets
+from csfkg.model.vocab import CSF_NS as _CSF, CSFG, CSFQ, ONTOLOGY_IRI, STANDARD_PREFIXES, TERMINOLOGY_PREFIXES
+
+Picture = Literal["auto", "svg", "mermaid"]
+
+CSF_NS = str(_CSF)
+CSFG_NS = str(CSFG)
+MARKER = ".csfkg-docs"
+"""A file in every folder ``build_docs`` writes: only such folders (or empty ones) are replaced."""
+
+PREFIXES: dict[str, str] = {
+    "csf": CSF_NS,
+    "csfg": CSFG_NS,
+    **TERMINOLOGY_PREFIXES,
+    **{name: STANDARD_PREFIXES[name] for name in ("prov", "skos", "dcterms", "owl", "rdfs", "rdf", "xsd")},
+    "csfq": str(CSFQ),
+}
+
+
+
+# --- the algorithm, read from the graph ------------------------------------------------------------
+@dataclass(frozen=True)
+class Branch:
+    iri: URIRef
+    code: str
+    label: str
+    companion: bool
+    precedence: int | None
+    requires: tuple[str, ...]
+    excludes: tuple[str, ...]
+    action: URIRef
+    action_code: str
+    action_label: str
+
+
+@dataclass(frozen=True)
+class DecisionPoint:
+    iri: URIRef
+    label: str
+    order: int
+    branches: tuple[Branch, ...]
+
+    @property
+    def companions(self) -> bool:
+        return bool(self.branches) and all(b.companion for b in self.branches)
+
+
+def algorithm(graph: Graph | None = None) -> list[DecisionPoint]:
+    """The decision points in display order, each with its branches in precedence order."""
+    rows = (rules_graph() if graph is None else graph).query(get_query("report-algorithm-diagram").text)
+    points: dict[URIRef, tuple[str, int, list[Branch]]] = {}
+    for row in rows:
+        entry = points.setdefault(row.point, (str(row.pointLabel), int(row.pointOrder), []))
+        entry[2].append(
+            Branch(
+                iri=row.branch,
+                code=str(row.branchCode),
+                label=str(row.branchLabel),
+                companion=bool(row.companion.toPython()),
+                precedence=None if row.precedence is None else int(row.precedence),
+                requires=tuple(sorted(str(row.requires).split())),
+                excludes=tuple(sorted(str(row.excludes).split())),
+                action=row.action,
+                action_code=str(row.actionCode),
+                action_label=str(row.actionLabel),
+            )
+        )
+    result = [
+        DecisionPoint(iri=iri, label=label, order=order, branches=tuple(sorted(branches, key=_branch_order)))
+        for iri, (label, order, branches) in points.items()
+    ]
+    return sorted(result, key=lambda p: (p.order, str(p.iri)))
+
+
+def _branch_order(branch: Branch) -> tuple[int, str]:
+    return (branch.precedence if branch.precedence is not None else 10**6, branch.code)
+
+
+def _node_id(iri: URIRef) -> str:
+    return "n_" + re.sub(r"[^A-Za-z0-9_]", "_", str(iri).rsplit("#", 1)[-1])
+
+
+def _wrap(text: str, width: int = 44) -> list[str]:
+    return textwrap.wrap(text, width=width, break_long_words=False, break_on_hyphens=False) or [""]
+
+
+def _branch_lines(branch: Branch) -> list[str]:
+    head = f"{branch.precedence}  {branch.code}" if branch.precedence is not None else branch.code
+    return [head, *_condition_lines(branch)]
+
+
+def _condition_lines(branch: Branch, width: int = 44) -> list[str]:
+    lines: list[str] = []
+    if branch.requires:
+        lines += _wrap("if " + ", ".join(branch.requires), width)
+    if branch.excludes:
+        lines += _wrap("unless " + ", ".join(branch.excludes), width)
+    return lines or ["always"]
+
+
+def _dot_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _cell(text: str, *, href: str | None = None, tooltip: str | None = None, **attrs: str) -> str:
+    """One cell of a graphviz HTML-like table; ``text`` lines are escaped and left-aligned."""
+    extra = "".join(f' {k.upper()}="{html.escape(v, quote=True)}"' for k, v in attrs.items())
+    if href:
+        extra += f' HREF="{html.escape(href, quote=True)}" TOOLTIP="{html.escape(tooltip or text, quote=True)}"'
+    lines = text.split("\n")
+    body = '<BR ALIGN="LEFT"/>'.join(html.escape(line, quote=False) for line in lines)
+    if len(lines) > 1:
+        body += '<BR ALIGN="LEFT"/>'
+    return f"<TD{extra}>{body}</TD>"
+
+
+def algorithm_dot(points: Iterable[DecisionPoint], *, link: dict[URIRef, str] | None = None) -> str:
+    """Graphviz DOT of the algorithm: one table per decision point, its branches in precedence
+    order with their criteria and the code of the action each recommends; an arrow to the next
+    decision point for when none of its branches applies. The companion branches form a table of
+    their own: each adds its action beside the next step whenever it applies."""
+    link = link or {}
+    out = [
+        "digraph algorithm {",
+        '  graph [rankdir=TB, fontname="Helvetica", fontsize=12, nodesep=0.5, ranksep=0.4,'
+        ' label="Management algorithm, drawn from guideline.ttl", labelloc=t];',
+        '  node [shape=plain, fontname="Helvetica", fontsize=10];',
+        '  edge [fontname="Helvetica", fontsize=9, color="#555555"];',
+        '  start [label="patient record", shape=oval, style=filled, fillcolor="#eeeeee"];',
+    ]
+    previous = "start"
+    for point in points:
+        pid = _node_id(point.iri)
+        header = "#f2f2f2" if point.companions else "#fff5d6"
+        rows = [
+            "<TR>" + _cell(f"{point.order}. {point.label}", href=link.get(point.iri), colspan="4", bgcolor=header) + "</TR>",
+            "<TR>" + "".join(_cell(h, bgcolor="#fafafa") for h in ("precedence", "branch", "applies when", "action")) + "</TR>",
+        ]
+        for branch in point.branches:
+            rows.append(
+                "<TR>"
+                + _cell("" if branch.precedence is None else str(branch.precedence))
+                + _cell(branch.code, href=link.get(branch.iri), tooltip=branch.label, align="LEFT")
+                + _cell("\n".join(_condition_lines(branch)), align="LEFT")
+                + _cell(branch.action_code, href=link.get(branch.action), tooltip=branch.action_label, bgcolor="#dbe9f6", align="LEFT")
+                + "</TR>"
+            )
+        table = '<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4">' + "".join(rows) + "</TABLE>"
+        out.append(f"  {pid} [label=<{table}>];")
+        if point.companions:
+            out.append(f'  start -> {pid} [style=dashed, label=" always, beside the next step"];')
+        else:
+            label = "" if previous == "start" else " no branch applies"
+            out.append(f"  {previous} -> {pid} [style=bold, label={_dot_string(label)}];")
+            previous = pid
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def _mermaid_text(text: str) -> str:
+    return html.escape(text, quote=False).replace('"', "#quot;")
+
+
+def algorithm_mermaid(points: Iterable[DecisionPoint]) -> str:
+    """The same picture as :func:`algorithm_dot`, as a Mermaid flowchart."""
+    out = ["flowchart LR", '  start(["patient record"])']
+    actions: dict[URIRef, Branch] = {}
+    previous = "start"
+    for point in points:
+        pid = _node_id(point.iri)
+        out.append(f'  {pid}["{_mermaid_text(f"{point.order}. {point.label}")}"]')
+        if point.companions:
+            out.append(f"  start -. always .-> {pid}")
+        else:
+            out.append(f"  {previous} ==> {pid}" if previous == "start" else f"  {previous} == no branch applies ==> {pid}")
+            previous = pid
+        for branch in point.branches:
+            bid = _node_id(branch.iri)
+            out.append(f'  {bid}("{"<br/>".join(_mermaid_text(line) for line in _branch_lines(branch))}")')
+            arrow = "-.->" if branch.companion else "-->"
+            out.append(f"  {pid} {arrow} {bid}")
+            out.append(f"  {bid} {arrow} {_node_id(branch.action)}")
+            actions.setdefault(branch.action, branch)
+    for action, branch in actions.items():
+        out.append(f'  {_node_id(action)}["{_mermaid_text(branch.action_code)}<br/>{_mermaid_text(branch.action_label)}"]')
+    return "\n".join(out) + "\n"
+
+
+def render_svg(dot_text: str) -> str | None:
+    """SVG from graphviz ``dot``, or None when ``dot`` is not on the PATH.
+
+    Raises:
+        RuntimeError: ``dot`` is there but fails (a defect of the DOT text or of graphviz).
+    """
+    executable = shutil.which("dot")
+    if executable is None:
+        return None
+    done = subprocess.run([executable, "-Tsvg"], input=dot_text, capture_output=True, text=True, timeout=120, check=False)
+    if done.returncode != 0 or "<svg" not in done.stdout:
+        raise RuntimeError(f"graphviz dot failed: {done.stderr.strip() or 'no SVG output'}")
+    return done.stdout
+
+
+def _inline_svg(svg: str) -> str:
+    """An SVG document as an element for an HTML page (no XML prolog, doctype or comments)."""
+    start = svg.index("<svg")
+    return re.sub(r"<!--.*?-->", "", svg[start:], flags=re.DOTALL).strip()
+
+
+# --- the pages -------------------------------------------------------------------------------------
+@dataclass
+class DocsResult:
+    """What :func:`build_docs` wrote."""
+
+    folder: Path
+    files: list[str]
+    picture: Literal["svg", "mermaid"]
+    size_bytes: int
+
+
+@dataclass
+class _Site:
+    graph: Graph
+    sets: tuple[MappingSet, ...]
+    pages: dict[URIRef, str] = field(default_factory=dict)
+    """Where each documented term lives: page file name."""
+
+    # --- naming and linking --------------------------------------------------------------------
+    def curie(self, term: URIRef) -> str:
+        text = str(term)
+        best = max((p for p in PREFIXES.items() if text.startswith(p[1])), key=lambda p: len(p[1]), default=None)
+        return f"{best[0]}:{text[len(best[1]):]}" if best else text
+
+    def anchor(self, term: URIRef) -> str:
+        return re.sub(r"[^A-Za-z0-9_-]", "-", self.curie(term).replace(":", "-", 1))
+
+    def href(self, term: URIRef) -> str | None:
+        page = self.pages.get(term)
+        return f"{page}#{self.anchor(term)}" if page else None
+
+    def label(self, term: Node) -> str:
+        value = self.graph.value(term, RDFS.label) if isinstance(term, (URIRef, BNode)) else None
+        return str(value) if value is not None else (self.curie(term) if isinstance(term, URIRef) else str(term))
+
+    def link(self, term: Node) -> str:
+        if isinstance(term, RDFLiteral):
+            return _e(str(term))
+        if isinstance(term, BNode):
+            return "<em>(anonymous)</em>"
+        assert isinstance(term, URIRef)
+        target = self.href(term)
+        if target:
+            return f'<a href="{_e(target)}" title="{_e(self.curie(term))}">{_e(self.label(term))}</a>'
+        if str(term).startswith(("http://", "https://")):
+            return f'<a class="external" href="{_e(str(term))}">{_e(self.curie(term))}</a>'
+        return _e(self.curie(term))
+
+    def values(self, subject: URIRef, predicate: URIRef) -> list[Node]:
+        return sorted(self.graph.objects(subject, predicate), key=lambda o: (self.label(o).lower(), str(o)))
+
+
+def _e(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+STYLE = """\
+body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 0; color: #222; line-height: 1.45; }
+header { background: #21405f; color: #fff; padding: 0.8em 1.5em; }
+header a { color: #fff; margin-right: 1.2em; }
+main { padding: 1em 1.5em 3em; max-width: 72em; }
+h1 { margin: 0.2em 0; font-size: 1.5em; } h2 { border-bottom: 1px solid #ccc; margin-top: 1.6em; }
+section.term { border-left: 3px solid #dbe9f6; padding: 0.2em 0 0.2em 0.8em; margin: 1.2em 0; }
+section.term h3 { margin: 0.2em 0; } code.iri { color: #555; font-size: 0.85em; }
+table { border-collapse: collapse; margin: 0.5em 0; } td, th { border: 1px solid #ddd; padding: 0.25em 0.5em; vertical-align: top; text-align: left; }
+th { background: #f4f4f4; } dl { margin: 0.3em 0; } dt { font-weight: 600; margin-top: 0.3em; } dd { margin-left: 1.2em; }
+.tier { display: inline-block; padding: 0 0.4em; border-radius: 0.3em; background: #eee; font-size: 0.85em; }
+.figure { overflow-x: auto; border: 1px solid #ddd; padding: 0.5em; background: #fff; }
+.figure svg { max-width: none; height: auto; } ul.tree { list-style: none; padding-left: 1.2em; }
+blockquote { margin: 0.3em 0; padding-left: 0.8em; border-left: 3px solid #ccc; color: #333; }
+"""
+
+NAV = [("index.html", "Overview"), ("classes.html", "Classes"), ("properties.html", "Properties"),
+       ("individuals.html", "Individuals"), ("evidence.html", "Evidence"), ("article.html", "Article"),
+       ("mappings.html", "Mappings")]
+
+
+def _page(title: str, body: str, *, head_extra: str = "") -> str:
+    nav = "".join(f'<a href="{href}">{_e(text)}</a>' for href, text in NAV)
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="en">\n<head>\n<meta charset="utf-8">\n<meta name="generator" content="csfkg docs">\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{_e(title)}</title>\n'
+        f'<link rel="stylesheet" href="style.css">\n{head_extra}</head>\n<body>\n'
+        f"<header><nav>{nav}</nav><h1>{_e(title)}</h1></header>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
+    )
+
+
+def _in(term: Node, namespace: str) -> bool:
+    return isinstance(term, URIRef) and str(term).startswith(namespace)
+
+
+def _ours(term: Node) -> bool:
+    return _in(term, CSF_NS) or _in(term, CSFG_NS)
+
+
+def _closure_instances(graph: Graph, cls: URIRef) -> set[URIRef]:
+    classes = set(graph.transitive_subjects(RDFS.subClassOf, cls))
+    return {s for c in classes for s in graph.subjects(RDF.type, c) if isinstance(s, URIRef)}
+
+
+def _classify(graph: Graph) -> dict[str, list[URIRef]]:
+    """Every documented term of the csfkg namespaces, by the page that documents it."""
+    csf = lambda local: URIRef(CSF_NS + local)  # noqa: E731
+    statements = _closure_instances(graph, csf("GuidelineStatement"))
+    article = _closure_instances(graph, csf("ArticleStatement"))
+    references = {s for s in graph.subjects(RDF.type, csf("Reference")) if isinstance(s, URIRef)}
+    classes = {s for s in graph.subjects(RDF.type, OWL.Class) if _ours(s)}
+    properties = {
+        s for kind in (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
+        for s in graph.subjects(RDF.type, kind) if _ours(s)
+    }
+    typed = {s for s in graph.subjects(RDF.type, None) if _ours(s)}
+    individuals = typed - classes - properties - statements - references
+    key = lambda t: (str(graph.value(t, RDFS.label) or t).lower(), str(t))  # noqa: E731
+    return {
+        "classes.html": sorted(classes, key=key),
+        "properties.html": sorted(properties, key=key),
+        "individuals.html": sorted(individuals, key=key),
+        "evidence.html": sorted((statements - article) | references, key=key),
+        "article.html": sorted(article, key=key),
+    }
+
+
+SHOWN = {RDF.type, RDFS.label, SKOS.definition, SKOS.altLabel, RDFS.subClassOf, RDFS.domain, RDFS.range}
+
+
+def _term_section(site: _Site, term: URIRef, *, extra: str = "") -> str:
+    g = site.graph
+    parts = [f'<section class="term" id="{site.anchor(term)}">', f"<h3>{_e(site.label(term))}</h3>",
+             f'<code class="iri">{_e(str(term))}</code>']
+    definition = g.value(term, SKOS.definition)
+    if definition is not None:
+        parts.append(f"<p>{_e(str(definition))}</p>")
+    rows: list[tuple[str, str]] = []
+    alt = site.values(term, SKOS.altLabel)
+    if alt:
+        rows.append(("also called", ", ".join(_e(str(a)) for a in alt)))
+    types = [t for t in site.values(term, RDF.type) if t not in (OWL.NamedIndividual,)]
+    if types:
+        rows.append(("type", ", ".join(site.link(t) for t in types)))
+    for predicate, name in ((RDFS.subClassOf, "subclass of"), (RDFS.domain, "domain"), (RDFS.range, "range")):
+        values = site.values(term, predicate)
+        if values:
+            rows.append((name, ", ".join(site.link(v) for v in values)))
+    subclasses = sorted(g.subjects(RDFS.subClassOf, term), key=lambda s: site.label(s).lower())
+    if subclasses:
+        rows.append(("subclasses", ", ".join(site.link(s) for s in subclasses)))
+    mappings = [m for s in site.sets for m in s.mappings if m.subject == term]
+    for mapping in sorted(mappings, key=lambda m: (m.predicate_id, m.object_id)):
+        rows.append((mapping.predicate_id, f'{site.link(mapping.object)} <span class="maplabel">{_e(mapping.object_label)}</span>'))
+    for predicate in sorted({p for p in g.predicates(term, None)} - SHOWN - MAPPING_PREDICATES, key=lambda p: site.label(p)):
+        values = site.values(term, predicate)
+        rows.append((site.label(predicate), "<br>".join(site.link(v) for v in values)))
+    incoming = sorted({(p, s) for s, p in g.subject_predicates(term) if _ours(s) and p not in (RDF.type, RDFS.subClassOf)},
+                      key=lambda ps: (site.label(ps[0]), site.label(ps[1]).lower()))
+    grouped: dict[URIRef, list[Node]] = defaultdict(list)
+    for predicate, subject in incoming:
+        grouped[predicate].append(subject)
+    for predicate, subjects in grouped.items():
+        rows.append((f"referred to by ({site.label(predicate)})", "<br>".join(site.link(s) for s in subjects)))
+    if rows:
+        parts.append("<dl>" + "".join(f"<dt>{_e(k)}</dt><dd>{v}</dd>" for k, v in rows) + "</dl>")
+    parts.append(extra)
+    parts.append("</section>")
+    return "\n".join(p for p in parts if p)
+
+
+def _classes_page(site: _Site, terms: list[URIRef]) -> str:
+    g = site.graph
+    ours = set(terms)
+
+    def tree(parent: URIRef | None) -> str:
+        if parent is None:
+            children = [t for t in terms if not any(s in ours for s in g.objects(t, RDFS.subClassOf))]
+        else:
+            children = [t for t in terms if parent in set(g.objects(t, RDFS.subClassOf))]
+        if not children:
+            return ""
+        return '<ul class="tree">' + "".join(f"<li>{site.link(c)}{tree(c)}</li>" for c in children) + "</ul>"
+
+    body = [f"<p>{len(terms)} classes. The hierarchy first, then every class in alphabetical order.</p>",
+            "<h2>Hierarchy</h2>", tree(None), "<h2>All classes</h2>"]
+    body += [_term_section(site, t) for t in terms]
+    return _page("Classes", "\n".join(body))
+
+
+def _properties_page(site: _Site, terms: list[URIRef]) -> str:
+    body = [f"<p>{len(terms)} properties.</p>"]
+    for kind, title in ((OWL.ObjectProperty, "Object properties"), (OWL.DatatypeProperty, "Datatype properties"),
+                        (OWL.AnnotationProperty, "Annotation properties")):
+        members = [t for t in terms if (t, RDF.type, kind) in site.graph]
+        body.append(f"<h2>{title} ({len(members)})</h2>")
+        body += [_term_section(site, t) for t in members]
+    return _page("Properties", "\n".join(body))
+
+
+def _individuals_page(site: _Site, terms: list[URIRef]) -> str:
+    by_class: dict[URIRef, list[URIRef]] = defaultdict(list)
+    for term in terms:
+        classes = [c for c in site.values(term, RDF.type) if _ours(c)] or [OWL.NamedIndividual]
+        by_class[classes[0]].append(term)
+    order = sorted(by_class, key=lambda c: site.label(c).lower())
+    body = [f"<p>{len(terms)} individuals, by class: " + ", ".join(
+        f'<a href="#group-{site.anchor(c)}">{_e(site.label(c))}</a> ({len(by_class[c])})' for c in order) + ".</p>"]
+    for cls in order:
+        body.append(f'<h2 id="group-{site.anchor(cls)}">{_e(site.label(cls))}</h2>')
+        members = by_class[cls]
+        if all((m, URIRef(CSF_NS + "precedence"), None) in site.graph for m in members):
+            members = sorted(members, key=lambda m: int(site.graph.value(m, URIRef(CSF_NS + "precedence"))))
+        body += [_term_section(site, t) for t in members]
+    return _page("Individuals", "\n".join(body))
+
+
+def _tier_badge(site: _Site, statement: URIRef) -> str:
+    tiers = site.values(statement, URIRef(CSF_NS + "confidenceTier"))
+    return " ".join(f'<span class="tier">{site.link(t)}</span>' for t in tiers)
+
+
+def _evidence_page(site: _Site, terms: list[URIRef]) -> str:
+    g = site.graph
+    csf = lambda local: URIRef(CSF_NS + local)  # noqa: E731
+    references = [t for t in terms if (t, RDF.type, csf("Reference")) in g]
+    statements = [t for t in terms if t not in references]
+    tiers = sorted(g.subjects(RDF.type, csf("ConfidenceTier")), key=lambda t: (int(g.value(t, csf("tierRank")) or 99), site.label(t)))
+    body = ["<p>Every statement taken from a source carries its source and a confidence tier; a checked"
+            " statement that corrects the article is linked from the claim it corrects.</p>",
+            "<h2>Confidence tiers</h2>", "<table><tr><th>rank</th><th>tier</th><th>meaning</th><th>statements</th></tr>"]
+    for tier in tiers:
+        count = sum(1 for s in g.subjects(csf("confidenceTier"), tier))
+        body.append(f"<tr><td>{_e(str(g.value(tier, csf('tierRank'))))}</td><td>{site.link(tier)}</td>"
+                    f"<td>{_e(str(g.value(tier, SKOS.definition) or ''))}</td><td>{count}</td></tr>")
+    body.append("</table>")
+    by_tier: dict[URIRef | None, list[URIRef]] = defaultdict(list)
+    for statement in statements:
+        tier = g.value(statement, csf("confidenceTier"))
+        by_tier[tier if isinstance(tier, URIRef) else None].append(statement)
+    body.append(f"<h2>Evidence statements ({len(statements)})</h2>")
+    for tier in [*tiers, None]:
+        if not by_tier.get(tier):
+            continue
+        body.append(f"<h3>{_e(site.label(tier)) if tier is not None else 'without a tier'} ({len(by_tier[tier])})</h3>")
+        for statement in by_tier[tier]:
+            text = g.value(statement, csf("statementText"))
+            quote = f"<blockquote>{_e(str(text))}</blockquote>" if text is not None else ""
+            body.append(_term_section(site, statement, extra=f"<p>{_tier_badge(site, statement)}</p>{quote}"))
+    body.append(f"<h2>References ({len(references)})</h2>")
+    body += [_term_section(site, r) for r in references]
+    return _page("Evidence, tiers and references", "\n".join(body))
+
+
+def _article_page(site: _Site, terms: list[URIRef]) -> str:
+    g = site.graph
+    csf = lambda local: URIRef(CSF_NS + local)  # noqa: E731
+    sections: dict[str, list[URIRef]] = defaultdict(list)
+    for term in terms:
+        sections[str(g.value(term, csf("articleSection")) or "")].append(term)
+    body = ["<p>The source article sentence by sentence, verbatim, each with its confidence tier and what it is about.</p>"]
+    for section, members in sections.items():
+        body.append(f"<h2>{_e(section)}</h2>")
+        for term in sorted(members, key=lambda t: str(t)):
+            verbatim = g.value(term, csf("verbatimText"))
+            quote = f"<blockquote>{_e(str(verbatim))}</blockquote>" if verbatim is not None else ""
+            body.append(_term_section(site, term, extra=f"<p>{_tier_badge(site, term)}</p>{quote}"))
+    return _page("Article statements", "\n".join(body))
+
+
+def _mappings_page(site: _Site) -> str:
+    total = sum(len(s.mappings) for s in site.sets)
+    body = [f"<p>{total} cross-references in {len(site.sets)} SSSOM tables (ontology/mappings/), the same as the"
+            " skos mapping triples of the ontology. Only identifiers verified in the project's clinical notes are used.</p>"]
+    for mapping_set in site.sets:
+        meta = mapping_set.metadata
+        body.append(f'<h2 id="{_e(mapping_set.name.replace(".", "-"))}">{_e(mapping_set.title)} ({len(mapping_set.mappings)})</h2>')
+        body.append(f"<p>{_e(str(meta.get('mapping_set_description', '')))}</p>")
+        body.append(f"<p>File <code>{_e(mapping_set.name)}</code>, version {_e(str(meta.get('mapping_set_version', '')))}, "
+                    f'license <a class="external" href="{_e(str(meta.get("license", "")))}">{_e(str(meta.get("license", "")))}</a>.</p>')
+        body.append("<table><tr><th>subject</th><th>predicate</th><th>object</th><th>object label</th><th>justification</th><th>comment</th></tr>")
+        for m in mapping_set.mappings:
+            body.append(f"<tr><td>{site.link(m.subject)}</td><td>{_e(m.predicate_id)}</td><td>{site.link(m.object)}</td>"
+                        f"<td>{_e(m.object_label)}</td><td>{_e(m.row.get('mapping_justification', ''))}</td><td>{_e(m.comment)}</td></tr>")
+        body.append("</table>")
+    return _page("Mappings", "\n".join(body))
+
+
+def _index_page(site: _Site, points: list[DecisionPoint], figure: str, picture: str, counts: dict[str, int]) -> str:
+    g = site.graph
+    onto = ONTOLOGY_IRI
+    meta_rows = [
+        ("title", _e(str(g.value(onto, DCTERMS.title) or ""))),
+        ("IRI", f"<code>{_e(str(onto))}</code>"),
+        ("version", _e(str(g.value(onto, OWL.versionInfo) or ""))),
+        ("version IRI", f"<code>{_e(str(g.value(onto, OWL.versionIRI) or ''))}</code>"),
+        ("license", site.link(g.value(onto, DCTERMS.license)) if g.value(onto, DCTERMS.license) is not None else ""),
+        ("namespaces", "<br>".join(f"<code>{_e(p)}:</code> <code>{_e(n)}</code>" for p, n in (("csf", CSF_NS), ("csfg", CSFG_NS)))),
+    ]
+    description = g.value(onto, DCTERMS.description)
+    body = [f"<p>{_e(str(description or ''))}</p>",
+            "<table>" + "".join(f"<tr><th>{_e(k)}</th><td>{v}</td></tr>" for k, v in meta_rows) + "</table>",
+            "<h2>Contents</h2><ul>"]
+    for href, text in NAV[1:]:
+        body.append(f'<li><a href="{href}">{_e(text)}</a> ({counts.get(href, 0)})</li>')
+    body.append("</ul>")
+    source = "algorithm.svg" if picture == "svg" else "algorithm.mmd"
+    body += ['<h2 id="algorithm">Management algorithm</h2>',
+             "<p>Drawn from guideline.ttl: decision points in order; within one, the next-step branches in precedence"
+             " order (the number before the code); each branch applies when all its <em>if</em> criteria are met and"
+             " none of its <em>unless</em> criteria; the applicable next-step branch with the lowest precedence gives"
+             " the next step, the dashed companion branches add their action whenever they apply. Blue boxes are"
+             f' actions, by code. Click a box for its page. Files: <a href="{source}">{source}</a>,'
+             ' <a href="algorithm.dot">algorithm.dot</a>.</p>',
+             f'<div class="figure">{figure}</div>',
+             "<h2>The algorithm as a table</h2>",
+             "<table><tr><th>decision point</th><th>precedence</th><th>branch</th><th>if</th><th>unless</th><th>action</th></tr>"]
+    for point in points:
+        for branch in point.branches:
+            body.append(
+                f"<tr><td>{site.link(point.iri)}</td><td>{'' if branch.precedence is None else branch.precedence}</td>"
+                f"<td>{site.link(branch.iri)}</td><td>{_e(', '.join(branch.requires))}</td><td>{_e(', '.join(branch.excludes))}</td>"
+                f"<td>{site.link(branch.action)} (<code>{_e(branch.action_code)}</code>)</td></tr>"
+            )
+    body.append("</table>")
+    head = ""
+    if picture == "mermaid":
+        head = ('<script type="module">import mermaid from "https://cdn.jsdelivr.net/npm/mermaid@11/dist/mermaid.esm.min.mjs";'
+                " mermaid.initialize({ startOnLoad: true });</script>\n")
+    return _page(str(g.value(onto, DCTERMS.title) or "csfkg"), "\n".join(body), head_extra=head)
+
+
+def render_site(*, picture: Picture = "auto") -> tuple[dict[str, str], Literal["svg", "mermaid"]]:
+    """Every file of the documentation, by relative path, and the kind of algorithm picture.
+
+    Raises:
+        UsageError: ``picture`` is ``svg`` and graphviz ``dot`` is not on the PATH, or unknown.
+    """
+    if picture not in ("auto", "svg", "mermaid"):
+        raise UsageError(f"Unknown picture kind {picture!r}: use auto, svg or mermaid.")
+    graph = Graph()
+    graph += knowledge_graph()
+    site = _Site(graph=graph, sets=packaged_mapping_sets())
+    groups = _classify(graph)
+    for page, terms in groups.items():
+        for term in terms:
+            site.pages.setdefault(term, page)
+    points = algorithm(graph)
+    link = {term: site.href(term) for term in site.pages}
+    dot_text = algorithm_dot(points, link={k: v for k, v in link.items() if v})
+    files: dict[str, str] = {"style.css": STYLE, "algorithm.dot": dot_text}
+    svg = render_svg(dot_text) if picture in ("auto", "svg") else None
+    if picture == "svg" and svg is None:
+        raise UsageError("--picture svg needs graphviz: `dot` is not on the PATH (install graphviz, or use --picture mermaid).")
+    if svg is not None:
+        files["algorithm.svg"] = svg
+        figure, kind = _inline_svg(svg), "svg"
+    else:
+        mermaid = algorithm_mermaid(points)
+        files["algorithm.mmd"] = mermaid
+        figure, kind = f'<pre class="mermaid">\n{mermaid}</pre>', "mermaid"
+    counts = {page: len(terms) for page, terms in groups.items()}
+    counts["mappings.html"] = sum(len(s.mappings) for s in site.sets)
+    files["index.html"] = _index_page(site, points, figure, kind, counts)
+    files["classes.html"] = _classes_page(site, groups["classes.html"])
+    files["properties.html"] = _properties_page(site, groups["properties.html"])
+    files["individuals.html"] = _individuals_page(site, groups["individuals.html"])
+    files["evidence.html"] = _evidence_page(site, groups["evidence.html"])
+    files["article.html"] = _article_page(site, groups["article.html"])
+    files["mappings.html"] = _mappings_page(site)
+    files[MARKER] = "csfkg docs: this folder is replaced as a whole by the next `csfkg docs` run.\n"
+    return files, kind
+
+
+# --- writing the folder atomically ---------------------------------------------------------------
+def build_docs(out: Path, *, picture: Picture = "auto") -> DocsResult:
+    """Write the documentation to the folder ``out``: built in a temporary folder beside it and
+    renamed into place, so that a failure leaves the previous folder or none, never half of one.
+
+    ``out`` may not exist yet, be empty, or hold an earlier ``csfkg docs`` output (it is then
+    replaced); any other existing path is refused.
+
+    Raises:
+        InputError: the parent folder does not exist or cannot be written.
+        UsageError: ``out`` is a file, or a folder that holds something else; ``picture`` is
+            ``svg`` without graphviz.
+    """
+    out = Path(out)
+    parent = out.resolve().parent
+    if not parent.is_dir():
+        raise InputError(f"Cannot write {out}: the folder {parent} does not exist.")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out} is a file; give a folder for the documentation.")
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
+        raise UsageError(f"{out} is a folder that holds other files; give a new or empty folder, or an earlier csfkg docs output.")
+    files, kind = render_site(picture=picture)
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
+    except OSError as error:
+        raise InputError(f"Cannot write {out}: {error.strerror}.") from None
+    try:
+        for name, text in files.items():
+            (staging / name).write_text(text, encoding="utf-8")
+        os.chmod(staging, 0o755)
+        if out.exists():
+            retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=parent))
+            os.replace(out, retired / out.name)
+            os.replace(staging, out)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.replace(staging, out)
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise InputError(f"Cannot write {out}: {error.strerror or error}.") from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    size = sum((out / name).stat().st_size for name in files)
+    return DocsResult(folder=out, files=sorted(files), picture=kind, size_bytes=size)

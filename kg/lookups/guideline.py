@@ -1,0 +1,482 @@
+"""Lookups for a person at a terminal: the MRI protocols, the expected findings, the red flags, a
+search of the graph, and the why-chain of one patient's recommendation.
+
+Everything clinical is read from the graph through the named queries (protocol-requirements,
+expected-findings, red-flags, evidence-for, lookup, mappings, recommendation-criteria,
+report-recommendation-evidence, report-missing-data); this module only groups their rows into
+plain data (for JSON) and renders that data as text. It never prints.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from rdflib import BNode, Literal, URIRef
+
+from csfkg.model.errors import UsageError
+from csfkg.pipeline.dataset import QueryDataset
+from csfkg.sparql.named import display, prefixed_name, run_query
+from csfkg.sparql.library import get_query
+from csfkg.stores import RdflibStore, SelectResult, Store, Term
+from csfkg.model.vocab import CSF
+
+WIDTH = 100
+PROTOCOLS = ("brain", "spine")
+STUDY_CODES = {"brain": "brain-mri", "spine": "spine-mri"}
+"""The word of ``csfkg findings brain|spine`` -> the csf:code of the study class."""
+
+Data = dict[str, Any]
+
+
+@cache
+def knowledge_store() -> Store:
+    """An rdflib store of the knowledge graph alone (ontology, guideline, article), built once."""
+    from csfkg.model.knowledge import knowledge_graph
+
+    store = RdflibStore()
+    store.add_graph(knowledge_graph())
+    return store
+
+
+def select(store: Store, name: str, **bindings: Term) -> list[dict[str, Term | None]]:
+    """Rows of the named SELECT query ``name`` with ``bindings``."""
+    result = run_query(store, get_query(name), dict(bindings))
+    assert isinstance(result, SelectResult), f"{name} is not a SELECT query"
+    return result.dicts()
+
+
+def _text(term: Term | None) -> str | None:
+    return None if term is None else str(term)
+
+
+def _value(term: Term | None) -> Any:
+    """JSON value of a term: IRIs and strings as text, numbers and booleans as themselves."""
+    if term is None:
+        return None
+    if isinstance(term, Literal) and term.datatype is not None:
+        value = term.toPython()
+        if isinstance(value, bool | int | float):
+            return value
+        if isinstance(value, Decimal):
+            return float(value)
+    return str(term)
+
+
+# ---------------------------------------------------------------------------------------
+# evidence rows (evidence-for.rq, report-recommendation-evidence.rq) -> statements
+# ---------------------------------------------------------------------------------------
+def _statements(rows: list[dict[str, Term | None]], *, number_key: str = "referenceNumber") -> list[Data]:
+    """One entry per statement, with its sources and cited reference numbers gathered, and the
+    statements that correct it (rows with ``correctionOf``) nested under ``corrected_by``; most
+    trusted tier first."""
+    statements: dict[str, Data] = {}
+    corrections: dict[tuple[str, str], Data] = {}
+    for row in rows:
+        iri = str(row["statement"])
+        corrected = row.get("correctionOf")
+        found = statements if corrected is None else corrections
+        key: Any = iri if corrected is None else (str(corrected), iri)
+        entry = found.get(key)
+        if entry is None:
+            entry = found[key] = {
+                "iri": iri,
+                "label": _text(row.get("label")),
+                "text": _text(row.get("text")),
+                "kind": _text(row.get("kind")),
+                "tier": _text(row.get("tier")),
+                "rank": _value(row.get("rank")),
+                "sources": [],
+                "cites_references": [],
+                "corrected_by": [],
+            }
+        source = _text(row.get("sourceLabel"))
+        if source is not None and source not in entry["sources"]:
+            entry["sources"].append(source)
+        number = _value(row.get(number_key))
+        if number is not None and number not in entry["cites_references"]:
+            entry["cites_references"].append(number)
+    for (corrected, _), entry in corrections.items():
+        if corrected in statements:
+            statements[corrected]["corrected_by"].append(entry)
+    return sorted(statements.values(), key=lambda e: e["rank"] if e["rank"] is not None else 99)
+
+
+def _statement_line(entry: Data) -> str:
+    tier = (entry["tier"] or "").replace("-", " ")
+    kind = f"{entry['kind']}, " if entry.get("kind") and entry["kind"] != "evidence statement" else ""
+    cited = entry["cites_references"]
+    citing = f", citing reference{'s' if len(cited) > 1 else ''} {', '.join(str(n) for n in cited)}" if cited else ""
+    return f"[{kind}{tier}] {entry['text'] or entry['label']} -- {'; '.join(entry['sources'])}{citing}"
+
+
+def _render_statements(entries: list[Data], indent: str) -> list[str]:
+    lines: list[str] = []
+    for entry in entries:
+        lines.append(_wrap(_statement_line(entry), indent))
+        for correction in entry["corrected_by"]:
+            lines.append(_wrap("corrected by " + _statement_line(correction), indent + "    "))
+    return lines
+
+
+def _wrap(text: str, indent: str) -> str:
+    return textwrap.fill(text, width=WIDTH, initial_indent=indent, subsequent_indent=indent + "  ")
+
+
+# ---------------------------------------------------------------------------------------
+# csfkg protocol brain|spine
+# ---------------------------------------------------------------------------------------
+def protocol(code: str, *, store: Store | None = None) -> Data:
+    """The MRI protocol with csf:code ``code``: its sequence requirements with their parameters,
+    and the evidence behind it.
+
+    Raises:
+        UsageError: no protocol has that code.
+    """
+    store = store if store is not None else knowledge_store()
+    rows = select(store, "protocol-requirements", protocol=Literal(code))
+    if not rows:
+        raise UsageError(f"There is no MRI protocol with the code {code!r}; the protocols are {', '.join(PROTOCOLS)}.")
+    requirements: dict[str, Data] = {}
+    for row in rows:
+        requirement = requirements.setdefault(
+            str(row["requirement"]),
+            {
+                "order": _value(row["order"]),
+                "iri": str(row["requirement"]),
+                "label": str(row["requirementLabel"]),
+                "note": _text(row["note"]),
+                "parameters": [],
+            },
+        )
+        if row["parameter"] is None:
+            continue
+        parameters = requirement["parameters"]
+        if not parameters or parameters[-1]["iri"] != str(row["parameter"]):
+            parameters.append({"iri": str(row["parameter"]), "label": str(row["parameterLabel"]), "values": []})
+        value = {"value": _value(row["value"]), "label": _text(row["valueLabel"])}
+        if value not in parameters[-1]["values"]:
+            parameters[-1]["values"].append(value)
+    first = rows[0]
+    evidence = select(store, "evidence-for", subject=first["protocolIri"])  # type: ignore[arg-type]
+    return {
+        "protocol": {"iri": str(first["protocolIri"]), "code": code, "label": str(first["protocolLabel"])},
+        "requirements": sorted(requirements.values(), key=lambda r: r["order"]),
+        "evidence": _statements(evidence),
+    }
+
+
+def render_protocol(data: Data) -> str:
+    lines = [f"{data['protocol']['label']} ({prefixed_name(data['protocol']['iri'])})", "Required sequences:"]
+    for requirement in data["requirements"]:
+        lines.append(_wrap(f"{requirement['order']}. {requirement['label']}", "  "))
+        for parameter in requirement["parameters"]:
+            values = " or ".join(v["label"] or _number(v["value"]) for v in parameter["values"])
+            lines.append(_wrap(f"{parameter['label']}: {values}", "       "))
+        if requirement["note"]:
+            lines.append(_wrap(f"note: {requirement['note']}", "       "))
+    if data["evidence"]:
+        lines.append("Evidence (tier; source):")
+        lines += _render_statements(data["evidence"], "  ")
+    return "\n".join(lines) + "\n"
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:.1f}"
+    return str(value)
+
+
+# ---------------------------------------------------------------------------------------
+# csfkg findings brain|spine
+# ---------------------------------------------------------------------------------------
+def findings(study: str, *, store: Store | None = None) -> Data:
+    """The expected MRI findings of a CSF leak on the brain or the whole spine study, each with the
+    evidence about it (frequencies, caveats), and the source's own list with its corrections.
+
+    Raises:
+        UsageError: ``study`` is not brain or spine.
+    """
+    if study not in STUDY_CODES:
+        raise UsageError(f"findings are listed for {' or '.join(STUDY_CODES)}, not {study!r}.")
+    store = store if store is not None else knowledge_store()
+    rows = select(store, "expected-findings", study=Literal(STUDY_CODES[study]))
+    listed: dict[str, Data] = {}
+    signs: dict[str, Data] = {}
+    for row in rows:
+        if row["finding"] is None:
+            entry = listed.setdefault(str(row["statement"]), _finding_statement(row))
+            _add_source(entry, row)
+            if row["correctedBy"] is not None:
+                correction = {"iri": str(row["correctedBy"]), "label": _text(row["correctedByLabel"])}
+                if correction not in entry["corrected_by"]:
+                    entry["corrected_by"].append(correction)
+            continue
+        sign = signs.setdefault(
+            str(row["finding"]),
+            {
+                "iri": str(row["finding"]),
+                "code": str(row["code"]),
+                "label": str(row["findingLabel"]),
+                "definition": str(row["definition"]),
+                "note": _text(row["note"]),
+                "evidence": [],
+            },
+        )
+        if row["statement"] is not None:
+            statement = next((s for s in sign["evidence"] if s["iri"] == str(row["statement"])), None)
+            if statement is None:
+                statement = _finding_statement(row)
+                sign["evidence"].append(statement)
+            _add_source(statement, row)
+    label = str(rows[0]["studyLabel"]) if rows else STUDY_CODES[study]
+    return {
+        "study": {"code": STUDY_CODES[study], "label": label},
+        "listed_by": list(listed.values()),
+        "findings": list(signs.values()),
+    }
+
+
+def _finding_statement(row: dict[str, Term | None]) -> Data:
+    return {
+        "iri": str(row["statement"]),
+        "kind": _text(row["kind"]),
+        "text": _text(row["text"]),
+        "tier": _text(row["tier"]),
+        "rank": _value(row["rank"]),
+        "sources": [],
+        "cites_references": [],
+        "corrected_by": [],
+    }
+
+
+def _add_source(entry: Data, row: dict[str, Term | None]) -> None:
+    source = _text(row["sourceLabel"])
+    if source is not None and source not in entry["sources"]:
+        entry["sources"].append(source)
+
+
+def render_findings(data: Data) -> str:
+    lines = [f"Expected findings of a CSF leak on {data['study']['label']} ({data['study']['code']})"]
+    for statement in data["listed_by"]:
+        lines.append(_wrap("As listed by the source: " + _statement_line(statement), ""))
+        for correction in statement["corrected_by"]:
+            lines.append(_wrap(f"corrected by: {correction['label']} ({prefixed_name(correction['iri'])})", "    "))
+    lines.append("Findings:")
+    for sign in data["findings"]:
+        lines.append(_wrap(f"- {sign['label']} ({sign['code']}): {sign['definition']}", "  "))
+        for statement in sign["evidence"]:
+            lines.append(_wrap(_statement_line(statement), "      "))
+        if sign["note"]:
+            lines.append(_wrap(f"note: {sign['note']}", "      "))
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------
+# csfkg red-flags
+# ---------------------------------------------------------------------------------------
+def red_flags(*, store: Store | None = None) -> Data:
+    """The red flag signs, and the evidence about red flags."""
+    store = store if store is not None else knowledge_store()
+    flags = [
+        {"iri": str(r["redFlag"]), "code": str(r["code"]), "label": str(r["label"]), "definition": str(r["definition"])}
+        for r in select(store, "red-flags")
+    ]
+    evidence = _statements(select(store, "evidence-for", subject=CSF.RedFlagSign))
+    return {"red_flags": flags, "evidence": evidence}
+
+
+def render_red_flags(data: Data) -> str:
+    lines = [f"Red flag signs ({len(data['red_flags'])}):"]
+    for flag in data["red_flags"]:
+        lines.append(_wrap(f"- {flag['label']} ({flag['code']}): {flag['definition']}", "  "))
+    if data["evidence"]:
+        lines.append("Evidence (tier; source):")
+        lines += _render_statements(data["evidence"], "  ")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------
+# csfkg lookup TEXT
+# ---------------------------------------------------------------------------------------
+def lookup(text: str, *, store: Store | None = None) -> Data:
+    """Nodes whose label, synonym, code, IRI local name or mapped identifier contains ``text``,
+    best match first, each with its mappings.
+
+    Raises:
+        UsageError: ``text`` is empty.
+    """
+    if not text.strip():
+        raise UsageError("Give some text to look up, such as STIR, G96.02 or blood patch.")
+    store = store if store is not None else knowledge_store()
+    mappings: dict[str, list[Data]] = {}
+    for row in select(store, "mappings"):
+        mappings.setdefault(str(row["term"]), []).append(
+            {"relation": str(row["relation"]), "target": str(row["target"]), "curie": str(row["curie"])}
+        )
+    matches = [
+        {
+            "iri": str(row["node"]),
+            "name": prefixed_name(row["node"]) if isinstance(row["node"], URIRef) else display(row["node"]),
+            "label": str(row["label"]),
+            "kind": str(row["kind"]),
+            "type": _text(row["type"]),
+            "definition": _text(row["definition"]),
+            "matched_on": str(row["matchedOn"]),
+            "matched_value": str(row["matchedValue"]),
+            "exact": _value(row["score"]) == 0,
+            "mappings": mappings.get(str(row["node"]), []),
+        }
+        for row in select(store, "lookup", text=Literal(text.strip()))
+        if not isinstance(row["node"], BNode)
+    ]
+    return {"text": text.strip(), "matches": matches}
+
+
+def render_lookup(data: Data) -> str:
+    if not data["matches"]:
+        return f"Nothing in the knowledge graph matches {data['text']!r}.\n"
+    blocks: list[str] = []
+    for match in data["matches"]:
+        kind = match["kind"] + (f" ({'subclass of ' if match['kind'] == 'class' else ''}{match['type']})" if match["type"] else "")
+        how = f"{match['matched_on']} {match['matched_value']!r}" + (" (exact)" if match["exact"] else "")
+        lines = [
+            f"{match['name']}  {match['label']}",
+            f"  IRI         {match['iri']}",
+            f"  type        {kind}",
+        ]
+        if match["definition"]:
+            lines.append(textwrap.fill(match["definition"], width=WIDTH, initial_indent="  definition  ", subsequent_indent=" " * 14))
+        lines.append(f"  matched     {how}")
+        if match["mappings"]:
+            shown = "; ".join(f"{m['relation']} {m['curie']}" for m in match["mappings"])
+            lines.append(textwrap.fill(shown, width=WIDTH, initial_indent="  mappings    ", subsequent_indent=" " * 14))
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"
+
+
+# ---------------------------------------------------------------------------------------
+# csfkg explain PATIENT.ttl
+# ---------------------------------------------------------------------------------------
+def explain_file(path: Path, *, patient: str | None = None, all_patients: bool = False, today: date | None = None) -> list[Data]:
+    """Assess the patients of ``path`` (the one named by ``patient``, every one with
+    ``all_patients``, else the only one) and explain their recommendations.
+
+    Raises:
+        InputError: the file is missing or not a valid patient file.
+        PatientSelectionError: the patient is not in the file, or the file holds several and
+            neither ``patient`` nor ``all_patients`` was given.
+    """
+    from csfkg.pipeline.dataset import assessed_dataset
+    from csfkg.io.patient_files import read_patient_file, select_patients
+
+    graph = read_patient_file(path)
+    chosen = select_patients(graph, patient=patient, all_patients=all_patients)
+    dataset = assessed_dataset([(graph, chosen)], today=today)
+    return [explain(dataset, each) for each in chosen]
+
+
+def explain(dataset: QueryDataset, patient: URIRef) -> Data:
+    """The why-chain of each recommendation of ``patient``: action <- branch <- criteria met or
+    not met <- patient facts, with the evidence of the branch (tier, source, corrections), and the
+    data not recorded. A patient whose data violates a shape gets its violations instead."""
+    result = dataset.result_for(str(patient))
+    data: Data = {"patient": str(patient), "assessment_date": result.assessment_date, "conforms": result.validation.conforms}
+    if not result.validation.conforms:
+        data["violations"] = [
+            {"shape": v.shape, "name": v.name, "focus": v.focus, "message": v.message}
+            for v in result.validation.results
+            if v.is_violation
+        ]
+        return data
+    store = dataset.store
+    recommendations: dict[str, Data] = {}
+    for row in select(store, "recommendation-criteria", patient=patient):
+        item = recommendations.setdefault(
+            str(row["recommendation"]),
+            {
+                "role": str(row["role"]),
+                "action": {"iri": str(row["action"]), "label": str(row["actionLabel"])},
+                "branches": [],
+                "evidence": [],
+            },
+        )
+        branch = next((b for b in item["branches"] if b["iri"] == str(row["branch"])), None)
+        if branch is None:
+            branch = {
+                "iri": str(row["branch"]),
+                "label": str(row["branchLabel"]),
+                "precedence": _value(row["precedence"]),
+                "rationale": str(row["rationale"]),
+                "criteria": [],
+            }
+            item["branches"].append(branch)
+        criterion = next((c for c in branch["criteria"] if c["iri"] == str(row["criterion"])), None)
+        if criterion is None:
+            criterion = {
+                "iri": str(row["criterion"]),
+                "label": str(row["criterionLabel"]),
+                "relation": str(row["relation"]),
+                "met": bool(_value(row["met"])),
+                "facts": [],
+            }
+            branch["criteria"].append(criterion)
+        if row["fact"] is not None:
+            fact = {
+                "node": display(row["fact"]) if isinstance(row["fact"], URIRef) else None,
+                "type": _text(row["factType"]),
+                "value": _text(row["factValue"]),
+            }
+            if fact not in criterion["facts"]:
+                criterion["facts"].append(fact)
+    evidence_rows: dict[str, list[dict[str, Term | None]]] = {}
+    for row in select(store, "report-recommendation-evidence", patient=patient):
+        evidence_rows.setdefault(str(row["recommendation"]), []).append(row)
+    for key, item in recommendations.items():
+        item["evidence"] = _statements(evidence_rows.get(key, []), number_key="citedNumber")
+    data["recommendations"] = sorted(recommendations.values(), key=lambda r: r["role"] != "next-step")
+    data["missing_data"] = [
+        {"iri": str(r["element"]), "code": str(r["code"]), "label": str(r["label"]), "blocking": bool(_value(r["blocking"]))}
+        for r in select(store, "report-missing-data", patient=patient)
+    ]
+    return data
+
+
+def render_explain(data: Data) -> str:
+    lines = [f"Patient {prefixed_name(data['patient'])}, assessed {data['assessment_date']}"]
+    if not data["conforms"]:
+        lines.append("The patient data does not conform to the shapes, so nothing was derived:")
+        lines += [_wrap(f"- [{v['name']}] {v['message']}", "  ") for v in data["violations"]]
+        return "\n".join(lines) + "\n"
+    for item in data["recommendations"]:
+        heading = "Next step" if item["role"] == "next-step" else "Also"
+        lines.append("")
+        lines.append(f"{heading}: {item['action']['label']} ({prefixed_name(item['action']['iri'])})")
+        for branch in item["branches"]:
+            precedence = f", precedence {branch['precedence']}" if branch["precedence"] is not None else ""
+            lines.append(_wrap(f"<- branch {prefixed_name(branch['iri'])}{precedence}: {branch['label']}", "  "))
+            lines.append(_wrap(branch["rationale"], "       "))
+            for criterion in branch["criteria"]:
+                met = "met" if criterion["met"] else "not met"
+                lines.append(
+                    _wrap(f"<- {criterion['relation']} {prefixed_name(criterion['iri'])} ({met}): {criterion['label']}", "       ")
+                )
+                for fact in criterion["facts"]:
+                    described = ", ".join(x for x in (fact["type"], fact["value"]) if x)
+                    described = f"{described} record" if fact["value"] is None else described
+                    node = f"{fact['node']}: " if fact["node"] else "a recorded "
+                    lines.append(_wrap(f"<- {node}{described}", "            "))
+        if item["evidence"]:
+            lines.append("  Evidence (tier; source):")
+            lines += _render_statements(item["evidence"], "    ")
+    if data["missing_data"]:
+        shown = [m["label"] + (" (blocks the next step)" if m["blocking"] else "") for m in data["missing_data"]]
+        lines.append("")
+        lines.append(_wrap("Not recorded: " + "; ".join(shown) + ".", ""))
+    return "\n".join(lines) + "\n"

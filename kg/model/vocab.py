@@ -1,0 +1,176 @@
+"""Every IRI the Python code names, in one place.
+
+``CSF`` is the ontology (TBox) namespace, ``CSFG`` the guideline knowledge individuals,
+``CSFR`` derived results, ``CSFQ`` the named queries, ``CSFSH`` the SHACL shapes.
+``CSF`` is a closed :class:`rdflib.namespace.DefinedNamespace`: a typo is an error at import
+time, not a silently wrong IRI.
+"""
+
+from __future__ import annotations
+
+from rdflib import Namespace, URIRef
+from rdflib.namespace import DefinedNamespace
+
+ONTOLOGY_IRI = URIRef("https://w3id.org/csfkg/ontology")
+GUIDELINE_IRI = URIRef("https://w3id.org/csfkg/guideline")
+ARTICLE_IRI = URIRef("https://w3id.org/csfkg/article")
+
+
+class CSF(DefinedNamespace):
+    """The csfkg ontology: classes, properties and value individuals."""
+
+    _NS = Namespace("https://w3id.org/csfkg/ontology#")
+    _fail = True
+
+    # classes
+    Patient: URIRef
+    ClinicalFinding: URIRef
+    OrthostaticHeadache: URIRef
+    RedFlagSign: URIRef
+    Procedure: URIRef
+    SpinalProcedure: URIRef
+    MedialBranchBlock: URIRef
+    EpiduralBloodPatch: URIRef
+    DuralPuncture: URIRef
+    ImagingStudy: URIRef
+    BrainMRI: URIRef
+    BrainMRIWithContrast: URIRef
+    SpineMRI: URIRef
+    MRISequence: URIRef
+    ImagingFinding: URIRef
+    BrainMRIFinding: URIRef
+    SpineMRIFinding: URIRef
+    Recommendation: URIRef
+    CriterionAssessment: URIRef
+    MissingDataReport: URIRef
+    # value individuals
+    present: URIRef
+    absent: URIRef
+    highSuspicion: URIRef
+    lowSuspicion: URIRef
+    completed: URIRef
+    planned: URIRef
+    insuranceStepTherapy: URIRef
+    nonTargeted: URIRef
+    targeted: URIRef
+    normalResult: URIRef
+    leakSignsResult: URIRef
+    spinEcho: URIRef
+    flair: URIRef
+    gradientEcho: URIRef
+    swi: URIRef
+    stir: URIRef
+    ciss: URIRef
+    volumetricT1: URIRef
+    t1Weighting: URIRef
+    t2Weighting: URIRef
+    t2StarWeighting: URIRef
+    heavyT2Weighting: URIRef
+    axial: URIRef
+    sagittal: URIRef
+    preContrast: URIRef
+    postContrast: URIRef
+    twoDimensional: URIRef
+    threeDimensional: URIRef
+    # properties
+    code: URIRef
+    hasFinding: URIRef
+    findingStatus: URIRef
+    frequency: URIRef
+    symptomsResolvedAfterTreatment: URIRef
+    symptomOnsetDate: URIRef
+    assessmentDate: URIRef
+    runAssessmentDate: URIRef
+    recordedAssessmentDate: URIRef
+    clinicalSuspicion: URIRef
+    hasProcedure: URIRef
+    procedureStatus: URIRef
+    procedureDate: URIRef
+    atVertebralLevel: URIRef
+    planReason: URIRef
+    patchTargeting: URIRef
+    hasImagingStudy: URIRef
+    studyResult: URIRef
+    showsFinding: URIRef
+    performedSequence: URIRef
+    technique: URIRef
+    weighting: URIRef
+    plane: URIRef
+    dimension: URIRef
+    contrastPhase: URIRef
+    sliceThicknessMm: URIRef
+    isotropicVoxelMm: URIRef
+    fatSuppressed: URIRef
+    vertebralOrdinal: URIRef
+    shownOn: URIRef
+    appliesToStudyClass: URIRef
+    requiresSequence: URIRef
+    sequenceOrder: URIRef
+    requiredWeighting: URIRef
+    acceptedTechnique: URIRef
+    requiredPlane: URIRef
+    requiredDimension: URIRef
+    requiredContrastPhase: URIRef
+    minSliceThicknessMm: URIRef
+    maxSliceThicknessMm: URIRef
+    maxIsotropicVoxelMm: URIRef
+    requiresFatSuppression: URIRef
+
+
+CSF_NS = Namespace("https://w3id.org/csfkg/ontology#")
+"""The open form of the ontology namespace, for IRIs built from codes (vertebral levels)."""
+CSFG = Namespace("https://w3id.org/csfkg/guideline#")
+CSFR = Namespace("https://w3id.org/csfkg/result/")
+CSFQ = Namespace("https://w3id.org/csfkg/queries/")
+CSFSH = Namespace("https://w3id.org/csfkg/shapes#")
+PATIENT = Namespace("https://example.org/csfkg/patient/")
+SYNTHETIC = Namespace("https://example.org/csfkg/synthetic/")
+"""Patients and records of ``csfkg synth`` cohorts."""
+
+RELEASE_BASE = "https://w3id.org/csfkg/"
+"""Release ontologies (``merged``, ``full``) and their version IRIs (``releases/V/variant``)."""
+MERGED_IRI = URIRef(RELEASE_BASE + "merged")
+FULL_IRI = URIRef(RELEASE_BASE + "full")
+
+
+def release_version_iri(version: str, variant: str) -> URIRef:
+    return URIRef(f"{RELEASE_BASE}releases/{version}/{variant}")
+
+
+OBO_IN_OWL = Namespace("http://www.geneontology.org/formats/oboInOwl#")
+
+STANDARD_PREFIXES: dict[str, str] = {
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "dcterms": "http://purl.org/dc/terms/",
+}
+"""The W3C vocabularies the graph and the queries use."""
+
+SSSOM = Namespace("https://w3id.org/sssom/")
+SEMAPV = Namespace("https://w3id.org/semapv/vocab/")
+PAV = Namespace("http://purl.org/pav/")
+LINKML = Namespace("https://w3id.org/linkml/")
+"""The vocabularies of SSSOM mapping sets (ontology/mappings/*.sssom.tsv)."""
+
+TERMINOLOGY_PREFIXES: dict[str, str] = {
+    "HP": "http://purl.obolibrary.org/obo/HP_",
+    "MONDO": "http://purl.obolibrary.org/obo/MONDO_",
+    "obo": "http://purl.obolibrary.org/obo/",
+    "SNOMEDCT": "http://snomed.info/id/",
+    "ICD10CM": "http://purl.bioontology.org/ontology/ICD10CM/",
+    "LOINC": "https://loinc.org/",
+    "CPT": "http://purl.bioontology.org/ontology/CPT/",
+}
+"""The standard terminologies the mappings point to, as CURIE prefixes (the docs expand them)."""
+
+PREFIXES: dict[str, Namespace | str] = {
+    "csf": str(CSF._NS),
+    "csfg": str(CSFG),
+    "csfr": str(CSFR),
+    "csfsh": str(CSFSH),
+    "ex": str(PATIENT),
+}

@@ -1,0 +1,187 @@
+"""Reading a patient's derived result out of the result graph with the ``report-*.rq``
+queries, into plain data for the renderers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rdflib import URIRef
+
+from csfkg.sparql.library import get_query
+from csfkg.stores import SelectResult, Store
+from csfkg.validation.report import ValidationReport
+
+
+@dataclass
+class Evidence:
+    label: str
+    statement: str
+    source: str
+    confidence: str
+    iri: str
+    corrections: list["Evidence"] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "label": self.label,
+            "statement": self.statement,
+            "source": self.source,
+            "confidence": self.confidence,
+            "iri": self.iri,
+        }
+        if self.corrections:
+            data["corrected_by"] = [c.as_dict() for c in self.corrections]
+        return data
+
+
+@dataclass
+class ProtocolRequirement:
+    protocol: str
+    protocol_label: str
+    requirements: list[str]
+
+
+@dataclass
+class RecommendationItem:
+    code: str
+    label: str
+    iri: str
+    role: str
+    rationale: list[str]
+    branches: list[str]
+    evidence: list[Evidence] = field(default_factory=list)
+    protocols: list[ProtocolRequirement] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "code": self.code,
+            "label": self.label,
+            "iri": self.iri,
+            "role": self.role,
+            "rationale": " ".join(self.rationale),
+            "branches": self.branches,
+            "evidence": [e.as_dict() for e in self.evidence],
+        }
+        if self.protocols:
+            data["protocols"] = [
+                {"iri": p.protocol, "label": p.protocol_label, "requires": p.requirements} for p in self.protocols
+            ]
+        return data
+
+
+@dataclass
+class MissingDatum:
+    code: str
+    label: str
+    iri: str
+    definition: str
+    blocking: bool
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "label": self.label,
+            "iri": self.iri,
+            "definition": self.definition,
+            "blocking": self.blocking,
+        }
+
+
+@dataclass
+class PatientResult:
+    """What the command line shows for one patient. ``next_step`` is None when the data did not
+    conform (violations) and nothing was derived."""
+
+    patient: str
+    assessment_date: str | None
+    validation: ValidationReport
+    recommendations: list[RecommendationItem] = field(default_factory=list)
+    missing_data: list[MissingDatum] = field(default_factory=list)
+
+    @property
+    def next_step(self) -> RecommendationItem | None:
+        return next((r for r in self.recommendations if r.role == "next-step"), None)
+
+    def as_dict(self) -> dict[str, object]:
+        step = self.next_step
+        return {
+            "patient": self.patient,
+            "assessment_date": self.assessment_date,
+            "next_step": None if step is None else {"code": step.code, "label": step.label, "iri": step.iri},
+            "recommendations": [r.as_dict() for r in self.recommendations],
+            "missing_data": [m.as_dict() for m in self.missing_data],
+            "validation": self.validation.as_dict(),
+        }
+
+
+def _rows(store: Store, name: str, bindings: dict[str, URIRef]) -> list:
+    result = store.query(get_query(name).text, bindings)
+    assert isinstance(result, SelectResult)
+    from types import SimpleNamespace
+
+    return [SimpleNamespace(**row) for row in result.dicts()]
+
+
+def read_result(store: Store, patient: URIRef) -> tuple[list[RecommendationItem], list[MissingDatum]]:
+    """The recommendations (next step first) and missing data of ``patient``."""
+    bindings = {"patient": patient}
+    items: dict[str, RecommendationItem] = {}
+    for row in _rows(store, "report-recommendations", bindings):
+        key = str(row.recommendation)
+        if key not in items:
+            items[key] = RecommendationItem(
+                code=str(row.code),
+                label=str(row.label),
+                iri=str(row.action),
+                role=str(row.roleCode),
+                rationale=[],
+                branches=[],
+            )
+        item = items[key]
+        if str(row.rationale) not in item.rationale:
+            item.rationale.append(str(row.rationale))
+        if str(row.branch) not in item.branches:
+            item.branches.append(str(row.branch))
+
+    evidence: dict[tuple[str, str], Evidence] = {}
+    corrections: list[tuple[str, str, Evidence]] = []
+    for row in _rows(store, "report-recommendation-evidence", bindings):
+        source = str(row.sourceLabel)
+        if row.citedNumber is not None:
+            source += f", citing its reference {row.citedNumber} ({row.citedTitle})"
+        entry = Evidence(label=str(row.label), statement=str(row.text), source=source, confidence=str(row.tier), iri=str(row.statement))
+        key = (str(row.recommendation), str(row.statement))
+        if row.correctionOf is not None:
+            corrections.append((str(row.recommendation), str(row.correctionOf), entry))
+        elif key in evidence:
+            if entry.source not in evidence[key].source:
+                evidence[key].source += f"; {entry.source}"
+        else:
+            evidence[key] = entry
+    for (recommendation, _), entry in evidence.items():
+        items[recommendation].evidence.append(entry)
+    for recommendation, corrected, entry in corrections:
+        target = evidence.get((recommendation, corrected))
+        if target is not None and all(c.iri != entry.iri for c in target.corrections):
+            target.corrections.append(entry)
+
+    for item in items.values():
+        protocols: dict[str, ProtocolRequirement] = {}
+        for row in _rows(store, "report-action-protocols", {"action": URIRef(item.iri)}):
+            protocol = protocols.setdefault(
+                str(row.protocol), ProtocolRequirement(str(row.protocol), str(row.protocolLabel), [])
+            )
+            protocol.requirements.append(str(row.requirementLabel))
+        item.protocols = list(protocols.values())
+
+    missing = [
+        MissingDatum(
+            code=str(row.code),
+            label=str(row.label),
+            iri=str(row.element),
+            definition=str(row.definition),
+            blocking=bool(row.blocking.toPython()),
+        )
+        for row in _rows(store, "report-missing-data", bindings)
+    ]
+    return list(items.values()), missing

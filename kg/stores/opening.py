@@ -1,0 +1,30 @@
+"""The store a command names: a persistent Oxigraph folder made by ``csfkg load``, a SPARQL 1.1
+endpoint, or a new in-memory Oxigraph store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from csfkg.model.errors import InputError
+from csfkg.stores.endpoint_store import EndpointStore
+from csfkg.stores.oxigraph_store import OxigraphStore
+from csfkg.stores.protocol import Store
+
+
+def open_store(*, store_dir: Path | None = None, endpoint: str | None = None, update_url: str | None = None, graph_store_url: str | None = None) -> Store:
+    """The store a cohort command works on: a persistent Oxigraph folder, an endpoint, or a new
+    in-memory Oxigraph store."""
+    if endpoint:
+        return EndpointStore(endpoint, update_url=update_url, store_url=graph_store_url)
+    if store_dir is not None:
+        # opening a folder that is not a store would create one there: an empty store (every
+        # cohort "done", no row) from a mistyped path
+        if not store_dir.is_dir():
+            raise InputError(f"No store at {store_dir}: make one with `csfkg load FILE --store {store_dir}`.")
+        if not (store_dir / "CURRENT").is_file():
+            raise InputError(f"{store_dir} is not a store made by `csfkg load` (no RocksDB CURRENT file in it).")
+        try:
+            return OxigraphStore(str(store_dir))
+        except OSError as error:
+            raise InputError(f"Cannot open the store {store_dir}: {error}.") from None
+    return OxigraphStore()

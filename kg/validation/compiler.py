@@ -1,0 +1,757 @@
+"""The SHACL shapes compiled to set-at-a-time SPARQL: one SELECT per constraint that finds *all*
+its violations at once, instead of one query per focus node.
+
+:func:`compile_shapes` reads a shapes graph (the packaged one is
+:func:`csfkg.model.knowledge.shapes_graph`) and returns :class:`CompiledCheck` values;
+:mod:`csfkg.validation.compiled` runs them on Oxigraph. Supported: targets ``sh:targetClass``
+(instances of the class and of its subclasses), ``sh:targetObjectsOf``, ``sh:targetSubjectsOf``,
+``sh:targetNode``; node shapes and property shapes (``sh:property``) with any SHACL property
+path; ``sh:minCount``, ``sh:maxCount``, ``sh:datatype`` (with a well-formed lexical form),
+``sh:class``, ``sh:in``, ``sh:nodeKind``, ``sh:minExclusive``, ``sh:minInclusive``,
+``sh:maxExclusive``, ``sh:maxInclusive``, ``sh:node``; SPARQL constraints (``sh:sparql`` with
+``sh:select``, ``sh:prefixes``, ``sh:message`` templates); ``sh:name``, ``sh:message``,
+``sh:severity``. Anything else raises :class:`UnsupportedShapeError` when the shapes are
+compiled: a constraint is never skipped in silence.
+
+How the queries stay linear on Oxigraph 0.5. Its optimizer orders the joins of a query, but a
+pattern evaluated once per solution (in ``FILTER EXISTS``, for one) is evaluated as written, each
+triple pattern of a group on its own and the results joined by hash: a second triple pattern that
+does not start from a variable bound outside the group scans all its triples every time. And
+Oxigraph evaluates both sides of ``&&``. So:
+
+- focus membership is tested with a chain of single-pattern ``EXISTS``, each starting from a
+  variable the one before bound (:data:`Focus`), behind ``IF(fails, EXISTS ..., false)``;
+- a value check scans the triples of its path, filters the values and only then tests the subject
+  for membership; a pattern whose rows could be many before that test is fenced in a
+  ``GROUP BY`` subquery, so that the optimizer cannot push the test below it;
+- ``sh:class`` is an anti-join (``MINUS``) with the instances of the class, built once;
+- ``sh:minCount 1`` is one index lookup per focus node (``FILTER NOT EXISTS`` on a one-step
+  path; an anti-join otherwise);
+- ``sh:maxCount`` is a ``GROUP BY ... HAVING``, behind a *gate*: a count of triples against a
+  count of distinct subjects, which shows for a fraction of the cost that no node has two values;
+- ``sh:node`` is one check per constraint of the node shape, each run only when that
+  constraint reports something;
+- the ``sh:select`` of a SPARQL constraint runs as written: ``$this`` and ``?this`` are the same
+  variable, so its query is joined with the focus nodes of its shape instead of pre-bound (which
+  means the same when the query binds ``$this`` in its own top-level pattern; that is checked).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
+from rdflib.term import Node, Variable
+
+from csfkg.model.errors import CsfkgError
+from csfkg.model.knowledge import shapes_graph
+
+__all__ = ["CompiledCheck", "UnsupportedShapeError", "compile_shapes", "compiled_validation_queries", "record_owner_query"]
+
+
+class UnsupportedShapeError(CsfkgError):
+    """A shape uses a SHACL feature that the compiled validator does not translate to SPARQL."""
+
+
+@dataclass(frozen=True)
+class CompiledCheck:
+    """One constraint of one shape, as a SPARQL SELECT that finds all its violations.
+
+    ``shape``, ``name``, ``severity``, ``path`` and ``message`` are those of the results, as
+    :func:`csfkg.validation.report.validate` reports them (``message`` may hold ``{?var}`` templates).
+    ``query`` projects ``?this`` (the focus node), ``?value`` (unbound for ``sh:minCount`` and
+    ``sh:maxCount``) and, for a SPARQL constraint, its other projected variables (``variables``,
+    for the message template; ``?path`` when ``path_variable``); ``value_is_focus``: an unbound
+    ``?value`` reports the focus node as the value (SPARQL constraints of node shapes).
+
+    ``gates`` are cheap queries with one boolean ``?clear``, run before ``query``: one that is
+    true shows that ``query`` cannot find anything. ``constraint`` names the constraint the check
+    is (part of): the checks of one ``sh:node`` constraint report each failing value once between
+    them. ``requires`` names the constraint whose check must have found something for this one
+    to find anything (an ``sh:node`` part needs its inner constraint to fail).
+    """
+
+    shape: str
+    name: str
+    severity: str
+    component: str
+    message: str
+    path: str | None
+    query: str
+    constraint: str = ""
+    gates: tuple[str, ...] = ()
+    requires: str = ""
+    variables: tuple[str, ...] = ()
+    value_is_focus: bool = False
+    path_variable: bool = False
+
+
+SHAPE_TYPES = (SH.NodeShape, SH.PropertyShape)
+TARGETS = (SH.targetClass, SH.targetObjectsOf, SH.targetSubjectsOf, SH.targetNode)
+DESCRIPTIVE = (SH.name, SH.description, SH.message, SH.severity, SH.order, SH.group, SH.defaultValue)
+VALUE_PARAMETERS = (
+    SH.datatype, SH.nodeKind, SH["in"], SH["class"], SH.node,
+    SH.minExclusive, SH.minInclusive, SH.maxExclusive, SH.maxInclusive,
+)
+NODE_SHAPE_PARAMETERS = frozenset((*TARGETS, *DESCRIPTIVE, *VALUE_PARAMETERS, SH.property, SH.sparql))
+PROPERTY_SHAPE_PARAMETERS = frozenset((*TARGETS, *DESCRIPTIVE, *VALUE_PARAMETERS, SH.path, SH.minCount, SH.maxCount))
+SPARQL_CONSTRAINT_PARAMETERS = frozenset((SH.select, SH.prefixes, SH.message, SH.name, SH.description, SH.severity))
+PATH_OPERATORS = (SH.inversePath, SH.alternativePath, SH.zeroOrMorePath, SH.oneOrMorePath, SH.zeroOrOnePath)
+
+# Datatypes whose lexical forms are checked with a cast (XSD's lexical space, as Oxigraph reads it).
+CASTABLE = frozenset((XSD.boolean, XSD.integer, XSD.decimal, XSD.float, XSD.double, XSD.date, XSD.dateTime, XSD.time))
+# rdflib (and so pySHACL) reads xsd:date and xsd:dateTime as Python dates: years 0001 to 9999.
+FOUR_DIGIT_YEARS = frozenset((XSD.date, XSD.dateTime))
+NODE_KINDS = {
+    SH.IRI: "isIRI({v})",
+    SH.BlankNode: "isBlank({v})",
+    SH.Literal: "isLiteral({v})",
+    SH.BlankNodeOrIRI: "!isLiteral({v})",
+    SH.BlankNodeOrLiteral: "!isIRI({v})",
+    SH.IRIOrLiteral: "!isBlank({v})",
+}
+RANGES = {
+    SH.minExclusive: ("MinExclusiveConstraintComponent", "{m} < {v}"),
+    SH.minInclusive: ("MinInclusiveConstraintComponent", "{m} <= {v}"),
+    SH.maxExclusive: ("MaxExclusiveConstraintComponent", "{v} < {m}"),
+    SH.maxInclusive: ("MaxInclusiveConstraintComponent", "{v} <= {m}"),
+}
+RECORD_QUERY = "cohort-patient-records"
+TYPE, SUBCLASS = RDF.type.n3(), RDFS.subClassOf.n3()
+
+Focus = Callable[[str], list[list[str]]]
+"""The focus nodes of a shape: from a variable name, one alternative per target, each a chain of
+single triple patterns, the first one on the variable and each next one on a variable bound by the
+one before. As a pattern the chain is joined (the optimizer orders it); as a membership test it is
+a chain of nested ``EXISTS``, because inside ``EXISTS`` Oxigraph 0.5 evaluates the patterns of a
+group independently and joins them by hash, so a second pattern would scan all its triples once
+per tested node."""
+
+
+def _enumerate(alternatives: list[list[str]]) -> str:
+    """The focus nodes as a group graph pattern."""
+    return "{ " + " UNION ".join("{ " + " ".join(chain) + " }" for chain in alternatives) + " }"
+
+
+def _member(alternatives: list[list[str]]) -> str:
+    """The test that the (bound) variable is a focus node, as an expression."""
+
+    def chain(steps: list[str]) -> str:
+        return "EXISTS { " + steps[0] + ("" if len(steps) == 1 else " FILTER (" + chain(steps[1:]) + ")") + " }"
+
+    return " || ".join(chain(steps) for steps in alternatives)
+
+
+def _fenced(variables: str, pattern: str) -> str:
+    """``pattern`` as a subquery grouped by ``variables``: the optimizer pushes no filter into a
+    GROUP BY, so a membership test written after it runs on its (few) rows only."""
+    return f"{{ SELECT {variables} WHERE {{ {pattern} }} GROUP BY {variables} }}"
+
+
+@dataclass
+class _Pattern:
+    """A graph pattern that binds ``this`` to the focus nodes a constraint reports and, when the
+    constraint has value nodes, ``value`` to the value; ``extra`` are further projected variables."""
+
+    text: str
+    extra: tuple[str, ...] = ()
+
+
+@dataclass
+class _Constraint:
+    """One constraint of a shape, before it is wrapped into a query."""
+
+    shape: Node
+    component: str
+    pattern: Callable[[str, str], _Pattern]  # (this, value) -> pattern
+    key: str
+    gates: tuple[str, ...] = ()
+    source: Node | None = None  # the SPARQL constraint (sh:sourceConstraint)
+    variables: tuple[str, ...] = ()
+    prefixes: str = ""
+    detail: bool = False  # a result nested under an sh:node result (sh:detail)
+    requires: _Constraint | None = None
+
+
+@dataclass
+class _Compiler:
+    shapes: Graph
+    counter: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def fresh(self) -> str:
+        """A variable name no shape uses (checked for the projections of SPARQL constraints)."""
+        return f"shc{next(self.counter)}"
+
+    # --- reading the shapes graph -------------------------------------------------------
+    def one(self, node: Node, predicate: URIRef) -> Node | None:
+        values = list(self.shapes.objects(node, predicate))
+        if len(values) > 1:
+            raise UnsupportedShapeError(f"Shape {node} has more than one {self.shapes.qname(predicate)}; the compiled validator needs one.")
+        return values[0] if values else None
+
+    def all_shapes(self) -> list[Node]:
+        found: set[Node] = set()
+        for kind in SHAPE_TYPES:
+            found.update(self.shapes.subjects(RDF.type, kind))
+        for target in TARGETS:
+            found.update(self.shapes.subjects(target, None))
+        found.update(self.shapes.objects(None, SH.property))
+        found.update(self.shapes.objects(None, SH.node))
+        return sorted(found, key=str)
+
+    def is_property_shape(self, shape: Node) -> bool:
+        return (shape, SH.path, None) in self.shapes
+
+    def check_parameters(self, shape: Node) -> None:
+        """Raises :class:`UnsupportedShapeError` for a SHACL parameter the compiler does not know."""
+        kind = "property shape" if self.is_property_shape(shape) else "node shape"
+        allowed = PROPERTY_SHAPE_PARAMETERS if self.is_property_shape(shape) else NODE_SHAPE_PARAMETERS
+        for predicate in sorted(set(self.shapes.predicates(shape, None)), key=str):
+            if str(predicate).startswith(str(SH)) and predicate not in allowed:
+                raise UnsupportedShapeError(
+                    f"Shape {shape} uses {self.shapes.qname(predicate)} on a {kind}, which the compiled validator does not support."
+                )
+        for cls in (RDFS.Class, OWL.Class):
+            if (shape, RDF.type, cls) in self.shapes:
+                raise UnsupportedShapeError(f"Shape {shape} is also a class (an implicit class target), which the compiled validator does not support.")
+
+    def severity(self, shape: Node) -> str:
+        return str(self.one(shape, SH.severity) or SH.Violation).rsplit("#", 1)[-1]
+
+    def message(self, node: Node) -> str | None:
+        message = self.one(node, SH.message)
+        return None if message is None else str(message)
+
+    def name_of(self, node: Node) -> str | None:
+        name = self.shapes.value(node, SH.name)
+        return str(name) if isinstance(name, Literal) else None
+
+    def path(self, node: Node) -> str:
+        """A SHACL property path as a SPARQL property path."""
+        if isinstance(node, URIRef):
+            return node.n3()
+        if (node, RDF.first, None) in self.shapes:
+            return "(" + "/".join(self.path(step) for step in Collection(self.shapes, node)) + ")"
+        operators = [p for p in PATH_OPERATORS if (node, p, None) in self.shapes]
+        if len(operators) != 1:
+            raise UnsupportedShapeError(f"The path {node} is not a SHACL property path the compiled validator can read.")
+        (operator,) = operators
+        inner = self.one(node, operator)
+        assert inner is not None
+        if operator == SH.alternativePath:
+            return "(" + "|".join(self.path(step) for step in Collection(self.shapes, inner)) + ")"
+        text = self.path(inner)
+        return {SH.inversePath: f"^{text}", SH.zeroOrMorePath: f"({text})*", SH.oneOrMorePath: f"({text})+", SH.zeroOrOnePath: f"({text})?"}[operator]
+
+    def is_single_step(self, node: Node | None) -> bool:
+        """Whether a path is one triple pattern for Oxigraph (a predicate, its inverse, or an
+        alternative of those), which a FILTER EXISTS evaluates with one index lookup."""
+        if isinstance(node, URIRef):
+            return True
+        inverse = None if node is None else self.shapes.value(node, SH.inversePath)
+        if isinstance(inverse, URIRef):
+            return True
+        alternatives = None if node is None else self.shapes.value(node, SH.alternativePath)
+        return alternatives is not None and all(self.is_single_step(step) for step in Collection(self.shapes, alternatives))
+
+    # --- focus nodes ---------------------------------------------------------------------
+    def targets(self, shape: Node) -> Focus | None:
+        """The focus nodes of a shape's own targets; None when it has none."""
+        makers: list[Callable[[str], str]] = []
+        for cls in sorted(self.shapes.objects(shape, SH.targetClass), key=str):
+            makers.append(lambda v, c=cls: f"?{v} {TYPE}/{SUBCLASS}* {c.n3()} .")
+        for prop in sorted(self.shapes.objects(shape, SH.targetObjectsOf), key=str):
+            makers.append(lambda v, p=prop: f"?{self.fresh()} {p.n3()} ?{v} .")
+        for prop in sorted(self.shapes.objects(shape, SH.targetSubjectsOf), key=str):
+            makers.append(lambda v, p=prop: f"?{v} {p.n3()} ?{self.fresh()} .")
+        nodes = sorted(self.shapes.objects(shape, SH.targetNode), key=str)
+        if nodes:
+            makers.append(lambda v: f"VALUES ?{v} {{ {' '.join(n.n3() for n in nodes)} }}")
+        if not makers:
+            return None
+        return lambda v: [[make(v)] for make in makers]
+
+    def value_nodes_focus(self, outer: Focus, path: str) -> Focus:
+        """The value nodes of ``path`` from the focus nodes of ``outer``: the focus nodes of a
+        shape that ``sh:node`` refers to: one more step in front of each chain."""
+
+        def focus(v: str) -> list[list[str]]:
+            o = self.fresh()
+            return [[f"?{o} {path} ?{v} .", *chain] for chain in outer(o)]
+
+        return focus
+
+    # --- constraints ---------------------------------------------------------------------
+    def constraints(self, shape: Node, focus: Focus, stack: tuple[Node, ...] = ()) -> list[_Constraint]:
+        """Every constraint of ``shape`` and of its property shapes, on the given focus nodes."""
+        if shape in stack:
+            raise UnsupportedShapeError(f"Shape {shape} refers to itself through sh:node or sh:property; recursive shapes are not supported.")
+        stack = (*stack, shape)
+        self.check_parameters(shape)
+        path_node = self.one(shape, SH.path)
+        path = None if path_node is None else self.path(path_node)
+        found = self.value_constraints(shape, focus, path, stack)
+        if path is not None:
+            found.extend(self.count_constraints(shape, focus, path))
+        for prop in sorted(self.shapes.objects(shape, SH.property), key=str):
+            if not self.is_property_shape(prop):
+                raise UnsupportedShapeError(f"Shape {prop}, a value of sh:property of {shape}, has no sh:path.")
+            found.extend(self.constraints(prop, focus, stack))
+        for constraint in sorted(self.shapes.objects(shape, SH.sparql), key=str):
+            found.append(self.sparql_constraint(shape, constraint, focus))
+        return found
+
+    def value_constraints(self, shape: Node, focus: Focus, path: str | None, stack: tuple[Node, ...]) -> list[_Constraint]:
+        found: list[_Constraint] = []
+
+        def each_value(component: str, conforms: Callable[[str], str], parameter: Node) -> _Constraint:
+            """A test of each value node on its own; ``conforms(?v)`` is true when it passes."""
+
+            def pattern(this: str, value: str) -> _Pattern:
+                fails = f"!({conforms('?' + value)})"
+                if path is None:
+                    return _Pattern(f"{_enumerate(focus(this))} BIND (?{this} AS ?{value}) FILTER ({fails})")
+                # IF, not &&: Oxigraph evaluates both sides of &&, and the membership test is dear
+                return _Pattern(f"?{this} {path} ?{value} . FILTER (IF({fails}, {_member(focus(this))}, false))")
+
+            return _Constraint(shape, component, pattern, key=f"{shape} {component} {self.stable(parameter)}")
+
+        datatype = self.one(shape, SH.datatype)
+        if datatype is not None:
+            found.append(each_value("DatatypeConstraintComponent", lambda v, d=datatype: _datatype_test(d, v), datatype))
+        kind = self.one(shape, SH.nodeKind)
+        if kind is not None:
+            if kind not in NODE_KINDS:
+                raise UnsupportedShapeError(f"Shape {shape} has sh:nodeKind {kind}, which is not a SHACL node kind.")
+            found.append(each_value("NodeKindConstraintComponent", lambda v, k=kind: NODE_KINDS[k].format(v=v), kind))
+        members = self.one(shape, SH["in"])
+        if members is not None:
+            terms = list(Collection(self.shapes, members))
+            found.append(each_value("InConstraintComponent", lambda v, t=terms: " || ".join(f"sameTerm({v}, {m.n3()})" for m in t) or "false", members))
+        for parameter, (component, template) in RANGES.items():
+            for bound in sorted(self.shapes.objects(shape, parameter), key=str):
+                if not isinstance(bound, Literal):
+                    raise UnsupportedShapeError(f"Shape {shape} has {self.shapes.qname(parameter)} {bound}, which is not a literal.")
+                found.append(each_value(component, lambda v, b=bound, t=template: f"COALESCE({t.format(m=b.n3(), v=v)}, false)", bound))
+        for cls in sorted(self.shapes.objects(shape, SH["class"]), key=str):
+            found.append(_Constraint(shape, "ClassConstraintComponent", self.class_pattern(focus, path, cls), key=f"{shape} sh:class {cls}"))
+        for node_shape in sorted(self.shapes.objects(shape, SH.node), key=str):
+            found.extend(self.node_constraint(shape, focus, path, node_shape, stack))
+        return found
+
+    def class_pattern(self, focus: Focus, path: str | None, cls: Node) -> Callable[[str, str], _Pattern]:
+        """Value nodes that are not instances of ``cls`` or of one of its subclasses: an anti-join
+        with the instances of the class, which Oxigraph builds once (a hash), not once per value."""
+
+        def pattern(this: str, value: str) -> _Pattern:
+            instances = f"MINUS {{ ?{value} {TYPE}/{SUBCLASS}* {cls.n3()} . }}"
+            if path is None:
+                return _Pattern(f"{_enumerate(focus(this))} BIND (?{this} AS ?{value}) {instances}")
+            candidates = _fenced(f"?{this} ?{value}", f"?{this} {path} ?{value} . {instances}")
+            return _Pattern(f"{candidates} FILTER ({_member(focus(this))})")
+
+        return pattern
+
+    def node_constraint(self, shape: Node, focus: Focus, path: str | None, node_shape: Node, stack: tuple[Node, ...]) -> list[_Constraint]:
+        """Value nodes that do not conform to ``node_shape``: those that any of its constraints
+        reports (whatever the severity), validated as focus nodes of that shape. One part per
+        constraint of the node shape; the parts share a key, so that a value failing several of
+        them is reported once. A part requires its inner constraint: when that reports nothing,
+        the join with the values of the path (a scan of all its triples) need not run.
+
+        The inner constraints come back too, as checks of their own (``detail``): pySHACL nests
+        their results under the sh:node result (sh:detail), and :func:`csfkg.validation.report.validate`
+        reads every result of the report graph, nested ones included."""
+        inner_focus = focus if path is None else self.value_nodes_focus(focus, path)
+        key = f"{shape} sh:node {node_shape}"
+        inner_constraints = self.constraints(node_shape, inner_focus, stack)
+        parts: list[_Constraint] = []
+        for inner in (c for c in inner_constraints if not c.detail):
+
+            def pattern(this: str, value: str, inner: _Constraint = inner) -> _Pattern:
+                failing = "{ " + self.reported(inner, value) + " }"
+                if path is None:
+                    return _Pattern(f"{_enumerate(focus(this))} BIND (?{this} AS ?{value}) {failing}")
+                candidates = _fenced(f"?{this} ?{value}", f"?{this} {path} ?{value} . {failing}")
+                return _Pattern(f"{candidates} FILTER ({_member(focus(this))})")
+
+            parts.append(_Constraint(shape, "NodeConstraintComponent", pattern, key=key, gates=inner.gates, requires=inner))
+        for inner in inner_constraints:
+            inner.detail = True
+            inner.key = f"{key} / {inner.key}"
+        return parts + inner_constraints
+
+    def reported(self, constraint: _Constraint, this: str) -> str:
+        """``SELECT DISTINCT ?this WHERE { ... }``: the focus nodes a constraint reports."""
+        return f"SELECT DISTINCT ?{this} WHERE {{ {constraint.pattern(this, self.fresh()).text} }}"
+
+    def count_constraints(self, shape: Node, focus: Focus, path: str) -> list[_Constraint]:
+        found: list[_Constraint] = []
+        single_step = self.is_single_step(self.one(shape, SH.path))
+        low = self.one(shape, SH.minCount)
+        minimum = 0 if low is None else _count(shape, low)
+        if minimum > 0:
+
+            def at_least(this: str, value: str) -> _Pattern:
+                v = self.fresh()
+                if minimum == 1 and single_step:
+                    # one index lookup per focus node; cheaper than the hash of an anti-join
+                    return _Pattern(f"{_enumerate(focus(this))} FILTER NOT EXISTS {{ ?{this} {path} ?{v} . }}")
+                if minimum == 1:
+                    return _Pattern(f"{_enumerate(focus(this))} MINUS {{ ?{this} {path} ?{v} . }}")
+                return _Pattern(
+                    f"{{ SELECT ?{this} WHERE {{ {_enumerate(focus(this))} OPTIONAL {{ ?{this} {path} ?{v} . }} }} "
+                    f"GROUP BY ?{this} HAVING (COUNT(DISTINCT ?{v}) < {minimum}) }}"
+                )
+
+            found.append(_Constraint(shape, "MinCountConstraintComponent", at_least, key=f"{shape} sh:minCount"))
+        high = self.one(shape, SH.maxCount)
+        if high is not None:
+            maximum = _count(shape, high)
+
+            def at_most(this: str, value: str) -> _Pattern:
+                v = self.fresh()
+                return _Pattern(
+                    f"{{ SELECT ?{this} WHERE {{ ?{this} {path} ?{v} . }} GROUP BY ?{this} HAVING (COUNT(DISTINCT ?{v}) > {maximum}) }} "
+                    f"FILTER ({_member(focus(this))})"
+                )
+
+            # When no node has two values of the path, no node has more than maximum >= 1.
+            gates = (f"SELECT ((COUNT(*) = COUNT(DISTINCT ?s)) AS ?clear) WHERE {{ ?s {path} ?o . }}",) if maximum >= 1 else ()
+            found.append(_Constraint(shape, "MaxCountConstraintComponent", at_most, key=f"{shape} sh:maxCount", gates=gates))
+        return found
+
+    def sparql_constraint(self, shape: Node, constraint: Node, focus: Focus) -> _Constraint:
+        if self.is_property_shape(shape):
+            raise UnsupportedShapeError(f"Shape {shape} is a property shape with sh:sparql ($PATH), which the compiled validator does not support.")
+        for predicate in sorted(set(self.shapes.predicates(constraint, None)), key=str):
+            if str(predicate).startswith(str(SH)) and predicate not in SPARQL_CONSTRAINT_PARAMETERS:
+                raise UnsupportedShapeError(f"SPARQL constraint {constraint} uses {self.shapes.qname(predicate)}, which the compiled validator does not support.")
+        select = self.one(constraint, SH.select)
+        if not isinstance(select, Literal):
+            raise UnsupportedShapeError(f"SPARQL constraint {constraint} has no sh:select query.")
+        prefixes = self.prefixes(constraint)
+        projected = _projection(constraint, str(select), prefixes)
+        clash = [v for v in projected if v.startswith("shc") or v == "failure"]
+        if clash:
+            raise UnsupportedShapeError(f"SPARQL constraint {constraint} projects ?{clash[0]}, a name the compiled validator cannot use.")
+        extras = tuple(v for v in projected if v not in ("this", "value"))
+        variables = " ".join("?" + v for v in projected)
+        body = str(select)
+
+        def pattern(this: str, value: str) -> _Pattern:
+            if (this, value) == ("this", "value"):
+                rows = _fenced(variables, "{ " + body + " }")
+                return _Pattern(f"{rows} FILTER ({_member(focus(this))})", extra=extras)
+            # inside sh:node: only the focus nodes matter; the query itself is used as written
+            reported = f"{{ SELECT (?this AS ?{this}) WHERE {{ {{ {body} }} }} }}"
+            return _Pattern(f"{reported} FILTER ({_member(focus(this))})")
+
+        return _Constraint(shape, "SPARQLConstraintComponent", pattern, key=f"{shape} sh:sparql {constraint}", source=constraint, variables=extras, prefixes=prefixes)
+
+    def stable(self, node: Node) -> str:
+        """A parameter as text that does not change between parses: an RDF list (``sh:in``) by
+        its members, any other blank node refused (constraint keys are packaged)."""
+        if isinstance(node, BNode):
+            if (node, RDF.first, None) in self.shapes:
+                return "(" + " ".join(member.n3() for member in Collection(self.shapes, node)) + ")"
+            raise UnsupportedShapeError(f"A constraint parameter is a blank node that is not a list ({node}).")
+        return str(node)
+
+    def prefixes(self, constraint: Node) -> str:
+        """The PREFIX declarations of ``sh:prefixes`` (``sh:declare``), collected as pySHACL does."""
+        declared: dict[str, str] = {}
+        ontologies = set(self.shapes.subjects(RDF.type, OWL.Ontology))
+        everywhere = {d for o in ontologies for d in self.shapes.objects(o, SH.declare)}
+        for node in self.shapes.objects(constraint, SH.prefixes):
+            own = set(self.shapes.objects(node, SH.declare))
+            for declaration in own if (own and node in ontologies) else own | everywhere:
+                prefix, namespace = self.one(declaration, SH.prefix), self.one(declaration, SH.namespace)
+                if prefix is None or namespace is None:
+                    raise UnsupportedShapeError(f"The prefix declaration {declaration} needs one sh:prefix and one sh:namespace.")
+                declared[str(prefix)] = str(namespace)
+        return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in sorted(declared.items()))
+
+    # --- checks --------------------------------------------------------------------------
+    def compile(self) -> list[CompiledCheck]:
+        checks: list[CompiledCheck] = []
+        for shape in self.all_shapes():
+            self.check_parameters(shape)
+            focus = self.targets(shape)
+            if focus is not None:
+                checks.extend(self.check(c) for c in self.constraints(shape, focus))
+        return checks
+
+    def check(self, constraint: _Constraint) -> CompiledCheck:
+        """A constraint as a complete query, with the name, severity and message of its results
+        (those :func:`csfkg.validation.report.validate` reports)."""
+        shape, source = constraint.shape, constraint.source
+        reported = source if source is not None else shape
+        message = self.message(shape)
+        if source is not None:
+            own = self.message(source)
+            if own is not None and message is not None and re.search(r"\{[$?]", message):
+                raise UnsupportedShapeError(f"Shape {shape} has a templated sh:message and a SPARQL constraint with its own: which one a report shows is not defined.")
+            message = own if own is not None else message
+        if message is None:
+            raise UnsupportedShapeError(f"Shape {reported} has no sh:message; the compiled validator does not make up pySHACL's generic messages.")
+        pattern = constraint.pattern("this", "value")
+        projection = " ".join(["?this", "?value", *("?" + v for v in pattern.extra)])
+        path = self.one(shape, SH.path)
+        return CompiledCheck(
+            shape=str(reported),
+            name=self.name_of(reported) or self.name_of(shape) or str(reported),
+            severity=self.severity(shape),  # pySHACL: a SPARQL constraint's results take its shape's
+            component=constraint.component,
+            message=message,
+            path=str(path) if isinstance(path, URIRef) else None,
+            query=f"{constraint.prefixes}SELECT DISTINCT {projection} WHERE {{\n  {pattern.text}\n}}",
+            constraint=constraint.key,
+            requires="" if constraint.requires is None else constraint.requires.key,
+            gates=tuple(constraint.prefixes + g for g in constraint.gates),
+            variables=tuple(v for v in constraint.variables if v != "path"),
+            value_is_focus=source is not None,
+            path_variable="path" in constraint.variables,
+        )
+
+
+def _count(shape: Node, value: Node) -> int:
+    if not (isinstance(value, Literal) and isinstance(value.value, int) and value.value >= 0):
+        raise UnsupportedShapeError(f"Shape {shape} has a count {value} that is not a non-negative integer.")
+    return int(value.value)
+
+
+def _datatype_test(datatype: Node, v: str) -> str:
+    """True when ``v`` is a literal of ``datatype`` with a well-formed lexical form: pySHACL's test
+    (the datatype IRI matches and rdflib can read the value), in SPARQL.
+
+    Raises:
+        UnsupportedShapeError: an XSD datatype whose lexical forms are not checked here.
+    """
+    if datatype == RDFS.Literal:
+        return f"isLiteral({v})"
+    if datatype == RDF.langString:
+        return f'COALESCE(isLiteral({v}) && lang({v}) != "", false)'
+    test = f"isLiteral({v}) && datatype({v}) = {datatype.n3()}"
+    if datatype in CASTABLE:
+        test += f" && datatype({datatype.n3()}(STR({v}))) = {datatype.n3()}"
+        if datatype in FOUR_DIGIT_YEARS:
+            test += f' && REGEX(STR({v}), "^[0-9]{{4}}-") && !STRSTARTS(STR({v}), "0000")'
+    elif datatype != XSD.string and str(datatype).startswith(str(XSD)):
+        raise UnsupportedShapeError(f"sh:datatype {datatype} is an XSD datatype whose lexical forms the compiled validator does not check.")
+    return f"COALESCE({test}, false)"
+
+
+_FORBIDDEN = re.compile(r"(?<![?$:\w])(?i:MINUS|VALUES|SERVICE|LIMIT|OFFSET)\b|[$?](?:currentShape|shapesGraph|PATH)\b")
+
+
+def _projection(constraint: Node, select: str, prefixes: str) -> list[str]:
+    """The projected variables of a SPARQL constraint's query, after checking that joining it
+    with the focus nodes means what pre-binding ``$this`` to each of them means.
+
+    Raises:
+        UnsupportedShapeError: the query cannot run set-at-a-time as written.
+    """
+    from rdflib.plugins.sparql import prepareQuery
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    from csfkg.stores.sparql_text import STRIP as _STRIP
+
+    masked = _STRIP.sub(" ", select)
+    forbidden = _FORBIDDEN.search(masked)
+    if forbidden is not None:
+        raise UnsupportedShapeError(f"SPARQL constraint {constraint} uses {forbidden.group(0)}, which the compiled validator does not support.")
+    if re.search(r"(?<![?$:\w])(?i:PREFIX|BASE)\b", masked):
+        raise UnsupportedShapeError(f"SPARQL constraint {constraint} declares prefixes in its query; the compiled validator takes them from sh:prefixes.")
+    try:
+        algebra = prepareQuery(prefixes + select).algebra
+    except Exception as error:  # rdflib's parser raises several types
+        raise UnsupportedShapeError(f"SPARQL constraint {constraint} has a query that does not parse: {error}.") from None
+    projected = [str(v) for v in algebra["PV"]]
+    if "this" not in projected:
+        raise UnsupportedShapeError(f"SPARQL constraint {constraint} does not project $this.")
+
+    def binds(node: object) -> bool:
+        """Whether every solution of ``node`` gets ?this from one of its own triple patterns."""
+        if not isinstance(node, CompValue):
+            return False
+        if node.name == "BGP":
+            return any(Variable("this") in triple for triple in node["triples"])
+        if node.name == "Join":
+            return binds(node["p1"]) or binds(node["p2"])
+        if node.name == "LeftJoin":
+            return binds(node["p1"])
+        if node.name == "Union":
+            return binds(node["p1"]) and binds(node["p2"])
+        return "p" in node and binds(node["p"])
+
+    if not binds(algebra):
+        raise UnsupportedShapeError(
+            f"SPARQL constraint {constraint} binds $this only inside OPTIONAL, EXISTS or a subquery; it cannot be joined with the focus nodes."
+        )
+    return projected
+
+
+def compile_shapes(shapes: Graph) -> tuple[CompiledCheck, ...]:
+    """Every constraint of every targeted shape of ``shapes`` as a set-at-a-time SPARQL check.
+
+    Raises:
+        UnsupportedShapeError: a shape uses a feature the compiler does not translate.
+    """
+    return tuple(_Compiler(shapes).compile())
+
+
+PACKAGED_CHECKS = "compiled-checks.json"
+"""The packaged shapes compiled, beside them in ``ontology/shapes/``, with the SHA-256 of the
+shape files and of the compiler they were compiled from (:func:`source_digest`). Compiling takes
+~0.6 s, nearly all of it rdflib parsing the SPARQL constraints to check them: more than half of
+``csfkg recommend``'s budget of a second. tests/test_compiled_validation.py checks that the file
+is what compiling gives now."""
+
+
+def source_digest() -> str:
+    """SHA-256 of the packaged shape files, in their order, and of this compiler's own source: a
+    change to either makes the packaged checks stale."""
+    import hashlib
+    from pathlib import Path
+
+    from csfkg.model.resources import SHAPE_FILES, shapes_dir
+
+    digest = hashlib.sha256()
+    for name in SHAPE_FILES:
+        digest.update(shapes_dir().joinpath(name).read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()
+
+
+def checks_document(checks: tuple[CompiledCheck, ...]) -> str:
+    """The JSON of :data:`PACKAGED_CHECKS` for ``checks`` of the packaged shapes."""
+    import json
+    from dataclasses import asdict
+
+    return json.dumps({"source_sha256": source_digest(), "checks": [asdict(c) for c in checks]}, indent=1, sort_keys=True) + "\n"
+
+
+def write_packaged_checks() -> None:
+    """Compile the packaged shapes and write :data:`PACKAGED_CHECKS` (for a developer who has
+    changed a shape, in a source checkout)."""
+    from pathlib import Path
+
+    from csfkg.io.output import write_atomically
+    from csfkg.model.resources import shapes_dir
+
+    write_atomically(Path(str(shapes_dir().joinpath(PACKAGED_CHECKS))), checks_document(compile_shapes(shapes_graph())))
+
+
+def _packaged_checks() -> tuple[CompiledCheck, ...] | None:
+    """The packaged compiled checks, if they were compiled from the shape files and the compiler
+    packaged now."""
+    import json
+
+    from csfkg.model.resources import shapes_dir
+
+    try:
+        document = json.loads(shapes_dir().joinpath(PACKAGED_CHECKS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if document.get("source_sha256") != source_digest():
+        return None
+    try:
+        return tuple(CompiledCheck(**{k: tuple(v) if isinstance(v, list) else v for k, v in check.items()}) for check in document["checks"])
+    except (TypeError, KeyError, AttributeError):  # not the fields of CompiledCheck: compile instead
+        return None
+
+
+@cache
+def compiled_validation_queries() -> tuple[CompiledCheck, ...]:
+    """The packaged shapes (:func:`csfkg.model.knowledge.shapes_graph`) compiled: read from
+    :data:`PACKAGED_CHECKS` when it was compiled from these shape files and this compiler,
+    compiled here otherwise;
+    once per process."""
+    packaged = _packaged_checks()
+    return packaged if packaged is not None else compile_shapes(shapes_graph())
+
+
+def _record_patterns() -> tuple[list[tuple[Node, Node, Node]], list[tuple[Node, Node, Node]]]:
+    """The triple patterns of ``queries/cohort-patient-records.rq`` that lead from ``?patient``
+    to ``?node`` (the record path), and those on ``?patient`` alone (which node is a patient).
+
+    Raises:
+        UnsupportedShapeError: the record query does not give its path as triple patterns.
+    """
+    from rdflib.plugins.sparql import prepareQuery
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    from csfkg.sparql.library import get_query
+
+    def bgp(node: object) -> list[tuple[Node, Node, Node]]:
+        if isinstance(node, CompValue):
+            if node.name == "BGP":
+                return list(node["triples"])
+            if "p" in node:
+                return bgp(node["p"])
+        return []
+
+    triples = bgp(prepareQuery(get_query(RECORD_QUERY).text).algebra)
+    patient, record = Variable("patient"), Variable("node")
+    link = [t for t in triples if record in t and patient in t]
+    test = [t for t in triples if patient in t and record not in t]
+    loose = [term for t in link + test for term in t if isinstance(term, Variable) and term not in (patient, record)]
+    if not link or loose:
+        raise UnsupportedShapeError(f"queries/{RECORD_QUERY}.rq does not give the record path as triple patterns from ?patient to ?node.")
+    return link, test
+
+
+def _pattern_text(patterns: list[tuple[Node, Node, Node]]) -> str:
+    """SPARQL of triple patterns, ``?patient`` named ``?candidate`` and ``?node`` ``?this``."""
+    names = {Variable("patient"): "?candidate", Variable("node"): "?this"}
+    return " ".join(" ".join(names.get(term) or term.n3() for term in triple) + " ." for triple in patterns)  # type: ignore[arg-type]
+
+
+@cache
+def record_owner_query() -> str:
+    """``SELECT ?this ?patient``: for each node ``?this`` (bound by a VALUES block or a
+    substitution), the patients whose record holds it, or one row with ``?patient`` unbound.
+
+    The record is that of ``queries/cohort-patient-records.rq``: its triple patterns that lead
+    from ``?patient`` to ``?node`` are followed backwards from ``?this`` (OPTIONAL, so Oxigraph
+    evaluates them once per node, from the node), and its patterns on ``?patient`` alone decide
+    which of the nodes met is a patient.
+
+    Raises:
+        UnsupportedShapeError: the record query does not give its path as triple patterns.
+    """
+    link, test = _record_patterns()
+    return (
+        "SELECT ?this ?patient WHERE {\n"
+        f"  OPTIONAL {{ {_pattern_text(link)} }}\n"
+        f"  BIND (IF(EXISTS {{ {_pattern_text(test)} }}, ?candidate, ?nobody) AS ?patient)\n"
+        "}"
+    )
+
+
+@cache
+def record_owner_steps() -> tuple[str, str]:
+    """The record query (:func:`record_owner_query`) as two queries, for an engine that walks
+    back from many nodes at once: ``SELECT ?this ?candidate``, one step of the record path
+    (``?candidate`` holds ``?this``), and ``SELECT ?candidate``, the nodes that are patients. A
+    node is in the record of each patient it is reached from in zero or more steps back.
+
+    Raises:
+        UnsupportedShapeError: the record path is not one ``(...)*`` path from ``?patient`` to
+            ``?node``.
+    """
+    from rdflib.paths import MulPath
+
+    link, test = _record_patterns()
+    path = link[0][1] if len(link) == 1 else None
+    if not isinstance(path, MulPath) or path.mod != "*" or link[0][0] != Variable("patient"):
+        raise UnsupportedShapeError(f"queries/{RECORD_QUERY}.rq does not give the record path as one (...)* path from ?patient to ?node.")
+    return (f"SELECT ?this ?candidate WHERE {{ ?candidate {path.path.n3()} ?this . }}",
+            f"SELECT ?candidate WHERE {{ {_pattern_text(test)} }}")

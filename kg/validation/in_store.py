@@ -1,0 +1,68 @@
+"""SHACL validation of the patients a store holds, by patient: the compiled checks where the store
+runs them (embedded Oxigraph, set-at-a-time over the whole store), else pySHACL on batches of
+patient records pulled from the store (``queries/cohort-patient-records.rq``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rdflib import Graph, URIRef
+
+from csfkg.sparql.library import get_query
+from csfkg.stores import Store, with_values_rows
+from csfkg.validation.report import ValidationResult, validate
+
+Progress = Callable[[str, int, int], None]
+
+RECORD_QUERY = "cohort-patient-records"
+
+
+def validate_store(store: Store, patients: list[URIRef], *, batch: int = 25, progress: Progress | None = None) -> dict[str, list[ValidationResult]]:
+    """SHACL-validate every patient record; returns the violations and warnings by patient IRI.
+
+    In embedded Oxigraph the shapes run compiled to set-at-a-time SPARQL over the whole store
+    (:mod:`csfkg.validation.compiled`, checked against pySHACL by tests/test_compiled_validation.py);
+    elsewhere pySHACL validates the records in batches pulled from the store."""
+    if store.compiled_validation:
+        from csfkg.validation.compiled import results_by_patient
+
+        found = results_by_patient(store, patients)  # type: ignore[arg-type]
+        if progress:
+            progress("validate", len(patients), len(patients))
+        return found
+    return validate_store_pyshacl(store, patients, batch=batch, progress=progress)
+
+
+def validate_store_pyshacl(store: Store, patients: list[URIRef], *, batch: int = 25, progress: Progress | None = None) -> dict[str, list[ValidationResult]]:
+    """SHACL-validate every patient record with pySHACL, in batches pulled from the store."""
+    found: dict[str, list[ValidationResult]] = {}
+    text = get_query(RECORD_QUERY).text
+    for start in range(0, len(patients), batch):
+        chunk = patients[start : start + batch]
+        records = store.query(with_values_rows(text, "patient", chunk))
+        assert isinstance(records, Graph)
+        report = validate(records)
+        owner = _owners(records, chunk)
+        for result in report.results:
+            patient = owner.get(result.focus)
+            if patient is not None:
+                found.setdefault(patient, []).append(result)
+        if progress:
+            progress("validate", min(start + batch, len(patients)), len(patients))
+    return found
+
+
+def _owners(records: Graph, patients: list[URIRef]) -> dict[str, str]:
+    """Each node of the records, with the patient whose record it belongs to."""
+    owner: dict[str, str] = {}
+    for patient in patients:
+        stack = [patient]
+        while stack:
+            node = stack.pop()
+            if str(node) in owner:
+                continue
+            owner[str(node)] = str(patient)
+            for obj in records.objects(node, None):
+                if (obj, None, None) in records and str(obj) not in owner:
+                    stack.append(obj)  # type: ignore[arg-type]
+    return owner

@@ -1,0 +1,139 @@
+"""SHACL validation of patient data with pySHACL: the shapes of ``ontology/shapes/``, with
+the ontology and guideline graphs as the ontology graph (class hierarchy, protocols)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import SH
+
+from csfkg.model.knowledge import rules_graph, shapes_graph
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """One result of a SHACL validation report."""
+
+    shape: str
+    name: str
+    severity: str
+    focus: str
+    message: str
+    path: str | None = None
+    value: str | None = None
+
+    @property
+    def is_violation(self) -> bool:
+        return self.severity == "Violation"
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {
+            "shape": self.shape,
+            "name": self.name,
+            "severity": self.severity,
+            "focus": self.focus,
+            "path": self.path,
+            "value": self.value,
+            "message": self.message,
+        }
+
+
+@dataclass
+class ValidationReport:
+    """``conforms`` is true when no result is a violation (warnings do not block derivation)."""
+
+    results: list[ValidationResult] = field(default_factory=list)
+
+    @property
+    def conforms(self) -> bool:
+        return not any(r.is_violation for r in self.results)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"conforms": self.conforms, "results": [r.as_dict() for r in self.results]}
+
+
+def validate(data: Graph) -> ValidationReport:
+    """Validate patient data against every shape; never raises on non-conforming data."""
+    from pyshacl import validate as shacl_validate  # heavy import, deferred until needed
+
+    # The rules graph (class hierarchy, protocols) is merged here rather than passed as
+    # pySHACL's ont_graph: its "inoculation" clones node by node and costs 4x the validation.
+    merged = Graph()
+    merged += rules_graph()
+    merged += data
+    _not_a_decimal(data, merged)
+    _, report_graph, _ = shacl_validate(
+        merged,
+        shacl_graph=shapes_graph(),
+        inference="none",
+        advanced=True,
+        allow_warnings=True,
+        abort_on_first=False,
+        inplace=True,
+    )
+    return ValidationReport(results=sorted(_results(report_graph), key=_order))
+
+
+NOT_A_DECIMAL = URIRef("urn:csfkg:not-an-xsd-decimal")
+
+
+def _not_a_decimal(data: Graph, merged: Graph) -> None:
+    """rdflib reads "NaN" and "INF" as xsd:decimal values, which that datatype has not, and
+    pySHACL then raises on comparing a NaN (sh:minExclusive): such a literal is handed to it with
+    the same text under a datatype of no standard, so that it fails sh:datatype and the range
+    constraints as a reported violation (the compiled checks refuse its lexical form). Looked for
+    in ``data``, replaced in ``merged`` (the packaged rules hold no such value)."""
+    from decimal import Decimal
+
+    from rdflib.namespace import XSD
+
+    odd = [(s, p, o) for s, p, o in data if isinstance(o, Literal) and o.datatype == XSD.decimal and isinstance(o.value, Decimal) and not o.value.is_finite()]
+    for s, p, o in odd:
+        merged.remove((s, p, o))
+        merged.add((s, p, Literal(str(o), datatype=NOT_A_DECIMAL)))
+
+
+def _results(report: Graph) -> list[ValidationResult]:
+    results: list[ValidationResult] = []
+    for node in report.subjects(SH.resultSeverity, None):
+        source = report.value(node, SH.sourceConstraint) or report.value(node, SH.sourceShape)
+        name = _name(source)
+        if name is None:
+            name = _name(report.value(node, SH.sourceShape)) or str(source)
+        severity = str(report.value(node, SH.resultSeverity)).rsplit("#", 1)[-1]
+        messages = [str(m) for m in report.objects(node, SH.resultMessage)]
+        # pySHACL adds the node shape's own sh:message to the message of a SPARQL constraint
+        # of that shape: keep the constraint's, which is the specific one.
+        shape_message = shapes_graph().value(report.value(node, SH.sourceShape), SH.message)
+        if report.value(node, SH.sourceConstraint) is not None and len(messages) > 1:
+            messages = [m for m in messages if m != str(shape_message)] or messages
+        path = report.value(node, SH.resultPath)
+        value = report.value(node, SH.value)
+        results.append(
+            ValidationResult(
+                shape=str(source),
+                name=name,
+                severity=severity,
+                focus=str(report.value(node, SH.focusNode)),
+                message=messages[0] if messages else name,
+                path=str(path) if isinstance(path, URIRef) else None,
+                value=str(value) if value is not None else None,
+            )
+        )
+    return results
+
+
+def _name(shape: object) -> str | None:
+    if shape is None:
+        return None
+    for graph in (shapes_graph(),):
+        name = graph.value(shape, SH.name)  # type: ignore[arg-type]
+        if isinstance(name, Literal):
+            return str(name)
+    return None
+
+
+def _order(result: ValidationResult) -> tuple[int, str, str, str]:
+    rank = {"Violation": 0, "Warning": 1, "Info": 2}.get(result.severity, 3)
+    return (rank, result.focus, result.name, result.value or "")
