@@ -134,16 +134,24 @@ def one_cohort(path: Path, out: Path, validate: bool = True, engine: str = "oxig
         parts, workers, core = run.parts, run.workers, run.core_seconds
     write_csv(run, out)
     violations = run.blocked
-    print(json.dumps({
-        "patients": len(run.rows), "violations": violations, "parts": parts, "workers": workers,
-        "core_seconds": core, "seconds": time.perf_counter() - clock,
-    }))
+    print(
+        json.dumps(
+            {
+                "patients": len(run.rows),
+                "violations": violations,
+                "parts": parts,
+                "workers": workers,
+                "core_seconds": core,
+                "seconds": time.perf_counter() - clock,
+            }
+        )
+    )
 
 
 def parts_of(path: Path) -> list:
     """The parts ``csfkg cohort`` cuts the file into (kg/file_parts.py, the default part size)."""
-    from csfkg.cohort.parts import DEFAULT_PART_BYTES
     from csfkg.cohort.file_parts import split_file
+    from csfkg.cohort.parts import DEFAULT_PART_BYTES
 
     return split_file(path, DEFAULT_PART_BYTES)
 
@@ -171,8 +179,8 @@ def prepared_store(kind: str, data: bytes):
 def _warm_up(parts: list, kind: str = "oxigraph") -> None:
     """What a long run pays once (knowledge parsed, shapes compiled, queries parsed and cached),
     paid before the clock starts: the whole pipeline on the first 200 lines of the first part."""
-    from csfkg.cohort.run import derive_store, patients_of, read_rows, validate_store
     from csfkg.cohort.parts import warm
+    from csfkg.cohort.run import derive_store, patients_of, read_rows, validate_store
 
     warm()
     store = prepared_store(kind, b"".join(parts[0].read().splitlines(keepends=True)[:200]))
@@ -229,7 +237,10 @@ def validation_partitioned(path: Path, workers: int) -> dict[str, float]:
     parts = parts_of(path)
     barrier = context.Barrier(workers)
     results = context.Queue()
-    processes = [context.Process(target=_validate_parts, args=(parts[i::workers], barrier, results)) for i in range(workers)]
+    processes = [
+        context.Process(target=_validate_parts, args=(parts[i::workers], barrier, results))
+        for i in range(workers)
+    ]
     for process in processes:
         process.start()
     finished = [results.get() for _ in processes]
@@ -239,7 +250,12 @@ def validation_partitioned(path: Path, workers: int) -> dict[str, float]:
             raise SystemExit(f"a validation worker failed ({process.exitcode})")
     start = min(f[0] for f in finished)
     end = max(f[1] for f in finished)
-    return {"seconds": end - start, "patients": sum(f[2] for f in finished), "parts": len(parts), "workers": workers}
+    return {
+        "seconds": end - start,
+        "patients": sum(f[2] for f in finished),
+        "parts": len(parts),
+        "workers": workers,
+    }
 
 
 def validation_ratio(path: Path, sample: int) -> dict[str, float]:
@@ -262,7 +278,12 @@ def validation_ratio(path: Path, sample: int) -> dict[str, float]:
     clock = time.perf_counter()
     validate_store_pyshacl(store, patients[:sample])
     pyshacl = time.perf_counter() - clock
-    return {"patients": len(patients), "compiled": compiled, "compiled_per_patient": compiled / len(patients), "pyshacl_per_patient": pyshacl / sample}
+    return {
+        "patients": len(patients),
+        "compiled": compiled,
+        "compiled_per_patient": compiled / len(patients),
+        "pyshacl_per_patient": pyshacl / sample,
+    }
 
 
 def per_patient_floor(path: Path) -> dict[str, float]:
@@ -279,7 +300,7 @@ def per_patient_floor(path: Path) -> dict[str, float]:
     selects = []
     for query in derivation_queries():
         head, _, rest = query.text.partition("CONSTRUCT")
-        selects.append(head + "SELECT (COUNT(*) AS ?n)\n" + rest[rest.index("WHERE"):])
+        selects.append(head + "SELECT (COUNT(*) AS ?n)\n" + rest[rest.index("WHERE") :])
     parts = parts_of(path)
     _warm_up(parts)
     for part in parts:
@@ -309,7 +330,11 @@ def recommend_seconds(runs: int = 7) -> list[float]:
     times = []
     for _ in range(runs):
         clock = time.perf_counter()
-        subprocess.run(["csfkg", "recommend", str(ROOT / "examples" / "seed-patient.ttl")], check=True, capture_output=True)
+        subprocess.run(
+            ["csfkg", "recommend", str(ROOT / "examples" / "seed-patient.ttl")],
+            check=True,
+            capture_output=True,
+        )
         times.append(time.perf_counter() - clock)
     return times
 
@@ -327,8 +352,10 @@ def machine() -> str:
     import pyoxigraph
     import rdflib
 
-    return (f"{os.cpu_count()} cores ({model}), {memory:.0f} GiB, Python {platform.python_version()}, "
-            f"pyoxigraph {pyoxigraph.__version__}, rdflib {rdflib.__version__}, load average {os.getloadavg()[0]:.2f}")
+    return (
+        f"{os.cpu_count()} cores ({model}), {memory:.0f} GiB, Python {platform.python_version()}, "
+        f"pyoxigraph {pyoxigraph.__version__}, rdflib {rdflib.__version__}, load average {os.getloadavg()[0]:.2f}"
+    )
 
 
 def yardstick() -> str:
@@ -352,7 +379,9 @@ def yardstick() -> str:
     connection = duckdb.connect()
     connection.execute("SET enable_progress_bar = false")
     clock = time.perf_counter()
-    connection.execute("SELECT count(*) FROM (SELECT hash(i % 7000000) AS k, count(*) FROM range(40000000) r(i) GROUP BY k)").fetchone()
+    connection.execute(
+        "SELECT count(*) FROM (SELECT hash(i % 7000000) AS k, count(*) FROM range(40000000) r(i) GROUP BY k)"
+    ).fetchone()
     return f"python {python:.2f} s, duckdb {time.perf_counter() - clock:.2f} s"
 
 
@@ -360,14 +389,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--rdflib-size", type=int, default=3_000, help="cohort for the rdflib ratio")
-    parser.add_argument("--validation-size", type=int, default=100_000, help="cohort for the validation figure")
+    parser.add_argument(
+        "--validation-size", type=int, default=100_000, help="cohort for the validation figure"
+    )
     parser.add_argument("--pyshacl-sample", type=int, default=50)
-    parser.add_argument("--floor-size", type=int, default=10_000, help="cohort for the where-the-time-goes section")
+    parser.add_argument(
+        "--floor-size", type=int, default=10_000, help="cohort for the where-the-time-goes section"
+    )
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "csfkg-bench")
     parser.add_argument("--no-validate", action="store_true", help="cohort runs without SHACL validation")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["validation", "rdflib", "floor", "recommend"], help="sections to leave out")
-    parser.add_argument("--engines", nargs="+", default=["oxigraph", "sql"], choices=["oxigraph", "sql"], help="csfkg cohort --engine values to run")
-    parser.add_argument("--repeat", type=int, default=1, help="runs of each cohort size and engine (the median is printed)")
+    parser.add_argument(
+        "--skip",
+        nargs="*",
+        default=[],
+        choices=["validation", "rdflib", "floor", "recommend"],
+        help="sections to leave out",
+    )
+    parser.add_argument(
+        "--engines",
+        nargs="+",
+        default=["oxigraph", "sql"],
+        choices=["oxigraph", "sql"],
+        help="csfkg cohort --engine values to run",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs of each cohort size and engine (the median is printed)"
+    )
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--engine", default="oxigraph", help=argparse.SUPPRESS)
     parser.add_argument("--section", choices=["validation", "rdflib", "floor"], help=argparse.SUPPRESS)
@@ -381,32 +428,63 @@ def main() -> None:
         return
     args.workdir.mkdir(parents=True, exist_ok=True)
     print(f"machine: {machine()}")
-    print(f"yardstick at the start (fixed workloads; a slower host moment makes every figure larger): {yardstick()}", flush=True)
-    print("\n== csfkg cohort FILE --out results.csv (validate + derive + CSV) ==   target: 1M <= 120 s, <= 8 GiB")
-    print("(engine oxigraph: parts on one process a core, stage figures are core-seconds summed over the parts;")
-    print(" engine sql: the whole file in DuckDB, which runs each stage on every core: stage figures are wall seconds)")
-    print(f"{'patients':>9} {'triples':>10} {'engine':>8} {'wall s':>8} {'peak GiB':>9} | stages s: {'load':>6} {'prep':>6} {'valid':>6} {'derive':>7} {'report':>7} | parts workers  violations")
+    print(
+        f"yardstick at the start (fixed workloads; a slower host moment makes every figure larger): {yardstick()}",
+        flush=True,
+    )
+    print(
+        "\n== csfkg cohort FILE --out results.csv (validate + derive + CSV) ==   target: 1M <= 120 s, <= 8 GiB"
+    )
+    print(
+        "(engine oxigraph: parts on one process a core, stage figures are core-seconds summed over the parts;"
+    )
+    print(
+        " engine sql: the whole file in DuckDB, which runs each stage on every core: stage figures are wall seconds)"
+    )
+    print(
+        f"{'patients':>9} {'triples':>10} {'engine':>8} {'wall s':>8} {'peak GiB':>9} | stages s: {'load':>6} {'prep':>6} {'valid':>6} {'derive':>7} {'report':>7} | parts workers  violations"
+    )
     for size in args.sizes:
         path = cohort_file(args.workdir, size)
         triples = sum(1 for _ in open(path, "rb"))
         walls: dict[str, float] = {}
         for engine in args.engines:
             out_csv = args.workdir / f"results-{size}-{engine}.csv"
-            command = [sys.executable, __file__, "--one", str(path), "--out", str(out_csv), "--engine", engine]
+            command = [
+                sys.executable,
+                __file__,
+                "--one",
+                str(path),
+                "--out",
+                str(out_csv),
+                "--engine",
+                engine,
+            ]
             runs = []
             for _ in range(max(1, args.repeat)):
                 wall, peak, out = run_measured(command + (["--no-validate"] if args.no_validate else []))
                 runs.append(wall)
                 figures = json.loads(out.strip().splitlines()[-1])
                 core = figures["core_seconds"]
-                print(f"{size:>9} {triples:>10} {engine:>8} {wall:>8.1f} {peak / 2**30:>9.2f} | {'':10}{core.get('load', 0):>6.1f} {core.get('prepare', 0):>6.1f} "
-                      f"{core.get('validate', 0):>6.1f} {core.get('derive', 0):>7.1f} {core.get('report', 0):>7.1f} | {figures['parts']:>5} {figures['workers']:>7} {figures['violations']:>11}", flush=True)
+                print(
+                    f"{size:>9} {triples:>10} {engine:>8} {wall:>8.1f} {peak / 2**30:>9.2f} | {'':10}{core.get('load', 0):>6.1f} {core.get('prepare', 0):>6.1f} "
+                    f"{core.get('validate', 0):>6.1f} {core.get('derive', 0):>7.1f} {core.get('report', 0):>7.1f} | {figures['parts']:>5} {figures['workers']:>7} {figures['violations']:>11}",
+                    flush=True,
+                )
             walls[engine] = statistics.median(runs)
             if len(runs) > 1:
-                print(f"{'':>9} {'':>10} {engine:>8} median {walls[engine]:.1f} s of {len(runs)} runs (least {min(runs):.1f}, most {max(runs):.1f})", flush=True)
+                print(
+                    f"{'':>9} {'':>10} {engine:>8} median {walls[engine]:.1f} s of {len(runs)} runs (least {min(runs):.1f}, most {max(runs):.1f})",
+                    flush=True,
+                )
         if len(walls) == 2:
-            same = (args.workdir / f"results-{size}-oxigraph.csv").read_bytes() == (args.workdir / f"results-{size}-sql.csv").read_bytes()
-            print(f"{'':>9} {'':>10} oxigraph/sql wall {walls['oxigraph'] / walls['sql']:.2f}x; the two CSVs {'are identical' if same else 'DIFFER'}", flush=True)
+            same = (args.workdir / f"results-{size}-oxigraph.csv").read_bytes() == (
+                args.workdir / f"results-{size}-sql.csv"
+            ).read_bytes()
+            print(
+                f"{'':>9} {'':>10} oxigraph/sql wall {walls['oxigraph'] / walls['sql']:.2f}x; the two CSVs {'are identical' if same else 'DIFFER'}",
+                flush=True,
+            )
 
     if args.no_validate:
         print("(cohort runs above without SHACL validation: --no-validate)")
@@ -423,21 +501,31 @@ def main() -> None:
 
 
 def rdflib_section(args: argparse.Namespace) -> None:
-    print(f"\n== derivation, same derive-*.rq queries, {args.rdflib_size} patients, one core ==   target: >= 50x rdflib")
+    print(
+        f"\n== derivation, same derive-*.rq queries, {args.rdflib_size} patients, one core ==   target: >= 50x rdflib"
+    )
     ratio = derivation_ratio(cohort_file(args.workdir, args.rdflib_size))
-    print(f"same {ratio['parts']:.0f} parts for both (loading not timed): rdflib in-memory {ratio['rdflib']:.2f} s; "
-          f"embedded Oxigraph {ratio['oxigraph']:.2f} s; ratio {ratio['rdflib'] / ratio['oxigraph']:.1f}x", flush=True)
+    print(
+        f"same {ratio['parts']:.0f} parts for both (loading not timed): rdflib in-memory {ratio['rdflib']:.2f} s; "
+        f"embedded Oxigraph {ratio['oxigraph']:.2f} s; ratio {ratio['rdflib'] / ratio['oxigraph']:.1f}x",
+        flush=True,
+    )
 
 
 def floor_section(args: argparse.Namespace) -> None:
     workers = os.cpu_count() or 1
-    print(f"\n== where the time goes: {args.floor_size} patients in the parts csfkg cohort runs, one core, us/patient ==")
+    print(
+        f"\n== where the time goes: {args.floor_size} patients in the parts csfkg cohort runs, one core, us/patient =="
+    )
     floor = per_patient_floor(cohort_file(args.workdir, args.floor_size))
     print("  ".join(f"{stage} {value:.0f}" for stage, value in floor.items()))
     total = sum(v for k, v in floor.items() if k != "derive WHERE only")
     least = total - floor["derive"] + floor["derive WHERE only"]
-    print(f"all stages {total:.0f} us/patient -> 1M patients on {workers} cores ~{total / workers:.0f} s; "
-          f"with derivation writing nothing {least:.0f} us/patient -> ~{least / workers:.0f} s", flush=True)
+    print(
+        f"all stages {total:.0f} us/patient -> 1M patients on {workers} cores ~{total / workers:.0f} s; "
+        f"with derivation writing nothing {least:.0f} us/patient -> ~{least / workers:.0f} s",
+        flush=True,
+    )
 
 
 def validation_sql(path: Path) -> dict[str, float]:
@@ -445,9 +533,9 @@ def validation_sql(path: Path) -> dict[str, float]:
     translated, over the whole cohort in DuckDB on every core, and the violations column made per
     patient; the file and the knowledge loaded (and the assessment dates set) before the clock
     starts."""
+    from csfkg.cohort.sql_engine import DEFAULT_MEMORY, set_assessment_dates
     from csfkg.engines.sql import store as duckdb_store
     from csfkg.engines.sql import validation as shacl_sql
-    from csfkg.cohort.sql_engine import DEFAULT_MEMORY, set_assessment_dates
 
     with tempfile.TemporaryDirectory(prefix="csfkg-bench-") as spill:
         store = duckdb_store.new_connection(memory_limit=DEFAULT_MEMORY, temp_directory=spill)
@@ -467,16 +555,26 @@ def validation_section(args: argparse.Namespace) -> None:
     workers = os.cpu_count() or 1
     print(f"\n== SHACL validation, {args.validation_size} patients ==   target: 100k <= 10 s")
     partitioned = validation_partitioned(path, workers)
-    print(f"partitioned as csfkg cohort runs it ({partitioned['parts']} parts, {workers} processes, parts loaded before the clock starts): "
-          f"{partitioned['seconds']:.2f} s wall for {partitioned['patients']} patients", flush=True)
+    print(
+        f"partitioned as csfkg cohort runs it ({partitioned['parts']} parts, {workers} processes, parts loaded before the clock starts): "
+        f"{partitioned['seconds']:.2f} s wall for {partitioned['patients']} patients",
+        flush=True,
+    )
     sql = validation_sql(path)
-    print(f"SQL engine (csfkg cohort --engine sql: the checks translated, DuckDB on every core, file loaded before the clock starts): "
-          f"{sql['seconds']:.2f} s wall ({sql['patients_with_results']} patients with results)", flush=True)
+    print(
+        f"SQL engine (csfkg cohort --engine sql: the checks translated, DuckDB on every core, file loaded before the clock starts): "
+        f"{sql['seconds']:.2f} s wall ({sql['patients_with_results']} patients with results)",
+        flush=True,
+    )
     validation = validation_ratio(path, args.pyshacl_sample)
-    print(f"one store, one core, compiled (shapes as set-at-a-time SPARQL on Oxigraph): {validation['compiled']:.2f} s ({validation['compiled_per_patient'] * 1e6:.0f} us/patient)")
-    print(f"pySHACL, {args.pyshacl_sample} patients' records: {validation['pyshacl_per_patient'] * 1e3:.0f} ms/patient "
-          f"-> {validation['pyshacl_per_patient'] * validation['patients']:.0f} s estimated; ratio {validation['pyshacl_per_patient'] / validation['compiled_per_patient']:.0f}x", flush=True)
-
+    print(
+        f"one store, one core, compiled (shapes as set-at-a-time SPARQL on Oxigraph): {validation['compiled']:.2f} s ({validation['compiled_per_patient'] * 1e6:.0f} us/patient)"
+    )
+    print(
+        f"pySHACL, {args.pyshacl_sample} patients' records: {validation['pyshacl_per_patient'] * 1e3:.0f} ms/patient "
+        f"-> {validation['pyshacl_per_patient'] * validation['patients']:.0f} s estimated; ratio {validation['pyshacl_per_patient'] / validation['compiled_per_patient']:.0f}x",
+        flush=True,
+    )
 
 
 SECTIONS = {"validation": validation_section, "rdflib": rdflib_section, "floor": floor_section}

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 
 def check(
-    names: Annotated[Optional[list[str]], typer.Argument(help="Checks to run (default: all), with or without -violation.", show_default=False)] = None,
-    engine: Annotated[str, typer.Option("--engine", help="SPARQL engine: oxigraph (fast) or rdflib (the reference).")] = "oxigraph",
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(help="Checks to run (default: all), with or without -violation.", show_default=False),
+    ] = None,
+    engine: Annotated[
+        str, typer.Option("--engine", help="SPARQL engine: oxigraph (fast) or rdflib (the reference).")
+    ] = "oxigraph",
     list_checks: Annotated[bool, typer.Option("--list", help="List the checks and stop.")] = False,
 ) -> None:
     """Run the ontology quality checks; exit 1 when any returns a row."""
@@ -21,7 +26,9 @@ def check(
         return
     report = run_checks(checks=names or None, engine=engine)  # type: ignore[arg-type]
     for violation in report.violations:
-        typer.echo(f"{violation.check}\t{violation.entity or ''}\t{violation.property or ''}\t{violation.value or ''}")
+        typer.echo(
+            f"{violation.check}\t{violation.entity or ''}\t{violation.property or ''}\t{violation.value or ''}"
+        )
     typer.echo(f"{len(report.checks)} checks, {len(report.violations)} violations")
     if not report.passed:
         raise typer.Exit(code=1)

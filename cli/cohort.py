@@ -6,14 +6,17 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 
 def synth(
     patients: Annotated[int, typer.Option("--patients", min=1, help="Number of patients.")],
-    out: Annotated[Path, typer.Option("--out", help="Output file: .nt (N-Triples, fast) or .ttl (Turtle, small cohorts).")],
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="Output file: .nt (N-Triples, fast) or .ttl (Turtle, small cohorts)."),
+    ],
     seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same file.")] = 1,
 ) -> None:
     """Write a deterministic synthetic cohort that reaches every branch of the algorithm."""
@@ -25,7 +28,9 @@ def synth(
 
 def load(
     files: Annotated[list[Path], typer.Argument(help="Patient files (N-Triples, Turtle, RDF/XML, JSON-LD).")],
-    store: Annotated[Path, typer.Option("--store", help="Folder of the persistent store (created if missing).")],
+    store: Annotated[
+        Path, typer.Option("--store", help="Folder of the persistent store (created if missing).")
+    ],
 ) -> None:
     """Load ontology, guideline knowledge and patients into a persistent embedded store, all or
     nothing: killed or failing half-way, the store keeps its previous content."""
@@ -37,18 +42,59 @@ def load(
 
 
 def cohort(
-    patient_file: Annotated[Optional[Path], typer.Argument(metavar="[FILE]", help="Patient file; or use --store or --endpoint.", show_default=False)] = None,
-    out: Annotated[Path, typer.Option("--out", help="CSV output, one row per patient (written atomically).")] = Path("results.csv"),
-    store: Annotated[Optional[Path], typer.Option("--store", help="A store made by `csfkg load`.")] = None,
-    endpoint: Annotated[Optional[str], typer.Option("--endpoint", help="SPARQL 1.1 query URL of a server.")] = None,
-    update_url: Annotated[Optional[str], typer.Option("--update-url", help="SPARQL 1.1 Update URL (default: the query URL).")] = None,
-    graph_store_url: Annotated[Optional[str], typer.Option("--graph-store-url", help="Graph Store Protocol URL, to upload FILE.")] = None,
-    today: Annotated[Optional[str], typer.Option("--today", metavar="YYYY-MM-DD", help="Assessment date for every patient (default: each record's, else today).")] = None,
-    graph_out: Annotated[Optional[Path], typer.Option("--graph-out", help="Also write the derived result graph (N-Triples).")] = None,
-    no_validate: Annotated[bool, typer.Option("--no-validate", help="Skip SHACL validation (faster; patients are not checked).")] = False,
-    workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="Processes for an N-Triples FILE (default: one per core).")] = None,
-    part_mb: Annotated[Optional[float], typer.Option("--part-mb", min=0.001, help="Size of the parts an N-Triples FILE is cut into, in MB (default 2).", show_default=False)] = None,
-    engine: Annotated[str, typer.Option("--engine", help="For an N-Triples FILE: oxigraph (parts on every core) or sql (experimental: the whole file in DuckDB, the same shapes and queries translated to SQL).")] = "oxigraph",
+    patient_file: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="[FILE]", help="Patient file; or use --store or --endpoint.", show_default=False
+        ),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="CSV output, one row per patient (written atomically).")
+    ] = Path("results.csv"),
+    store: Annotated[Path | None, typer.Option("--store", help="A store made by `csfkg load`.")] = None,
+    endpoint: Annotated[
+        str | None, typer.Option("--endpoint", help="SPARQL 1.1 query URL of a server.")
+    ] = None,
+    update_url: Annotated[
+        str | None, typer.Option("--update-url", help="SPARQL 1.1 Update URL (default: the query URL).")
+    ] = None,
+    graph_store_url: Annotated[
+        str | None, typer.Option("--graph-store-url", help="Graph Store Protocol URL, to upload FILE.")
+    ] = None,
+    today: Annotated[
+        str | None,
+        typer.Option(
+            "--today",
+            metavar="YYYY-MM-DD",
+            help="Assessment date for every patient (default: each record's, else today).",
+        ),
+    ] = None,
+    graph_out: Annotated[
+        Path | None, typer.Option("--graph-out", help="Also write the derived result graph (N-Triples).")
+    ] = None,
+    no_validate: Annotated[
+        bool, typer.Option("--no-validate", help="Skip SHACL validation (faster; patients are not checked).")
+    ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="Processes for an N-Triples FILE (default: one per core)."),
+    ] = None,
+    part_mb: Annotated[
+        float | None,
+        typer.Option(
+            "--part-mb",
+            min=0.001,
+            help="Size of the parts an N-Triples FILE is cut into, in MB (default 2).",
+            show_default=False,
+        ),
+    ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="For an N-Triples FILE: oxigraph (parts on every core) or sql (experimental: the whole file in DuckDB, the same shapes and queries translated to SQL).",
+        ),
+    ] = "oxigraph",
 ) -> None:
     """Validate and derive the next step of every patient; one CSV row each (IRI, next step,
     companions, missing data, violations). Exit 1 when a patient's record violates a shape."""
@@ -57,11 +103,21 @@ def cohort(
 
     sources = [s for s in (patient_file, store, endpoint) if s is not None]
     if len(sources) != 1 and not (endpoint and patient_file):
-        raise UsageError("Give one source: a patient FILE, --store DIR or --endpoint URL (FILE with --endpoint uploads it first).")
+        raise UsageError(
+            "Give one source: a patient FILE, --store DIR or --endpoint URL (FILE with --endpoint uploads it first)."
+        )
     if engine not in ("oxigraph", "sql"):
         raise UsageError(f"--engine is oxigraph or sql, not {engine!r}.")
-    if engine == "sql" and (patient_file is None or endpoint is not None or graph_out is not None or workers is not None or part_mb is not None):
-        raise UsageError("--engine sql takes a patient FILE (N-Triples) and none of --endpoint, --graph-out, --workers, --part-mb.")
+    if engine == "sql" and (
+        patient_file is None
+        or endpoint is not None
+        or graph_out is not None
+        or workers is not None
+        or part_mb is not None
+    ):
+        raise UsageError(
+            "--engine sql takes a patient FILE (N-Triples) and none of --endpoint, --graph-out, --workers, --part-mb."
+        )
     assessment = None
     if today is not None:
         try:
@@ -85,7 +141,9 @@ def cohort(
         from csfkg.cohort.sql_engine import run_cohort_sql
 
         assert patient_file is not None
-        run = run_cohort_sql(patient_file, today=assessment, validate_records=not no_validate, progress=progress)
+        run = run_cohort_sql(
+            patient_file, today=assessment, validate_records=not no_validate, progress=progress
+        )
         write_csv(run, out)
     elif patient_file is not None and endpoint is None and can_split(patient_file):
         # N-Triples: cut into parts of whole records, each validated and derived in its own
@@ -93,13 +151,19 @@ def cohort(
         from csfkg.cohort.parts import DEFAULT_PART_BYTES, run_cohort_file
 
         run = run_cohort_file(
-            patient_file, today=assessment, validate_records=not no_validate, workers=workers,
+            patient_file,
+            today=assessment,
+            validate_records=not no_validate,
+            workers=workers,
             part_bytes=DEFAULT_PART_BYTES if part_mb is None else max(1, int(part_mb * 1024 * 1024)),
-            graph_out=graph_out, progress=progress,
+            graph_out=graph_out,
+            progress=progress,
         )
         write_csv(run, out)
     else:
-        with open_store(store_dir=store, endpoint=endpoint, update_url=update_url, graph_store_url=graph_store_url) as target:
+        with open_store(
+            store_dir=store, endpoint=endpoint, update_url=update_url, graph_store_url=graph_store_url
+        ) as target:
             if patient_file is not None:
                 load_files(target, [patient_file])
             run = run_cohort(target, today=assessment, validate_records=not no_validate, progress=progress)

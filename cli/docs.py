@@ -20,8 +20,21 @@ class PictureKind(str, Enum):
 
 
 def docs(
-    out: Annotated[Path, typer.Argument(metavar="OUT", help="Folder to write: new, empty, or an earlier csfkg docs output (replaced as a whole).", show_default=False)],
-    picture: Annotated[PictureKind, typer.Option("--picture", help="Algorithm picture: svg (graphviz dot), mermaid, or auto (svg when dot is on the PATH).")] = PictureKind.auto,
+    out: Annotated[
+        Path,
+        typer.Argument(
+            metavar="OUT",
+            help="Folder to write: new, empty, or an earlier csfkg docs output (replaced as a whole).",
+            show_default=False,
+        ),
+    ],
+    picture: Annotated[
+        PictureKind,
+        typer.Option(
+            "--picture",
+            help="Algorithm picture: svg (graphviz dot), mermaid, or auto (svg when dot is on the PATH).",
+        ),
+    ] = PictureKind.auto,
 ) -> None:
     """Write browsable HTML documentation of the ontology, with a picture of the management algorithm."""
     from csfkg.curation.docs import build_docs

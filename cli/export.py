@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -21,17 +21,30 @@ class ExportFormat(str, Enum):
 
 def export(
     output_format: Annotated[
-        Optional[ExportFormat],
-        typer.Option("--format", "-f", help="ttl (Turtle), owl (RDF/XML, for Protege) or jsonld; default: from the --output extension, else ttl.", show_default=False),
+        ExportFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="ttl (Turtle), owl (RDF/XML, for Protege) or jsonld; default: from the --output extension, else ttl.",
+            show_default=False,
+        ),
     ] = None,
-    reasoned: Annotated[bool, typer.Option("--reasoned", help="Add the subclass and class assertion axioms HermiT infers (needs Java).")] = False,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file (atomically) instead of standard output.")] = None,
+    reasoned: Annotated[
+        bool,
+        typer.Option(
+            "--reasoned", help="Add the subclass and class assertion axioms HermiT infers (needs Java)."
+        ),
+    ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file (atomically) instead of standard output."),
+    ] = None,
 ) -> None:
     """Write the merged release: TBox, guideline knowledge and article statements in one
     ontology with its own IRI and version IRI, imports removed."""
-    from csfkg.model.errors import UsageError
-    from csfkg.io.output import write_atomically
     from csfkg.curation.release import format_for_path, release_graph, serialize_release
+    from csfkg.io.output import write_atomically
+    from csfkg.model.errors import UsageError
 
     implied = format_for_path(output.name) if output is not None else None
     if output_format is None:
@@ -39,7 +52,9 @@ def export(
     else:
         chosen = output_format.value
         if implied is not None and implied != chosen:
-            raise UsageError(f"--format {chosen} does not match the extension of {output}: write to a .{chosen} file or leave out --format.")
+            raise UsageError(
+                f"--format {chosen} does not match the extension of {output}: write to a .{chosen} file or leave out --format."
+            )
     graph = release_graph(reasoned=reasoned)
     text = serialize_release(graph, chosen)  # type: ignore[arg-type]
     if output is None:

@@ -6,9 +6,10 @@ here is imported on each start of the console script.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Callable, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -36,7 +37,9 @@ def _show(data: Any, output_format: LookupFormat, renderer: Callable[[Any], str]
 
 
 def protocol(
-    which: Annotated[Study, typer.Argument(metavar="brain|spine", help="The brain or the whole spine MRI protocol.")],
+    which: Annotated[
+        Study, typer.Argument(metavar="brain|spine", help="The brain or the whole spine MRI protocol.")
+    ],
     output_format: FormatOption = LookupFormat.text,
 ) -> None:
     """The sequences an MRI protocol requires, with their parameters and the evidence (tier, source)."""
@@ -47,7 +50,9 @@ def protocol(
 
 
 def findings(
-    which: Annotated[Study, typer.Argument(metavar="brain|spine", help="Findings on brain MRI or on whole spine MRI.")],
+    which: Annotated[
+        Study, typer.Argument(metavar="brain|spine", help="Findings on brain MRI or on whole spine MRI.")
+    ],
     output_format: FormatOption = LookupFormat.text,
 ) -> None:
     """The expected MRI findings of a CSF leak, with frequency evidence and caveats."""
@@ -66,7 +71,13 @@ def red_flags(output_format: FormatOption = LookupFormat.text) -> None:
 
 
 def lookup(
-    text: Annotated[str, typer.Argument(metavar="TEXT", help="A label, synonym, code or identifier: STIR, blood patch, G96.02, HP:0001945.")],
+    text: Annotated[
+        str,
+        typer.Argument(
+            metavar="TEXT",
+            help="A label, synonym, code or identifier: STIR, blood patch, G96.02, HP:0001945.",
+        ),
+    ],
     output_format: FormatOption = LookupFormat.text,
 ) -> None:
     """Find nodes of the knowledge graph by label, synonym, code or mapped identifier."""
@@ -77,17 +88,36 @@ def lookup(
 
 
 def explain(
-    patient_file: Annotated[Path, typer.Argument(metavar="PATIENT.ttl", help="Patient file (Turtle, N-Triples, JSON-LD or RDF/XML by extension).", show_default=False)],
-    patient: Annotated[Optional[str], typer.Option("--patient", help="IRI (or prefixed name) of the patient, when the file holds several.")] = None,
+    patient_file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="PATIENT.ttl",
+            help="Patient file (Turtle, N-Triples, JSON-LD or RDF/XML by extension).",
+            show_default=False,
+        ),
+    ],
+    patient: Annotated[
+        str | None,
+        typer.Option("--patient", help="IRI (or prefixed name) of the patient, when the file holds several."),
+    ] = None,
     all_patients: Annotated[bool, typer.Option("--all", help="Explain every patient of the file.")] = False,
-    today: Annotated[Optional[str], typer.Option("--today", metavar="YYYY-MM-DD", help="Assessment date; default: the file's csf:assessmentDate, else today.")] = None,
+    today: Annotated[
+        str | None,
+        typer.Option(
+            "--today",
+            metavar="YYYY-MM-DD",
+            help="Assessment date; default: the file's csf:assessmentDate, else today.",
+        ),
+    ] = None,
     output_format: FormatOption = LookupFormat.text,
 ) -> None:
     """Why this next step: branch <- criteria met or not met <- patient facts, with the evidence."""
     from csfkg.lookups.guideline import explain_file, render_explain
     from csfkg.sparql.named import parse_today
 
-    explained = explain_file(patient_file, patient=patient, all_patients=all_patients, today=parse_today(today))
+    explained = explain_file(
+        patient_file, patient=patient, all_patients=all_patients, today=parse_today(today)
+    )
     if output_format is LookupFormat.json:
         _show(explained[0] if len(explained) == 1 else explained, output_format, render_explain)
     else:

@@ -75,7 +75,9 @@ def _usage_or_defect(error: Exception) -> int:
         return 2
     if os.environ.get("CSFKG_DEBUG"):
         raise error
-    typer.echo(f"csfkg: internal error ({type(error).__name__}: {error}); set CSFKG_DEBUG=1 for details.", err=True)
+    typer.echo(
+        f"csfkg: internal error ({type(error).__name__}: {error}); set CSFKG_DEBUG=1 for details.", err=True
+    )
     return 2
 
 

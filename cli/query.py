@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -21,20 +21,80 @@ class QueryFormat(str, Enum):
 
 
 def query(
-    name: Annotated[Optional[str], typer.Argument(metavar="NAME", help="A named query (see --list). With --file, omit it.", show_default=False)] = None,
-    patient_files: Annotated[Optional[list[Path]], typer.Argument(metavar="PATIENT_FILES", help="Patient files whose records, and what is derived for them, join the knowledge graph.", show_default=False)] = None,
-    list_queries: Annotated[bool, typer.Option("--list", help="List the named queries with their one-line summaries (the derive-* and *-violation queries run inside the program and are left out).")] = False,
-    query_file: Annotated[Optional[Path], typer.Option("--file", metavar="QUERY.rq", help="Run your own SPARQL 1.1 query file instead of a named query.")] = None,
-    param: Annotated[Optional[list[str]], typer.Option("--param", "-p", metavar="NAME=VALUE", help="Bind a query variable: <iri>, https://..., a prefixed name (csf:, csfg:, csfr:, ex:), \"text\", \"2026-01-29\"^^xsd:date, or a plain string or number.")] = None,
-    today: Annotated[Optional[str], typer.Option("--today", metavar="YYYY-MM-DD", help="Assessment date of the patients; default: each file's csf:assessmentDate, else today.")] = None,
-    output_format: Annotated[QueryFormat, typer.Option("--format", "-f", help="Output format; CONSTRUCT and DESCRIBE results are always Turtle, JSON is the SPARQL 1.1 results format.")] = QueryFormat.table,
-    allow_remote: Annotated[bool, typer.Option("--allow-remote", help="Let a --file query use SERVICE, LOAD or FROM with a remote IRI (it then reaches the network).")] = False,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file (atomically) instead of standard output.")] = None,
+    name: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="NAME", help="A named query (see --list). With --file, omit it.", show_default=False
+        ),
+    ] = None,
+    patient_files: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            metavar="PATIENT_FILES",
+            help="Patient files whose records, and what is derived for them, join the knowledge graph.",
+            show_default=False,
+        ),
+    ] = None,
+    list_queries: Annotated[
+        bool,
+        typer.Option(
+            "--list",
+            help="List the named queries with their one-line summaries (the derive-* and *-violation queries run inside the program and are left out).",
+        ),
+    ] = False,
+    query_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file", metavar="QUERY.rq", help="Run your own SPARQL 1.1 query file instead of a named query."
+        ),
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            "-p",
+            metavar="NAME=VALUE",
+            help='Bind a query variable: <iri>, https://..., a prefixed name (csf:, csfg:, csfr:, ex:), "text", "2026-01-29"^^xsd:date, or a plain string or number.',
+        ),
+    ] = None,
+    today: Annotated[
+        str | None,
+        typer.Option(
+            "--today",
+            metavar="YYYY-MM-DD",
+            help="Assessment date of the patients; default: each file's csf:assessmentDate, else today.",
+        ),
+    ] = None,
+    output_format: Annotated[
+        QueryFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output format; CONSTRUCT and DESCRIBE results are always Turtle, JSON is the SPARQL 1.1 results format.",
+        ),
+    ] = QueryFormat.table,
+    allow_remote: Annotated[
+        bool,
+        typer.Option(
+            "--allow-remote",
+            help="Let a --file query use SERVICE, LOAD or FROM with a remote IRI (it then reaches the network).",
+        ),
+    ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file (atomically) instead of standard output."),
+    ] = None,
 ) -> None:
     """Run a named SPARQL query (or your own) over the knowledge graph and the patient files given."""
     from csfkg.model.errors import UsageError
-    from csfkg.sparql.named import bind_parameters, check_output_format, parse_today, read_query_file, user_queries
     from csfkg.sparql.library import get_query
+    from csfkg.sparql.named import (
+        bind_parameters,
+        check_output_format,
+        parse_today,
+        read_query_file,
+        user_queries,
+    )
 
     if list_queries:
         if name is not None or query_file is not None or param:

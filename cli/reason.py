@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -29,14 +29,16 @@ def _default_patient_files() -> list[Path]:
 
 def reason(
     patient_files: Annotated[
-        Optional[list[Path]],
+        list[Path] | None,
         typer.Argument(
             metavar="PATIENT.ttl",
             help="Patient files to classify (Turtle, N-Triples, JSON-LD or RDF/XML by extension); default: examples/seed-patient.ttl.",
             show_default=False,
         ),
     ] = None,
-    output_format: Annotated[ReasonFormat, typer.Option("--format", "-f", help="Output format.")] = ReasonFormat.text,
+    output_format: Annotated[
+        ReasonFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ReasonFormat.text,
 ) -> None:
     """Run HermiT on ontology + guideline + article + patients: consistency, the inferred
     hierarchy of the defined classes, and each patient's inferred types.

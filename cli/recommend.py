@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from .choices import Finding, OutputFormat, ProcedureCode, ProtocolState, RedFlag, StudyState, Suspicion, Symptom
+from .choices import (
+    Finding,
+    OutputFormat,
+    ProcedureCode,
+    ProtocolState,
+    RedFlag,
+    StudyState,
+    Suspicion,
+    Symptom,
+)
 
 
 def _date(value: str | None, option: str) -> date | None:
@@ -23,37 +32,115 @@ def _date(value: str | None, option: str) -> date | None:
 
 
 def recommend(
-    patient_file: Annotated[Optional[Path], typer.Argument(metavar="PATIENT.ttl", help="Patient file (Turtle, N-Triples, JSON-LD or RDF/XML by extension). Omit it to describe a patient with the flags below.", show_default=False)] = None,
-    patient: Annotated[Optional[str], typer.Option("--patient", help="IRI (or prefixed name) of the patient to assess, when the file holds several.")] = None,
+    patient_file: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="PATIENT.ttl",
+            help="Patient file (Turtle, N-Triples, JSON-LD or RDF/XML by extension). Omit it to describe a patient with the flags below.",
+            show_default=False,
+        ),
+    ] = None,
+    patient: Annotated[
+        str | None,
+        typer.Option(
+            "--patient", help="IRI (or prefixed name) of the patient to assess, when the file holds several."
+        ),
+    ] = None,
     all_patients: Annotated[bool, typer.Option("--all", help="Assess every patient in the file.")] = False,
-    output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.text,
-    today: Annotated[Optional[str], typer.Option("--today", metavar="YYYY-MM-DD", help="Assessment date; default: the file's csf:assessmentDate, else today.")] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file (atomically) instead of standard output.")] = None,
-    emit_patient: Annotated[bool, typer.Option("--emit-patient", help="Print the patient graph the flags build, as Turtle, and stop.")] = False,
-    symptom: Annotated[Optional[list[Symptom]], typer.Option("--symptom", help="A symptom recorded present.")] = None,
-    absent: Annotated[Optional[list[Symptom]], typer.Option("--absent", help="A symptom recorded absent.")] = None,
-    onset: Annotated[Optional[str], typer.Option("--onset", metavar="YYYY-MM-DD", help="Date the symptoms began.")] = None,
-    prior_procedure: Annotated[Optional[list[ProcedureCode]], typer.Option("--prior-procedure", help="A spinal procedure already done.")] = None,
-    levels: Annotated[Optional[str], typer.Option("--levels", metavar="L1-L4", help="Vertebral levels of the procedures, e.g. L1-L4 or L4,L5.")] = None,
-    procedure_date: Annotated[Optional[str], typer.Option("--procedure-date", metavar="YYYY-MM-DD", help="Date of the prior procedure.")] = None,
-    planned_procedure: Annotated[Optional[list[ProcedureCode]], typer.Option("--planned-procedure", help="A spinal procedure that is planned.")] = None,
-    insurance_required: Annotated[bool, typer.Option("--insurance-required", help="The planned procedure is required by the payer's step therapy.")] = False,
-    brain_mri: Annotated[Optional[StudyState], typer.Option("--brain-mri", help="Brain MRI: not done, normal, or showing leak signs.")] = None,
-    spine_mri: Annotated[Optional[StudyState], typer.Option("--spine-mri", help="Whole spine MRI: not done, normal, or showing leak signs.")] = None,
-    mri_protocol: Annotated[Optional[ProtocolState], typer.Option("--mri-protocol", help="Whether the MRIs had every sequence of their protocol. Not given: not recorded, which does not count as conforming.")] = None,
-    finding: Annotated[Optional[list[Finding]], typer.Option("--finding", help="An imaging finding; implies its study shows leak signs.")] = None,
-    suspicion: Annotated[Optional[Suspicion], typer.Option("--suspicion", help="Clinical suspicion of a leak after normal imaging.")] = None,
-    ebp_count: Annotated[int, typer.Option("--ebp-count", min=0, help="Number of non-targeted epidural blood patches done.")] = 0,
-    symptoms_resolved: Annotated[bool, typer.Option("--symptoms-resolved", help="Symptoms resolved after treatment.")] = False,
-    red_flag: Annotated[Optional[list[RedFlag]], typer.Option("--red-flag", help="A red flag recorded present.")] = None,
-    no_red_flags: Annotated[bool, typer.Option("--no-red-flags", help="Every red flag recorded absent.")] = False,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.text,
+    today: Annotated[
+        str | None,
+        typer.Option(
+            "--today",
+            metavar="YYYY-MM-DD",
+            help="Assessment date; default: the file's csf:assessmentDate, else today.",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file (atomically) instead of standard output."),
+    ] = None,
+    emit_patient: Annotated[
+        bool,
+        typer.Option("--emit-patient", help="Print the patient graph the flags build, as Turtle, and stop."),
+    ] = False,
+    symptom: Annotated[
+        list[Symptom] | None, typer.Option("--symptom", help="A symptom recorded present.")
+    ] = None,
+    absent: Annotated[
+        list[Symptom] | None, typer.Option("--absent", help="A symptom recorded absent.")
+    ] = None,
+    onset: Annotated[
+        str | None, typer.Option("--onset", metavar="YYYY-MM-DD", help="Date the symptoms began.")
+    ] = None,
+    prior_procedure: Annotated[
+        list[ProcedureCode] | None,
+        typer.Option("--prior-procedure", help="A spinal procedure already done."),
+    ] = None,
+    levels: Annotated[
+        str | None,
+        typer.Option(
+            "--levels", metavar="L1-L4", help="Vertebral levels of the procedures, e.g. L1-L4 or L4,L5."
+        ),
+    ] = None,
+    procedure_date: Annotated[
+        str | None,
+        typer.Option("--procedure-date", metavar="YYYY-MM-DD", help="Date of the prior procedure."),
+    ] = None,
+    planned_procedure: Annotated[
+        list[ProcedureCode] | None,
+        typer.Option("--planned-procedure", help="A spinal procedure that is planned."),
+    ] = None,
+    insurance_required: Annotated[
+        bool,
+        typer.Option(
+            "--insurance-required", help="The planned procedure is required by the payer's step therapy."
+        ),
+    ] = False,
+    brain_mri: Annotated[
+        StudyState | None,
+        typer.Option("--brain-mri", help="Brain MRI: not done, normal, or showing leak signs."),
+    ] = None,
+    spine_mri: Annotated[
+        StudyState | None,
+        typer.Option("--spine-mri", help="Whole spine MRI: not done, normal, or showing leak signs."),
+    ] = None,
+    mri_protocol: Annotated[
+        ProtocolState | None,
+        typer.Option(
+            "--mri-protocol",
+            help="Whether the MRIs had every sequence of their protocol. Not given: not recorded, which does not count as conforming.",
+        ),
+    ] = None,
+    finding: Annotated[
+        list[Finding] | None,
+        typer.Option("--finding", help="An imaging finding; implies its study shows leak signs."),
+    ] = None,
+    suspicion: Annotated[
+        Suspicion | None,
+        typer.Option("--suspicion", help="Clinical suspicion of a leak after normal imaging."),
+    ] = None,
+    ebp_count: Annotated[
+        int, typer.Option("--ebp-count", min=0, help="Number of non-targeted epidural blood patches done.")
+    ] = 0,
+    symptoms_resolved: Annotated[
+        bool, typer.Option("--symptoms-resolved", help="Symptoms resolved after treatment.")
+    ] = False,
+    red_flag: Annotated[
+        list[RedFlag] | None, typer.Option("--red-flag", help="A red flag recorded present.")
+    ] = None,
+    no_red_flags: Annotated[
+        bool, typer.Option("--no-red-flags", help="Every red flag recorded absent.")
+    ] = False,
 ) -> None:
     """What next for this patient: block first, or MRI first? With the reasons and the evidence."""
-    from csfkg.pipeline.assess import assess
-    from csfkg.model.errors import UsageError
-    from csfkg.io.output import write_atomically
     from csfkg.io.flags import PatientFlags, build_patient_graph
+    from csfkg.io.output import write_atomically
     from csfkg.io.patient_files import read_patient_file, select_patients
+    from csfkg.model.errors import UsageError
+    from csfkg.pipeline.assess import assess
     from csfkg.pipeline.render import render_json, render_text, render_turtle
 
     flags = PatientFlags(
@@ -94,13 +181,17 @@ def recommend(
         patients = select_patients(graph, patient=None, all_patients=True)
 
     run = assess(graph, patients, today=assessment_date)
-    renderer = {OutputFormat.text: render_text, OutputFormat.json: render_json, OutputFormat.turtle: render_turtle}
+    renderer = {
+        OutputFormat.text: render_text,
+        OutputFormat.json: render_json,
+        OutputFormat.turtle: render_turtle,
+    }
     _emit(renderer[output_format](run), output, write_atomically)
     if not run.conforms:
         raise typer.Exit(code=1)
 
 
-def _emit(text: str, output: Path | None, writer=None) -> None:  # noqa: ANN001
+def _emit(text: str, output: Path | None, writer=None) -> None:
     if output is None:
         typer.echo(text, nl=False)
     else:

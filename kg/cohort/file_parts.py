@@ -47,7 +47,7 @@ def _is_patient_line(line: bytes) -> bool:
     return line.startswith(b"<") and line.rstrip().endswith(PATIENT_TYPE_LINE_END)
 
 
-def _next_patient_line(stream, offset: int, end: int) -> int:  # noqa: ANN001 - binary file
+def _next_patient_line(stream, offset: int, end: int) -> int:
     """The offset of the first patient-typing line that starts at or after ``offset``, or
     ``end`` when there is none."""
     stream.seek(offset)
@@ -82,4 +82,4 @@ def split_file(path: Path, part_bytes: int) -> list[FilePart]:
             cuts.append(cut)
             target = cut + part_bytes
     cuts.append(size)
-    return [FilePart(path, a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
+    return [FilePart(path, a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]

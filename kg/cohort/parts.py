@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from csfkg.cohort.file_parts import FilePart, split_file
 from csfkg.cohort.run import CohortRow, CohortRun, Progress, run_cohort
 from csfkg.model.errors import InputError
-from csfkg.cohort.file_parts import FilePart, split_file
 from csfkg.model.knowledge import knowledge_ntriples, rules_graph, shapes_graph
 from csfkg.sparql.library import derivation_queries, get_query
 from csfkg.stores import OxigraphStore, SelectResult
@@ -64,7 +64,9 @@ def run_part(job: _Job) -> PartResult:
     try:
         store.load(part.read(), "nt")
     except (SyntaxError, ValueError) as error:
-        raise InputError(f"{part.path} is not valid N-Triples (in bytes {part.start}-{part.end}): {' '.join(str(error).split())[:200]}.") from None
+        raise InputError(
+            f"{part.path} is not valid N-Triples (in bytes {part.start}-{part.end}): {' '.join(str(error).split())[:200]}."
+        ) from None
     split = store.query(get_query("cohort-part-closure").text)
     assert isinstance(split, SelectResult)
     if split.rows:
@@ -130,7 +132,9 @@ def run_cohort_file(
     parts = split_file(path, part_bytes)
     workers = max(1, min(workers or os.cpu_count() or 1, len(parts)))
     warm()
-    graph_dir = tempfile.mkdtemp(prefix=".csfkg-graph-", dir=graph_out.resolve().parent) if graph_out else None
+    graph_dir = (
+        tempfile.mkdtemp(prefix=".csfkg-graph-", dir=graph_out.resolve().parent) if graph_out else None
+    )
     jobs = [_Job(part, i, today, validate_records, graph_dir) for i, part in enumerate(parts)]
     results: list[PartResult] = []
     total = sum(p.size for p in parts)
@@ -143,7 +147,9 @@ def run_cohort_file(
                 if progress:
                     progress("cohort", done, total)
         else:
-            context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+            context = multiprocessing.get_context(
+                "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+            )
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
                 futures: list[Future[PartResult]] = [pool.submit(run_part, job) for job in jobs]
                 try:
@@ -166,15 +172,23 @@ def run_cohort_file(
     for result in results:
         for stage, value in result.seconds.items():
             core[stage] = core.get(stage, 0.0) + value
-    return PartsRun(rows=rows, seconds={"total": time.perf_counter() - clock}, parts=len(parts), workers=workers, core_seconds=core)
+    return PartsRun(
+        rows=rows,
+        seconds={"total": time.perf_counter() - clock},
+        parts=len(parts),
+        workers=workers,
+        core_seconds=core,
+    )
 
 
 def _merge(path: Path, results: list[PartResult]) -> list[CohortRow]:
     rows = [row for result in results for row in result.rows]
     rows.sort(key=lambda row: row.patient)
-    for before, after in zip(rows, rows[1:]):
+    for before, after in zip(rows, rows[1:], strict=False):
         if before.patient == after.patient:
-            raise InputError(f"{path} is not grouped by patient: {before.patient} is typed csf:Patient in two places; sort it by patient, or run `csfkg load` and `csfkg cohort --store`.")
+            raise InputError(
+                f"{path} is not grouped by patient: {before.patient} is typed csf:Patient in two places; sort it by patient, or run `csfkg load` and `csfkg cohort --store`."
+            )
     return rows
 
 

@@ -29,7 +29,15 @@ from csfkg.stores.opening import open_store
 from csfkg.validation.in_store import validate_store
 from csfkg.validation.report import ValidationResult
 
-__all__ = ["CohortRow", "CohortRun", "add_knowledge", "open_store", "run_cohort", "set_assessment_dates", "write_csv"]
+__all__ = [
+    "CohortRow",
+    "CohortRun",
+    "add_knowledge",
+    "open_store",
+    "run_cohort",
+    "set_assessment_dates",
+    "write_csv",
+]
 
 
 @dataclass
@@ -80,8 +88,13 @@ class LineRows(Sequence[CohortRow]):
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
         patient, step, companions, missing, problems = _fields(self.lines[index])
-        return CohortRow(patient=patient, next_step=step, companions=companions.split(), missing_data=missing.split(),
-                         reported=(problems, self._blocked[index]))
+        return CohortRow(
+            patient=patient,
+            next_step=step,
+            companions=companions.split(),
+            missing_data=missing.split(),
+            reported=(problems, self._blocked[index]),
+        )
 
     def blocked_count(self) -> int:
         return sum(self._blocked)
@@ -160,18 +173,35 @@ def read_rows(store: Store, violations: dict[str, list[ValidationResult]]) -> li
     return rows_of(result.dicts(), violations)
 
 
-def rows_of(solutions: Iterable[dict[str, object]], violations: dict[str, list[ValidationResult]]) -> list[CohortRow]:
+def rows_of(
+    solutions: Iterable[dict[str, object]], violations: dict[str, list[ValidationResult]]
+) -> list[CohortRow]:
     """The rows of ``queries/cohort-rows.rq``'s solutions (variable -> value, absent where
     unbound), with each patient's violations; a patient with a violation has no next step."""
     rows: list[CohortRow] = []
     for values in solutions:
         patient = str(values["patient"])
-        rows.append(cohort_row(patient, values.get("nextStep"), values.get("companions"), values.get("missingData"), violations=violations.get(patient, [])))
+        rows.append(
+            cohort_row(
+                patient,
+                values.get("nextStep"),
+                values.get("companions"),
+                values.get("missingData"),
+                violations=violations.get(patient, []),
+            )
+        )
     return rows
 
 
-def cohort_row(patient: str, next_step: object, companions: object, missing_data: object, *, violations: list[ValidationResult] | None = None,
-               reported: tuple[str, bool] | None = None) -> CohortRow:
+def cohort_row(
+    patient: str,
+    next_step: object,
+    companions: object,
+    missing_data: object,
+    *,
+    violations: list[ValidationResult] | None = None,
+    reported: tuple[str, bool] | None = None,
+) -> CohortRow:
     """A patient's row from ``queries/cohort-rows.rq``'s values (None where unbound) and its
     validation results (one by one, or as :attr:`CohortRow.reported`): a patient with a
     violation has no next step, companions or missing data."""
@@ -245,7 +275,15 @@ def write_csv(run: CohortRun, path: Path) -> None:
             stream.writelines(run.lines)
             return
         for row in run.rows:
-            writer.writerow([row.patient, row.next_step, " ".join(row.companions), " ".join(row.missing_data), row.problems])
+            writer.writerow(
+                [
+                    row.patient,
+                    row.next_step,
+                    " ".join(row.companions),
+                    " ".join(row.missing_data),
+                    row.problems,
+                ]
+            )
 
 
 def write_result_graph(store: Store, path: Path) -> None:

@@ -34,8 +34,15 @@ DEFAULT_MEMORY = "6GB"
 """DuckDB's memory limit for a cohort run: past it, it spills to a temporary folder."""
 
 
-def run_cohort_sql(path: Path, *, today: date | None = None, validate_records: bool = True, progress: Progress | None = None, threads: int | None = None,
-                   memory_limit: str = DEFAULT_MEMORY) -> CohortRun:
+def run_cohort_sql(
+    path: Path,
+    *,
+    today: date | None = None,
+    validate_records: bool = True,
+    progress: Progress | None = None,
+    threads: int | None = None,
+    memory_limit: str = DEFAULT_MEMORY,
+) -> CohortRun:
     """Validate, derive and read one row per patient of an N-Triples file, in DuckDB.
 
     Raises:
@@ -95,7 +102,10 @@ def set_assessment_dates(store: Store, today: date | None) -> None:
 
     from csfkg.engines.sql.store import run_update
 
-    bindings = {"today": Literal(today or date.today(), datatype=XSD.date), "replace": Literal(today is not None)}
+    bindings = {
+        "today": Literal(today or date.today(), datatype=XSD.date),
+        "replace": Literal(today is not None),
+    }
     run_update(store, with_values(get_query("update-assessment-date").text, bindings))
 
 
@@ -111,14 +121,17 @@ def _parse_ahead() -> threading.Thread:
 
     def parse() -> None:
         try:
-            texts = [c.query for c in compiled_validation_queries()] + [*record_owner_steps(), get_query("cohort-rows").text]
+            texts = [c.query for c in compiled_validation_queries()] + [
+                *record_owner_steps(),
+                get_query("cohort-rows").text,
+            ]
             texts += [q.text for q in derivation_queries()]
-        except Exception:  # noqa: BLE001 - reported where it is used
+        except Exception:
             return
         for text in texts:
             try:
                 algebra_of(text)
-            except Exception:  # noqa: BLE001 - reported where it is used
+            except Exception:
                 pass
 
     thread = threading.Thread(target=parse, name="csfkg-parse-ahead", daemon=True)
@@ -137,10 +150,15 @@ def read_rows(store: Store, problems: str | None) -> LineRows:
 
     relation, names = prepared(store, get_query("cohort-rows").text, True)
     terms, source = solution_terms(relation, names, store.terms)
-    values = ", ".join(f"{terms[name][0]} AS {col(name)}" for name in ("patient", "nextStep", "companions", "missingData"))
+    values = ", ".join(
+        f"{terms[name][0]} AS {col(name)}" for name in ("patient", "nextStep", "companions", "missingData")
+    )
     join, reported = "", "CAST(NULL AS VARCHAR) AS problems, FALSE AS blocked"
     if problems is not None:
-        join, reported = f"LEFT JOIN {problems} p ON p.patient = s0.{col('patient')}", "p.problems, COALESCE(p.blocked, FALSE) AS blocked"
+        join, reported = (
+            f"LEFT JOIN {problems} p ON p.patient = s0.{col('patient')}",
+            "p.problems, COALESCE(p.blocked, FALSE) AS blocked",
+        )
     # a row as cohort_row makes it: a patient with a violation has no next step, companions or
     # missing data; codes in Python's order (DuckDB compares text by its UTF-8 bytes: the order
     # of code points), as are the rows. The codes are split and sorted once for each distinct
@@ -148,14 +166,21 @@ def read_rows(store: Store, problems: str | None) -> LineRows:
     # 0.9-1.2 s instead of 0.6 s)
     companions, missing = col("companions"), col("missingData")
     step = f"(CASE WHEN blocked THEN '' ELSE COALESCE({col('nextStep')}, '') END)"
-    fields = [col("patient"), step, "(CASE WHEN blocked THEN '' ELSE c.words END)", "(CASE WHEN blocked THEN '' ELSE m.words END)", "COALESCE(problems, '')"]
+    fields = [
+        col("patient"),
+        step,
+        "(CASE WHEN blocked THEN '' ELSE c.words END)",
+        "(CASE WHEN blocked THEN '' ELSE m.words END)",
+        "COALESCE(problems, '')",
+    ]
     line = " || ',' || ".join(_csv_field(field) for field in fields) + " || chr(10)"
     rows = store.execute(
         f"WITH base AS MATERIALIZED (SELECT {values}, {reported} FROM {source} {join}), "
         f"c AS (SELECT codes, {_words('codes')} AS words FROM (SELECT DISTINCT {companions} AS codes FROM base)), "
         f"m AS (SELECT codes, {_words('codes')} AS words FROM (SELECT DISTINCT {missing} AS codes FROM base)) "
         f"SELECT {line}, blocked FROM base LEFT JOIN c ON c.codes IS NOT DISTINCT FROM base.{companions} "
-        f"LEFT JOIN m ON m.codes IS NOT DISTINCT FROM base.{missing} ORDER BY {col('patient')}").fetchall()
+        f"LEFT JOIN m ON m.codes IS NOT DISTINCT FROM base.{missing} ORDER BY {col('patient')}"
+    ).fetchall()
     # a million rows become two lists with the cyclic garbage collector paused (it would walk
     # the strings again and again, for no cycle)
     collecting = gc.isenabled()

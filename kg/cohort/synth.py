@@ -28,26 +28,69 @@ PATIENT_NS = str(SYNTHETIC)
 ASSESSMENT = date(2026, 3, 1)
 
 RED_FLAGS = (
-    "NewSevereBackPain", "NewSevereLegPain", "LowerLimbWeakness", "LowerLimbSensoryChange",
-    "UrinaryIncontinence", "FecalIncontinence", "Fever", "WorseningHeadache", "AlteredMentalStatus",
+    "NewSevereBackPain",
+    "NewSevereLegPain",
+    "LowerLimbWeakness",
+    "LowerLimbSensoryChange",
+    "UrinaryIncontinence",
+    "FecalIncontinence",
+    "Fever",
+    "WorseningHeadache",
+    "AlteredMentalStatus",
 )
-BRAIN_SIGNS = ("PachymeningealEnhancement", "VenousSinusEngorgement", "BrainSagging", "SubduralFluidCollection",
-               "PituitaryEnlargement", "BasalCisternEffacement")
-SPINE_SIGNS = ("ExtraduralCSFCollection", "MeningealDiverticulum", "DilatedEpiduralVenousPlexus", "SpinalSubduralHygroma")
+BRAIN_SIGNS = (
+    "PachymeningealEnhancement",
+    "VenousSinusEngorgement",
+    "BrainSagging",
+    "SubduralFluidCollection",
+    "PituitaryEnlargement",
+    "BasalCisternEffacement",
+)
+SPINE_SIGNS = (
+    "ExtraduralCSFCollection",
+    "MeningealDiverticulum",
+    "DilatedEpiduralVenousPlexus",
+    "SpinalSubduralHygroma",
+)
 
 # One acquired sequence per protocol requirement (ontology/guideline.ttl csfg:req-*), as
 # (predicate local name, object) pairs; objects starting with '"' are literals.
 BRAIN_SEQUENCES = (
-    (("weighting", "t2Weighting"), ("dimension", "twoDimensional"), ("plane", "axial"), ("sliceThicknessMm", '"4.5"^^<' + XSD + 'decimal>')),
+    (
+        ("weighting", "t2Weighting"),
+        ("dimension", "twoDimensional"),
+        ("plane", "axial"),
+        ("sliceThicknessMm", '"4.5"^^<' + XSD + "decimal>"),
+    ),
     (("technique", "flair"), ("plane", "axial")),
     (("technique", "swi"),),
-    (("weighting", "t1Weighting"), ("dimension", "threeDimensional"), ("contrastPhase", "preContrast"), ("isotropicVoxelMm", '"1.0"^^<' + XSD + 'decimal>')),
-    (("weighting", "t1Weighting"), ("dimension", "threeDimensional"), ("contrastPhase", "postContrast"), ("isotropicVoxelMm", '"1.0"^^<' + XSD + 'decimal>')),
+    (
+        ("weighting", "t1Weighting"),
+        ("dimension", "threeDimensional"),
+        ("contrastPhase", "preContrast"),
+        ("isotropicVoxelMm", '"1.0"^^<' + XSD + "decimal>"),
+    ),
+    (
+        ("weighting", "t1Weighting"),
+        ("dimension", "threeDimensional"),
+        ("contrastPhase", "postContrast"),
+        ("isotropicVoxelMm", '"1.0"^^<' + XSD + "decimal>"),
+    ),
 )
 SPINE_SEQUENCES = (
-    (("technique", "stir"), ("weighting", "t2Weighting"), ("fatSuppressed", '"true"^^<' + XSD + 'boolean>')),
-    (("weighting", "t2Weighting"), ("plane", "sagittal"), ("dimension", "twoDimensional"), ("sliceThicknessMm", '"3.0"^^<' + XSD + 'decimal>')),
-    (("technique", "ciss"), ("weighting", "heavyT2Weighting"), ("dimension", "threeDimensional"), ("isotropicVoxelMm", '"0.8"^^<' + XSD + 'decimal>')),
+    (("technique", "stir"), ("weighting", "t2Weighting"), ("fatSuppressed", '"true"^^<' + XSD + "boolean>")),
+    (
+        ("weighting", "t2Weighting"),
+        ("plane", "sagittal"),
+        ("dimension", "twoDimensional"),
+        ("sliceThicknessMm", '"3.0"^^<' + XSD + "decimal>"),
+    ),
+    (
+        ("technique", "ciss"),
+        ("weighting", "heavyT2Weighting"),
+        ("dimension", "threeDimensional"),
+        ("isotropicVoxelMm", '"0.8"^^<' + XSD + "decimal>"),
+    ),
 )
 
 

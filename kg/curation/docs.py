@@ -24,19 +24,30 @@ import subprocess
 import tempfile
 import textwrap
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import Literal
 
-from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal as RDFLiteral, URIRef
+from rdflib import OWL, RDF, RDFS, BNode, Graph, URIRef
+from rdflib import Literal as RDFLiteral
 from rdflib.namespace import DCTERMS, SKOS
 from rdflib.term import Node
 
-from csfkg.model.errors import InputError, UsageError
-from csfkg.sparql.library import get_query
-from csfkg.model.knowledge import knowledge_graph, rules_graph
 from csfkg.curation.mappings import MAPPING_PREDICATES, MappingSet, packaged_mapping_sets
-from csfkg.model.vocab import CSF_NS as _CSF, CSFG, CSFQ, ONTOLOGY_IRI, STANDARD_PREFIXES, TERMINOLOGY_PREFIXES
+from csfkg.model.errors import InputError, UsageError
+from csfkg.model.knowledge import knowledge_graph, rules_graph
+from csfkg.model.vocab import (
+    CSF_NS as _CSF,
+)
+from csfkg.model.vocab import (
+    CSFG,
+    CSFQ,
+    ONTOLOGY_IRI,
+    STANDARD_PREFIXES,
+    TERMINOLOGY_PREFIXES,
+)
+from csfkg.sparql.library import get_query
 
 Picture = Literal["auto", "svg", "mermaid"]
 
@@ -52,7 +63,6 @@ PREFIXES: dict[str, str] = {
     **{name: STANDARD_PREFIXES[name] for name in ("prov", "skos", "dcterms", "owl", "rdfs", "rdf", "xsd")},
     "csfq": str(CSFQ),
 }
-
 
 
 # --- the algorithm, read from the graph ------------------------------------------------------------
@@ -143,7 +153,9 @@ def _cell(text: str, *, href: str | None = None, tooltip: str | None = None, **a
     """One cell of a graphviz HTML-like table; ``text`` lines are escaped and left-aligned."""
     extra = "".join(f' {k.upper()}="{html.escape(v, quote=True)}"' for k, v in attrs.items())
     if href:
-        extra += f' HREF="{html.escape(href, quote=True)}" TOOLTIP="{html.escape(tooltip or text, quote=True)}"'
+        extra += (
+            f' HREF="{html.escape(href, quote=True)}" TOOLTIP="{html.escape(tooltip or text, quote=True)}"'
+        )
     lines = text.split("\n")
     body = '<BR ALIGN="LEFT"/>'.join(html.escape(line, quote=False) for line in lines)
     if len(lines) > 1:
@@ -170,8 +182,12 @@ def algorithm_dot(points: Iterable[DecisionPoint], *, link: dict[URIRef, str] | 
         pid = _node_id(point.iri)
         header = "#f2f2f2" if point.companions else "#fff5d6"
         rows = [
-            "<TR>" + _cell(f"{point.order}. {point.label}", href=link.get(point.iri), colspan="4", bgcolor=header) + "</TR>",
-            "<TR>" + "".join(_cell(h, bgcolor="#fafafa") for h in ("precedence", "branch", "applies when", "action")) + "</TR>",
+            "<TR>"
+            + _cell(f"{point.order}. {point.label}", href=link.get(point.iri), colspan="4", bgcolor=header)
+            + "</TR>",
+            "<TR>"
+            + "".join(_cell(h, bgcolor="#fafafa") for h in ("precedence", "branch", "applies when", "action"))
+            + "</TR>",
         ]
         for branch in point.branches:
             rows.append(
@@ -179,10 +195,18 @@ def algorithm_dot(points: Iterable[DecisionPoint], *, link: dict[URIRef, str] | 
                 + _cell("" if branch.precedence is None else str(branch.precedence))
                 + _cell(branch.code, href=link.get(branch.iri), tooltip=branch.label, align="LEFT")
                 + _cell("\n".join(_condition_lines(branch)), align="LEFT")
-                + _cell(branch.action_code, href=link.get(branch.action), tooltip=branch.action_label, bgcolor="#dbe9f6", align="LEFT")
+                + _cell(
+                    branch.action_code,
+                    href=link.get(branch.action),
+                    tooltip=branch.action_label,
+                    bgcolor="#dbe9f6",
+                    align="LEFT",
+                )
                 + "</TR>"
             )
-        table = '<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4">' + "".join(rows) + "</TABLE>"
+        table = (
+            '<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4">' + "".join(rows) + "</TABLE>"
+        )
         out.append(f"  {pid} [label=<{table}>];")
         if point.companions:
             out.append(f'  start -> {pid} [style=dashed, label=" always, beside the next step"];')
@@ -209,7 +233,11 @@ def algorithm_mermaid(points: Iterable[DecisionPoint]) -> str:
         if point.companions:
             out.append(f"  start -. always .-> {pid}")
         else:
-            out.append(f"  {previous} ==> {pid}" if previous == "start" else f"  {previous} == no branch applies ==> {pid}")
+            out.append(
+                f"  {previous} ==> {pid}"
+                if previous == "start"
+                else f"  {previous} == no branch applies ==> {pid}"
+            )
             previous = pid
         for branch in point.branches:
             bid = _node_id(branch.iri)
@@ -219,7 +247,9 @@ def algorithm_mermaid(points: Iterable[DecisionPoint]) -> str:
             out.append(f"  {bid} {arrow} {_node_id(branch.action)}")
             actions.setdefault(branch.action, branch)
     for action, branch in actions.items():
-        out.append(f'  {_node_id(action)}["{_mermaid_text(branch.action_code)}<br/>{_mermaid_text(branch.action_label)}"]')
+        out.append(
+            f'  {_node_id(action)}["{_mermaid_text(branch.action_code)}<br/>{_mermaid_text(branch.action_label)}"]'
+        )
     return "\n".join(out) + "\n"
 
 
@@ -232,7 +262,9 @@ def render_svg(dot_text: str) -> str | None:
     executable = shutil.which("dot")
     if executable is None:
         return None
-    done = subprocess.run([executable, "-Tsvg"], input=dot_text, capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [executable, "-Tsvg"], input=dot_text, capture_output=True, text=True, timeout=120, check=False
+    )
     if done.returncode != 0 or "<svg" not in done.stdout:
         raise RuntimeError(f"graphviz dot failed: {done.stderr.strip() or 'no SVG output'}")
     return done.stdout
@@ -265,8 +297,10 @@ class _Site:
     # --- naming and linking --------------------------------------------------------------------
     def curie(self, term: URIRef) -> str:
         text = str(term)
-        best = max((p for p in PREFIXES.items() if text.startswith(p[1])), key=lambda p: len(p[1]), default=None)
-        return f"{best[0]}:{text[len(best[1]):]}" if best else text
+        best = max(
+            (p for p in PREFIXES.items() if text.startswith(p[1])), key=lambda p: len(p[1]), default=None
+        )
+        return f"{best[0]}:{text[len(best[1]) :]}" if best else text
 
     def anchor(self, term: URIRef) -> str:
         return re.sub(r"[^A-Za-z0-9_-]", "-", self.curie(term).replace(":", "-", 1))
@@ -277,7 +311,9 @@ class _Site:
 
     def label(self, term: Node) -> str:
         value = self.graph.value(term, RDFS.label) if isinstance(term, (URIRef, BNode)) else None
-        return str(value) if value is not None else (self.curie(term) if isinstance(term, URIRef) else str(term))
+        return (
+            str(value) if value is not None else (self.curie(term) if isinstance(term, URIRef) else str(term))
+        )
 
     def link(self, term: Node) -> str:
         if isinstance(term, RDFLiteral):
@@ -316,9 +352,15 @@ th { background: #f4f4f4; } dl { margin: 0.3em 0; } dt { font-weight: 600; margi
 blockquote { margin: 0.3em 0; padding-left: 0.8em; border-left: 3px solid #ccc; color: #333; }
 """
 
-NAV = [("index.html", "Overview"), ("classes.html", "Classes"), ("properties.html", "Properties"),
-       ("individuals.html", "Individuals"), ("evidence.html", "Evidence"), ("article.html", "Article"),
-       ("mappings.html", "Mappings")]
+NAV = [
+    ("index.html", "Overview"),
+    ("classes.html", "Classes"),
+    ("properties.html", "Properties"),
+    ("individuals.html", "Individuals"),
+    ("evidence.html", "Evidence"),
+    ("article.html", "Article"),
+    ("mappings.html", "Mappings"),
+]
 
 
 def _page(title: str, body: str, *, head_extra: str = "") -> str:
@@ -353,8 +395,10 @@ def _classify(graph: Graph) -> dict[str, list[URIRef]]:
     references = {s for s in graph.subjects(RDF.type, csf("Reference")) if isinstance(s, URIRef)}
     classes = {s for s in graph.subjects(RDF.type, OWL.Class) if _ours(s)}
     properties = {
-        s for kind in (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
-        for s in graph.subjects(RDF.type, kind) if _ours(s)
+        s
+        for kind in (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
+        for s in graph.subjects(RDF.type, kind)
+        if _ours(s)
     }
     typed = {s for s in graph.subjects(RDF.type, None) if _ours(s)}
     individuals = typed - classes - properties - statements - references
@@ -373,8 +417,11 @@ SHOWN = {RDF.type, RDFS.label, SKOS.definition, SKOS.altLabel, RDFS.subClassOf, 
 
 def _term_section(site: _Site, term: URIRef, *, extra: str = "") -> str:
     g = site.graph
-    parts = [f'<section class="term" id="{site.anchor(term)}">', f"<h3>{_e(site.label(term))}</h3>",
-             f'<code class="iri">{_e(str(term))}</code>']
+    parts = [
+        f'<section class="term" id="{site.anchor(term)}">',
+        f"<h3>{_e(site.label(term))}</h3>",
+        f'<code class="iri">{_e(str(term))}</code>',
+    ]
     definition = g.value(term, SKOS.definition)
     if definition is not None:
         parts.append(f"<p>{_e(str(definition))}</p>")
@@ -394,17 +441,28 @@ def _term_section(site: _Site, term: URIRef, *, extra: str = "") -> str:
         rows.append(("subclasses", ", ".join(site.link(s) for s in subclasses)))
     mappings = [m for s in site.sets for m in s.mappings if m.subject == term]
     for mapping in sorted(mappings, key=lambda m: (m.predicate_id, m.object_id)):
-        rows.append((mapping.predicate_id, f'{site.link(mapping.object)} <span class="maplabel">{_e(mapping.object_label)}</span>'))
-    for predicate in sorted({p for p in g.predicates(term, None)} - SHOWN - MAPPING_PREDICATES, key=lambda p: site.label(p)):
+        rows.append(
+            (
+                mapping.predicate_id,
+                f'{site.link(mapping.object)} <span class="maplabel">{_e(mapping.object_label)}</span>',
+            )
+        )
+    for predicate in sorted(
+        {p for p in g.predicates(term, None)} - SHOWN - MAPPING_PREDICATES, key=lambda p: site.label(p)
+    ):
         values = site.values(term, predicate)
         rows.append((site.label(predicate), "<br>".join(site.link(v) for v in values)))
-    incoming = sorted({(p, s) for s, p in g.subject_predicates(term) if _ours(s) and p not in (RDF.type, RDFS.subClassOf)},
-                      key=lambda ps: (site.label(ps[0]), site.label(ps[1]).lower()))
+    incoming = sorted(
+        {(p, s) for s, p in g.subject_predicates(term) if _ours(s) and p not in (RDF.type, RDFS.subClassOf)},
+        key=lambda ps: (site.label(ps[0]), site.label(ps[1]).lower()),
+    )
     grouped: dict[URIRef, list[Node]] = defaultdict(list)
     for predicate, subject in incoming:
         grouped[predicate].append(subject)
     for predicate, subjects in grouped.items():
-        rows.append((f"referred to by ({site.label(predicate)})", "<br>".join(site.link(s) for s in subjects)))
+        rows.append(
+            (f"referred to by ({site.label(predicate)})", "<br>".join(site.link(s) for s in subjects))
+        )
     if rows:
         parts.append("<dl>" + "".join(f"<dt>{_e(k)}</dt><dd>{v}</dd>" for k, v in rows) + "</dl>")
     parts.append(extra)
@@ -425,16 +483,23 @@ def _classes_page(site: _Site, terms: list[URIRef]) -> str:
             return ""
         return '<ul class="tree">' + "".join(f"<li>{site.link(c)}{tree(c)}</li>" for c in children) + "</ul>"
 
-    body = [f"<p>{len(terms)} classes. The hierarchy first, then every class in alphabetical order.</p>",
-            "<h2>Hierarchy</h2>", tree(None), "<h2>All classes</h2>"]
+    body = [
+        f"<p>{len(terms)} classes. The hierarchy first, then every class in alphabetical order.</p>",
+        "<h2>Hierarchy</h2>",
+        tree(None),
+        "<h2>All classes</h2>",
+    ]
     body += [_term_section(site, t) for t in terms]
     return _page("Classes", "\n".join(body))
 
 
 def _properties_page(site: _Site, terms: list[URIRef]) -> str:
     body = [f"<p>{len(terms)} properties.</p>"]
-    for kind, title in ((OWL.ObjectProperty, "Object properties"), (OWL.DatatypeProperty, "Datatype properties"),
-                        (OWL.AnnotationProperty, "Annotation properties")):
+    for kind, title in (
+        (OWL.ObjectProperty, "Object properties"),
+        (OWL.DatatypeProperty, "Datatype properties"),
+        (OWL.AnnotationProperty, "Annotation properties"),
+    ):
         members = [t for t in terms if (t, RDF.type, kind) in site.graph]
         body.append(f"<h2>{title} ({len(members)})</h2>")
         body += [_term_section(site, t) for t in members]
@@ -447,8 +512,13 @@ def _individuals_page(site: _Site, terms: list[URIRef]) -> str:
         classes = [c for c in site.values(term, RDF.type) if _ours(c)] or [OWL.NamedIndividual]
         by_class[classes[0]].append(term)
     order = sorted(by_class, key=lambda c: site.label(c).lower())
-    body = [f"<p>{len(terms)} individuals, by class: " + ", ".join(
-        f'<a href="#group-{site.anchor(c)}">{_e(site.label(c))}</a> ({len(by_class[c])})' for c in order) + ".</p>"]
+    body = [
+        f"<p>{len(terms)} individuals, by class: "
+        + ", ".join(
+            f'<a href="#group-{site.anchor(c)}">{_e(site.label(c))}</a> ({len(by_class[c])})' for c in order
+        )
+        + ".</p>"
+    ]
     for cls in order:
         body.append(f'<h2 id="group-{site.anchor(cls)}">{_e(site.label(cls))}</h2>')
         members = by_class[cls]
@@ -468,14 +538,22 @@ def _evidence_page(site: _Site, terms: list[URIRef]) -> str:
     csf = lambda local: URIRef(CSF_NS + local)  # noqa: E731
     references = [t for t in terms if (t, RDF.type, csf("Reference")) in g]
     statements = [t for t in terms if t not in references]
-    tiers = sorted(g.subjects(RDF.type, csf("ConfidenceTier")), key=lambda t: (int(g.value(t, csf("tierRank")) or 99), site.label(t)))
-    body = ["<p>Every statement taken from a source carries its source and a confidence tier; a checked"
-            " statement that corrects the article is linked from the claim it corrects.</p>",
-            "<h2>Confidence tiers</h2>", "<table><tr><th>rank</th><th>tier</th><th>meaning</th><th>statements</th></tr>"]
+    tiers = sorted(
+        g.subjects(RDF.type, csf("ConfidenceTier")),
+        key=lambda t: (int(g.value(t, csf("tierRank")) or 99), site.label(t)),
+    )
+    body = [
+        "<p>Every statement taken from a source carries its source and a confidence tier; a checked"
+        " statement that corrects the article is linked from the claim it corrects.</p>",
+        "<h2>Confidence tiers</h2>",
+        "<table><tr><th>rank</th><th>tier</th><th>meaning</th><th>statements</th></tr>",
+    ]
     for tier in tiers:
         count = sum(1 for s in g.subjects(csf("confidenceTier"), tier))
-        body.append(f"<tr><td>{_e(str(g.value(tier, csf('tierRank'))))}</td><td>{site.link(tier)}</td>"
-                    f"<td>{_e(str(g.value(tier, SKOS.definition) or ''))}</td><td>{count}</td></tr>")
+        body.append(
+            f"<tr><td>{_e(str(g.value(tier, csf('tierRank'))))}</td><td>{site.link(tier)}</td>"
+            f"<td>{_e(str(g.value(tier, SKOS.definition) or ''))}</td><td>{count}</td></tr>"
+        )
     body.append("</table>")
     by_tier: dict[URIRef | None, list[URIRef]] = defaultdict(list)
     for statement in statements:
@@ -485,7 +563,9 @@ def _evidence_page(site: _Site, terms: list[URIRef]) -> str:
     for tier in [*tiers, None]:
         if not by_tier.get(tier):
             continue
-        body.append(f"<h3>{_e(site.label(tier)) if tier is not None else 'without a tier'} ({len(by_tier[tier])})</h3>")
+        body.append(
+            f"<h3>{_e(site.label(tier)) if tier is not None else 'without a tier'} ({len(by_tier[tier])})</h3>"
+        )
         for statement in by_tier[tier]:
             text = g.value(statement, csf("statementText"))
             quote = f"<blockquote>{_e(str(text))}</blockquote>" if text is not None else ""
@@ -501,7 +581,9 @@ def _article_page(site: _Site, terms: list[URIRef]) -> str:
     sections: dict[str, list[URIRef]] = defaultdict(list)
     for term in terms:
         sections[str(g.value(term, csf("articleSection")) or "")].append(term)
-    body = ["<p>The source article sentence by sentence, verbatim, each with its confidence tier and what it is about.</p>"]
+    body = [
+        "<p>The source article sentence by sentence, verbatim, each with its confidence tier and what it is about.</p>"
+    ]
     for section, members in sections.items():
         body.append(f"<h2>{_e(section)}</h2>")
         for term in sorted(members, key=lambda t: str(t)):
@@ -513,23 +595,35 @@ def _article_page(site: _Site, terms: list[URIRef]) -> str:
 
 def _mappings_page(site: _Site) -> str:
     total = sum(len(s.mappings) for s in site.sets)
-    body = [f"<p>{total} cross-references in {len(site.sets)} SSSOM tables (ontology/mappings/), the same as the"
-            " skos mapping triples of the ontology. Only identifiers verified in the project's clinical notes are used.</p>"]
+    body = [
+        f"<p>{total} cross-references in {len(site.sets)} SSSOM tables (ontology/mappings/), the same as the"
+        " skos mapping triples of the ontology. Only identifiers verified in the project's clinical notes are used.</p>"
+    ]
     for mapping_set in site.sets:
         meta = mapping_set.metadata
-        body.append(f'<h2 id="{_e(mapping_set.name.replace(".", "-"))}">{_e(mapping_set.title)} ({len(mapping_set.mappings)})</h2>')
+        body.append(
+            f'<h2 id="{_e(mapping_set.name.replace(".", "-"))}">{_e(mapping_set.title)} ({len(mapping_set.mappings)})</h2>'
+        )
         body.append(f"<p>{_e(str(meta.get('mapping_set_description', '')))}</p>")
-        body.append(f"<p>File <code>{_e(mapping_set.name)}</code>, version {_e(str(meta.get('mapping_set_version', '')))}, "
-                    f'license <a class="external" href="{_e(str(meta.get("license", "")))}">{_e(str(meta.get("license", "")))}</a>.</p>')
-        body.append("<table><tr><th>subject</th><th>predicate</th><th>object</th><th>object label</th><th>justification</th><th>comment</th></tr>")
+        body.append(
+            f"<p>File <code>{_e(mapping_set.name)}</code>, version {_e(str(meta.get('mapping_set_version', '')))}, "
+            f'license <a class="external" href="{_e(str(meta.get("license", "")))}">{_e(str(meta.get("license", "")))}</a>.</p>'
+        )
+        body.append(
+            "<table><tr><th>subject</th><th>predicate</th><th>object</th><th>object label</th><th>justification</th><th>comment</th></tr>"
+        )
         for m in mapping_set.mappings:
-            body.append(f"<tr><td>{site.link(m.subject)}</td><td>{_e(m.predicate_id)}</td><td>{site.link(m.object)}</td>"
-                        f"<td>{_e(m.object_label)}</td><td>{_e(m.row.get('mapping_justification', ''))}</td><td>{_e(m.comment)}</td></tr>")
+            body.append(
+                f"<tr><td>{site.link(m.subject)}</td><td>{_e(m.predicate_id)}</td><td>{site.link(m.object)}</td>"
+                f"<td>{_e(m.object_label)}</td><td>{_e(m.row.get('mapping_justification', ''))}</td><td>{_e(m.comment)}</td></tr>"
+            )
         body.append("</table>")
     return _page("Mappings", "\n".join(body))
 
 
-def _index_page(site: _Site, points: list[DecisionPoint], figure: str, picture: str, counts: dict[str, int]) -> str:
+def _index_page(
+    site: _Site, points: list[DecisionPoint], figure: str, picture: str, counts: dict[str, int]
+) -> str:
     g = site.graph
     onto = ONTOLOGY_IRI
     meta_rows = [
@@ -537,27 +631,39 @@ def _index_page(site: _Site, points: list[DecisionPoint], figure: str, picture: 
         ("IRI", f"<code>{_e(str(onto))}</code>"),
         ("version", _e(str(g.value(onto, OWL.versionInfo) or ""))),
         ("version IRI", f"<code>{_e(str(g.value(onto, OWL.versionIRI) or ''))}</code>"),
-        ("license", site.link(g.value(onto, DCTERMS.license)) if g.value(onto, DCTERMS.license) is not None else ""),
-        ("namespaces", "<br>".join(f"<code>{_e(p)}:</code> <code>{_e(n)}</code>" for p, n in (("csf", CSF_NS), ("csfg", CSFG_NS)))),
+        (
+            "license",
+            site.link(g.value(onto, DCTERMS.license)) if g.value(onto, DCTERMS.license) is not None else "",
+        ),
+        (
+            "namespaces",
+            "<br>".join(
+                f"<code>{_e(p)}:</code> <code>{_e(n)}</code>" for p, n in (("csf", CSF_NS), ("csfg", CSFG_NS))
+            ),
+        ),
     ]
     description = g.value(onto, DCTERMS.description)
-    body = [f"<p>{_e(str(description or ''))}</p>",
-            "<table>" + "".join(f"<tr><th>{_e(k)}</th><td>{v}</td></tr>" for k, v in meta_rows) + "</table>",
-            "<h2>Contents</h2><ul>"]
+    body = [
+        f"<p>{_e(str(description or ''))}</p>",
+        "<table>" + "".join(f"<tr><th>{_e(k)}</th><td>{v}</td></tr>" for k, v in meta_rows) + "</table>",
+        "<h2>Contents</h2><ul>",
+    ]
     for href, text in NAV[1:]:
         body.append(f'<li><a href="{href}">{_e(text)}</a> ({counts.get(href, 0)})</li>')
     body.append("</ul>")
     source = "algorithm.svg" if picture == "svg" else "algorithm.mmd"
-    body += ['<h2 id="algorithm">Management algorithm</h2>',
-             "<p>Drawn from guideline.ttl: decision points in order; within one, the next-step branches in precedence"
-             " order (the number before the code); each branch applies when all its <em>if</em> criteria are met and"
-             " none of its <em>unless</em> criteria; the applicable next-step branch with the lowest precedence gives"
-             " the next step, the dashed companion branches add their action whenever they apply. Blue boxes are"
-             f' actions, by code. Click a box for its page. Files: <a href="{source}">{source}</a>,'
-             ' <a href="algorithm.dot">algorithm.dot</a>.</p>',
-             f'<div class="figure">{figure}</div>',
-             "<h2>The algorithm as a table</h2>",
-             "<table><tr><th>decision point</th><th>precedence</th><th>branch</th><th>if</th><th>unless</th><th>action</th></tr>"]
+    body += [
+        '<h2 id="algorithm">Management algorithm</h2>',
+        "<p>Drawn from guideline.ttl: decision points in order; within one, the next-step branches in precedence"
+        " order (the number before the code); each branch applies when all its <em>if</em> criteria are met and"
+        " none of its <em>unless</em> criteria; the applicable next-step branch with the lowest precedence gives"
+        " the next step, the dashed companion branches add their action whenever they apply. Blue boxes are"
+        f' actions, by code. Click a box for its page. Files: <a href="{source}">{source}</a>,'
+        ' <a href="algorithm.dot">algorithm.dot</a>.</p>',
+        f'<div class="figure">{figure}</div>',
+        "<h2>The algorithm as a table</h2>",
+        "<table><tr><th>decision point</th><th>precedence</th><th>branch</th><th>if</th><th>unless</th><th>action</th></tr>",
+    ]
     for point in points:
         for branch in point.branches:
             body.append(
@@ -568,8 +674,10 @@ def _index_page(site: _Site, points: list[DecisionPoint], figure: str, picture: 
     body.append("</table>")
     head = ""
     if picture == "mermaid":
-        head = ('<script type="module">import mermaid from "https://cdn.jsdelivr.net/npm/mermaid@11/dist/mermaid.esm.min.mjs";'
-                " mermaid.initialize({ startOnLoad: true });</script>\n")
+        head = (
+            '<script type="module">import mermaid from "https://cdn.jsdelivr.net/npm/mermaid@11/dist/mermaid.esm.min.mjs";'
+            " mermaid.initialize({ startOnLoad: true });</script>\n"
+        )
     return _page(str(g.value(onto, DCTERMS.title) or "csfkg"), "\n".join(body), head_extra=head)
 
 
@@ -594,7 +702,9 @@ def render_site(*, picture: Picture = "auto") -> tuple[dict[str, str], Literal["
     files: dict[str, str] = {"style.css": STYLE, "algorithm.dot": dot_text}
     svg = render_svg(dot_text) if picture in ("auto", "svg") else None
     if picture == "svg" and svg is None:
-        raise UsageError("--picture svg needs graphviz: `dot` is not on the PATH (install graphviz, or use --picture mermaid).")
+        raise UsageError(
+            "--picture svg needs graphviz: `dot` is not on the PATH (install graphviz, or use --picture mermaid)."
+        )
     if svg is not None:
         files["algorithm.svg"] = svg
         figure, kind = _inline_svg(svg), "svg"
@@ -635,7 +745,9 @@ def build_docs(out: Path, *, picture: Picture = "auto") -> DocsResult:
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out} is a file; give a folder for the documentation.")
     if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
-        raise UsageError(f"{out} is a folder that holds other files; give a new or empty folder, or an earlier csfkg docs output.")
+        raise UsageError(
+            f"{out} is a folder that holds other files; give a new or empty folder, or an earlier csfkg docs output."
+        )
     files, kind = render_site(picture=picture)
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))

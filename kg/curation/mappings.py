@@ -21,11 +21,11 @@ import csv
 import hashlib
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.abc import Traversable
 from pathlib import Path
-from typing import Iterable
 
 from rdflib import OWL, RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, SKOS, XSD
@@ -170,7 +170,9 @@ def parse_sssom(text: str, *, name: str = "<text>") -> MappingSet:
                     subject=_expand(row["subject_id"], curie_map, where=f"{name} row {number}"),
                     predicate=predicate,
                     object=_expand(row["object_id"], curie_map, where=f"{name} row {number}"),
-                    justification=_expand(row["mapping_justification"], curie_map, where=f"{name} row {number}"),
+                    justification=_expand(
+                        row["mapping_justification"], curie_map, where=f"{name} row {number}"
+                    ),
                     row=row,
                 )
             )
@@ -200,7 +202,10 @@ def mappings_dir() -> Traversable:
 @cache
 def packaged_mapping_sets() -> tuple[MappingSet, ...]:
     """Every packaged ``*.sssom.tsv`` table, by file name."""
-    files = sorted((entry for entry in mappings_dir().iterdir() if entry.name.endswith(".sssom.tsv")), key=lambda e: e.name)
+    files = sorted(
+        (entry for entry in mappings_dir().iterdir() if entry.name.endswith(".sssom.tsv")),
+        key=lambda e: e.name,
+    )
     return tuple(read_sssom(entry) for entry in files)
 
 
@@ -244,7 +249,13 @@ def sssom_rdf(sets: Iterable[MappingSet] | None = None) -> Graph:
     recommends for generic RDF applications.
     """
     graph = Graph()
-    for prefix, namespace in (("sssom", SSSOM), ("semapv", SEMAPV), ("owl", OWL), ("skos", SKOS), ("pav", PAV)):
+    for prefix, namespace in (
+        ("sssom", SSSOM),
+        ("semapv", SEMAPV),
+        ("owl", OWL),
+        ("skos", SKOS),
+        ("pav", PAV),
+    ):
         graph.bind(prefix, namespace)
     for mapping_set in packaged_mapping_sets() if sets is None else sets:
         set_node = mapping_set.id
@@ -252,7 +263,10 @@ def sssom_rdf(sets: Iterable[MappingSet] | None = None) -> Graph:
         license_ = mapping_set.metadata.get("license")
         if license_:
             graph.add((set_node, DCTERMS.license, URIRef(str(license_))))
-        for slot, predicate in (("mapping_set_title", DCTERMS.title), ("mapping_set_description", DCTERMS.description)):
+        for slot, predicate in (
+            ("mapping_set_title", DCTERMS.title),
+            ("mapping_set_description", DCTERMS.description),
+        ):
             if slot in mapping_set.metadata:
                 graph.add((set_node, predicate, Literal(str(mapping_set.metadata[slot]))))
         if "mapping_set_version" in mapping_set.metadata:
@@ -294,7 +308,7 @@ def _expand(curie: str, curie_map: dict[str, str], *, where: str) -> URIRef:
     return URIRef(base + match.group("local"))
 
 
-def _leading(lines: list[str], keep) -> Iterable[str]:  # noqa: ANN001
+def _leading(lines: list[str], keep) -> Iterable[str]:
     for line in lines:
         if not keep(line):
             return
@@ -369,7 +383,10 @@ def _value(text: str, *, name: str, number: int) -> object:
         inner = text[1:-1].strip()
         if not inner:
             return []
-        return [_scalar(part.strip(), name=name, number=number) for part in next(csv.reader([inner], skipinitialspace=True))]
+        return [
+            _scalar(part.strip(), name=name, number=number)
+            for part in next(csv.reader([inner], skipinitialspace=True))
+        ]
     return _scalar(text, name=name, number=number)
 
 
@@ -399,6 +416,8 @@ def _scalar(text: str, *, name: str, number: int) -> str:
             raise InputError(f"{name}: line {number} has an unclosed single-quoted string.")
         return text[1:-1].replace("''", "'")
     if text[:1] in {"&", "*", "!", "|", ">", "{", "%", "@", "`"}:
-        raise InputError(f"{name}: line {number} uses YAML that SSSOM metadata blocks must not use ({text[:1]!r}).")
+        raise InputError(
+            f"{name}: line {number} uses YAML that SSSOM metadata blocks must not use ({text[:1]!r})."
+        )
     comment = text.find(" #")
     return (text[:comment] if comment >= 0 else text).strip()

@@ -8,14 +8,15 @@ missing triple (``?value`` unbound when the value is unknown).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, Literal
+from typing import Literal
 
 from rdflib import Graph
 
+from csfkg.curation.mappings import sssom_rdf
 from csfkg.model.errors import UsageError
 from csfkg.model.knowledge import knowledge_graph
-from csfkg.curation.mappings import sssom_rdf
 from csfkg.sparql.library import NamedQuery, all_queries
 from csfkg.stores import OxigraphStore, RdflibStore, SelectResult, Store, Term
 
@@ -94,7 +95,12 @@ def run_checks(
         assert isinstance(result, SelectResult), f"{query.name} is not a SELECT query"
         for row in result.dicts():
             report.violations.append(
-                Violation(check=query.name, entity=row.get("entity"), property=row.get("property"), value=row.get("value"))
+                Violation(
+                    check=query.name,
+                    entity=row.get("entity"),
+                    property=row.get("property"),
+                    value=row.get("value"),
+                )
             )
     return report
 
@@ -107,7 +113,9 @@ def _select(checks: Iterable[str] | None) -> list[NamedQuery]:
     for name in checks:
         full = name if name.endswith(VIOLATION_SUFFIX) else f"{name}{VIOLATION_SUFFIX}"
         if full not in available:
-            raise UsageError(f"There is no quality check named {name!r}; the checks are: {', '.join(check_names())}.")
+            raise UsageError(
+                f"There is no quality check named {name!r}; the checks are: {', '.join(check_names())}."
+            )
         if available[full] not in selected:
             selected.append(available[full])
     return selected

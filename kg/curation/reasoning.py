@@ -59,10 +59,35 @@ OWL2_DATATYPE_MAP: frozenset[URIRef] = frozenset(
     + [
         XSD[name]
         for name in (
-            "decimal", "integer", "nonNegativeInteger", "nonPositiveInteger", "positiveInteger", "negativeInteger",
-            "long", "int", "short", "byte", "unsignedLong", "unsignedInt", "unsignedShort", "unsignedByte",
-            "double", "float", "string", "normalizedString", "token", "language", "Name", "NCName", "NMTOKEN",
-            "boolean", "hexBinary", "base64Binary", "anyURI", "dateTime", "dateTimeStamp",
+            "decimal",
+            "integer",
+            "nonNegativeInteger",
+            "nonPositiveInteger",
+            "positiveInteger",
+            "negativeInteger",
+            "long",
+            "int",
+            "short",
+            "byte",
+            "unsignedLong",
+            "unsignedInt",
+            "unsignedShort",
+            "unsignedByte",
+            "double",
+            "float",
+            "string",
+            "normalizedString",
+            "token",
+            "language",
+            "Name",
+            "NCName",
+            "NMTOKEN",
+            "boolean",
+            "hexBinary",
+            "base64Binary",
+            "anyURI",
+            "dateTime",
+            "dateTimeStamp",
         )
     ]
 )
@@ -81,7 +106,9 @@ def owl_compatible(graph: Graph) -> Graph:
     OWL 2 datatype map become ``xsd:string`` literals with the same lexical form, and blank
     nodes that are individuals (subjects typed with a class) become skolem IRIs."""
     individuals = {
-        s for s, o in graph.subject_objects(RDF.type) if isinstance(s, BNode) and isinstance(o, URIRef) and not _is_owl_vocabulary(o)
+        s
+        for s, o in graph.subject_objects(RDF.type)
+        if isinstance(s, BNode) and isinstance(o, URIRef) and not _is_owl_vocabulary(o)
     }
     names = {node: skolem_iri(node) for node in individuals}
     result = Graph()
@@ -136,7 +163,11 @@ def defined_classes(graph: Graph | None = None) -> list[URIRef]:
     sorted by IRI (default: read from the TBox)."""
     graph = graph if graph is not None else ontology_graph()
     namespace = str(CSF._NS)
-    found = {s for s in graph.subjects(OWL.equivalentClass, None) if isinstance(s, URIRef) and str(s).startswith(namespace)}
+    found = {
+        s
+        for s in graph.subjects(OWL.equivalentClass, None)
+        if isinstance(s, URIRef) and str(s).startswith(namespace)
+    }
     return sorted(found, key=str)
 
 
@@ -154,7 +185,11 @@ class Inferences:
 
     def equivalents(self, iri: str) -> set[str]:
         """The named classes equivalent to ``iri`` (``iri`` excluded)."""
-        return {a for a in self.class_ancestors.get(iri, set()) if a != iri and iri in self.class_ancestors.get(a, set())}
+        return {
+            a
+            for a in self.class_ancestors.get(iri, set())
+            if a != iri and iri in self.class_ancestors.get(a, set())
+        }
 
     def direct_superclasses(self, iri: str) -> set[str]:
         """The most specific named strict superclasses of a class (``owl:Thing`` left out)."""
@@ -347,8 +382,8 @@ def reason(patients: Graph | None = None, *, sources: dict[URIRef, str] | None =
         InputError: a patient literal has a datatype HermiT cannot read.
         ReasonerError: Java is missing or HermiT failed.
     """
-    from csfkg.pipeline.assess import patient_subgraph
     from csfkg.io.patient_files import patients_in
+    from csfkg.pipeline.assess import patient_subgraph
 
     patient_list = patients_in(patients) if patients is not None else []
     sources = sources or {}
@@ -435,7 +470,7 @@ class _Display:
 
     def term(self, iri: str) -> Term:
         label = self._graph.value(URIRef(iri), RDFS.label)
-        curie = next((f"{p}:{iri[len(n):]}" for p, n in self._prefixes if iri.startswith(n)), f"<{iri}>")
+        curie = next((f"{p}:{iri[len(n) :]}" for p, n in self._prefixes if iri.startswith(n)), f"<{iri}>")
         return Term(iri=iri, label=str(label) if label is not None else curie, curie=curie)
 
     def terms(self, iris: set[str]) -> list[Term]:
@@ -455,28 +490,41 @@ def render_json(report: ReasoningReport) -> str:
 def render_text(report: ReasoningReport) -> str:
     """The report for a person at a terminal: consistency, the inferred hierarchy of the
     defined classes as a tree, and each patient's inferred types."""
-    lines = ["HermiT (through owlready2) on the merged ontology: TBox, guideline knowledge, article statements."]
+    lines = [
+        "HermiT (through owlready2) on the merged ontology: TBox, guideline knowledge, article statements."
+    ]
     if not report.consistent:
         lines.append("Consistency: INCONSISTENT.")
         if report.ontology_inconsistent:
             lines.append("  The ontology is inconsistent without any patient record.")
         elif report.inconsistent_patients:
-            lines.append("  The ontology is consistent alone; each of these patient records makes it inconsistent:")
+            lines.append(
+                "  The ontology is consistent alone; each of these patient records makes it inconsistent:"
+            )
             for p in report.inconsistent_patients:
                 where = f" ({p.source})" if p.source else ""
                 lines.append(f"    {p.patient.curie}{where}")
-            lines.append("  HermiT gives no explanation; `csfkg recommend FILE` names the SHACL shapes the record violates, if any.")
+            lines.append(
+                "  HermiT gives no explanation; `csfkg recommend FILE` names the SHACL shapes the record violates, if any."
+            )
         else:
-            lines.append("  Each patient record is consistent with the ontology alone: the records contradict each other.")
+            lines.append(
+                "  Each patient record is consistent with the ontology alone: the records contradict each other."
+            )
         return "\n".join(lines) + "\n"
 
     lines.append("Consistency: consistent.")
     if report.unsatisfiable:
-        lines.append(f"Unsatisfiable classes ({len(report.unsatisfiable)}): " + ", ".join(t.curie for t in report.unsatisfiable))
+        lines.append(
+            f"Unsatisfiable classes ({len(report.unsatisfiable)}): "
+            + ", ".join(t.curie for t in report.unsatisfiable)
+        )
     else:
         lines.append("Unsatisfiable classes: none.")
     lines.append("")
-    lines.append(f"Classification: the inferred hierarchy of the {len(report.classification)} defined classes")
+    lines.append(
+        f"Classification: the inferred hierarchy of the {len(report.classification)} defined classes"
+    )
     lines.extend(_tree(report.classification))
     lines.append("")
     if not report.patients:

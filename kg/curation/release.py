@@ -23,7 +23,17 @@ from rdflib.namespace import DCTERMS, SKOS, VANN
 
 from csfkg.model.errors import CsfkgError
 from csfkg.model.knowledge import knowledge_graph
-from csfkg.model.vocab import ARTICLE_IRI, FULL_IRI, GUIDELINE_IRI, MERGED_IRI, OBO_IN_OWL, ONTOLOGY_IRI, PREFIXES, RELEASE_BASE, release_version_iri
+from csfkg.model.vocab import (
+    ARTICLE_IRI,
+    FULL_IRI,
+    GUIDELINE_IRI,
+    MERGED_IRI,
+    OBO_IN_OWL,
+    ONTOLOGY_IRI,
+    PREFIXES,
+    RELEASE_BASE,
+    release_version_iri,
+)
 
 ReleaseFormat = Choice["ttl", "owl", "jsonld"]
 
@@ -33,7 +43,14 @@ COMPONENT_IRIS: tuple[URIRef, ...] = (ONTOLOGY_IRI, GUIDELINE_IRI, ARTICLE_IRI)
 RDFLIB_FORMATS: dict[str, str] = {"ttl": "turtle", "owl": "xml", "jsonld": "json-ld"}
 
 # Header annotations copied from the TBox header to the release header.
-_COPIED = (DCTERMS.license, DCTERMS.created, OWL.versionInfo, RDFS.comment, VANN.preferredNamespacePrefix, VANN.preferredNamespaceUri)
+_COPIED = (
+    DCTERMS.license,
+    DCTERMS.created,
+    OWL.versionInfo,
+    RDFS.comment,
+    VANN.preferredNamespacePrefix,
+    VANN.preferredNamespaceUri,
+)
 
 
 class InconsistentReleaseError(CsfkgError):
@@ -73,7 +90,15 @@ def release_graph(*, reasoned: bool = False) -> Graph:
         value = tbox_header.get(predicate)
         if value is not None:
             graph.add((iri, predicate, value))  # type: ignore[arg-type]
-    graph.add((iri, DCTERMS.title, Literal(f"csfkg {variant} release: ontology, guideline knowledge and article statements", lang="en")))
+    graph.add(
+        (
+            iri,
+            DCTERMS.title,
+            Literal(
+                f"csfkg {variant} release: ontology, guideline knowledge and article statements", lang="en"
+            ),
+        )
+    )
     description = (
         "The csfkg ontology (TBox), the guideline knowledge (MRI protocols, management algorithm, "
         "evidence with source and confidence tier) and every statement of the source article, merged "
@@ -124,7 +149,9 @@ def _add_inferences(graph: Graph) -> None:
         (
             OBO_IN_OWL.is_inferred,
             SKOS.definition,
-            Literal("an annotation property that marks an axiom as added by a reasoner rather than asserted by an editor"),
+            Literal(
+                "an annotation property that marks an axiom as added by a reasoner rather than asserted by an editor"
+            ),
         )
     )
 

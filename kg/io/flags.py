@@ -15,10 +15,10 @@ from typing import Literal as Choice
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
+from csfkg.model.codes import class_for
 from csfkg.model.errors import UsageError
 from csfkg.model.knowledge import rules_graph
 from csfkg.model.vocab import CSF, CSF_NS, PATIENT, PREFIXES
-from csfkg.model.codes import class_for
 
 StudyState = Choice["not-done", "normal", "leak-signs"]
 ProtocolState = Choice["complete", "incomplete"]
@@ -63,7 +63,9 @@ def parse_levels(text: str) -> list[str]:
         first, _, last = part.partition("-")
         last = last or first
         if first not in VERTEBRAL_ORDER or last not in VERTEBRAL_ORDER:
-            raise UsageError(f"Unknown vertebral level in {text!r}; accepted: {', '.join(VERTEBRAL_ORDER)}, as L1-L4 or L4,L5.")
+            raise UsageError(
+                f"Unknown vertebral level in {text!r}; accepted: {', '.join(VERTEBRAL_ORDER)}, as L1-L4 or L4,L5."
+            )
         start, stop = VERTEBRAL_ORDER.index(first), VERTEBRAL_ORDER.index(last)
         if stop < start:
             raise UsageError(f"The level range {part!r} runs backwards; write it head to tail, e.g. L1-L4.")
@@ -77,16 +79,24 @@ def _check_flags(flags: PatientFlags) -> None:
             raise UsageError(f"Unknown symptom {symptom!r}; accepted: {', '.join(SYMPTOM_CODES)}.")
     both = sorted(set(flags.symptoms) & set(flags.absent))
     if both:
-        raise UsageError(f"--symptom {both[0]} and --absent {both[0]} contradict each other: it is either present or absent.")
+        raise UsageError(
+            f"--symptom {both[0]} and --absent {both[0]} contradict each other: it is either present or absent."
+        )
     if flags.no_red_flags and flags.red_flags:
         raise UsageError(f"--no-red-flags contradicts --red-flag {flags.red_flags[0]}: use one or the other.")
     if flags.ebp_count < 0:
         raise UsageError(f"--ebp-count must be 0 or more, not {flags.ebp_count}.")
     # a --finding records the study it is shown on (with leak signs), or contradicts a study said
     # not done or normal, which build_patient_graph refuses naming both flags
-    imaged = flags.brain_mri in ("normal", "leak-signs") or flags.spine_mri in ("normal", "leak-signs") or flags.findings
+    imaged = (
+        flags.brain_mri in ("normal", "leak-signs")
+        or flags.spine_mri in ("normal", "leak-signs")
+        or flags.findings
+    )
     if flags.mri_protocol is not None and not imaged:
-        raise UsageError("--mri-protocol describes an MRI, but neither --brain-mri, --spine-mri nor --finding says one was done.")
+        raise UsageError(
+            "--mri-protocol describes an MRI, but neither --brain-mri, --spine-mri nor --finding says one was done."
+        )
     if flags.levels is not None and not (flags.prior_procedures or flags.planned_procedures):
         raise UsageError("--levels needs --prior-procedure or --planned-procedure.")
     if flags.procedure_date is not None and not flags.prior_procedures:
@@ -179,7 +189,9 @@ def build_patient_graph(flags: PatientFlags) -> Graph:
     return graph
 
 
-def _procedure(graph: Graph, patient: URIRef, proc: URIRef, code: str, status: URIRef, levels: list[str]) -> URIRef:
+def _procedure(
+    graph: Graph, patient: URIRef, proc: URIRef, code: str, status: URIRef, levels: list[str]
+) -> URIRef:
     graph.add((patient, CSF.hasProcedure, proc))
     graph.add((proc, RDF.type, class_for(code, CSF.SpinalProcedure, "procedure")))
     graph.add((proc, CSF.procedureStatus, status))

@@ -32,12 +32,10 @@ import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from xml.parsers import expat
 
-from rdflib import RDF, Graph, Literal, URIRef
-from rdflib.namespace import XSD
+from rdflib import RDF, Graph, URIRef
 
 from csfkg.model.errors import InputError, PatientSelectionError
 from csfkg.model.vocab import CSF, PREFIXES
@@ -139,9 +137,11 @@ def _declared_entities(path: Path, head: bytes, *, complete: bool) -> dict[str, 
                 "remove the DOCTYPE's SYSTEM or PUBLIC identifier."
             )
 
-    def entity(name, is_parameter, value, base, system_id, public_id, notation):  # noqa: ANN001, ANN202, PLR0913
+    def entity(name, is_parameter, value, base, system_id, public_id, notation):
         if is_parameter:
-            raise InputError(f"{path} declares the parameter entity %{name};, which csfkg refuses: declare plain entities only.")
+            raise InputError(
+                f"{path} declares the parameter entity %{name};, which csfkg refuses: declare plain entities only."
+            )
         if system_id or public_id:
             raise InputError(
                 f"{path} declares the external entity &{name}; ({system_id or public_id}), which would read a file or "
@@ -154,7 +154,9 @@ def _declared_entities(path: Path, head: bytes, *, complete: bool) -> dict[str, 
                 "(an entity-expansion bomb); csfkg refuses nested entities."
             )
         if len(value) > MAX_ENTITY_CHARACTERS:
-            raise InputError(f"{path} declares the entity &{name}; of {len(value)} characters; entities are limited to {MAX_ENTITY_CHARACTERS}.")
+            raise InputError(
+                f"{path} declares the entity &{name}; of {len(value)} characters; entities are limited to {MAX_ENTITY_CHARACTERS}."
+            )
         entities[name] = value
 
     def element(name: str, attributes: object) -> None:
@@ -222,7 +224,9 @@ def check_rdf_xml_file(path: Path) -> None:
                 return
             entities = _declared_entities(path, head, complete=len(head) < PROLOG_BYTES)
             if entities is None:
-                raise InputError(f"{path} has a DOCTYPE longer than {PROLOG_BYTES // (1024 * 1024)} MB, which csfkg refuses.")
+                raise InputError(
+                    f"{path} has a DOCTYPE longer than {PROLOG_BYTES // (1024 * 1024)} MB, which csfkg refuses."
+                )
             if not entities:
                 return
             counts: dict[str, int] = {}
@@ -256,7 +260,9 @@ def check_jsonld_contexts(path: Path, text: str) -> None:
     except RecursionError:
         raise InputError(f"{path} is not valid JSON-LD: it nests too deeply.") from None
     if not isinstance(document, (dict, list)):
-        raise InputError(f"{path} is not valid JSON-LD: the document is a {type(document).__name__}, not an object or an array.")
+        raise InputError(
+            f"{path} is not valid JSON-LD: the document is a {type(document).__name__}, not an object or an array."
+        )
     stack = [document]
     while stack:
         node = stack.pop()
@@ -308,7 +314,7 @@ def check_iris(path: Path, graph: Graph) -> None:
                 shown = repr(str(term)[:120])
                 raise InputError(
                     f"{path} holds the IRI {shown}, which contains a character IRIs cannot contain "
-                    "(a space, a control character or one of <>\"{}|^`\\)."
+                    '(a space, a control character or one of <>"{}|^`\\).'
                 )
 
 
@@ -331,7 +337,9 @@ def read_patient_file(path: Path) -> Graph:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise InputError(f"{path} is not UTF-8 text (byte {error.start} cannot be read; is it a binary file?).") from None
+        raise InputError(
+            f"{path} is not UTF-8 text (byte {error.start} cannot be read; is it a binary file?)."
+        ) from None
     if not text.strip():
         raise InputError(f"{path} is empty: it holds no patient.")
     if fmt == "xml":
@@ -360,7 +368,10 @@ def patients_in(graph: Graph) -> list[URIRef]:
 
 
 def check_patient_count(
-    patients: list[URIRef], *, holder: str = "The file holds", advice: str = "split the file, or choose one with --patient IRI"
+    patients: list[URIRef],
+    *,
+    holder: str = "The file holds",
+    advice: str = "split the file, or choose one with --patient IRI",
 ) -> None:
     """Refuse to assess more than :data:`MAX_PATIENTS_PER_RUN` patients in one run; ``holder`` and
     ``advice`` begin and end the sentence.
@@ -389,9 +400,7 @@ def select_patients(graph: Graph, *, patient: str | None, all_patients: bool) ->
     if patient is not None:
         wanted = _expand(graph, patient)
         if wanted not in found:
-            raise PatientSelectionError(
-                f"Patient {patient} is not in the file; it holds {_names(found)}."
-            )
+            raise PatientSelectionError(f"Patient {patient} is not in the file; it holds {_names(found)}.")
         return [wanted]
     if all_patients or len(found) == 1:
         check_patient_count(found)

@@ -19,11 +19,11 @@ from typing import Any
 from rdflib import BNode, Literal, URIRef
 
 from csfkg.model.errors import UsageError
-from csfkg.pipeline.dataset import QueryDataset
-from csfkg.sparql.named import display, prefixed_name, run_query
-from csfkg.sparql.library import get_query
-from csfkg.stores import RdflibStore, SelectResult, Store, Term
 from csfkg.model.vocab import CSF
+from csfkg.pipeline.dataset import QueryDataset
+from csfkg.sparql.library import get_query
+from csfkg.sparql.named import display, prefixed_name, run_query
+from csfkg.stores import RdflibStore, SelectResult, Store, Term
 
 WIDTH = 100
 PROTOCOLS = ("brain", "spine")
@@ -110,7 +110,11 @@ def _statement_line(entry: Data) -> str:
     tier = (entry["tier"] or "").replace("-", " ")
     kind = f"{entry['kind']}, " if entry.get("kind") and entry["kind"] != "evidence statement" else ""
     cited = entry["cites_references"]
-    citing = f", citing reference{'s' if len(cited) > 1 else ''} {', '.join(str(n) for n in cited)}" if cited else ""
+    citing = (
+        f", citing reference{'s' if len(cited) > 1 else ''} {', '.join(str(n) for n in cited)}"
+        if cited
+        else ""
+    )
     return f"[{kind}{tier}] {entry['text'] or entry['label']} -- {'; '.join(entry['sources'])}{citing}"
 
 
@@ -140,7 +144,9 @@ def protocol(code: str, *, store: Store | None = None) -> Data:
     store = store if store is not None else knowledge_store()
     rows = select(store, "protocol-requirements", protocol=Literal(code))
     if not rows:
-        raise UsageError(f"There is no MRI protocol with the code {code!r}; the protocols are {', '.join(PROTOCOLS)}.")
+        raise UsageError(
+            f"There is no MRI protocol with the code {code!r}; the protocols are {', '.join(PROTOCOLS)}."
+        )
     requirements: dict[str, Data] = {}
     for row in rows:
         requirement = requirements.setdefault(
@@ -157,7 +163,9 @@ def protocol(code: str, *, store: Store | None = None) -> Data:
             continue
         parameters = requirement["parameters"]
         if not parameters or parameters[-1]["iri"] != str(row["parameter"]):
-            parameters.append({"iri": str(row["parameter"]), "label": str(row["parameterLabel"]), "values": []})
+            parameters.append(
+                {"iri": str(row["parameter"]), "label": str(row["parameterLabel"]), "values": []}
+            )
         value = {"value": _value(row["value"]), "label": _text(row["valueLabel"])}
         if value not in parameters[-1]["values"]:
             parameters[-1]["values"].append(value)
@@ -267,7 +275,9 @@ def render_findings(data: Data) -> str:
     for statement in data["listed_by"]:
         lines.append(_wrap("As listed by the source: " + _statement_line(statement), ""))
         for correction in statement["corrected_by"]:
-            lines.append(_wrap(f"corrected by: {correction['label']} ({prefixed_name(correction['iri'])})", "    "))
+            lines.append(
+                _wrap(f"corrected by: {correction['label']} ({prefixed_name(correction['iri'])})", "    ")
+            )
     lines.append("Findings:")
     for sign in data["findings"]:
         lines.append(_wrap(f"- {sign['label']} ({sign['code']}): {sign['definition']}", "  "))
@@ -285,7 +295,12 @@ def red_flags(*, store: Store | None = None) -> Data:
     """The red flag signs, and the evidence about red flags."""
     store = store if store is not None else knowledge_store()
     flags = [
-        {"iri": str(r["redFlag"]), "code": str(r["code"]), "label": str(r["label"]), "definition": str(r["definition"])}
+        {
+            "iri": str(r["redFlag"]),
+            "code": str(r["code"]),
+            "label": str(r["label"]),
+            "definition": str(r["definition"]),
+        }
         for r in select(store, "red-flags")
     ]
     evidence = _statements(select(store, "evidence-for", subject=CSF.RedFlagSign))
@@ -344,7 +359,9 @@ def render_lookup(data: Data) -> str:
         return f"Nothing in the knowledge graph matches {data['text']!r}.\n"
     blocks: list[str] = []
     for match in data["matches"]:
-        kind = match["kind"] + (f" ({'subclass of ' if match['kind'] == 'class' else ''}{match['type']})" if match["type"] else "")
+        kind = match["kind"] + (
+            f" ({'subclass of ' if match['kind'] == 'class' else ''}{match['type']})" if match["type"] else ""
+        )
         how = f"{match['matched_on']} {match['matched_value']!r}" + (" (exact)" if match["exact"] else "")
         lines = [
             f"{match['name']}  {match['label']}",
@@ -352,11 +369,20 @@ def render_lookup(data: Data) -> str:
             f"  type        {kind}",
         ]
         if match["definition"]:
-            lines.append(textwrap.fill(match["definition"], width=WIDTH, initial_indent="  definition  ", subsequent_indent=" " * 14))
+            lines.append(
+                textwrap.fill(
+                    match["definition"],
+                    width=WIDTH,
+                    initial_indent="  definition  ",
+                    subsequent_indent=" " * 14,
+                )
+            )
         lines.append(f"  matched     {how}")
         if match["mappings"]:
             shown = "; ".join(f"{m['relation']} {m['curie']}" for m in match["mappings"])
-            lines.append(textwrap.fill(shown, width=WIDTH, initial_indent="  mappings    ", subsequent_indent=" " * 14))
+            lines.append(
+                textwrap.fill(shown, width=WIDTH, initial_indent="  mappings    ", subsequent_indent=" " * 14)
+            )
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
 
@@ -364,7 +390,9 @@ def render_lookup(data: Data) -> str:
 # ---------------------------------------------------------------------------------------
 # csfkg explain PATIENT.ttl
 # ---------------------------------------------------------------------------------------
-def explain_file(path: Path, *, patient: str | None = None, all_patients: bool = False, today: date | None = None) -> list[Data]:
+def explain_file(
+    path: Path, *, patient: str | None = None, all_patients: bool = False, today: date | None = None
+) -> list[Data]:
     """Assess the patients of ``path`` (the one named by ``patient``, every one with
     ``all_patients``, else the only one) and explain their recommendations.
 
@@ -373,8 +401,8 @@ def explain_file(path: Path, *, patient: str | None = None, all_patients: bool =
         PatientSelectionError: the patient is not in the file, or the file holds several and
             neither ``patient`` nor ``all_patients`` was given.
     """
-    from csfkg.pipeline.dataset import assessed_dataset
     from csfkg.io.patient_files import read_patient_file, select_patients
+    from csfkg.pipeline.dataset import assessed_dataset
 
     graph = read_patient_file(path)
     chosen = select_patients(graph, patient=patient, all_patients=all_patients)
@@ -387,7 +415,11 @@ def explain(dataset: QueryDataset, patient: URIRef) -> Data:
     not met <- patient facts, with the evidence of the branch (tier, source, corrections), and the
     data not recorded. A patient whose data violates a shape gets its violations instead."""
     result = dataset.result_for(str(patient))
-    data: Data = {"patient": str(patient), "assessment_date": result.assessment_date, "conforms": result.validation.conforms}
+    data: Data = {
+        "patient": str(patient),
+        "assessment_date": result.assessment_date,
+        "conforms": result.validation.conforms,
+    }
     if not result.validation.conforms:
         data["violations"] = [
             {"shape": v.shape, "name": v.name, "focus": v.focus, "message": v.message}
@@ -442,7 +474,12 @@ def explain(dataset: QueryDataset, patient: URIRef) -> Data:
         item["evidence"] = _statements(evidence_rows.get(key, []), number_key="citedNumber")
     data["recommendations"] = sorted(recommendations.values(), key=lambda r: r["role"] != "next-step")
     data["missing_data"] = [
-        {"iri": str(r["element"]), "code": str(r["code"]), "label": str(r["label"]), "blocking": bool(_value(r["blocking"]))}
+        {
+            "iri": str(r["element"]),
+            "code": str(r["code"]),
+            "label": str(r["label"]),
+            "blocking": bool(_value(r["blocking"])),
+        }
         for r in select(store, "report-missing-data", patient=patient)
     ]
     return data
@@ -460,12 +497,17 @@ def render_explain(data: Data) -> str:
         lines.append(f"{heading}: {item['action']['label']} ({prefixed_name(item['action']['iri'])})")
         for branch in item["branches"]:
             precedence = f", precedence {branch['precedence']}" if branch["precedence"] is not None else ""
-            lines.append(_wrap(f"<- branch {prefixed_name(branch['iri'])}{precedence}: {branch['label']}", "  "))
+            lines.append(
+                _wrap(f"<- branch {prefixed_name(branch['iri'])}{precedence}: {branch['label']}", "  ")
+            )
             lines.append(_wrap(branch["rationale"], "       "))
             for criterion in branch["criteria"]:
                 met = "met" if criterion["met"] else "not met"
                 lines.append(
-                    _wrap(f"<- {criterion['relation']} {prefixed_name(criterion['iri'])} ({met}): {criterion['label']}", "       ")
+                    _wrap(
+                        f"<- {criterion['relation']} {prefixed_name(criterion['iri'])} ({met}): {criterion['label']}",
+                        "       ",
+                    )
                 )
                 for fact in criterion["facts"]:
                     described = ", ".join(x for x in (fact["type"], fact["value"]) if x)
@@ -476,7 +518,9 @@ def render_explain(data: Data) -> str:
             lines.append("  Evidence (tier; source):")
             lines += _render_statements(item["evidence"], "    ")
     if data["missing_data"]:
-        shown = [m["label"] + (" (blocks the next step)" if m["blocking"] else "") for m in data["missing_data"]]
+        shown = [
+            m["label"] + (" (blocks the next step)" if m["blocking"] else "") for m in data["missing_data"]
+        ]
         lines.append("")
         lines.append(_wrap("Not recorded: " + "; ".join(shown) + ".", ""))
     return "\n".join(lines) + "\n"

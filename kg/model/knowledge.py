@@ -11,7 +11,7 @@ from csfkg.model.resources import ONTOLOGY_FILES, SHAPE_FILES, ontology_dir, sha
 from csfkg.model.vocab import PREFIXES
 
 
-def _parse(files: tuple[str, ...], folder) -> Graph:  # noqa: ANN001 - a Traversable
+def _parse(files: tuple[str, ...], folder) -> Graph:
     graph = Graph()
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, namespace)

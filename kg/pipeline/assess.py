@@ -9,13 +9,13 @@ from datetime import date
 
 from rdflib import BNode, Graph, Literal, URIRef
 
-from csfkg.pipeline.derive import derive
+from csfkg.model.vocab import CSF, PREFIXES
 from csfkg.pipeline.dates import set_assessment_dates
-from csfkg.stores import RdflibStore
+from csfkg.pipeline.derive import derive
 from csfkg.pipeline.results import PatientResult, read_result
+from csfkg.stores import RdflibStore
 from csfkg.validation.compiled import canonical_texts, validate_graph
 from csfkg.validation.report import ValidationReport
-from csfkg.model.vocab import CSF, PREFIXES
 
 
 @dataclass
@@ -71,7 +71,11 @@ def assess(graph: Graph, patients: list[URIRef], *, today: date | None = None) -
         # csf:hasFinding, for one), and a violation on it must block the patient's derivation;
         # the validator reports a literal as Oxigraph holds it ("1.0"^^xsd:decimal reads 1)
         literals = [o for o in record.objects() if isinstance(o, Literal)]
-        nodes = {str(s) for s in record.subjects()} | {str(o) for o in literals} | set(canonical_texts(literals).values())
+        nodes = (
+            {str(s) for s in record.subjects()}
+            | {str(o) for o in literals}
+            | set(canonical_texts(literals).values())
+        )
         per_patient[patient] = ValidationReport([r for r in report.results if r.focus in nodes])
 
     valid = Graph()

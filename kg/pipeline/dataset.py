@@ -42,8 +42,8 @@ def assessed_dataset(
     knowledge graph, the records and the derived graphs into ``store`` (default: a new rdflib
     store). Records are assessed one by one: validation costs more than linearly in the size of
     the graph it checks."""
-    from csfkg.pipeline.assess import assess
     from csfkg.model.knowledge import knowledge_graph
+    from csfkg.pipeline.assess import assess
 
     store = store if store is not None else RdflibStore()
     store.add_graph(knowledge_graph())
@@ -56,7 +56,9 @@ def assessed_dataset(
     return QueryDataset(store=store, results=results)
 
 
-def build_dataset(patient_files: Sequence[Path], *, today: date | None = None, store: Store | None = None) -> QueryDataset:
+def build_dataset(
+    patient_files: Sequence[Path], *, today: date | None = None, store: Store | None = None
+) -> QueryDataset:
     """The dataset of ``csfkg query``: knowledge graph + every patient of the files + derivation.
 
     Raises:

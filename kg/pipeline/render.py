@@ -54,7 +54,9 @@ def _patient_text(result: PatientResult) -> str:
 
     def number(evidence: Evidence) -> int:
         if evidence.iri not in numbers:
-            citations.append(f"{evidence.label} -- {TIER_NOTE.get(evidence.confidence, evidence.confidence)}; {evidence.source}")
+            citations.append(
+                f"{evidence.label} -- {TIER_NOTE.get(evidence.confidence, evidence.confidence)}; {evidence.source}"
+            )
             numbers[evidence.iri] = len(citations)
             marks = [str(number(c)) for c in evidence.corrections]
             if marks:
@@ -81,6 +83,8 @@ def _patient_text(result: PatientResult) -> str:
         lines.append("Warnings:")
         lines += [_wrap(f"- {w.message}", "  ") for w in warnings]
     if citations:
-        lines.append("Evidence for the next step (tier; source); --format json lists the evidence of every recommendation:")
+        lines.append(
+            "Evidence for the next step (tier; source); --format json lists the evidence of every recommendation:"
+        )
         lines += [_wrap(f"[{n}] {text}", "  ") for n, text in enumerate(citations, start=1)]
     return "\n".join(lines) + "\n"

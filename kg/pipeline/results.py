@@ -19,7 +19,7 @@ class Evidence:
     source: str
     confidence: str
     iri: str
-    corrections: list["Evidence"] = field(default_factory=list)
+    corrections: list[Evidence] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         data: dict[str, object] = {
@@ -64,7 +64,8 @@ class RecommendationItem:
         }
         if self.protocols:
             data["protocols"] = [
-                {"iri": p.protocol, "label": p.protocol_label, "requires": p.requirements} for p in self.protocols
+                {"iri": p.protocol, "label": p.protocol_label, "requires": p.requirements}
+                for p in self.protocols
             ]
         return data
 
@@ -149,7 +150,13 @@ def read_result(store: Store, patient: URIRef) -> tuple[list[RecommendationItem]
         source = str(row.sourceLabel)
         if row.citedNumber is not None:
             source += f", citing its reference {row.citedNumber} ({row.citedTitle})"
-        entry = Evidence(label=str(row.label), statement=str(row.text), source=source, confidence=str(row.tier), iri=str(row.statement))
+        entry = Evidence(
+            label=str(row.label),
+            statement=str(row.text),
+            source=source,
+            confidence=str(row.tier),
+            iri=str(row.statement),
+        )
         key = (str(row.recommendation), str(row.statement))
         if row.correctionOf is not None:
             corrections.append((str(row.recommendation), str(row.correctionOf), entry))

@@ -21,7 +21,7 @@ import io
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -29,9 +29,9 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
 from csfkg.model.errors import InputError, UsageError
-from csfkg.sparql.library import NamedQuery, all_queries, parse_header
-from csfkg.stores import QueryResult, RdflibStore, SelectResult, Store, Term, query_form
 from csfkg.model.vocab import CSFQ, PREFIXES, STANDARD_PREFIXES, TERMINOLOGY_PREFIXES
+from csfkg.sparql.library import NamedQuery, all_queries, parse_header
+from csfkg.stores import QueryResult, SelectResult, Store, Term, query_form
 
 TERM_PREFIXES: dict[str, str] = {**{k: str(v) for k, v in PREFIXES.items()}, **STANDARD_PREFIXES}
 """The prefixes a ``--param`` value may use (``ex:seed``, ``csfg:obtain-mri-brain-and-spine``)."""
@@ -66,7 +66,9 @@ _TOKENS = re.compile(
     r"<[^<>\s]*>|#[^\n]*|\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'"
 )
 _PREFIX_DECLARATION = re.compile(r"\bPREFIX\s+([A-Za-z][A-Za-z0-9_.-]*)?:\s*<([^>]*)>", re.IGNORECASE)
-_FROM = re.compile(r"(?<![?$\w:-])FROM\s+(?:NAMED\s+)?(<[^>]*>|[A-Za-z][A-Za-z0-9_.-]*:[^\s{]*|:[^\s{]*)", re.IGNORECASE)
+_FROM = re.compile(
+    r"(?<![?$\w:-])FROM\s+(?:NAMED\s+)?(<[^>]*>|[A-Za-z][A-Za-z0-9_.-]*:[^\s{]*|:[^\s{]*)", re.IGNORECASE
+)
 _LOCAL_SCHEMES = ("file:", "urn:")
 
 
@@ -125,7 +127,9 @@ def is_user_query(query: NamedQuery) -> bool:
     """Queries meant for people: not the derivation pipeline (``derive-*``) and not the ontology
     quality checks (``*-violation``), the updates (``update-*``) and the cohort pipeline's own
     queries (``cohort-*``), which run inside the program."""
-    return not query.name.startswith(("derive-", "update-", "cohort-")) and not query.name.endswith("-violation")
+    return not query.name.startswith(("derive-", "update-", "cohort-")) and not query.name.endswith(
+        "-violation"
+    )
 
 
 def user_queries() -> list[NamedQuery]:
@@ -168,7 +172,10 @@ def check_remote(text: str, *, allow_remote: bool, source: str) -> None:
     if allow_remote:
         return
     code = _TOKENS.sub(lambda m: m.group(0) if m.group(0).startswith("<") else " ", text)
-    for keyword, why in (("SERVICE", "sends part of the query to a remote endpoint"), ("LOAD", "loads data from an IRI")):
+    for keyword, why in (
+        ("SERVICE", "sends part of the query to a remote endpoint"),
+        ("LOAD", "loads data from an IRI"),
+    ):
         if re.search(rf"(?<![?$\w:-]){keyword}(?![\w:-])", code, re.IGNORECASE):
             raise UsageError(f"{source} uses {keyword}, which {why}; give --allow-remote to run it anyway.")
     prefixes = {(p or ""): iri for p, iri in _PREFIX_DECLARATION.findall(code)}
@@ -196,8 +203,14 @@ def _check_syntax(text: str, source: str) -> None:
             where = f" at line {line}, column {column}"
         else:
             where = f" ({' '.join(str(error).split())[:160].rstrip('. ')})"
-        if re.search(r"^\s*(?:INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b", _TOKENS.sub(" ", text), re.I | re.M):
-            raise InputError(f"{source} is a SPARQL Update, not a query: csfkg only reads the graph.") from None
+        if re.search(
+            r"^\s*(?:INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b",
+            _TOKENS.sub(" ", text),
+            re.I | re.M,
+        ):
+            raise InputError(
+                f"{source} is a SPARQL Update, not a query: csfkg only reads the graph."
+            ) from None
         raise InputError(f"{source} is not a valid SPARQL 1.1 query{where}.") from None
     try:
         query_form(text)
@@ -218,7 +231,9 @@ def parse_assignments(assignments: Sequence[str]) -> dict[str, str]:
     for assignment in assignments:
         match = _ASSIGNMENT.match(assignment)
         if match is None:
-            raise UsageError(f"--param must be NAME=VALUE with NAME a query variable name, not {assignment!r}.")
+            raise UsageError(
+                f"--param must be NAME=VALUE with NAME a query variable name, not {assignment!r}."
+            )
         name, value = match.group("name"), match.group("value")
         if name in found:
             raise UsageError(f"--param {name} is given twice.")
@@ -278,8 +293,14 @@ def _as_iri(value: str, name: str) -> URIRef | None:
 def _quoted_literal(value: str, name: str) -> Literal:
     match = _QUOTED.match(value)
     if match is None:
-        raise UsageError(f"--param {name}: {value} is not a literal such as \"text\", \"text\"@en or \"2026-01-29\"^^xsd:date.")
-    lexical = re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t", "r": "\r"}.get(m.group(1), m.group(1)), match.group("lexical"))
+        raise UsageError(
+            f'--param {name}: {value} is not a literal such as "text", "text"@en or "2026-01-29"^^xsd:date.'
+        )
+    lexical = re.sub(
+        r"\\(.)",
+        lambda m: {"n": "\n", "t": "\t", "r": "\r"}.get(m.group(1), m.group(1)),
+        match.group("lexical"),
+    )
     if match.group("language"):
         return Literal(lexical, lang=match.group("language"))
     datatype = match.group("datatype")
@@ -300,7 +321,12 @@ def _typed_literal(value: str, kind: str, name: str) -> Literal:
     }
     if valid.get(kind):
         return Literal(value, datatype=XSD[kind])
-    wanted = {"integer": "an integer", "decimal": "a decimal number", "boolean": "true or false", "date": "a date as YYYY-MM-DD"}
+    wanted = {
+        "integer": "an integer",
+        "decimal": "a decimal number",
+        "boolean": "true or false",
+        "date": "a date as YYYY-MM-DD",
+    }
     raise UsageError(f"--param {name} needs {wanted[kind]}, not {value!r}.")
 
 
@@ -337,7 +363,9 @@ def bind_parameters(query: NamedQuery, assignments: Sequence[str]) -> dict[str, 
             raise UsageError(f"The query {query.name} has no parameter {name!r}; its parameters: {known}.")
     for parameter in declared:
         if not parameter.optional and parameter.name not in values:
-            raise UsageError(f"The query {query.name} needs {parameter.usage()} ({parameter.description or parameter.kind}).")
+            raise UsageError(
+                f"The query {query.name} needs {parameter.usage()} ({parameter.description or parameter.kind})."
+            )
     return {name: to_term(value, by_name[name].kind, name=name) for name, value in values.items()}
 
 
@@ -354,7 +382,9 @@ def parse_today(value: str | None, option: str = "--today") -> date | None:
     return date.fromisoformat(value)
 
 
-def run_query(store: Store, query: NamedQuery, bindings: dict[str, Term] | None = None, *, user_query: bool = False) -> QueryResult:
+def run_query(
+    store: Store, query: NamedQuery, bindings: dict[str, Term] | None = None, *, user_query: bool = False
+) -> QueryResult:
     """Run ``query`` with its parameters bound as terms.
 
     Raises:
@@ -386,7 +416,9 @@ def format_result(result: QueryResult, output_format: str, *, name: str = "the q
         return graph_turtle(result)
     if output_format == "turtle":
         form = "an ASK" if isinstance(result, bool) else "a SELECT"
-        raise UsageError(f"--format turtle is for CONSTRUCT and DESCRIBE queries; {name} is {form} query: use table, csv or json.")
+        raise UsageError(
+            f"--format turtle is for CONSTRUCT and DESCRIBE queries; {name} is {form} query: use table, csv or json."
+        )
     if isinstance(result, bool):
         if output_format == "json":
             return json.dumps({"head": {}, "boolean": result}, indent=2) + "\n"
@@ -414,7 +446,8 @@ def check_output_format(query: NamedQuery, output_format: str) -> None:
 def results_json(result: SelectResult) -> str:
     """SPARQL 1.1 Query Results JSON Format (W3C Recommendation, 2013)."""
     bindings = [
-        {var: _json_term(term) for var, term in zip(result.variables, row) if term is not None} for row in result.rows
+        {var: _json_term(term) for var, term in zip(result.variables, row, strict=True) if term is not None}
+        for row in result.rows
     ]
     document = {"head": {"vars": list(result.variables)}, "results": {"bindings": bindings}}
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
@@ -448,9 +481,9 @@ def results_table(result: SelectResult) -> str:
     header = list(result.variables)
     cells = [[_cell(term) for term in row] for row in result.rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(header)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip()]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
     if not cells:
         lines.append("(no rows)")
     return "\n".join(lines) + "\n"

@@ -27,7 +27,12 @@ class EndpointStore(Closing):
     compiled_validation = False
 
     def __init__(
-        self, query_url: str, *, update_url: str | None = None, store_url: str | None = None, timeout: float = 600.0
+        self,
+        query_url: str,
+        *,
+        update_url: str | None = None,
+        store_url: str | None = None,
+        timeout: float = 600.0,
     ) -> None:
         self.query_url = query_url
         self.update_url = update_url or query_url
@@ -43,11 +48,13 @@ class EndpointStore(Closing):
             headers["Accept"] = accept
         request = urllib.request.Request(url, data=body, headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - the user's endpoint
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return response.read()
         except urllib.error.HTTPError as error:
             detail = error.read().decode("utf-8", "replace").strip().splitlines()[:1]
-            raise InputError(f"The SPARQL endpoint {url} answered {error.code}: {' '.join(detail)[:200]}.") from None
+            raise InputError(
+                f"The SPARQL endpoint {url} answered {error.code}: {' '.join(detail)[:200]}."
+            ) from None
         except (urllib.error.URLError, OSError) as error:
             reason = getattr(error, "reason", error)
             raise InputError(f"Cannot reach the SPARQL endpoint {url}: {reason}.") from None
@@ -58,14 +65,19 @@ class EndpointStore(Closing):
         form = query_form(text)
         if form in ("SELECT", "ASK"):
             raw = self._post(
-                self.query_url, text.encode("utf-8"), "application/sparql-query", "application/sparql-results+json"
+                self.query_url,
+                text.encode("utf-8"),
+                "application/sparql-query",
+                "application/sparql-results+json",
             )
             result = Result.parse(io.BytesIO(raw), format="json")
             if form == "ASK":
                 return bool(result.askAnswer)
             variables = [str(v) for v in result.vars or []]
             return SelectResult(variables, [tuple(row) for row in result])  # type: ignore[misc]
-        raw = self._post(self.query_url, text.encode("utf-8"), "application/sparql-query", "application/n-triples")
+        raw = self._post(
+            self.query_url, text.encode("utf-8"), "application/sparql-query", "application/n-triples"
+        )
         graph = Graph()
         graph.parse(data=raw.decode("utf-8"), format="nt")
         return graph
@@ -91,7 +103,11 @@ class EndpointStore(Closing):
     def add_graph(self, graph: Graph) -> None:
         data = graph.serialize(format="nt").encode("utf-8")
         if self.store_url:
-            self._post(self.store_url + ("&" if "?" in self.store_url else "?") + "default", data, "application/n-triples")
+            self._post(
+                self.store_url + ("&" if "?" in self.store_url else "?") + "default",
+                data,
+                "application/n-triples",
+            )
         else:
             self.update("INSERT DATA {\n" + data.decode("utf-8") + "\n}")
 

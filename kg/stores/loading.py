@@ -53,10 +53,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from csfkg.model.errors import InputError
-from csfkg.io.patient_files import check_iris, check_jsonld_contexts, check_rdf_xml_file, read_at_most
 from rdflib import Graph
 
+from csfkg.io.patient_files import check_iris, check_jsonld_contexts, check_rdf_xml_file, read_at_most
+from csfkg.model.errors import InputError
 from csfkg.stores.oxigraph_store import OxigraphStore
 from csfkg.stores.protocol import Store
 
@@ -114,13 +114,16 @@ def check_load_file(path: Path) -> CheckedFile:
 
 def _read_whole(path: Path) -> str:
     raw = read_at_most(
-        path, MAX_WHOLE_FILE_BYTES,
+        path,
+        MAX_WHOLE_FILE_BYTES,
         "the limit for a file that is read whole (JSON-LD, or any file sent to a SPARQL endpoint); convert it to N-Triples or split it.",
     )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise InputError(f"{path} is not UTF-8 text (byte {error.start} cannot be read; is it a binary file?).") from None
+        raise InputError(
+            f"{path} is not UTF-8 text (byte {error.start} cannot be read; is it a binary file?)."
+        ) from None
 
 
 def _sentence(path: Path, error: BaseException) -> str:
@@ -202,7 +205,9 @@ def load_store_folder(folder: Path, files: Sequence[Path], *, prepare: Prepare |
         try:
             _recover(folder, copy, previous)
         except OSError as error:
-            raise InputError(f"Cannot remove what a stopped load left beside the store {folder}: {_reason(error)}.") from None
+            raise InputError(
+                f"Cannot remove what a stopped load left beside the store {folder}: {_reason(error)}."
+            ) from None
         _check_store_folder(folder)  # what recovery put back
         existing = folder.is_dir() and any(folder.iterdir())
         old = _open(folder) if existing else None
@@ -258,7 +263,7 @@ def _check_store_folder(folder: Path) -> None:
         )
 
 
-def _open(folder: Path):  # noqa: ANN202 - pyoxigraph.Store
+def _open(folder: Path):
     import pyoxigraph
 
     try:
@@ -266,7 +271,9 @@ def _open(folder: Path):  # noqa: ANN202 - pyoxigraph.Store
     except OSError as error:
         detail = " ".join(str(error).split())
         if "lock" in detail.lower():
-            raise InputError(f"The store {folder} is in use by another process; close it (csfkg cohort, a server) and load again.") from None
+            raise InputError(
+                f"The store {folder} is in use by another process; close it (csfkg cohort, a server) and load again."
+            ) from None
         raise InputError(f"Cannot open the store {folder}: {detail[:200].rstrip('. ')}.") from None
 
 
@@ -281,7 +288,7 @@ def _exclusive(folder: Path) -> Iterator[None]:
         return
     path = _beside(folder, "lock")
     try:
-        handle: IO[bytes] = open(path, "a+b")  # noqa: SIM115 - held for the whole load
+        handle: IO[bytes] = open(path, "a+b")
     except OSError as error:
         raise InputError(f"Cannot write beside the store {folder}: {error.strerror or error}.") from None
     with handle:
@@ -327,7 +334,13 @@ def _exchange(first: Path, second: Path) -> bool:
     a, b = os.fsencode(first), os.fsencode(second)
     if sys.platform.startswith("linux") and hasattr(libc, "renameat2"):
         at_fdcwd, rename_exchange = -100, 2
-        libc.renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+        libc.renameat2.argtypes = [
+            ctypes.c_int,
+            ctypes.c_char_p,
+            ctypes.c_int,
+            ctypes.c_char_p,
+            ctypes.c_uint,
+        ]
         result = libc.renameat2(at_fdcwd, a, at_fdcwd, b, rename_exchange)
     elif sys.platform == "darwin" and hasattr(libc, "renamex_np"):  # pragma: no cover
         rename_swap = 2
@@ -358,7 +371,7 @@ def _sync_folder(folder: Path) -> None:
 
 
 def _remove_folder(path: Path) -> None:
-    def gone_already(function, name, info) -> None:  # noqa: ANN001
+    def gone_already(function, name, info) -> None:
         if not issubclass(info[0], FileNotFoundError):
             raise info[1]
 

@@ -11,7 +11,13 @@ from csfkg.stores.oxigraph_store import OxigraphStore
 from csfkg.stores.protocol import Store
 
 
-def open_store(*, store_dir: Path | None = None, endpoint: str | None = None, update_url: str | None = None, graph_store_url: str | None = None) -> Store:
+def open_store(
+    *,
+    store_dir: Path | None = None,
+    endpoint: str | None = None,
+    update_url: str | None = None,
+    graph_store_url: str | None = None,
+) -> Store:
     """The store a cohort command works on: a persistent Oxigraph folder, an endpoint, or a new
     in-memory Oxigraph store."""
     if endpoint:
@@ -22,7 +28,9 @@ def open_store(*, store_dir: Path | None = None, endpoint: str | None = None, up
         if not store_dir.is_dir():
             raise InputError(f"No store at {store_dir}: make one with `csfkg load FILE --store {store_dir}`.")
         if not (store_dir / "CURRENT").is_file():
-            raise InputError(f"{store_dir} is not a store made by `csfkg load` (no RocksDB CURRENT file in it).")
+            raise InputError(
+                f"{store_dir} is not a store made by `csfkg load` (no RocksDB CURRENT file in it)."
+            )
         try:
             return OxigraphStore(str(store_dir))
         except OSError as error:

@@ -12,7 +12,7 @@ from rdflib.term import Identifier
 
 from csfkg.model.errors import InputError
 from csfkg.stores.protocol import Closing, QueryResult, SelectResult
-from csfkg.stores.sparql_text import Bindings, as_update, Term, with_values
+from csfkg.stores.sparql_text import Bindings, Term, as_update, with_values
 
 _FORMATS = {
     "nt": "N_TRIPLES",
@@ -97,7 +97,9 @@ class OxigraphStore(Closing):
             return SelectResult(variables, rows)
         graph = Graph()
         for triple in result:
-            graph.add((self.from_ox(triple.subject), self.from_ox(triple.predicate), self.from_ox(triple.object)))  # type: ignore[arg-type]
+            graph.add(
+                (self.from_ox(triple.subject), self.from_ox(triple.predicate), self.from_ox(triple.object))
+            )  # type: ignore[arg-type]
         return graph
 
     def update(self, text: str, bindings: Bindings | None = None) -> None:
@@ -113,9 +115,13 @@ class OxigraphStore(Closing):
         try:
             self.store.bulk_load(path=str(path), format=ox_format(format), base_iri=path.resolve().as_uri())
         except (SyntaxError, ValueError) as error:
-            raise InputError(f"{path} is not valid RDF: {' '.join(str(error).split())[:200].rstrip('. ')}.") from None
+            raise InputError(
+                f"{path} is not valid RDF: {' '.join(str(error).split())[:200].rstrip('. ')}."
+            ) from None
         except OSError as error:
-            raise InputError(f"{path} could not be loaded: {' '.join(str(error).split())[:200].rstrip('. ')}.") from None
+            raise InputError(
+                f"{path} could not be loaded: {' '.join(str(error).split())[:200].rstrip('. ')}."
+            ) from None
 
     def add_graph(self, graph: Graph) -> None:
         self.add_triples(graph)  # type: ignore[arg-type]

@@ -85,7 +85,7 @@ class Closing:
     def close(self) -> None:
         """Nothing to release (a store in memory, an endpoint)."""
 
-    def __enter__(self):  # noqa: ANN204 - the store itself
+    def __enter__(self):
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -40,7 +40,13 @@ def with_values(text: str, bindings: Bindings) -> str:
         ValueError: the query has no WHERE clause.
     """
     names = list(bindings)
-    block = " VALUES (" + " ".join(f"?{n}" for n in names) + ") { (" + " ".join(bindings[n].n3() for n in names) + ") } "
+    block = (
+        " VALUES ("
+        + " ".join(f"?{n}" for n in names)
+        + ") { ("
+        + " ".join(bindings[n].n3() for n in names)
+        + ") } "
+    )
     return _insert_after_where(text, block)
 
 

@@ -28,8 +28,14 @@ from typing import Any
 
 from rdflib import Graph, URIRef
 
-from csfkg.validation.compiler import CompiledCheck, UnsupportedShapeError, compile_shapes, compiled_validation_queries, record_owner_query
 from csfkg.stores import OxigraphStore, with_values_rows
+from csfkg.validation.compiler import (
+    CompiledCheck,
+    UnsupportedShapeError,
+    compile_shapes,
+    compiled_validation_queries,
+    record_owner_query,
+)
 from csfkg.validation.report import ValidationReport, ValidationResult
 
 __all__ = [
@@ -234,7 +240,9 @@ def _findings(store: OxigraphStore, workers: int) -> tuple[list[ValidationResult
     return collect_findings(lambda numbers: _execute(store, [("check", i) for i in numbers], workers))
 
 
-def collect_findings(execute: Callable[[list[int]], Iterable[list[Finding]]]) -> tuple[list[ValidationResult], dict[str, FocusNode]]:
+def collect_findings(
+    execute: Callable[[list[int]], Iterable[list[Finding]]],
+) -> tuple[list[ValidationResult], dict[str, FocusNode]]:
     """The results of every compiled check, each once, and the focus node of each:
     ``execute(numbers)`` gives the findings of the checks of those numbers (in
     :func:`compiled_validation_queries`), a list a check, in any order. The checks that require
@@ -253,7 +261,9 @@ def collect_findings(execute: Callable[[list[int]], Iterable[list[Finding]]]) ->
     def run(numbers: list[int]) -> None:
         # longest first, so that the workers end together: the shapes' own SPARQL queries are
         # the costly checks, and among them the longer query text is the better guess
-        numbers.sort(key=lambda i: (checks[i].component != "SPARQLConstraintComponent", -len(checks[i].query)))
+        numbers.sort(
+            key=lambda i: (checks[i].component != "SPARQLConstraintComponent", -len(checks[i].query))
+        )
         for findings in execute(numbers):
             for finding in findings:
                 found.add(finding.constraint)
@@ -274,12 +284,16 @@ def _owners(store: OxigraphStore, nodes: Iterable[FocusNode], workers: int) -> d
     nodes = sorted(set(nodes))
     size = max(1, min(OWNER_BATCH, -(-len(nodes) // max(workers, 1))))
     owners: dict[str, set[str]] = {}
-    for part in _execute(store, [("owners", nodes[i : i + size]) for i in range(0, len(nodes), size)], workers):
+    for part in _execute(
+        store, [("owners", nodes[i : i + size]) for i in range(0, len(nodes), size)], workers
+    ):
         owners.update(part)  # type: ignore[arg-type]
     return owners
 
 
-def validate_in(store: OxigraphStore, patients: Iterable[URIRef] | None = None, *, workers: int = 1) -> ValidationReport:
+def validate_in(
+    store: OxigraphStore, patients: Iterable[URIRef] | None = None, *, workers: int = 1
+) -> ValidationReport:
     """Validate the data of an Oxigraph store against every packaged shape, set-at-a-time.
 
     The store must hold the rules graph (:func:`csfkg.model.knowledge.rules_graph`, or the whole
@@ -299,7 +313,9 @@ def validate_in(store: OxigraphStore, patients: Iterable[URIRef] | None = None, 
     return ValidationReport(results=sorted(results, key=_full_order))
 
 
-def results_by_patient(store: OxigraphStore, patients: Iterable[URIRef] | None = None, *, workers: int = 1) -> dict[str, list[ValidationResult]]:
+def results_by_patient(
+    store: OxigraphStore, patients: Iterable[URIRef] | None = None, *, workers: int = 1
+) -> dict[str, list[ValidationResult]]:
     """The results of :func:`validate_in` by patient IRI. A result whose focus node is in no
     patient's record is left out; one in the records of several patients is listed for each.
 
@@ -310,7 +326,9 @@ def results_by_patient(store: OxigraphStore, patients: Iterable[URIRef] | None =
     return group_by_patient(results, _owners(store, nodes.values(), workers), patients)
 
 
-def group_by_patient(results: list[ValidationResult], owners: dict[str, set[str]], patients: Iterable[URIRef] | None) -> dict[str, list[ValidationResult]]:
+def group_by_patient(
+    results: list[ValidationResult], owners: dict[str, set[str]], patients: Iterable[URIRef] | None
+) -> dict[str, list[ValidationResult]]:
     """Results by the patients whose records hold their focus nodes (``owners``), in
     :func:`csfkg.validation.report.validate`'s order; with ``patients``, theirs only."""
     wanted = None if patients is None else {str(p) for p in patients}
@@ -326,7 +344,15 @@ def _full_order(result: ValidationResult) -> tuple[object, ...]:
     """The order of :func:`csfkg.validation.report.validate` (violations first, then by focus, name and
     value), made total."""
     rank = {"Violation": 0, "Warning": 1, "Info": 2}.get(result.severity, 3)
-    return (rank, result.focus, result.name, result.value or "", result.shape, result.message, result.path or "")
+    return (
+        rank,
+        result.focus,
+        result.name,
+        result.value or "",
+        result.shape,
+        result.message,
+        result.path or "",
+    )
 
 
 def validate_graph(data: Graph) -> ValidationReport:

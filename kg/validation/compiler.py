@@ -52,7 +52,13 @@ from rdflib.term import Node, Variable
 from csfkg.model.errors import CsfkgError
 from csfkg.model.knowledge import shapes_graph
 
-__all__ = ["CompiledCheck", "UnsupportedShapeError", "compile_shapes", "compiled_validation_queries", "record_owner_query"]
+__all__ = [
+    "CompiledCheck",
+    "UnsupportedShapeError",
+    "compile_shapes",
+    "compiled_validation_queries",
+    "record_owner_query",
+]
 
 
 class UnsupportedShapeError(CsfkgError):
@@ -96,16 +102,29 @@ SHAPE_TYPES = (SH.NodeShape, SH.PropertyShape)
 TARGETS = (SH.targetClass, SH.targetObjectsOf, SH.targetSubjectsOf, SH.targetNode)
 DESCRIPTIVE = (SH.name, SH.description, SH.message, SH.severity, SH.order, SH.group, SH.defaultValue)
 VALUE_PARAMETERS = (
-    SH.datatype, SH.nodeKind, SH["in"], SH["class"], SH.node,
-    SH.minExclusive, SH.minInclusive, SH.maxExclusive, SH.maxInclusive,
+    SH.datatype,
+    SH.nodeKind,
+    SH["in"],
+    SH["class"],
+    SH.node,
+    SH.minExclusive,
+    SH.minInclusive,
+    SH.maxExclusive,
+    SH.maxInclusive,
 )
 NODE_SHAPE_PARAMETERS = frozenset((*TARGETS, *DESCRIPTIVE, *VALUE_PARAMETERS, SH.property, SH.sparql))
-PROPERTY_SHAPE_PARAMETERS = frozenset((*TARGETS, *DESCRIPTIVE, *VALUE_PARAMETERS, SH.path, SH.minCount, SH.maxCount))
-SPARQL_CONSTRAINT_PARAMETERS = frozenset((SH.select, SH.prefixes, SH.message, SH.name, SH.description, SH.severity))
+PROPERTY_SHAPE_PARAMETERS = frozenset(
+    (*TARGETS, *DESCRIPTIVE, *VALUE_PARAMETERS, SH.path, SH.minCount, SH.maxCount)
+)
+SPARQL_CONSTRAINT_PARAMETERS = frozenset(
+    (SH.select, SH.prefixes, SH.message, SH.name, SH.description, SH.severity)
+)
 PATH_OPERATORS = (SH.inversePath, SH.alternativePath, SH.zeroOrMorePath, SH.oneOrMorePath, SH.zeroOrOnePath)
 
 # Datatypes whose lexical forms are checked with a cast (XSD's lexical space, as Oxigraph reads it).
-CASTABLE = frozenset((XSD.boolean, XSD.integer, XSD.decimal, XSD.float, XSD.double, XSD.date, XSD.dateTime, XSD.time))
+CASTABLE = frozenset(
+    (XSD.boolean, XSD.integer, XSD.decimal, XSD.float, XSD.double, XSD.date, XSD.dateTime, XSD.time)
+)
 # rdflib (and so pySHACL) reads xsd:date and xsd:dateTime as Python dates: years 0001 to 9999.
 FOUR_DIGIT_YEARS = frozenset((XSD.date, XSD.dateTime))
 NODE_KINDS = {
@@ -143,7 +162,9 @@ def _member(alternatives: list[list[str]]) -> str:
     """The test that the (bound) variable is a focus node, as an expression."""
 
     def chain(steps: list[str]) -> str:
-        return "EXISTS { " + steps[0] + ("" if len(steps) == 1 else " FILTER (" + chain(steps[1:]) + ")") + " }"
+        return (
+            "EXISTS { " + steps[0] + ("" if len(steps) == 1 else " FILTER (" + chain(steps[1:]) + ")") + " }"
+        )
 
     return " || ".join(chain(steps) for steps in alternatives)
 
@@ -192,7 +213,9 @@ class _Compiler:
     def one(self, node: Node, predicate: URIRef) -> Node | None:
         values = list(self.shapes.objects(node, predicate))
         if len(values) > 1:
-            raise UnsupportedShapeError(f"Shape {node} has more than one {self.shapes.qname(predicate)}; the compiled validator needs one.")
+            raise UnsupportedShapeError(
+                f"Shape {node} has more than one {self.shapes.qname(predicate)}; the compiled validator needs one."
+            )
         return values[0] if values else None
 
     def all_shapes(self) -> list[Node]:
@@ -219,7 +242,9 @@ class _Compiler:
                 )
         for cls in (RDFS.Class, OWL.Class):
             if (shape, RDF.type, cls) in self.shapes:
-                raise UnsupportedShapeError(f"Shape {shape} is also a class (an implicit class target), which the compiled validator does not support.")
+                raise UnsupportedShapeError(
+                    f"Shape {shape} is also a class (an implicit class target), which the compiled validator does not support."
+                )
 
     def severity(self, shape: Node) -> str:
         return str(self.one(shape, SH.severity) or SH.Violation).rsplit("#", 1)[-1]
@@ -240,14 +265,21 @@ class _Compiler:
             return "(" + "/".join(self.path(step) for step in Collection(self.shapes, node)) + ")"
         operators = [p for p in PATH_OPERATORS if (node, p, None) in self.shapes]
         if len(operators) != 1:
-            raise UnsupportedShapeError(f"The path {node} is not a SHACL property path the compiled validator can read.")
+            raise UnsupportedShapeError(
+                f"The path {node} is not a SHACL property path the compiled validator can read."
+            )
         (operator,) = operators
         inner = self.one(node, operator)
         assert inner is not None
         if operator == SH.alternativePath:
             return "(" + "|".join(self.path(step) for step in Collection(self.shapes, inner)) + ")"
         text = self.path(inner)
-        return {SH.inversePath: f"^{text}", SH.zeroOrMorePath: f"({text})*", SH.oneOrMorePath: f"({text})+", SH.zeroOrOnePath: f"({text})?"}[operator]
+        return {
+            SH.inversePath: f"^{text}",
+            SH.zeroOrMorePath: f"({text})*",
+            SH.oneOrMorePath: f"({text})+",
+            SH.zeroOrOnePath: f"({text})?",
+        }[operator]
 
     def is_single_step(self, node: Node | None) -> bool:
         """Whether a path is one triple pattern for Oxigraph (a predicate, its inverse, or an
@@ -258,7 +290,9 @@ class _Compiler:
         if isinstance(inverse, URIRef):
             return True
         alternatives = None if node is None else self.shapes.value(node, SH.alternativePath)
-        return alternatives is not None and all(self.is_single_step(step) for step in Collection(self.shapes, alternatives))
+        return alternatives is not None and all(
+            self.is_single_step(step) for step in Collection(self.shapes, alternatives)
+        )
 
     # --- focus nodes ---------------------------------------------------------------------
     def targets(self, shape: Node) -> Focus | None:
@@ -291,7 +325,9 @@ class _Compiler:
     def constraints(self, shape: Node, focus: Focus, stack: tuple[Node, ...] = ()) -> list[_Constraint]:
         """Every constraint of ``shape`` and of its property shapes, on the given focus nodes."""
         if shape in stack:
-            raise UnsupportedShapeError(f"Shape {shape} refers to itself through sh:node or sh:property; recursive shapes are not supported.")
+            raise UnsupportedShapeError(
+                f"Shape {shape} refers to itself through sh:node or sh:property; recursive shapes are not supported."
+            )
         stack = (*stack, shape)
         self.check_parameters(shape)
         path_node = self.one(shape, SH.path)
@@ -301,13 +337,17 @@ class _Compiler:
             found.extend(self.count_constraints(shape, focus, path))
         for prop in sorted(self.shapes.objects(shape, SH.property), key=str):
             if not self.is_property_shape(prop):
-                raise UnsupportedShapeError(f"Shape {prop}, a value of sh:property of {shape}, has no sh:path.")
+                raise UnsupportedShapeError(
+                    f"Shape {prop}, a value of sh:property of {shape}, has no sh:path."
+                )
             found.extend(self.constraints(prop, focus, stack))
         for constraint in sorted(self.shapes.objects(shape, SH.sparql), key=str):
             found.append(self.sparql_constraint(shape, constraint, focus))
         return found
 
-    def value_constraints(self, shape: Node, focus: Focus, path: str | None, stack: tuple[Node, ...]) -> list[_Constraint]:
+    def value_constraints(
+        self, shape: Node, focus: Focus, path: str | None, stack: tuple[Node, ...]
+    ) -> list[_Constraint]:
         found: list[_Constraint] = []
 
         def each_value(component: str, conforms: Callable[[str], str], parameter: Node) -> _Constraint:
@@ -318,29 +358,60 @@ class _Compiler:
                 if path is None:
                     return _Pattern(f"{_enumerate(focus(this))} BIND (?{this} AS ?{value}) FILTER ({fails})")
                 # IF, not &&: Oxigraph evaluates both sides of &&, and the membership test is dear
-                return _Pattern(f"?{this} {path} ?{value} . FILTER (IF({fails}, {_member(focus(this))}, false))")
+                return _Pattern(
+                    f"?{this} {path} ?{value} . FILTER (IF({fails}, {_member(focus(this))}, false))"
+                )
 
             return _Constraint(shape, component, pattern, key=f"{shape} {component} {self.stable(parameter)}")
 
         datatype = self.one(shape, SH.datatype)
         if datatype is not None:
-            found.append(each_value("DatatypeConstraintComponent", lambda v, d=datatype: _datatype_test(d, v), datatype))
+            found.append(
+                each_value(
+                    "DatatypeConstraintComponent", lambda v, d=datatype: _datatype_test(d, v), datatype
+                )
+            )
         kind = self.one(shape, SH.nodeKind)
         if kind is not None:
             if kind not in NODE_KINDS:
-                raise UnsupportedShapeError(f"Shape {shape} has sh:nodeKind {kind}, which is not a SHACL node kind.")
-            found.append(each_value("NodeKindConstraintComponent", lambda v, k=kind: NODE_KINDS[k].format(v=v), kind))
+                raise UnsupportedShapeError(
+                    f"Shape {shape} has sh:nodeKind {kind}, which is not a SHACL node kind."
+                )
+            found.append(
+                each_value("NodeKindConstraintComponent", lambda v, k=kind: NODE_KINDS[k].format(v=v), kind)
+            )
         members = self.one(shape, SH["in"])
         if members is not None:
             terms = list(Collection(self.shapes, members))
-            found.append(each_value("InConstraintComponent", lambda v, t=terms: " || ".join(f"sameTerm({v}, {m.n3()})" for m in t) or "false", members))
+            found.append(
+                each_value(
+                    "InConstraintComponent",
+                    lambda v, t=terms: " || ".join(f"sameTerm({v}, {m.n3()})" for m in t) or "false",
+                    members,
+                )
+            )
         for parameter, (component, template) in RANGES.items():
             for bound in sorted(self.shapes.objects(shape, parameter), key=str):
                 if not isinstance(bound, Literal):
-                    raise UnsupportedShapeError(f"Shape {shape} has {self.shapes.qname(parameter)} {bound}, which is not a literal.")
-                found.append(each_value(component, lambda v, b=bound, t=template: f"COALESCE({t.format(m=b.n3(), v=v)}, false)", bound))
+                    raise UnsupportedShapeError(
+                        f"Shape {shape} has {self.shapes.qname(parameter)} {bound}, which is not a literal."
+                    )
+                found.append(
+                    each_value(
+                        component,
+                        lambda v, b=bound, t=template: f"COALESCE({t.format(m=b.n3(), v=v)}, false)",
+                        bound,
+                    )
+                )
         for cls in sorted(self.shapes.objects(shape, SH["class"]), key=str):
-            found.append(_Constraint(shape, "ClassConstraintComponent", self.class_pattern(focus, path, cls), key=f"{shape} sh:class {cls}"))
+            found.append(
+                _Constraint(
+                    shape,
+                    "ClassConstraintComponent",
+                    self.class_pattern(focus, path, cls),
+                    key=f"{shape} sh:class {cls}",
+                )
+            )
         for node_shape in sorted(self.shapes.objects(shape, SH.node), key=str):
             found.extend(self.node_constraint(shape, focus, path, node_shape, stack))
         return found
@@ -358,7 +429,9 @@ class _Compiler:
 
         return pattern
 
-    def node_constraint(self, shape: Node, focus: Focus, path: str | None, node_shape: Node, stack: tuple[Node, ...]) -> list[_Constraint]:
+    def node_constraint(
+        self, shape: Node, focus: Focus, path: str | None, node_shape: Node, stack: tuple[Node, ...]
+    ) -> list[_Constraint]:
         """Value nodes that do not conform to ``node_shape``: those that any of its constraints
         reports (whatever the severity), validated as focus nodes of that shape. One part per
         constraint of the node shape; the parts share a key, so that a value failing several of
@@ -381,7 +454,11 @@ class _Compiler:
                 candidates = _fenced(f"?{this} ?{value}", f"?{this} {path} ?{value} . {failing}")
                 return _Pattern(f"{candidates} FILTER ({_member(focus(this))})")
 
-            parts.append(_Constraint(shape, "NodeConstraintComponent", pattern, key=key, gates=inner.gates, requires=inner))
+            parts.append(
+                _Constraint(
+                    shape, "NodeConstraintComponent", pattern, key=key, gates=inner.gates, requires=inner
+                )
+            )
         for inner in inner_constraints:
             inner.detail = True
             inner.key = f"{key} / {inner.key}"
@@ -402,7 +479,9 @@ class _Compiler:
                 v = self.fresh()
                 if minimum == 1 and single_step:
                     # one index lookup per focus node; cheaper than the hash of an anti-join
-                    return _Pattern(f"{_enumerate(focus(this))} FILTER NOT EXISTS {{ ?{this} {path} ?{v} . }}")
+                    return _Pattern(
+                        f"{_enumerate(focus(this))} FILTER NOT EXISTS {{ ?{this} {path} ?{v} . }}"
+                    )
                 if minimum == 1:
                     return _Pattern(f"{_enumerate(focus(this))} MINUS {{ ?{this} {path} ?{v} . }}")
                 return _Pattern(
@@ -410,7 +489,9 @@ class _Compiler:
                     f"GROUP BY ?{this} HAVING (COUNT(DISTINCT ?{v}) < {minimum}) }}"
                 )
 
-            found.append(_Constraint(shape, "MinCountConstraintComponent", at_least, key=f"{shape} sh:minCount"))
+            found.append(
+                _Constraint(shape, "MinCountConstraintComponent", at_least, key=f"{shape} sh:minCount")
+            )
         high = self.one(shape, SH.maxCount)
         if high is not None:
             maximum = _count(shape, high)
@@ -423,16 +504,28 @@ class _Compiler:
                 )
 
             # When no node has two values of the path, no node has more than maximum >= 1.
-            gates = (f"SELECT ((COUNT(*) = COUNT(DISTINCT ?s)) AS ?clear) WHERE {{ ?s {path} ?o . }}",) if maximum >= 1 else ()
-            found.append(_Constraint(shape, "MaxCountConstraintComponent", at_most, key=f"{shape} sh:maxCount", gates=gates))
+            gates = (
+                (f"SELECT ((COUNT(*) = COUNT(DISTINCT ?s)) AS ?clear) WHERE {{ ?s {path} ?o . }}",)
+                if maximum >= 1
+                else ()
+            )
+            found.append(
+                _Constraint(
+                    shape, "MaxCountConstraintComponent", at_most, key=f"{shape} sh:maxCount", gates=gates
+                )
+            )
         return found
 
     def sparql_constraint(self, shape: Node, constraint: Node, focus: Focus) -> _Constraint:
         if self.is_property_shape(shape):
-            raise UnsupportedShapeError(f"Shape {shape} is a property shape with sh:sparql ($PATH), which the compiled validator does not support.")
+            raise UnsupportedShapeError(
+                f"Shape {shape} is a property shape with sh:sparql ($PATH), which the compiled validator does not support."
+            )
         for predicate in sorted(set(self.shapes.predicates(constraint, None)), key=str):
             if str(predicate).startswith(str(SH)) and predicate not in SPARQL_CONSTRAINT_PARAMETERS:
-                raise UnsupportedShapeError(f"SPARQL constraint {constraint} uses {self.shapes.qname(predicate)}, which the compiled validator does not support.")
+                raise UnsupportedShapeError(
+                    f"SPARQL constraint {constraint} uses {self.shapes.qname(predicate)}, which the compiled validator does not support."
+                )
         select = self.one(constraint, SH.select)
         if not isinstance(select, Literal):
             raise UnsupportedShapeError(f"SPARQL constraint {constraint} has no sh:select query.")
@@ -440,7 +533,9 @@ class _Compiler:
         projected = _projection(constraint, str(select), prefixes)
         clash = [v for v in projected if v.startswith("shc") or v == "failure"]
         if clash:
-            raise UnsupportedShapeError(f"SPARQL constraint {constraint} projects ?{clash[0]}, a name the compiled validator cannot use.")
+            raise UnsupportedShapeError(
+                f"SPARQL constraint {constraint} projects ?{clash[0]}, a name the compiled validator cannot use."
+            )
         extras = tuple(v for v in projected if v not in ("this", "value"))
         variables = " ".join("?" + v for v in projected)
         body = str(select)
@@ -453,7 +548,15 @@ class _Compiler:
             reported = f"{{ SELECT (?this AS ?{this}) WHERE {{ {{ {body} }} }} }}"
             return _Pattern(f"{reported} FILTER ({_member(focus(this))})")
 
-        return _Constraint(shape, "SPARQLConstraintComponent", pattern, key=f"{shape} sh:sparql {constraint}", source=constraint, variables=extras, prefixes=prefixes)
+        return _Constraint(
+            shape,
+            "SPARQLConstraintComponent",
+            pattern,
+            key=f"{shape} sh:sparql {constraint}",
+            source=constraint,
+            variables=extras,
+            prefixes=prefixes,
+        )
 
     def stable(self, node: Node) -> str:
         """A parameter as text that does not change between parses: an RDF list (``sh:in``) by
@@ -461,7 +564,9 @@ class _Compiler:
         if isinstance(node, BNode):
             if (node, RDF.first, None) in self.shapes:
                 return "(" + " ".join(member.n3() for member in Collection(self.shapes, node)) + ")"
-            raise UnsupportedShapeError(f"A constraint parameter is a blank node that is not a list ({node}).")
+            raise UnsupportedShapeError(
+                f"A constraint parameter is a blank node that is not a list ({node})."
+            )
         return str(node)
 
     def prefixes(self, constraint: Node) -> str:
@@ -474,7 +579,9 @@ class _Compiler:
             for declaration in own if (own and node in ontologies) else own | everywhere:
                 prefix, namespace = self.one(declaration, SH.prefix), self.one(declaration, SH.namespace)
                 if prefix is None or namespace is None:
-                    raise UnsupportedShapeError(f"The prefix declaration {declaration} needs one sh:prefix and one sh:namespace.")
+                    raise UnsupportedShapeError(
+                        f"The prefix declaration {declaration} needs one sh:prefix and one sh:namespace."
+                    )
                 declared[str(prefix)] = str(namespace)
         return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in sorted(declared.items()))
 
@@ -497,10 +604,14 @@ class _Compiler:
         if source is not None:
             own = self.message(source)
             if own is not None and message is not None and re.search(r"\{[$?]", message):
-                raise UnsupportedShapeError(f"Shape {shape} has a templated sh:message and a SPARQL constraint with its own: which one a report shows is not defined.")
+                raise UnsupportedShapeError(
+                    f"Shape {shape} has a templated sh:message and a SPARQL constraint with its own: which one a report shows is not defined."
+                )
             message = own if own is not None else message
         if message is None:
-            raise UnsupportedShapeError(f"Shape {reported} has no sh:message; the compiled validator does not make up pySHACL's generic messages.")
+            raise UnsupportedShapeError(
+                f"Shape {reported} has no sh:message; the compiled validator does not make up pySHACL's generic messages."
+            )
         pattern = constraint.pattern("this", "value")
         projection = " ".join(["?this", "?value", *("?" + v for v in pattern.extra)])
         path = self.one(shape, SH.path)
@@ -544,11 +655,15 @@ def _datatype_test(datatype: Node, v: str) -> str:
         if datatype in FOUR_DIGIT_YEARS:
             test += f' && REGEX(STR({v}), "^[0-9]{{4}}-") && !STRSTARTS(STR({v}), "0000")'
     elif datatype != XSD.string and str(datatype).startswith(str(XSD)):
-        raise UnsupportedShapeError(f"sh:datatype {datatype} is an XSD datatype whose lexical forms the compiled validator does not check.")
+        raise UnsupportedShapeError(
+            f"sh:datatype {datatype} is an XSD datatype whose lexical forms the compiled validator does not check."
+        )
     return f"COALESCE({test}, false)"
 
 
-_FORBIDDEN = re.compile(r"(?<![?$:\w])(?i:MINUS|VALUES|SERVICE|LIMIT|OFFSET)\b|[$?](?:currentShape|shapesGraph|PATH)\b")
+_FORBIDDEN = re.compile(
+    r"(?<![?$:\w])(?i:MINUS|VALUES|SERVICE|LIMIT|OFFSET)\b|[$?](?:currentShape|shapesGraph|PATH)\b"
+)
 
 
 def _projection(constraint: Node, select: str, prefixes: str) -> list[str]:
@@ -566,13 +681,19 @@ def _projection(constraint: Node, select: str, prefixes: str) -> list[str]:
     masked = _STRIP.sub(" ", select)
     forbidden = _FORBIDDEN.search(masked)
     if forbidden is not None:
-        raise UnsupportedShapeError(f"SPARQL constraint {constraint} uses {forbidden.group(0)}, which the compiled validator does not support.")
+        raise UnsupportedShapeError(
+            f"SPARQL constraint {constraint} uses {forbidden.group(0)}, which the compiled validator does not support."
+        )
     if re.search(r"(?<![?$:\w])(?i:PREFIX|BASE)\b", masked):
-        raise UnsupportedShapeError(f"SPARQL constraint {constraint} declares prefixes in its query; the compiled validator takes them from sh:prefixes.")
+        raise UnsupportedShapeError(
+            f"SPARQL constraint {constraint} declares prefixes in its query; the compiled validator takes them from sh:prefixes."
+        )
     try:
         algebra = prepareQuery(prefixes + select).algebra
     except Exception as error:  # rdflib's parser raises several types
-        raise UnsupportedShapeError(f"SPARQL constraint {constraint} has a query that does not parse: {error}.") from None
+        raise UnsupportedShapeError(
+            f"SPARQL constraint {constraint} has a query that does not parse: {error}."
+        ) from None
     projected = [str(v) for v in algebra["PV"]]
     if "this" not in projected:
         raise UnsupportedShapeError(f"SPARQL constraint {constraint} does not project $this.")
@@ -635,7 +756,14 @@ def checks_document(checks: tuple[CompiledCheck, ...]) -> str:
     import json
     from dataclasses import asdict
 
-    return json.dumps({"source_sha256": source_digest(), "checks": [asdict(c) for c in checks]}, indent=1, sort_keys=True) + "\n"
+    return (
+        json.dumps(
+            {"source_sha256": source_digest(), "checks": [asdict(c) for c in checks]},
+            indent=1,
+            sort_keys=True,
+        )
+        + "\n"
+    )
 
 
 def write_packaged_checks() -> None:
@@ -646,7 +774,9 @@ def write_packaged_checks() -> None:
     from csfkg.io.output import write_atomically
     from csfkg.model.resources import shapes_dir
 
-    write_atomically(Path(str(shapes_dir().joinpath(PACKAGED_CHECKS))), checks_document(compile_shapes(shapes_graph())))
+    write_atomically(
+        Path(str(shapes_dir().joinpath(PACKAGED_CHECKS))), checks_document(compile_shapes(shapes_graph()))
+    )
 
 
 def _packaged_checks() -> tuple[CompiledCheck, ...] | None:
@@ -663,7 +793,10 @@ def _packaged_checks() -> tuple[CompiledCheck, ...] | None:
     if document.get("source_sha256") != source_digest():
         return None
     try:
-        return tuple(CompiledCheck(**{k: tuple(v) if isinstance(v, list) else v for k, v in check.items()}) for check in document["checks"])
+        return tuple(
+            CompiledCheck(**{k: tuple(v) if isinstance(v, list) else v for k, v in check.items()})
+            for check in document["checks"]
+        )
     except (TypeError, KeyError, AttributeError):  # not the fields of CompiledCheck: compile instead
         return None
 
@@ -702,9 +835,16 @@ def _record_patterns() -> tuple[list[tuple[Node, Node, Node]], list[tuple[Node, 
     patient, record = Variable("patient"), Variable("node")
     link = [t for t in triples if record in t and patient in t]
     test = [t for t in triples if patient in t and record not in t]
-    loose = [term for t in link + test for term in t if isinstance(term, Variable) and term not in (patient, record)]
+    loose = [
+        term
+        for t in link + test
+        for term in t
+        if isinstance(term, Variable) and term not in (patient, record)
+    ]
     if not link or loose:
-        raise UnsupportedShapeError(f"queries/{RECORD_QUERY}.rq does not give the record path as triple patterns from ?patient to ?node.")
+        raise UnsupportedShapeError(
+            f"queries/{RECORD_QUERY}.rq does not give the record path as triple patterns from ?patient to ?node."
+        )
     return link, test
 
 
@@ -752,6 +892,10 @@ def record_owner_steps() -> tuple[str, str]:
     link, test = _record_patterns()
     path = link[0][1] if len(link) == 1 else None
     if not isinstance(path, MulPath) or path.mod != "*" or link[0][0] != Variable("patient"):
-        raise UnsupportedShapeError(f"queries/{RECORD_QUERY}.rq does not give the record path as one (...)* path from ?patient to ?node.")
-    return (f"SELECT ?this ?candidate WHERE {{ ?candidate {path.path.n3()} ?this . }}",
-            f"SELECT ?candidate WHERE {{ {_pattern_text(test)} }}")
+        raise UnsupportedShapeError(
+            f"queries/{RECORD_QUERY}.rq does not give the record path as one (...)* path from ?patient to ?node."
+        )
+    return (
+        f"SELECT ?this ?candidate WHERE {{ ?candidate {path.path.n3()} ?this . }}",
+        f"SELECT ?candidate WHERE {{ {_pattern_text(test)} }}",
+    )

@@ -17,7 +17,9 @@ Progress = Callable[[str, int, int], None]
 RECORD_QUERY = "cohort-patient-records"
 
 
-def validate_store(store: Store, patients: list[URIRef], *, batch: int = 25, progress: Progress | None = None) -> dict[str, list[ValidationResult]]:
+def validate_store(
+    store: Store, patients: list[URIRef], *, batch: int = 25, progress: Progress | None = None
+) -> dict[str, list[ValidationResult]]:
     """SHACL-validate every patient record; returns the violations and warnings by patient IRI.
 
     In embedded Oxigraph the shapes run compiled to set-at-a-time SPARQL over the whole store
@@ -33,7 +35,9 @@ def validate_store(store: Store, patients: list[URIRef], *, batch: int = 25, pro
     return validate_store_pyshacl(store, patients, batch=batch, progress=progress)
 
 
-def validate_store_pyshacl(store: Store, patients: list[URIRef], *, batch: int = 25, progress: Progress | None = None) -> dict[str, list[ValidationResult]]:
+def validate_store_pyshacl(
+    store: Store, patients: list[URIRef], *, batch: int = 25, progress: Progress | None = None
+) -> dict[str, list[ValidationResult]]:
     """SHACL-validate every patient record with pySHACL, in batches pulled from the store."""
     found: dict[str, list[ValidationResult]] = {}
     text = get_query(RECORD_QUERY).text

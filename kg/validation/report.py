@@ -88,7 +88,14 @@ def _not_a_decimal(data: Graph, merged: Graph) -> None:
 
     from rdflib.namespace import XSD
 
-    odd = [(s, p, o) for s, p, o in data if isinstance(o, Literal) and o.datatype == XSD.decimal and isinstance(o.value, Decimal) and not o.value.is_finite()]
+    odd = [
+        (s, p, o)
+        for s, p, o in data
+        if isinstance(o, Literal)
+        and o.datatype == XSD.decimal
+        and isinstance(o.value, Decimal)
+        and not o.value.is_finite()
+    ]
     for s, p, o in odd:
         merged.remove((s, p, o))
         merged.add((s, p, Literal(str(o), datatype=NOT_A_DECIMAL)))

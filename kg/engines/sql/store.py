@@ -26,13 +26,40 @@ from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from csfkg.engines.sql.translate import (
+    LITERAL_KIND,
+    STORED_TERM_COLUMNS,
+    TERM_COLUMNS,
+    TERM_STR,
+    TableLayout,
+    id_of,
+    insert_pairs,
+    is_kind,
+    quote,
+    term_rows,
+)
 from csfkg.model.errors import CsfkgError
 from csfkg.model.knowledge import knowledge_ntriples
 from csfkg.sparql.library import derivation_queries
-from csfkg.engines.sql.translate import LITERAL_KIND, STORED_TERM_COLUMNS, TERM_COLUMNS, TERM_STR, TableLayout, id_of, insert_pairs, is_kind, quote, term_rows
 
-__all__ = ["IdCollision", "Store", "new_connection", "load_ntriples", "add_knowledge", "add_terms", "run_construct", "run_update",
-           "derive_in", "derived_ntriples", "row_counts", "parse_terms", "algebra_of", "select", "select_values", "prepared"]
+__all__ = [
+    "IdCollision",
+    "Store",
+    "new_connection",
+    "load_ntriples",
+    "add_knowledge",
+    "add_terms",
+    "run_construct",
+    "run_update",
+    "derive_in",
+    "derived_ntriples",
+    "row_counts",
+    "parse_terms",
+    "algebra_of",
+    "select",
+    "select_values",
+    "prepared",
+]
 
 VIEW = "triples"
 TERMS = "terms"
@@ -90,8 +117,13 @@ class Store(TableLayout):
         return table
 
     def _view(self) -> None:
-        parts = [f"SELECT s, {id_of(quote(text))} AS p, o FROM {table}" for text, table in self.tables.items()]
-        body = " UNION ALL ".join(parts) or "SELECT CAST(NULL AS UBIGINT) AS s, CAST(NULL AS UBIGINT) AS p, CAST(NULL AS UBIGINT) AS o WHERE FALSE"
+        parts = [
+            f"SELECT s, {id_of(quote(text))} AS p, o FROM {table}" for text, table in self.tables.items()
+        ]
+        body = (
+            " UNION ALL ".join(parts)
+            or "SELECT CAST(NULL AS UBIGINT) AS s, CAST(NULL AS UBIGINT) AS p, CAST(NULL AS UBIGINT) AS o WHERE FALSE"
+        )
         self.connection.execute(f"CREATE OR REPLACE VIEW {VIEW} AS {body}")
         self._stale = False
 
@@ -99,7 +131,9 @@ class Store(TableLayout):
         return self.connection.execute(sql, parameters or [])
 
 
-def new_connection(threads: int | None = None, memory_limit: str | None = None, temp_directory: str | None = None) -> Store:
+def new_connection(
+    threads: int | None = None, memory_limit: str | None = None, temp_directory: str | None = None
+) -> Store:
     """A new in-memory store; ``memory_limit`` (DuckDB's, e.g. "6GB") makes it spill to
     ``temp_directory`` rather than grow past it."""
     import duckdb
@@ -122,7 +156,9 @@ def new_connection(threads: int | None = None, memory_limit: str | None = None, 
     if threads:
         connection.execute(f"SET threads = {int(threads)}")
     types = {"text": "VARCHAR", "lex": "VARCHAR", "dt": "VARCHAR", "num": "DOUBLE", "day": "DATE"}
-    connection.execute(f"CREATE TABLE {STORED_TERMS} (id UBIGINT, {', '.join(f'{c} {types[c]}' for c in STORED_TERM_COLUMNS)})")
+    connection.execute(
+        f"CREATE TABLE {STORED_TERMS} (id UBIGINT, {', '.join(f'{c} {types[c]}' for c in STORED_TERM_COLUMNS)})"
+    )
     connection.execute(f"CREATE TABLE {VALUE_TERMS} (id UBIGINT, num DOUBLE, day DATE)")
     # STR() of an IRI is its text less the brackets: computed where read rather than stored
     # (a copy of every IRI's text: 1.5 GB of 1M patients' store, past which DuckDB spilled)
@@ -153,26 +189,44 @@ def add_terms(store: Store, source: str, valid: str | None = None) -> TermsAdded
     # the distinct (id, text) pairs, each with the text the table holds for its id: an id with
     # two pairs, or whose text is not the one held, is two terms with one id (1M patients'
     # 64M terms: 7 s; grouped by id with the least and greatest text, 14 s)
-    connection.execute(f"CREATE OR REPLACE TEMPORARY TABLE {NEW} AS SELECT g.id, g.text, t.text AS held "
-                       f"FROM (SELECT DISTINCT id, text FROM ({source}) WHERE text IS NOT NULL) g "
-                       f"LEFT JOIN {TERMS} t ON t.id = g.id")
+    connection.execute(
+        f"CREATE OR REPLACE TEMPORARY TABLE {NEW} AS SELECT g.id, g.text, t.text AS held "
+        f"FROM (SELECT DISTINCT id, text FROM ({source}) WHERE text IS NOT NULL) g "
+        f"LEFT JOIN {TERMS} t ON t.id = g.id"
+    )
     try:
         # the ids alone grouped (with the texts: 4.5 s at 1M patients, 0.7 s without)
         twice = connection.execute(f"SELECT id FROM {NEW} GROUP BY id HAVING count(*) > 1 LIMIT 1").fetchone()
-        clash = None if twice is None else connection.execute(f"SELECT min(text), max(text) FROM {NEW} WHERE id = ?", [twice[0]]).fetchone()
+        clash = (
+            None
+            if twice is None
+            else connection.execute(
+                f"SELECT min(text), max(text) FROM {NEW} WHERE id = ?", [twice[0]]
+            ).fetchone()
+        )
         if clash is None:
             clash = connection.execute(f"SELECT text, held FROM {NEW} WHERE text <> held LIMIT 1").fetchone()
         if clash is not None:
             first, second = sorted(clash)
-            raise IdCollision(f"two terms share one id in the SQL store ({first} and {second}); its results are not used.")
+            raise IdCollision(
+                f"two terms share one id in the SQL store ({first} and {second}); its results are not used."
+            )
         if valid is not None:
-            invalid = connection.execute(f"SELECT text FROM {NEW} WHERE held IS NULL AND NOT regexp_full_match(text, ?) LIMIT 1", [valid]).fetchone()
+            invalid = connection.execute(
+                f"SELECT text FROM {NEW} WHERE held IS NULL AND NOT regexp_full_match(text, ?) LIMIT 1",
+                [valid],
+            ).fetchone()
             if invalid is not None:
                 raise _InvalidTerm(invalid[0])
         (before,) = connection.execute(f"SELECT count(*) FROM {STORED_TERMS}").fetchone()
-        (added,) = connection.execute(f"INSERT INTO {STORED_TERMS} {term_rows(f'SELECT id, text FROM {NEW} WHERE held IS NULL')}").fetchone()
+        (added,) = connection.execute(
+            f"INSERT INTO {STORED_TERMS} {term_rows(f'SELECT id, text FROM {NEW} WHERE held IS NULL')}"
+        ).fetchone()
         # the rows added are those past the rows held (the table is only appended to)
-        connection.execute(f"INSERT INTO {VALUE_TERMS} SELECT id, num, day FROM {STORED_TERMS} WHERE rowid >= ? AND (num IS NOT NULL OR day IS NOT NULL)", [before])
+        connection.execute(
+            f"INSERT INTO {VALUE_TERMS} SELECT id, num, day FROM {STORED_TERMS} WHERE rowid >= ? AND (num IS NOT NULL OR day IS NOT NULL)",
+            [before],
+        )
         (distinct,) = connection.execute(f"SELECT count(*) FROM {NEW}").fetchone()
         return TermsAdded(added, distinct - added)
     finally:
@@ -212,7 +266,7 @@ statement: a copy of every line otherwise)."""
 # 0.26 s for the three columns)
 _SPLIT = rf"""
 CREATE OR REPLACE TEMPORARY TABLE {RAW} AS
-SELECT {id_of('s')} AS si, {id_of('o')} AS oi, enum_code(TRY_CAST(p AS {KNOWN})) AS pk, CASE WHEN TRY_CAST(p AS {KNOWN}) IS NULL THEN {id_of('p')} END AS pi,
+SELECT {id_of("s")} AS si, {id_of("o")} AS oi, enum_code(TRY_CAST(p AS {KNOWN})) AS pk, CASE WHEN TRY_CAST(p AS {KNOWN}) IS NULL THEN {id_of("p")} END AS pi,
        s, o, bad FROM (
   SELECT s, p, CASE WHEN plain THEN (CASE WHEN len(l) = 4 THEN l[3] ELSE array_to_string(l[3:len(l) - 1], ' ') END)
                     WHEN ends_with(r, '.') THEN rtrim(substr(r, 1, length(r) - 1), ' ') ELSE '' END AS o,
@@ -259,10 +313,16 @@ def load_ntriples(store: Store, path: Path) -> None:
 
     connection = store.connection
     likely = sorted(vocabulary_predicates() | set(store.tables))
-    connection.execute(f"CREATE OR REPLACE TEMPORARY TABLE {KNOWN} AS SELECT unnest($1::VARCHAR[]) AS text", [likely])
+    connection.execute(
+        f"CREATE OR REPLACE TEMPORARY TABLE {KNOWN} AS SELECT unnest($1::VARCHAR[]) AS text", [likely]
+    )
     connection.execute(f"CREATE TYPE {KNOWN} AS ENUM (SELECT text FROM {KNOWN})")
     try:
-        code_of = dict(connection.execute(f"SELECT text, CAST(enum_code(text::{KNOWN}) AS INTEGER) FROM {KNOWN}").fetchall())
+        code_of = dict(
+            connection.execute(
+                f"SELECT text, CAST(enum_code(text::{KNOWN}) AS INTEGER) FROM {KNOWN}"
+            ).fetchall()
+        )
         connection.execute(_SPLIT.format(source=_LINES), [str(path)])
     finally:
         connection.execute(f"DROP TYPE {KNOWN}")
@@ -273,32 +333,65 @@ def load_ntriples(store: Store, path: Path) -> None:
         # triples: 2 GB of text, past which DuckDB spilled)
         if connection.execute(f"SELECT 1 FROM {RAW} WHERE pk IS NULL LIMIT 1").fetchone() is None:
             text_of = {code: text for text, code in code_of.items()}
-            predicates = [text_of[code] for (code,) in connection.execute(f"SELECT DISTINCT pk FROM {RAW}").fetchall()]
+            predicates = [
+                text_of[code] for (code,) in connection.execute(f"SELECT DISTINCT pk FROM {RAW}").fetchall()
+            ]
         else:
-            predicates = [p for (p,) in connection.execute(f"SELECT DISTINCT split_part(line, ' ', 2) FROM {_LINES} WHERE {_STATEMENT_LINE}", [str(path)]).fetchall()]
+            predicates = [
+                p
+                for (p,) in connection.execute(
+                    f"SELECT DISTINCT split_part(line, ' ', 2) FROM {_LINES} WHERE {_STATEMENT_LINE}",
+                    [str(path)],
+                ).fetchall()
+            ]
         # a line with no final dot, a literal as subject, a predicate that is no IRI, a term
         # that is none: the first line that is no statement is found and named
-        wrong = connection.execute(f"SELECT 1 FROM {RAW} WHERE bad OR {is_kind('si', LITERAL_KIND)} LIMIT 1").fetchone() is not None
+        wrong = (
+            connection.execute(
+                f"SELECT 1 FROM {RAW} WHERE bad OR {is_kind('si', LITERAL_KIND)} LIMIT 1"
+            ).fetchone()
+            is not None
+        )
         wrong = wrong or any(re.fullmatch(_IRI, p) is None for p in predicates)
         values = ", ".join(f"({quote(p)})" for p in predicates)
-        predicate_terms = f" UNION ALL SELECT {id_of('p')}, p FROM (VALUES {values}) AS c(p)" if predicates else ""
+        predicate_terms = (
+            f" UNION ALL SELECT {id_of('p')}, p FROM (VALUES {values}) AS c(p)" if predicates else ""
+        )
         if not wrong:
             try:
-                add_terms(store, f"SELECT si AS id, s AS text FROM {RAW} UNION ALL SELECT oi, o FROM {RAW}{predicate_terms}", valid=TERM)
+                add_terms(
+                    store,
+                    f"SELECT si AS id, s AS text FROM {RAW} UNION ALL SELECT oi, o FROM {RAW}{predicate_terms}",
+                    valid=TERM,
+                )
             except _InvalidTerm:
                 wrong = True
         if wrong:
-            found = connection.execute(f"SELECT line FROM {_LINES} WHERE trim(line) <> '' AND NOT starts_with(ltrim(line), '#') "
-                                       f"AND NOT regexp_full_match(line, $2) LIMIT 1", [str(path), STATEMENT]).fetchone()
+            found = connection.execute(
+                f"SELECT line FROM {_LINES} WHERE trim(line) <> '' AND NOT starts_with(ltrim(line), '#') "
+                f"AND NOT regexp_full_match(line, $2) LIMIT 1",
+                [str(path), STATEMENT],
+            ).fetchone()
             line = "?" if found is None else found[0] if len(found[0]) <= 120 else found[0][:117] + "..."
-            raise InputError(f"{path} is not N-Triples as the SQL engine reads it (a statement a line, single spaces): {line!r}.")
+            raise InputError(
+                f"{path} is not N-Triples as the SQL engine reads it (a statement a line, single spaces): {line!r}."
+            )
         for predicate in predicates:
             # by the predicate's code, or its term id (checked against every other term's by
             # add_terms); a triple written twice, or one the store holds, is not added again
             if predicate in code_of:
-                add_pairs(store, store.target(predicate), f"SELECT si AS s, oi AS o FROM {RAW} WHERE pk = {code_of[predicate]}")
+                add_pairs(
+                    store,
+                    store.target(predicate),
+                    f"SELECT si AS s, oi AS o FROM {RAW} WHERE pk = {code_of[predicate]}",
+                )
             else:
-                add_pairs(store, store.target(predicate), f"SELECT si AS s, oi AS o FROM {RAW} WHERE pk IS NULL AND pi = {id_of('$1::VARCHAR')}", [predicate])
+                add_pairs(
+                    store,
+                    store.target(predicate),
+                    f"SELECT si AS s, oi AS o FROM {RAW} WHERE pk IS NULL AND pi = {id_of('$1::VARCHAR')}",
+                    [predicate],
+                )
     finally:
         connection.execute(f"DROP TABLE {RAW}")
 
@@ -310,7 +403,12 @@ def vocabulary_predicates() -> frozenset[str]:
     predicate outside it costs a second read of the file, not a wrong triple)."""
     from rdflib.namespace import OWL, RDF
 
-    declared = {OWL.ObjectProperty.n3(), OWL.DatatypeProperty.n3(), OWL.AnnotationProperty.n3(), RDF.Property.n3()}
+    declared = {
+        OWL.ObjectProperty.n3(),
+        OWL.DatatypeProperty.n3(),
+        OWL.AnnotationProperty.n3(),
+        RDF.Property.n3(),
+    }
     found: set[str] = set()
     for line in knowledge_ntriples().decode("utf-8").splitlines():
         parts = line.split(" ", 3)
@@ -391,13 +489,17 @@ def derived_ntriples(store: Store, before: dict[str, int]) -> str:
     for text, table in store.tables.items():
         rows = store.connection.execute(
             f"SELECT a.text, b.text FROM (SELECT s, o FROM {table} WHERE rowid >= ?) x JOIN {TERMS} a ON a.id = x.s JOIN {TERMS} b ON b.id = x.o",
-            [before.get(table, 0)]).fetchall()
+            [before.get(table, 0)],
+        ).fetchall()
         lines.extend(f"{s} {text} {o} .\n" for s, o in rows)
     return "".join(lines)
 
 
 def row_counts(store: Store) -> dict[str, int]:
-    return {table: store.connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in store.tables.values()}
+    return {
+        table: store.connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        for table in store.tables.values()
+    }
 
 
 def parse_terms(texts: Iterable[str]) -> dict[str, Any]:
@@ -410,7 +512,7 @@ def parse_terms(texts: Iterable[str]) -> dict[str, Any]:
     document = "".join(f"<urn:csfkg:s> <urn:csfkg:p{i}> {text} .\n" for i, text in enumerate(texts)).encode()
     terms: dict[str, Any] = {}
     for triple in pyoxigraph.parse(document, format=pyoxigraph.RdfFormat.N_TRIPLES):
-        terms[texts[int(triple.predicate.value[len("urn:csfkg:p"):])]] = triple.object
+        terms[texts[int(triple.predicate.value[len("urn:csfkg:p") :])]] = triple.object
     return terms
 
 
@@ -423,7 +525,9 @@ def algebra_of(text: str, update: bool = False) -> Any:
     return prepareUpdate(text).algebra if update else prepareQuery(text).algebra
 
 
-def select(store: Store, text: str, ids: tuple[str, ...] = (), unordered: bool = False) -> tuple[list[str], list[tuple]]:
+def select(
+    store: Store, text: str, ids: tuple[str, ...] = (), unordered: bool = False
+) -> tuple[list[str], list[tuple]]:
     """A SELECT query's variables and rows: N-Triples texts (None where unbound), then the term
     ids of ``ids``. With ``unordered`` its ORDER BY is left out."""
     from csfkg.engines.sql.translate import solution_texts
@@ -449,7 +553,12 @@ def select_values(store: Store, text: str, unordered: bool = False) -> list[dict
     relation, names = prepared(store, text, unordered)
     rows = store.execute(solution_values(relation, names, store.terms)).fetchall()
     # the texts that need unescaping (and blank nodes) through Oxigraph's parser
-    terms = parse_terms(row[2 * i + 1] for row in rows for i in range(len(names)) if row[2 * i] is None and row[2 * i + 1] is not None)
+    terms = parse_terms(
+        row[2 * i + 1]
+        for row in rows
+        for i in range(len(names))
+        if row[2 * i] is None and row[2 * i + 1] is not None
+    )
     solutions = []
     for row in rows:
         solution = {}
@@ -473,12 +582,16 @@ def run_update(store: Store, text: str) -> None:
         _run(store, plan)
 
 
-def add_pairs(store: Store, table: str, pairs: str, parameters: list | None = None, new_subjects: bool = False) -> None:
+def add_pairs(
+    store: Store, table: str, pairs: str, parameters: list | None = None, new_subjects: bool = False
+) -> None:
     """The pairs ``(s, o)`` of ``pairs`` (SQL, with ``parameters`` bound) into a predicate's table,
     those it does not hold, each once (:func:`csfkg.engines.sql.translate.insert_pairs`). ``new_subjects``:
     every subject is a term the terms table did not hold before this query, so that no table
     holds a triple of it (every term of a stored triple is in the terms table)."""
-    may_hold = not new_subjects and store.connection.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None
+    may_hold = (
+        not new_subjects and store.connection.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None
+    )
     store.connection.execute(insert_pairs(table, pairs, may_hold), parameters or [])
 
 

@@ -42,9 +42,55 @@ from rdflib.namespace import RDF, XSD
 from rdflib.paths import AlternativePath, InvPath, MulPath, NegatedPath, Path, SequencePath
 from rdflib.plugins.sparql.parserutils import CompValue
 
-__all__ = ["UnsupportedQuery", "Relation", "Ref", "IRI_KIND", "BLANK_KIND", "LITERAL_KIND", "Layout", "TableLayout", "ConstructPlan", "TERM_COLUMNS", "STORED_TERM_COLUMNS", "TERM_STR", "term_str", "id_of", "term_rows", "query_constants", "predicates_read", "translate_pattern", "construct_statements", "modify_statements", "select_sql", "solution_texts", "solution_values", "solution_terms", "value_of_text"]
+__all__ = [
+    "UnsupportedQuery",
+    "Relation",
+    "Ref",
+    "IRI_KIND",
+    "BLANK_KIND",
+    "LITERAL_KIND",
+    "Layout",
+    "TableLayout",
+    "ConstructPlan",
+    "TERM_COLUMNS",
+    "STORED_TERM_COLUMNS",
+    "TERM_STR",
+    "term_str",
+    "id_of",
+    "term_rows",
+    "query_constants",
+    "predicates_read",
+    "translate_pattern",
+    "construct_statements",
+    "modify_statements",
+    "select_sql",
+    "solution_texts",
+    "solution_values",
+    "solution_terms",
+    "value_of_text",
+]
 
-NUMERIC = tuple(f"<{XSD[name]}>" for name in ("integer", "decimal", "double", "float", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger", "negativeInteger", "nonPositiveInteger", "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte"))
+NUMERIC = tuple(
+    f"<{XSD[name]}>"
+    for name in (
+        "integer",
+        "decimal",
+        "double",
+        "float",
+        "int",
+        "long",
+        "short",
+        "byte",
+        "nonNegativeInteger",
+        "positiveInteger",
+        "negativeInteger",
+        "nonPositiveInteger",
+        "unsignedInt",
+        "unsignedLong",
+        "unsignedShort",
+        "unsignedByte",
+    )
+)
 DATE = f"<{XSD.date}>"
 INTEGER = f"<{XSD.integer}>"
 DECIMAL = f"<{XSD.decimal}>"
@@ -76,8 +122,10 @@ def _valid_day(text: str) -> str:
     # YYYY-MM-DD (no sign, no time zone) by DuckDB's own date cast, which takes the same days
     # (year 0000 as 1 BC, a leap year): 25 ns a value against 750 for the general form below,
     # whose strings (split_part, ltrim) made the date checks of 1M patients' records 5 s
-    return (f"(CASE WHEN length({text}) = 10 AND NOT starts_with({text}, '-') THEN TRY_CAST({text} AS DATE) IS NOT NULL "
-            f"ELSE ({month} BETWEEN 1 AND 12 AND {day} BETWEEN 1 AND {last}) END)")
+    return (
+        f"(CASE WHEN length({text}) = 10 AND NOT starts_with({text}, '-') THEN TRY_CAST({text} AS DATE) IS NOT NULL "
+        f"ELSE ({month} BETWEEN 1 AND 12 AND {day} BETWEEN 1 AND {last}) END)"
+    )
 
 
 class UnsupportedQuery(ValueError):
@@ -158,6 +206,7 @@ STORED_TERM_COLUMNS = ("text", "lex", "dt", "num", "day")
 """The columns of :data:`TERM_COLUMNS` a store holds (:func:`term_rows`); ``str`` is computed
 where read (:data:`TERM_STR`)."""
 
+
 def term_str(alias: str | None = None) -> str:
     """SQL of a term's ``str`` column (STR(): an IRI less its brackets, a literal's lexical form)
     over its stored columns (of the table ``alias``). A query computes it from the columns it
@@ -176,10 +225,12 @@ def term_rows(source: str) -> str:
     text)`` of ``source``: literals parsed once, here, rather than by each expression that reads
     them."""
     numeric = ", ".join(quote(n) for n in NUMERIC)
-    return (f"SELECT id, text, lex, dt, "
-            f"CASE WHEN dt IN ({numeric}) THEN TRY_CAST(lex AS DOUBLE) END AS num, CASE WHEN dt = {quote(DATE)} THEN TRY_CAST(lex AS DATE) END AS day "
-            f"FROM (SELECT id, text, CASE WHEN {is_kind('id', LITERAL_KIND)} THEN {_unescape(_text_lexical('text'))} END AS lex, "
-            f"CASE WHEN {is_kind('id', LITERAL_KIND)} THEN {_text_datatype('text')} END AS dt FROM ({source}))")
+    return (
+        f"SELECT id, text, lex, dt, "
+        f"CASE WHEN dt IN ({numeric}) THEN TRY_CAST(lex AS DOUBLE) END AS num, CASE WHEN dt = {quote(DATE)} THEN TRY_CAST(lex AS DATE) END AS day "
+        f"FROM (SELECT id, text, CASE WHEN {is_kind('id', LITERAL_KIND)} THEN {_unescape(_text_lexical('text'))} END AS lex, "
+        f"CASE WHEN {is_kind('id', LITERAL_KIND)} THEN {_text_datatype('text')} END AS dt FROM ({source}))"
+    )
 
 
 class Ref(str):
@@ -191,7 +242,7 @@ class Ref(str):
     id: str
     _columns: Callable[[str], str]
 
-    def __new__(cls, columns: Callable[[str], str], id_sql: str) -> "Ref":
+    def __new__(cls, columns: Callable[[str], str], id_sql: str) -> Ref:
         self = super().__new__(cls, columns("text"))
         self._columns = columns
         self.id = id_sql
@@ -201,13 +252,15 @@ class Ref(str):
         return self.id if column == "id" else self._columns(column)
 
     @classmethod
-    def of(cls, alias: str, variable: str) -> "Ref":
+    def of(cls, alias: str, variable: str) -> Ref:
         return cls(lambda column: f"{alias}.{rcol(variable, column)}", f"{alias}.{col(variable)}")
 
     @classmethod
-    def either(cls, a: "Ref", b: "Ref") -> "Ref":
+    def either(cls, a: Ref, b: Ref) -> Ref:
         """The term of one side or, where it is unbound there, of the other."""
-        return cls(lambda column: f"COALESCE({a.attr(column)}, {b.attr(column)})", f"COALESCE({a.id}, {b.id})")
+        return cls(
+            lambda column: f"COALESCE({a.attr(column)}, {b.attr(column)})", f"COALESCE({a.id}, {b.id})"
+        )
 
 
 class Cast(str):
@@ -220,7 +273,7 @@ class Cast(str):
     valid: str
     lex: str
 
-    def __new__(cls, text: str, target: str, valid: str, lex: str) -> "Cast":
+    def __new__(cls, text: str, target: str, valid: str, lex: str) -> Cast:
         self = super().__new__(cls, text)
         self.target, self.valid, self.lex = target, valid, lex
         return self
@@ -247,7 +300,9 @@ class Relation:
         """The select list of this relation's own columns (ids and computed values) from
         ``alias``."""
         names = self.variables if variables is None else variables
-        parts = [f"{alias}.{col(v)}" for v in names] + [f"{alias}.{kcol(v)}" for v in names if v in self.typed]
+        parts = [f"{alias}.{col(v)}" for v in names] + [
+            f"{alias}.{kcol(v)}" for v in names if v in self.typed
+        ]
         return ", ".join(parts) or "1 AS __unit"
 
 
@@ -271,9 +326,11 @@ def _text_lexical(t: str) -> str:
 def _text_datatype(t: str) -> str:
     """A literal's datatype IRI as N-Triples text; NULL for an IRI or a blank node."""
     after_quote = f"substr({t}, length({t}) - strpos(reverse({t}), '\"') + 2, 1)"
-    return (f"CASE WHEN starts_with({t}, '\"') THEN CASE WHEN ends_with({t}, '>') THEN substr({t}, length({t}) - strpos(reverse({t}), '<') + 1) "
-            f"WHEN {after_quote} = '@' THEN '<{RDF.langString}>' "
-            f"ELSE '<{XSD.string}>' END END")
+    return (
+        f"CASE WHEN starts_with({t}, '\"') THEN CASE WHEN ends_with({t}, '>') THEN substr({t}, length({t}) - strpos(reverse({t}), '<') + 1) "
+        f"WHEN {after_quote} = '@' THEN '<{RDF.langString}>' "
+        f"ELSE '<{XSD.string}>' END END"
+    )
 
 
 def lexical(t: str) -> str:
@@ -301,7 +358,11 @@ def as_num(kind: str, sql: str) -> str:
         if isinstance(sql, Ref):
             return sql.attr("num")
         if isinstance(sql, Cast):
-            return f"(CASE WHEN {sql.valid} THEN TRY_CAST({sql.lex} AS DOUBLE) END)" if sql.target in NUMERIC else "CAST(NULL AS DOUBLE)"
+            return (
+                f"(CASE WHEN {sql.valid} THEN TRY_CAST({sql.lex} AS DOUBLE) END)"
+                if sql.target in NUMERIC
+                else "CAST(NULL AS DOUBLE)"
+            )
         return f"(CASE WHEN {datatype(sql)} IN ({', '.join(quote(n) for n in NUMERIC)}) THEN TRY_CAST({lexical(sql)} AS DOUBLE) END)"
     return "NULL"
 
@@ -313,7 +374,11 @@ def as_date(kind: str, sql: str) -> str:
         if isinstance(sql, Ref):
             return sql.attr("day")
         if isinstance(sql, Cast):
-            return f"(CASE WHEN {sql.valid} THEN TRY_CAST({sql.lex} AS DATE) END)" if sql.target == DATE else "CAST(NULL AS DATE)"
+            return (
+                f"(CASE WHEN {sql.valid} THEN TRY_CAST({sql.lex} AS DATE) END)"
+                if sql.target == DATE
+                else "CAST(NULL AS DATE)"
+            )
         return f"(CASE WHEN {datatype(sql)} = {quote(DATE)} THEN TRY_CAST({lexical(sql)} AS DATE) END)"
     return "NULL"
 
@@ -344,9 +409,11 @@ def as_bool(kind: str, sql: str) -> str:
     if kind == "str":
         return f"(length({sql}) > 0)"
     if kind == "term":
-        return (f"(CASE WHEN {datatype(sql)} = {quote(BOOLEAN)} THEN {lexical(sql)} IN ('true', '1') "
-                f"WHEN {datatype(sql)} IN ({', '.join(quote(n) for n in NUMERIC)}) THEN {as_num('term', sql)} <> 0 "
-                f"WHEN {datatype(sql)} = '<{XSD.string}>' THEN length({lexical(sql)}) > 0 END)")
+        return (
+            f"(CASE WHEN {datatype(sql)} = {quote(BOOLEAN)} THEN {lexical(sql)} IN ('true', '1') "
+            f"WHEN {datatype(sql)} IN ({', '.join(quote(n) for n in NUMERIC)}) THEN {as_num('term', sql)} <> 0 "
+            f"WHEN {datatype(sql)} = '<{XSD.string}>' THEN length({lexical(sql)}) > 0 END)"
+        )
     return "NULL"
 
 
@@ -359,8 +426,10 @@ def as_term(kind: str, sql: str) -> str:
     if kind == "num":
         # integers stay xsd:integer (COUNT, arithmetic on integers); others xsd:decimal
         # (past BIGINT, as a decimal: the cast would fail the query)
-        return (f"(CASE WHEN {sql} = floor({sql}) AND abs({sql}) < 9.2e18 THEN '\"' || CAST(CAST({sql} AS BIGINT) AS VARCHAR) || '\"^^{INTEGER}' "
-                f"ELSE '\"' || CAST({sql} AS VARCHAR) || '\"^^{DECIMAL}' END)")
+        return (
+            f"(CASE WHEN {sql} = floor({sql}) AND abs({sql}) < 9.2e18 THEN '\"' || CAST(CAST({sql} AS BIGINT) AS VARCHAR) || '\"^^{INTEGER}' "
+            f"ELSE '\"' || CAST({sql} AS VARCHAR) || '\"^^{DECIMAL}' END)"
+        )
     if kind == "bool":
         return f"(CASE {sql} WHEN TRUE THEN '\"true\"^^{BOOLEAN}' WHEN FALSE THEN '\"false\"^^{BOOLEAN}' END)"
     if kind == "date":
@@ -380,11 +449,13 @@ def term_equal(a: str, b: str) -> str:
             return f"({term_id(a)} = {term_id(b)})"
         return f"({a} = {b})"  # two texts: the same term, the same text
     ia, ib = term_id(a), term_id(b)
-    return (f"(CASE WHEN {ia} = {ib} THEN TRUE WHEN {ia} IS NULL OR {ib} IS NULL THEN NULL "
-            f"WHEN NOT ({is_literal(a)} AND {is_literal(b)}) THEN FALSE "
-            f"WHEN {as_num('term', a)} IS NOT NULL AND {as_num('term', b)} IS NOT NULL THEN {as_num('term', a)} = {as_num('term', b)} "
-            f"WHEN {as_date('term', a)} IS NOT NULL AND {as_date('term', b)} IS NOT NULL THEN {as_date('term', a)} = {as_date('term', b)} "
-            f"ELSE FALSE END)")
+    return (
+        f"(CASE WHEN {ia} = {ib} THEN TRUE WHEN {ia} IS NULL OR {ib} IS NULL THEN NULL "
+        f"WHEN NOT ({is_literal(a)} AND {is_literal(b)}) THEN FALSE "
+        f"WHEN {as_num('term', a)} IS NOT NULL AND {as_num('term', b)} IS NOT NULL THEN {as_num('term', a)} = {as_num('term', b)} "
+        f"WHEN {as_date('term', a)} IS NOT NULL AND {as_date('term', b)} IS NOT NULL THEN {as_date('term', a)} = {as_date('term', b)} "
+        f"ELSE FALSE END)"
+    )
 
 
 class Env(dict):
@@ -394,16 +465,26 @@ class Env(dict):
     a plain equality of ids, which the engine can hash-join; only the others need SPARQL's
     compatibility test."""
 
-    def __init__(self, items: dict[str, str], nullable: set[str], ids: dict[str, str] | None = None, typed: dict[str, tuple[str, str]] | None = None) -> None:
+    def __init__(
+        self,
+        items: dict[str, str],
+        nullable: set[str],
+        ids: dict[str, str] | None = None,
+        typed: dict[str, tuple[str, str]] | None = None,
+    ) -> None:
         super().__init__(items)
         self.ids = dict(ids or {})
         self.nullable = set(nullable) & set(items)
         self.typed = dict(typed or {})
 
     @classmethod
-    def of(cls, alias: str, relation: "Relation") -> "Env":
-        return cls({v: Ref.of(alias, v) for v in relation.variables}, relation.maybe_null, {v: f"{alias}.{col(v)}" for v in relation.variables},
-                   {v: (kind, f"{alias}.{kcol(v)}") for v, kind in relation.typed.items()})
+    def of(cls, alias: str, relation: Relation) -> Env:
+        return cls(
+            {v: Ref.of(alias, v) for v in relation.variables},
+            relation.maybe_null,
+            {v: f"{alias}.{col(v)}" for v in relation.variables},
+            {v: (kind, f"{alias}.{kcol(v)}") for v, kind in relation.typed.items()},
+        )
 
 
 class Layout:
@@ -430,7 +511,7 @@ class Layout:
 
 
 class Translator:
-    def __init__(self, table: "str | Layout" = "triples", unordered: bool = False) -> None:
+    def __init__(self, table: str | Layout = "triples", unordered: bool = False) -> None:
         self.unordered = unordered
         """ORDER BY is left out (the caller orders the rows); otherwise it is refused."""
         self.layout = table if isinstance(table, Layout) else Layout(table)
@@ -488,13 +569,21 @@ class Translator:
     def with_terms(self, relation: Relation, alias: str, used: str) -> str:
         """``relation``'s SQL, with the terms table's columns (:func:`rcol`) of each stored
         variable whose columns ``used`` (SQL over ``alias``) reads."""
-        needed = [v for v in relation.variables if v not in relation.typed and f"{alias}.{rcol(v, '')[:-1]}" in used]
+        needed = [
+            v for v in relation.variables if v not in relation.typed and f"{alias}.{rcol(v, '')[:-1]}" in used
+        ]
         if not needed:
             return relation.sql
-        reads = {v: [column for column in TERM_COLUMNS if f"{alias}.{rcol(v, column)}" in used] for v in needed}
+        reads = {
+            v: [column for column in TERM_COLUMNS if f"{alias}.{rcol(v, column)}" in used] for v in needed
+        }
         # none read: another variable's column whose name starts as this one's do
         reads = {v: read for v, read in reads.items() if read}
-        if reads and relation.with_values is not None and all(set(read) <= {"num", "day"} for read in reads.values()):
+        if (
+            reads
+            and relation.with_values is not None
+            and all(set(read) <= {"num", "day"} for read in reads.values())
+        ):
             # values read where each variable is bound, from the small table of values: joined
             # after the patterns, on (sequence, voxel size, requirement, largest size) rows
             # whose sizes are a few values, DuckDB built its table on those rows (checks 58 and
@@ -512,10 +601,16 @@ class Translator:
                 # as a join, it built its hash table on the rows, where the id was often one
                 # value (a threshold: 330k patients' rows on one key, 2.0 s at 1M patients for
                 # derive-criterion-two-non-targeted-ebps, 1.4 s as a subquery)
-                columns.extend(f"(SELECT {t}.{column} FROM {self.layout.values()} {t} WHERE {t}.id = {i}.{col(v)}) AS {rcol(v, column)}" for column in read)
+                columns.extend(
+                    f"(SELECT {t}.{column} FROM {self.layout.values()} {t} WHERE {t}.id = {i}.{col(v)}) AS {rcol(v, column)}"
+                    for column in read
+                )
                 continue
             joins.append(f"LEFT JOIN {self.terms_with(read)} {t} ON {t}.id = {i}.{col(v)}")
-            columns.extend(f"{term_str(t) if column == 'str' else f'{t}.{column}'} AS {rcol(v, column)}" for column in read)
+            columns.extend(
+                f"{term_str(t) if column == 'str' else f'{t}.{column}'} AS {rcol(v, column)}"
+                for column in read
+            )
         return f"SELECT {i}.*, {', '.join(columns)} FROM ({relation.sql}) {i} {' '.join(joins)}"
 
     def terms_with(self, columns: list[str]) -> str:
@@ -539,7 +634,9 @@ class Translator:
             return relation
         i = self.alias("i")
         if kind is not None:
-            sql = f"SELECT * REPLACE ({as_term(kind, f'{i}.{kcol(v)}')} AS {kcol(v)}) FROM ({relation.sql}) {i}"
+            sql = (
+                f"SELECT * REPLACE ({as_term(kind, f'{i}.{kcol(v)}')} AS {kcol(v)}) FROM ({relation.sql}) {i}"
+            )
         else:
             t = self.alias("tm")
             sql = f"SELECT {i}.*, {t}.text AS {kcol(v)} FROM ({relation.sql}) {i} LEFT JOIN {self.terms} {t} ON {t}.id = {i}.{col(v)}"
@@ -568,7 +665,13 @@ class Translator:
             if isinstance(p, Path):
                 narrow = None if isinstance(o, Variable) else self.path_to(p, const_id(o))
                 subjects = origin.get(str(s)) if isinstance(s, Variable) else None
-                if subjects is None and isinstance(s, Variable) and str(s) not in bound and isinstance(p, SequencePath) and isinstance(p.args[0], URIRef):
+                if (
+                    subjects is None
+                    and isinstance(s, Variable)
+                    and str(s) not in bound
+                    and isinstance(p, SequencePath)
+                    and isinstance(p.args[0], URIRef)
+                ):
                     # in an EXISTS, a subject the row tested binds: the path's first step read
                     # for that subject only (DuckDB otherwise made every node's every type and
                     # superclass, 13.8M pairs at 1M patients, then joined the rows tested)
@@ -580,10 +683,16 @@ class Translator:
                 table = self.layout.predicate(term_text(p))
                 froms.append(f"{table} {a}")
                 positions = (("s", s), ("o", o))
-                constants = [f"{column} = {const_id(term)}" for column, term in positions if not isinstance(term, Variable)]
+                constants = [
+                    f"{column} = {const_id(term)}"
+                    for column, term in positions
+                    if not isinstance(term, Variable)
+                ]
                 for column, term in positions:
                     if isinstance(term, Variable) and str(term) not in origin:
-                        origin[str(term)] = f"SELECT {column} FROM {table}{' WHERE ' + ' AND '.join(constants) if constants else ''}"
+                        origin[str(term)] = (
+                            f"SELECT {column} FROM {table}{' WHERE ' + ' AND '.join(constants) if constants else ''}"
+                        )
             else:
                 froms.append(f"{self.table} {a}")
                 positions = (("s", s), ("p", p), ("o", o))
@@ -613,7 +722,9 @@ class Translator:
                 columns.extend(f"{t}.{column} AS {rcol(v, column)}" for column in read)
             return f"SELECT {select}, {', '.join(columns)} FROM {', '.join(items)}{where}"
 
-        return Relation(f"SELECT {select} FROM {', '.join(froms)}{where}", list(bound), with_values=with_values)
+        return Relation(
+            f"SELECT {select} FROM {', '.join(froms)}{where}", list(bound), with_values=with_values
+        )
 
     @staticmethod
     def join_order(triples: list) -> list:
@@ -622,7 +733,9 @@ class Translator:
         choose with, and its guess crossed 10,000 patients with 9 classes)."""
 
         def constants(triple: tuple) -> int:
-            return sum(not isinstance(term, Variable) for term in triple) + (0 if isinstance(triple[1], Path) else 1)
+            return sum(not isinstance(term, Variable) for term in triple) + (
+                0 if isinstance(triple[1], Path) else 1
+            )
 
         rest = list(triples)
         ordered: list = []
@@ -643,7 +756,9 @@ class Translator:
             where = f" WHERE s IN ({subjects})" if subjects else ""
             return f"SELECT s, o FROM {self.layout.predicate(term_text(path))}{where}"
         if isinstance(path, AlternativePath):
-            return f" UNION {'ALL ' if self.bag else ''}".join(f"({self.path(arg, subjects)})" for arg in path.args)
+            return f" UNION {'ALL ' if self.bag else ''}".join(
+                f"({self.path(arg, subjects)})" for arg in path.args
+            )
         if isinstance(path, SequencePath):
             steps = list(path.args)
             left = self.path(steps[0], subjects)
@@ -678,12 +793,16 @@ class Translator:
             step = self.path(last.path)
             back = self.alias("back")
             if last.mod == "*":
-                reach = (f"WITH RECURSIVE {back}(s) AS (SELECT s FROM ({step}) WHERE o = {target} "
-                         f"UNION SELECT x.s FROM {back} JOIN ({step}) x ON x.o = {back}.s) SELECT s FROM {back}")
+                reach = (
+                    f"WITH RECURSIVE {back}(s) AS (SELECT s FROM ({step}) WHERE o = {target} "
+                    f"UNION SELECT x.s FROM {back} JOIN ({step}) x ON x.o = {back}.s) SELECT s FROM {back}"
+                )
             else:
                 reach = f"SELECT s FROM ({step}) WHERE o = {target}"
-            return (f"SELECT {self.distinct()}s, {target} AS o FROM ({left}) {a} "
-                    f"WHERE {a}.o = {target} OR {a}.o IN ({reach})")
+            return (
+                f"SELECT {self.distinct()}s, {target} AS o FROM ({left}) {a} "
+                f"WHERE {a}.o = {target} OR {a}.o IN ({reach})"
+            )
         right = self.path_to(last, target)
         if right is None:
             return None
@@ -708,9 +827,11 @@ class Translator:
     def plus(self, step: Path, subjects: str | None = None) -> str:
         name = self.alias("closure")
         base = self.path(step)
-        return (f"WITH RECURSIVE {name}(s, o) AS (SELECT s, o FROM ({self.path(step, subjects) if subjects else base}) "
-                f"UNION SELECT {name}.s, x.o FROM {name} JOIN ({base}) x ON {name}.o = x.s) "
-                f"SELECT s, o FROM {name}")
+        return (
+            f"WITH RECURSIVE {name}(s, o) AS (SELECT s, o FROM ({self.path(step, subjects) if subjects else base}) "
+            f"UNION SELECT {name}.s, x.o FROM {name} JOIN ({base}) x ON {name}.o = x.s) "
+            f"SELECT s, o FROM {name}"
+        )
 
     def p_Join(self, node: CompValue) -> Relation:
         # a join of basic graph patterns is one basic graph pattern: ordered as a whole, so that
@@ -736,7 +857,9 @@ class Translator:
         conditions = []
         for v in shared:
             if v in left.maybe_null or v in right.maybe_null:
-                conditions.append(f"({a}.{col(v)} = {b}.{col(v)} OR {a}.{col(v)} IS NULL OR {b}.{col(v)} IS NULL)")
+                conditions.append(
+                    f"({a}.{col(v)} = {b}.{col(v)} OR {a}.{col(v)} IS NULL OR {b}.{col(v)} IS NULL)"
+                )
                 if left.typed.get(v) != right.typed.get(v):
                     # one side's value computed, the other's stored or computed otherwise: both as text
                     left, right = self.as_text(left, v), self.as_text(right, v)
@@ -748,16 +871,31 @@ class Translator:
         if condition is not None:
             condition_sql = condition(env)
             conditions.append(condition_sql)
-            left_sql, right_sql = self.with_terms(left, a, condition_sql), self.with_terms(right, b, condition_sql)
+            left_sql, right_sql = (
+                self.with_terms(left, a, condition_sql),
+                self.with_terms(right, b, condition_sql),
+            )
         select = ", ".join(f"{env.ids[v]} AS {col(v)}" for v in variables) or "1 AS __unit"
         select += "".join(f", {env.typed[v][1]} AS {kcol(v)}" for v in variables if v in env.typed)
         on = " AND ".join(conditions) or "TRUE"
         if kind == "LEFT JOIN":
-            maybe = left.maybe_null | set(v for v in right.variables if v not in left.variables) | (right.maybe_null & set(left.maybe_null))
+            maybe = (
+                left.maybe_null
+                | set(v for v in right.variables if v not in left.variables)
+                | (right.maybe_null & set(left.maybe_null))
+            )
         else:
-            maybe = (left.maybe_null - set(right.variables)) | (right.maybe_null - set(left.variables)) | (left.maybe_null & right.maybe_null)
-        return Relation(f"SELECT {select} FROM ({left_sql}) {a} {kind} ({right_sql}) {b} ON {on}", variables, maybe,
-                        {v: env.typed[v][0] for v in variables if v in env.typed})
+            maybe = (
+                (left.maybe_null - set(right.variables))
+                | (right.maybe_null - set(left.variables))
+                | (left.maybe_null & right.maybe_null)
+            )
+        return Relation(
+            f"SELECT {select} FROM ({left_sql}) {a} {kind} ({right_sql}) {b} ON {on}",
+            variables,
+            maybe,
+            {v: env.typed[v][0] for v in variables if v in env.typed},
+        )
 
     def env_for(self, left: Relation, right: Relation, a: str, b: str, left_join: bool) -> Env:
         env: dict[str, str] = {}
@@ -773,12 +911,20 @@ class Translator:
                 continue
             # bound on one side, or on both to one term: either side's value is the value (the
             # left side's in a left join, whose right side is NULL where nothing matched)
-            side, relation = (a, left) if in_left and (left_join or v in left.typed or v not in right.typed) else (b, right)
+            side, relation = (
+                (a, left)
+                if in_left and (left_join or v in left.typed or v not in right.typed)
+                else (b, right)
+            )
             env[v] = Ref.of(side, v)
             ids[v] = f"{side}.{col(v)}"
             if v in relation.typed:
                 typed[v] = (relation.typed[v], f"{side}.{kcol(v)}")
-        nullable = (left.maybe_null - set(right.variables)) | (right.maybe_null - set(left.variables)) | (left.maybe_null & right.maybe_null)
+        nullable = (
+            (left.maybe_null - set(right.variables))
+            | (right.maybe_null - set(left.variables))
+            | (left.maybe_null & right.maybe_null)
+        )
         return Env(env, nullable, ids, typed)
 
     def p_LeftJoin(self, node: CompValue) -> Relation:
@@ -793,8 +939,12 @@ class Translator:
         inner = self.pattern(node.p)
         f = self.alias("f")
         condition = self.boolean(node.expr, Env.of(f, inner))
-        return Relation(f"SELECT {inner.columns(f)} FROM ({self.with_terms(inner, f, condition)}) {f} WHERE {condition}",
-                        inner.variables, inner.maybe_null, dict(inner.typed))
+        return Relation(
+            f"SELECT {inner.columns(f)} FROM ({self.with_terms(inner, f, condition)}) {f} WHERE {condition}",
+            inner.variables,
+            inner.maybe_null,
+            dict(inner.typed),
+        )
 
     def p_Extend(self, node: CompValue) -> Relation:
         inner = self.pattern(node.p)
@@ -814,19 +964,29 @@ class Translator:
                 value += f", {env.typed[source][1]} AS {kcol(var)}"
                 typed[var] = env.typed[source][0]
             maybe = inner.maybe_null | ({var} if source in inner.maybe_null else set())
-            return Relation(f"SELECT {columns}{value} FROM ({inner.sql}) {f}", inner.variables + [var], maybe, typed)
+            return Relation(
+                f"SELECT {columns}{value} FROM ({inner.sql}) {f}", inner.variables + [var], maybe, typed
+            )
         kind, sql = self.expr(node.expr, env)
         if isinstance(node.expr, URIRef):
             # an IRI: always bound, its id a constant, so that a join on it is a join on equal
             # ids (as a value that may be unbound, derive-missing-data's eight elements were
             # joined to their codes by a nested loop, 1.6M rows at 100k patients)
-            return Relation(f"SELECT {columns}{sql} AS {kcol(var)}, {const_id(node.expr)} AS {col(var)} FROM ({inner.sql}) {f}",
-                            inner.variables + [var], set(inner.maybe_null), {**inner.typed, var: kind})
+            return Relation(
+                f"SELECT {columns}{sql} AS {kcol(var)}, {const_id(node.expr)} AS {col(var)} FROM ({inner.sql}) {f}",
+                inner.variables + [var],
+                set(inner.maybe_null),
+                {**inner.typed, var: kind},
+            )
         # the value first (evaluated once), its term's id from it in a query around
         x = self.alias("x")
         value = f"SELECT {columns}{sql} AS {kcol(var)} FROM ({self.with_terms(inner, f, sql)}) {f}"
-        return Relation(f"SELECT *, {term_id(as_term(kind, f'{x}.{kcol(var)}'))} AS {col(var)} FROM ({value}) {x}", inner.variables + [var],
-                        inner.maybe_null | {var}, {**inner.typed, var: kind})
+        return Relation(
+            f"SELECT *, {term_id(as_term(kind, f'{x}.{kcol(var)}'))} AS {col(var)} FROM ({value}) {x}",
+            inner.variables + [var],
+            inner.maybe_null | {var},
+            {**inner.typed, var: kind},
+        )
 
     def p_Union(self, node: CompValue) -> Relation:
         left, right = self.pattern(node.p1), self.pattern(node.p2)
@@ -837,16 +997,32 @@ class Translator:
                 left, right = self.as_text(left, v), self.as_text(right, v)
         maybe = left.maybe_null | right.maybe_null | (set(left.variables) ^ set(right.variables))
         typed = {v: k for r in (left, right) for v, k in r.typed.items()}
-        return Relation(f"SELECT * FROM ({left.sql}) UNION ALL BY NAME SELECT * FROM ({right.sql})", variables, maybe, typed)
+        return Relation(
+            f"SELECT * FROM ({left.sql}) UNION ALL BY NAME SELECT * FROM ({right.sql})",
+            variables,
+            maybe,
+            typed,
+        )
 
     def p_Project(self, node: CompValue) -> Relation:
         inner = self.apart(node.p)
         f = self.alias("pr")
         names = [str(v) for v in node.PV]
-        select = ", ".join(f"{f}.{col(v)}" if v in inner.variables else f"CAST(NULL AS UBIGINT) AS {col(v)}" for v in names) or "1 AS __unit"
+        select = (
+            ", ".join(
+                f"{f}.{col(v)}" if v in inner.variables else f"CAST(NULL AS UBIGINT) AS {col(v)}"
+                for v in names
+            )
+            or "1 AS __unit"
+        )
         select += "".join(f", {f}.{kcol(v)}" for v in names if v in inner.typed)
         maybe = {v for v in names if v not in inner.variables or v in inner.maybe_null}
-        return Relation(f"SELECT {select} FROM ({inner.sql}) {f}", names, maybe, {v: k for v, k in inner.typed.items() if v in names})
+        return Relation(
+            f"SELECT {select} FROM ({inner.sql}) {f}",
+            names,
+            maybe,
+            {v: k for v, k in inner.typed.items() if v in names},
+        )
 
     def p_Minus(self, node: CompValue) -> Relation:
         """SPARQL's MINUS: a row goes when some row of the right side is compatible with it and
@@ -859,18 +1035,27 @@ class Translator:
         compatible, sharing = [], []
         for v in shared:
             if v in left.maybe_null or v in right.maybe_null:
-                compatible.append(f"({a}.{col(v)} IS NULL OR {b}.{col(v)} IS NULL OR {a}.{col(v)} = {b}.{col(v)})")
+                compatible.append(
+                    f"({a}.{col(v)} IS NULL OR {b}.{col(v)} IS NULL OR {a}.{col(v)} = {b}.{col(v)})"
+                )
                 sharing.append(f"({a}.{col(v)} IS NOT NULL AND {b}.{col(v)} IS NOT NULL)")
             else:
                 compatible.append(f"{a}.{col(v)} = {b}.{col(v)}")
                 sharing.append("TRUE")
         where = " AND ".join(compatible + ["(" + " OR ".join(sharing) + ")"])
-        return Relation(f"SELECT * FROM ({left.sql}) {a} WHERE NOT EXISTS (SELECT 1 FROM ({right.sql}) {b} WHERE {where})", left.variables, left.maybe_null, dict(left.typed))
+        return Relation(
+            f"SELECT * FROM ({left.sql}) {a} WHERE NOT EXISTS (SELECT 1 FROM ({right.sql}) {b} WHERE {where})",
+            left.variables,
+            left.maybe_null,
+            dict(left.typed),
+        )
 
     def p_Distinct(self, node: CompValue) -> Relation:
         # a computed value follows from its term's id, so DISTINCT over both is over the ids
         inner = self.pattern(node.p)
-        return Relation(f"SELECT DISTINCT * FROM ({inner.sql})", inner.variables, inner.maybe_null, dict(inner.typed))
+        return Relation(
+            f"SELECT DISTINCT * FROM ({inner.sql})", inner.variables, inner.maybe_null, dict(inner.typed)
+        )
 
     def p_OrderBy(self, node: CompValue) -> Relation:
         if not self.unordered:
@@ -890,7 +1075,11 @@ class Translator:
         lines = []
         for row in rows:
             values = {str(k): v for k, v in row.items()}
-            lines.append("(" + ", ".join(const_id(values[n]) if n in values else "CAST(NULL AS UBIGINT)" for n in names) + ")")
+            lines.append(
+                "("
+                + ", ".join(const_id(values[n]) if n in values else "CAST(NULL AS UBIGINT)" for n in names)
+                + ")"
+            )
         maybe = {n for n in names if any(n not in {str(k) for k in row} for row in rows)}
         columns = ", ".join(col(n) for n in names)
         return Relation(f"SELECT * FROM (VALUES {', '.join(lines)}) AS vals({columns})", names, maybe)
@@ -938,11 +1127,15 @@ class Translator:
                     select.append(f"ANY_VALUE({env.ids[source]}) AS {col(res)}")
                 else:
                     pick = "arg_min" if name == "Aggregate_Min" else "arg_max"
-                    select.append(f"COALESCE({pick}({term.id}, {term.attr('num')}), {pick}({term.id}, {term.attr('text')})) AS {col(res)}")
+                    select.append(
+                        f"COALESCE({pick}({term.id}, {term.attr('num')}), {pick}({term.id}, {term.attr('text')})) AS {col(res)}"
+                    )
             elif name == "Aggregate_GroupConcat":
                 separator = aggregate.separator if aggregate.separator is not None else " "
                 distinct = "DISTINCT " if aggregate.distinct and not plain else ""
-                select.append(f"COALESCE(string_agg({distinct}{as_str(*self.expr(aggregate.vars, env))}, {quote(separator)}), '') AS {kcol(res)}")
+                select.append(
+                    f"COALESCE(string_agg({distinct}{as_str(*self.expr(aggregate.vars, env))}, {quote(separator)}), '') AS {kcol(res)}"
+                )
                 typed[res] = "str"
             else:
                 select.append(f"{self.aggregate(aggregate, env)} AS {kcol(res)}")
@@ -957,7 +1150,9 @@ class Translator:
         body = ", ".join(select) or "1 AS __unit"
         sql = f"SELECT {body} FROM ({self.with_terms(inner, f, body)}) {f}{group_by}"
         x = self.alias("x")
-        ids = ", ".join(f"{term_id(as_term(kind, f'{x}.{kcol(n)}'))} AS {col(n)}" for n, kind in typed.items())
+        ids = ", ".join(
+            f"{term_id(as_term(kind, f'{x}.{kcol(n)}'))} AS {col(n)}" for n, kind in typed.items()
+        )
         return Relation(f"SELECT *{', ' + ids if ids else ''} FROM ({sql}) {x}", names, nullable, typed)
 
     @staticmethod
@@ -1039,8 +1234,14 @@ class Translator:
         kind, sql = self.expr(e.arg, env)
         if kind == "term":
             if isinstance(sql, Ref):
-                return "term", f"(CASE WHEN {is_kind(sql.id, IRI_KIND)} THEN {sql} ELSE '<' || {as_str(kind, sql)} || '>' END)"
-            return "term", f"(CASE WHEN starts_with({sql}, '<') THEN {sql} ELSE '<' || {as_str(kind, sql)} || '>' END)"
+                return (
+                    "term",
+                    f"(CASE WHEN {is_kind(sql.id, IRI_KIND)} THEN {sql} ELSE '<' || {as_str(kind, sql)} || '>' END)",
+                )
+            return (
+                "term",
+                f"(CASE WHEN starts_with({sql}, '<') THEN {sql} ELSE '<' || {as_str(kind, sql)} || '>' END)",
+            )
         return "term", f"('<' || {as_str(kind, sql)} || '>')"
 
     def e_Builtin_COALESCE(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
@@ -1052,7 +1253,10 @@ class Translator:
         return "term", "COALESCE(" + ", ".join(as_term(kind, sql) for kind, sql in args) + ")"
 
     def e_Builtin_sameTerm(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
-        return "bool", f"({term_id(as_term(*self.expr(e.arg1, env)))} = {term_id(as_term(*self.expr(e.arg2, env)))})"
+        return (
+            "bool",
+            f"({term_id(as_term(*self.expr(e.arg1, env)))} = {term_id(as_term(*self.expr(e.arg2, env)))})",
+        )
 
     def e_Builtin_DATATYPE(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
         kind, sql = self.expr(e.arg, env)
@@ -1088,10 +1292,15 @@ class Translator:
 
     def e_Builtin_REGEX(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
         pattern, flags = e.pattern, e.flags
-        if not (isinstance(pattern, Literal) and (flags is None or (isinstance(flags, Literal) and str(flags) in ("", "i")))):
+        if not (
+            isinstance(pattern, Literal)
+            and (flags is None or (isinstance(flags, Literal) and str(flags) in ("", "i")))
+        ):
             raise UnsupportedQuery("REGEX with a pattern that is not a constant, or flags other than i")
         text = ("(?i)" if flags is not None and str(flags) == "i" else "") + str(pattern)
-        if any(c in str(pattern) for c in "\\&"):  # XPath and RE2 escapes and classes differ beyond the simple
+        if any(
+            c in str(pattern) for c in "\\&"
+        ):  # XPath and RE2 escapes and classes differ beyond the simple
             raise UnsupportedQuery("REGEX with escapes")
         return "bool", f"regexp_matches({self.plain(e.text, env)}, {quote(text)})"
 
@@ -1115,7 +1324,9 @@ class Translator:
         valid = f"regexp_full_match({text}, {quote(CAST_FORMS[target])})"
         if target == XSD.date:
             valid = f"({valid} AND {_valid_day(text)})"
-        return "term", Cast(f"(CASE WHEN {valid} THEN '\"' || {text} || '\"^^<{target}>' END)", f"<{target}>", valid, text)
+        return "term", Cast(
+            f"(CASE WHEN {valid} THEN '\"' || {text} || '\"^^<{target}>' END)", f"<{target}>", valid, text
+        )
 
     def e_Builtin_BOUND(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
         scope = self.scope(str(e.arg), env)
@@ -1127,7 +1338,10 @@ class Translator:
         then, other = self.expr(e.arg2, env), self.expr(e.arg3, env)
         if then[0] == other[0] and then[0] != "term":
             return then[0], f"(CASE {condition} WHEN TRUE THEN {then[1]} WHEN FALSE THEN {other[1]} END)"
-        return "term", f"(CASE {condition} WHEN TRUE THEN {as_term(*then)} WHEN FALSE THEN {as_term(*other)} END)"
+        return (
+            "term",
+            f"(CASE {condition} WHEN TRUE THEN {as_term(*then)} WHEN FALSE THEN {as_term(*other)} END)",
+        )
 
     def _date_part(self, part: str, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
         return "num", f"CAST({part}({as_date(*self.expr(e.arg, env))}) AS DOUBLE)"
@@ -1146,13 +1360,13 @@ class Translator:
 
     def e_AdditiveExpression(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
         sql = as_num(*self.expr(e.expr, env))
-        for op, other in zip(e.op, e.other):
+        for op, other in zip(e.op, e.other, strict=True):
             sql = f"({sql} {op} {as_num(*self.expr(other, env))})"
         return "num", sql
 
     def e_MultiplicativeExpression(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
         sql = as_num(*self.expr(e.expr, env))
-        for op, other in zip(e.op, e.other):
+        for op, other in zip(e.op, e.other, strict=True):
             right = as_num(*self.expr(other, env))
             sql = f"({sql} * {right})" if op == "*" else f"({sql} / NULLIF({right}, 0))"
         return "num", sql
@@ -1272,7 +1486,10 @@ def predicates_read(algebra: object) -> frozenset[str] | None:
     for node in _nodes(algebra):
         if isinstance(node, CompValue) and node.name in ("BGP", "TriplesBlock"):
             for _, p, _ in node.triples:
-                if isinstance(p, Variable) or (isinstance(p, Path) and (_zero_length(p) or any(isinstance(part, NegatedPath) for part in _nodes(p)))):
+                if isinstance(p, Variable) or (
+                    isinstance(p, Path)
+                    and (_zero_length(p) or any(isinstance(part, NegatedPath) for part in _nodes(p)))
+                ):
                     return None
     return frozenset(text for text in query_constants(algebra) if text.startswith("<"))
 
@@ -1290,19 +1507,26 @@ def _zero_length(path: object) -> bool:
     return False
 
 
-def translate_pattern(algebra: CompValue, table: "str | Layout" = "triples") -> Relation:
+def translate_pattern(algebra: CompValue, table: str | Layout = "triples") -> Relation:
     """The WHERE clause of a prepared query (its algebra, under the query form) as SQL."""
     return Translator(table).pattern(algebra.p)
 
 
-def select_sql(algebra: CompValue, table: "str | Layout" = "triples", unordered: bool = False) -> Relation:
+def select_sql(algebra: CompValue, table: str | Layout = "triples", unordered: bool = False) -> Relation:
     """A SELECT query (its algebra) as SQL; with ``unordered``, its ORDER BY left out."""
     translator = Translator(table, unordered)
     relation = translator.pattern(algebra.p)
     return relation
 
 
-def _solutions(relation: Relation, names: list[str], terms: str, stored: Callable[[str, str], Any], computed: Callable[[str, str, str], Any], unbound: Callable[[str], Any]) -> tuple[list[Any], list[str]]:
+def _solutions(
+    relation: Relation,
+    names: list[str],
+    terms: str,
+    stored: Callable[[str, str], Any],
+    computed: Callable[[str, str, str], Any],
+    unbound: Callable[[str], Any],
+) -> tuple[list[Any], list[str]]:
     """What a relation's solutions read as terms select, a name at a time, and the joins of the
     terms table it needs: ``stored(terms alias, name)`` for a variable whose term is in the terms
     table, ``computed(kind, value column, name)`` for a computed value, ``unbound(name)`` for a
@@ -1321,12 +1545,28 @@ def _solutions(relation: Relation, names: list[str], terms: str, stored: Callabl
     return columns, joins
 
 
-def solution_texts(relation: Relation, names: list[str], terms: str = "terms", ids: tuple[str, ...] = ()) -> str:
+def solution_texts(
+    relation: Relation, names: list[str], terms: str = "terms", ids: tuple[str, ...] = ()
+) -> str:
     """SQL of a relation's solutions as N-Triples text, a column ``t_<name>`` a name (NULL where
     unbound), then the term id of each of ``ids`` (column ``i_<name>``)."""
-    columns, joins = _solutions(relation, names, terms, lambda t, n: f'{t}.text AS "t_{n}"', lambda kind, value, n: f'{as_term(kind, value)} AS "t_{n}"',
-                                lambda n: f'CAST(NULL AS VARCHAR) AS "t_{n}"')
-    select = ", ".join([*columns, *(f's0.{col(n)} AS "i_{n}"' if n in relation.variables else f'CAST(NULL AS UBIGINT) AS "i_{n}"' for n in ids)])
+    columns, joins = _solutions(
+        relation,
+        names,
+        terms,
+        lambda t, n: f'{t}.text AS "t_{n}"',
+        lambda kind, value, n: f'{as_term(kind, value)} AS "t_{n}"',
+        lambda n: f'CAST(NULL AS VARCHAR) AS "t_{n}"',
+    )
+    select = ", ".join(
+        [
+            *columns,
+            *(
+                f's0.{col(n)} AS "i_{n}"' if n in relation.variables else f'CAST(NULL AS UBIGINT) AS "i_{n}"'
+                for n in ids
+            ),
+        ]
+    )
     return f"SELECT {select or '1 AS __unit'} FROM ({relation.sql}) s0 {' '.join(joins)}"
 
 
@@ -1335,30 +1575,49 @@ def solution_values(relation: Relation, names: list[str], terms: str = "terms") 
     a literal's lexical form, a computed string) where the text needs no unescaping, else NULL;
     and the term's N-Triples text (NULL where unbound)."""
     columns, joins = _solutions(
-        relation, names, terms,
+        relation,
+        names,
+        terms,
         lambda t, n: f"CASE WHEN strpos({t}.text, '\\') = 0 THEN {term_str(t)} END, {t}.text",
-        lambda kind, value, n: f"{value if kind == 'str' else 'CAST(NULL AS VARCHAR)'}, {as_term(kind, value)}",
-        lambda n: "CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR)")
+        lambda kind, value, n: (
+            f"{value if kind == 'str' else 'CAST(NULL AS VARCHAR)'}, {as_term(kind, value)}"
+        ),
+        lambda n: "CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR)",
+    )
     return f"SELECT {', '.join(columns) or '1 AS __unit'} FROM ({relation.sql}) s0 {' '.join(joins)}"
 
 
 def value_of_text(t: str) -> str:
     """What Oxigraph's ``term.value`` reads of a term's N-Triples text: an IRI, a blank node's
     label, a literal's lexical form."""
-    return (f"(CASE WHEN starts_with({t}, '\"') THEN {_unescape(_text_lexical(t))} WHEN starts_with({t}, '_:') THEN substr({t}, 3) "
-            f"ELSE substr({t}, 2, length({t}) - 2) END)")
+    return (
+        f"(CASE WHEN starts_with({t}, '\"') THEN {_unescape(_text_lexical(t))} WHEN starts_with({t}, '_:') THEN substr({t}, 3) "
+        f"ELSE substr({t}, 2, length({t}) - 2) END)"
+    )
 
 
-def solution_terms(relation: Relation, names: list[str], terms: str = "terms") -> tuple[dict[str, tuple[str, str]], str]:
+def solution_terms(
+    relation: Relation, names: list[str], terms: str = "terms"
+) -> tuple[dict[str, tuple[str, str]], str]:
     """For each name, SQL of its term's value as Oxigraph's ``term.value`` reads it (NULL where
     unbound) and of whether the term is an IRI; and the FROM clause they read (the relation as
     ``s0``, the terms table joined for each stored variable)."""
     columns, joins = _solutions(
-        relation, names, terms,
-        lambda t, n: (f"(CASE WHEN {is_kind(f'{t}.id', BLANK_KIND)} THEN substr({t}.text, 3) ELSE {term_str(t)} END)", is_kind(f"{t}.id", IRI_KIND)),
-        lambda kind, value, n: ((value, "FALSE") if kind == "str" else (value_of_text(as_term(kind, value)), f"starts_with({as_term(kind, value)}, '<')")),
-        lambda n: ("CAST(NULL AS VARCHAR)", "FALSE"))
-    return dict(zip(names, columns)), f"({relation.sql}) s0 {' '.join(joins)}"
+        relation,
+        names,
+        terms,
+        lambda t, n: (
+            f"(CASE WHEN {is_kind(f'{t}.id', BLANK_KIND)} THEN substr({t}.text, 3) ELSE {term_str(t)} END)",
+            is_kind(f"{t}.id", IRI_KIND),
+        ),
+        lambda kind, value, n: (
+            (value, "FALSE")
+            if kind == "str"
+            else (value_of_text(as_term(kind, value)), f"starts_with({as_term(kind, value)}, '<')")
+        ),
+        lambda n: ("CAST(NULL AS VARCHAR)", "FALSE"),
+    )
+    return dict(zip(names, columns, strict=True)), f"({relation.sql}) s0 {' '.join(joins)}"
 
 
 @dataclass
@@ -1378,12 +1637,18 @@ class ConstructPlan:
     cleanup: str
 
 
-def construct_statements(algebra: CompValue, layout: "TableLayout", read: frozenset[str] | None = None) -> ConstructPlan | None:
+def construct_statements(
+    algebra: CompValue, layout: TableLayout, read: frozenset[str] | None = None
+) -> ConstructPlan | None:
     """A CONSTRUCT query as a :class:`ConstructPlan` (None: its template writes nothing); with
     ``read``, only the template's triples whose predicate (N-Triples text) is one of those."""
     if algebra.name != "ConstructQuery":
         raise UnsupportedQuery("not a CONSTRUCT query")
-    template = [triple for triple in algebra.template if read is None or isinstance(triple[1], Variable) or term_text(triple[1]) in read]
+    template = [
+        triple
+        for triple in algebra.template
+        if read is None or isinstance(triple[1], Variable) or term_text(triple[1]) in read
+    ]
     if not template:
         return None
     pattern = algebra.p if read is None else without_unread_optionals(algebra.p, _variables(template))
@@ -1405,12 +1670,18 @@ def without_unread_optionals(pattern: CompValue, read: set[str]) -> CompValue:
     if name in ("Extend", "Filter"):
         return _with(pattern, p=without_unread_optionals(pattern.p, read | _variables(pattern.expr)))
     if name == "Join":
-        return _with(pattern, p1=without_unread_optionals(pattern.p1, read | _variables(pattern.p2)),
-                     p2=without_unread_optionals(pattern.p2, read | _variables(pattern.p1)))
+        return _with(
+            pattern,
+            p1=without_unread_optionals(pattern.p1, read | _variables(pattern.p2)),
+            p2=without_unread_optionals(pattern.p2, read | _variables(pattern.p1)),
+        )
     if name == "LeftJoin":
         if _variables(pattern.p2) & read <= _certain(pattern.p1):
             return without_unread_optionals(pattern.p1, read)
-        return _with(pattern, p1=without_unread_optionals(pattern.p1, read | _variables(pattern.p2) | _variables(pattern.expr)))
+        return _with(
+            pattern,
+            p1=without_unread_optionals(pattern.p1, read | _variables(pattern.p2) | _variables(pattern.expr)),
+        )
     return pattern
 
 
@@ -1448,10 +1719,14 @@ def _certain(pattern: CompValue) -> set[str]:
     return set()
 
 
-def modify_statements(operation: CompValue, layout: "TableLayout") -> ConstructPlan | None:
+def modify_statements(operation: CompValue, layout: TableLayout) -> ConstructPlan | None:
     """A SPARQL Update ``DELETE { } INSERT { } WHERE { }`` (rdflib's Modify, default graph) as a
     :class:`ConstructPlan`: both templates from the same solutions, the deletions first."""
-    if operation.name != "Modify" or getattr(operation, "using", None) or getattr(operation, "withClause", None):
+    if (
+        operation.name != "Modify"
+        or getattr(operation, "using", None)
+        or getattr(operation, "withClause", None)
+    ):
         raise UnsupportedQuery(f"update {operation.name}")
     templates = []
     for clause in (operation.delete, operation.insert):
@@ -1461,7 +1736,9 @@ def modify_statements(operation: CompValue, layout: "TableLayout") -> ConstructP
     return _plan(Translator(layout).pattern(operation.where), templates[1], templates[0], layout)
 
 
-def _rows(relation: Relation, template: list, computed: set[str], subjects: dict[str, set[str | None]] | None = None) -> dict[str, list[str]]:
+def _rows(
+    relation: Relation, template: list, computed: set[str], subjects: dict[str, set[str | None]] | None = None
+) -> dict[str, list[str]]:
     """SELECTs of ``(s, o)`` ids over the solutions, by predicate, for each triple of a template
     that the solutions bind (a literal is no subject); the computed variables it reads go into
     ``computed``, and into ``subjects`` by predicate the computed variable of each triple's
@@ -1490,8 +1767,12 @@ def _rows(relation: Relation, template: list, computed: set[str], subjects: dict
         if isinstance(s, Variable):
             conditions.append(f"NOT {is_kind(ids[0], LITERAL_KIND)}")
         if subjects is not None:
-            subjects.setdefault(term_text(p), set()).add(str(s) if isinstance(s, Variable) and str(s) in relation.typed else None)
-        by_predicate.setdefault(term_text(p), []).append(f"SELECT {ids[0]} AS s, {ids[1]} AS o FROM {SOLUTIONS} w WHERE {' AND '.join(conditions)}")
+            subjects.setdefault(term_text(p), set()).add(
+                str(s) if isinstance(s, Variable) and str(s) in relation.typed else None
+            )
+        by_predicate.setdefault(term_text(p), []).append(
+            f"SELECT {ids[0]} AS s, {ids[1]} AS o FROM {SOLUTIONS} w WHERE {' AND '.join(conditions)}"
+        )
     return by_predicate
 
 
@@ -1508,12 +1789,14 @@ def insert_pairs(table: str, pairs: str, may_hold: bool = True) -> str:
     # the table's pairs with a subject and an object among the new ones: a criterion's
     # patients each get one object, which rules out most of the table before its subjects are
     # looked up (100k patients' 18 csf:meetsCriterion inserts 0.33 -> 0.24 s)
-    return (f"INSERT INTO {table} WITH fresh AS (SELECT DISTINCT s, o FROM ({pairs})) "
-            f"SELECT f.s, f.o FROM fresh f ANTI JOIN (SELECT s, o FROM {table} WHERE o IN (SELECT o FROM fresh) AND s IN (SELECT s FROM fresh)) e "
-            f"ON e.s = f.s AND e.o = f.o")
+    return (
+        f"INSERT INTO {table} WITH fresh AS (SELECT DISTINCT s, o FROM ({pairs})) "
+        f"SELECT f.s, f.o FROM fresh f ANTI JOIN (SELECT s, o FROM {table} WHERE o IN (SELECT o FROM fresh) AND s IN (SELECT s FROM fresh)) e "
+        f"ON e.s = f.s AND e.o = f.o"
+    )
 
 
-def _plan(relation: Relation, insert: list, delete: list, layout: "TableLayout") -> ConstructPlan | None:
+def _plan(relation: Relation, insert: list, delete: list, layout: TableLayout) -> ConstructPlan | None:
     computed: set[str] = set()
     subjects: dict[str, set[str | None]] = {}
     inserted = _rows(relation, insert, computed, subjects)
@@ -1523,16 +1806,39 @@ def _plan(relation: Relation, insert: list, delete: list, layout: "TableLayout")
     deletes = []
     for predicate, parts in deleted.items():
         table = layout.target(predicate)
-        deletes.append(f"DELETE FROM {table} USING (SELECT DISTINCT s, o FROM ({' UNION ALL '.join(parts)})) d WHERE {table}.s = d.s AND {table}.o = d.o")
-    inserts = [(layout.target(predicate), " UNION ALL ".join(parts), None if None in subjects[predicate] else frozenset(subjects[predicate]))
-               for predicate, parts in inserted.items()]
-    new_terms = [(v, f"SELECT w.{col(v)} AS id, {as_term(relation.typed[v], f'w.{kcol(v)}')} AS text FROM {SOLUTIONS} w WHERE w.{col(v)} IS NOT NULL")
-                 for v in sorted(computed)]
+        deletes.append(
+            f"DELETE FROM {table} USING (SELECT DISTINCT s, o FROM ({' UNION ALL '.join(parts)})) d WHERE {table}.s = d.s AND {table}.o = d.o"
+        )
+    inserts = [
+        (
+            layout.target(predicate),
+            " UNION ALL ".join(parts),
+            None if None in subjects[predicate] else frozenset(subjects[predicate]),
+        )
+        for predicate, parts in inserted.items()
+    ]
+    new_terms = [
+        (
+            v,
+            f"SELECT w.{col(v)} AS id, {as_term(relation.typed[v], f'w.{kcol(v)}')} AS text FROM {SOLUTIONS} w WHERE w.{col(v)} IS NOT NULL",
+        )
+        for v in sorted(computed)
+    ]
     # the templates' variables only: the engine then drops what nothing reads (the ids of
     # intermediate values, the columns of terms read by filters) instead of storing them
-    used = [v for v in relation.variables if any(isinstance(t, Variable) and str(t) == v for triple in insert + delete for t in triple)]
+    used = [
+        v
+        for v in relation.variables
+        if any(isinstance(t, Variable) and str(t) == v for triple in insert + delete for t in triple)
+    ]
     solutions = f"SELECT {relation.columns('sol', used)} FROM ({relation.sql}) sol"
-    return ConstructPlan(f"CREATE OR REPLACE TEMPORARY TABLE {SOLUTIONS} AS {solutions}", new_terms, deletes, inserts, f"DROP TABLE {SOLUTIONS}")
+    return ConstructPlan(
+        f"CREATE OR REPLACE TEMPORARY TABLE {SOLUTIONS} AS {solutions}",
+        new_terms,
+        deletes,
+        inserts,
+        f"DROP TABLE {SOLUTIONS}",
+    )
 
 
 SOLUTIONS = "__solutions"

@@ -23,12 +23,27 @@ from collections.abc import Iterable
 from rdflib import Literal, URIRef
 
 from csfkg.engines.sql.store import Store, add_constants, algebra_of, prepared, select
+from csfkg.engines.sql.translate import (
+    BLANK_KIND,
+    Translator,
+    col,
+    is_kind,
+    query_constants,
+    quote,
+    solution_terms,
+    term_str,
+)
 from csfkg.validation.compiled import group_by_patient, template_pieces
 from csfkg.validation.compiler import CompiledCheck, compiled_validation_queries, record_owner_steps
-from csfkg.engines.sql.translate import BLANK_KIND, Translator, col, is_kind, quote, query_constants, solution_terms, term_str
 from csfkg.validation.report import ValidationResult
 
-__all__ = ["compiled_validation_queries", "PROBLEMS", "problems_by_patient", "results_by_patient", "validation_results"]
+__all__ = [
+    "compiled_validation_queries",
+    "PROBLEMS",
+    "problems_by_patient",
+    "results_by_patient",
+    "validation_results",
+]
 
 CHECKS = "__checks"
 RESULTS = "__results"
@@ -69,8 +84,11 @@ def _check_rows(store: Store, number: int, check: CompiledCheck) -> str:
         bound["value"] = found
         # the template filled in one pass: a variable bound in the row by its value, any other
         # left as written
-        pieces = [quote(text) if name is None or name not in bound else f"COALESCE({bound[name]}, {quote(text)})"
-                  for text, name in template_pieces(check.message) if text or name]
+        pieces = [
+            quote(text) if name is None or name not in bound else f"COALESCE({bound[name]}, {quote(text)})"
+            for text, name in template_pieces(check.message)
+            if text or name
+        ]
         message = f"({' || '.join(pieces) or quote('')})"
     return f"INSERT INTO {RESULTS} SELECT {number}, s0.{col('this')}, {focus}, {found}, {message}, {path} FROM {source}"
 
@@ -91,11 +109,20 @@ def _find(store: Store) -> None:
     parts: dict[str, int] = {}
     for check in checks:
         parts[check.constraint] = parts.get(check.constraint, 0) + 1
-    connection.execute(f"CREATE OR REPLACE TEMPORARY TABLE {CHECKS} (number INTEGER, constraint_ VARCHAR, parts INTEGER, shape VARCHAR, "
-                       f"name VARCHAR, severity VARCHAR, rank INTEGER)")
-    connection.executemany(f"INSERT INTO {CHECKS} VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           [[i, c.constraint, parts[c.constraint], c.shape, c.name, c.severity, _RANK.get(c.severity, 3)] for i, c in enumerate(checks)])
-    connection.execute(f"CREATE OR REPLACE TEMPORARY TABLE {RESULTS} (number INTEGER, focus_id UBIGINT, focus VARCHAR, value VARCHAR, message VARCHAR, path VARCHAR)")
+    connection.execute(
+        f"CREATE OR REPLACE TEMPORARY TABLE {CHECKS} (number INTEGER, constraint_ VARCHAR, parts INTEGER, shape VARCHAR, "
+        f"name VARCHAR, severity VARCHAR, rank INTEGER)"
+    )
+    connection.executemany(
+        f"INSERT INTO {CHECKS} VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            [i, c.constraint, parts[c.constraint], c.shape, c.name, c.severity, _RANK.get(c.severity, 3)]
+            for i, c in enumerate(checks)
+        ],
+    )
+    connection.execute(
+        f"CREATE OR REPLACE TEMPORARY TABLE {RESULTS} (number INTEGER, focus_id UBIGINT, focus VARCHAR, value VARCHAR, message VARCHAR, path VARCHAR)"
+    )
 
     def run(numbers: list[int]) -> None:
         for number in numbers:
@@ -103,14 +130,23 @@ def _find(store: Store) -> None:
                 connection.execute(_check_rows(store, number, checks[number]))
 
     run([i for i, check in enumerate(checks) if not check.requires])
-    found = {c for (c,) in connection.execute(f"SELECT DISTINCT c.constraint_ FROM {RESULTS} JOIN {CHECKS} c USING (number)").fetchall()}
+    found = {
+        c
+        for (c,) in connection.execute(
+            f"SELECT DISTINCT c.constraint_ FROM {RESULTS} JOIN {CHECKS} c USING (number)"
+        ).fetchall()
+    }
     run([i for i, check in enumerate(checks) if check.requires and check.requires in found])
     # one query reports each of its results once; the parts of one constraint (sh:node) can
     # report the same result twice, kept once
-    fields = "c.constraint_, c.shape, c.name, c.severity, c.rank, r.focus_id, r.focus, r.value, r.message, r.path"
-    connection.execute(f"CREATE OR REPLACE TEMPORARY TABLE {FOUND} AS "
-                       f"SELECT DISTINCT {fields} FROM {RESULTS} r JOIN {CHECKS} c USING (number) WHERE c.parts > 1 "
-                       f"UNION ALL SELECT {fields} FROM {RESULTS} r JOIN {CHECKS} c USING (number) WHERE c.parts = 1")
+    fields = (
+        "c.constraint_, c.shape, c.name, c.severity, c.rank, r.focus_id, r.focus, r.value, r.message, r.path"
+    )
+    connection.execute(
+        f"CREATE OR REPLACE TEMPORARY TABLE {FOUND} AS "
+        f"SELECT DISTINCT {fields} FROM {RESULTS} r JOIN {CHECKS} c USING (number) WHERE c.parts > 1 "
+        f"UNION ALL SELECT {fields} FROM {RESULTS} r JOIN {CHECKS} c USING (number) WHERE c.parts = 1"
+    )
     connection.execute(f"DROP TABLE {RESULTS}")
     connection.execute(f"DROP TABLE {CHECKS}")
     # the record query walked back from the focus nodes: each node, every node that holds it
@@ -121,10 +157,12 @@ def _find(store: Store) -> None:
     translator = Translator(store)
     step, patients = translator.pattern(step_query.p), translator.pattern(patients_query.p)  # type: ignore[attr-defined]
     this, candidate = col("this"), col("candidate")
-    connection.execute(f"CREATE OR REPLACE TEMPORARY TABLE {OWNERS} AS "
-                       f"WITH RECURSIVE __back(node, holder) AS (SELECT DISTINCT focus_id, focus_id FROM {FOUND} "
-                       f"UNION SELECT b.node, st.{candidate} FROM __back b JOIN ({step.sql}) st ON st.{this} = b.holder) "
-                       f"SELECT DISTINCT b.node, b.holder AS patient FROM __back b WHERE b.holder IN (SELECT {candidate} FROM ({patients.sql}))")
+    connection.execute(
+        f"CREATE OR REPLACE TEMPORARY TABLE {OWNERS} AS "
+        f"WITH RECURSIVE __back(node, holder) AS (SELECT DISTINCT focus_id, focus_id FROM {FOUND} "
+        f"UNION SELECT b.node, st.{candidate} FROM __back b JOIN ({step.sql}) st ON st.{this} = b.holder) "
+        f"SELECT DISTINCT b.node, b.holder AS patient FROM __back b WHERE b.holder IN (SELECT {candidate} FROM ({patients.sql}))"
+    )
 
 
 def _drop(store: Store) -> None:
@@ -145,13 +183,24 @@ def problems_by_patient(store: Store) -> str:
         # (the severity with its colon last: after the name and the message, it orders as the
         # text "severity: name: message" did, a severity that begins another included; the text
         # made after the sort, not for each result before it)
-        order = ", ".join(f"'{key}': {value}" for key, value in (
-            ("rank", "f.rank"), ("focus", "f.focus"), ("name", "f.name"), ("value", "COALESCE(f.value, '')"), ("shape", "f.shape"),
-            ("message", "f.message"), ("path", "COALESCE(f.path, '')"), ("severity", "f.severity || ':'")))
+        order = ", ".join(
+            f"'{key}': {value}"
+            for key, value in (
+                ("rank", "f.rank"),
+                ("focus", "f.focus"),
+                ("name", "f.name"),
+                ("value", "COALESCE(f.value, '')"),
+                ("shape", "f.shape"),
+                ("message", "f.message"),
+                ("path", "COALESCE(f.path, '')"),
+                ("severity", "f.severity || ':'"),
+            )
+        )
         store.connection.execute(
             f"CREATE OR REPLACE TEMPORARY TABLE {PROBLEMS} AS SELECT o.patient, "
             f"array_to_string(list_transform(list_sort(list({{{order}}})), lambda r: r.severity || ' ' || r.name || ': ' || r.message), '; ') AS problems, "
-            f"bool_or(f.severity = 'Violation') AS blocked FROM {FOUND} f JOIN {OWNERS} o ON o.node = f.focus_id GROUP BY o.patient")
+            f"bool_or(f.severity = 'Violation') AS blocked FROM {FOUND} f JOIN {OWNERS} o ON o.node = f.focus_id GROUP BY o.patient"
+        )
     finally:
         _drop(store)
     return PROBLEMS
@@ -166,13 +215,16 @@ def validation_results(store: Store) -> list[tuple[ValidationResult, set[str]]]:
         rows = store.connection.execute(
             f"SELECT f.shape, f.name, f.severity, f.focus, f.message, f.path, f.value, list({patient}) FILTER (WHERE t.id IS NOT NULL) "
             f"FROM {FOUND} f LEFT JOIN {OWNERS} o ON o.node = f.focus_id LEFT JOIN {store.terms} t ON t.id = o.patient "
-            f"GROUP BY f.rowid, f.shape, f.name, f.severity, f.focus, f.message, f.path, f.value").fetchall()
+            f"GROUP BY f.rowid, f.shape, f.name, f.severity, f.focus, f.message, f.path, f.value"
+        ).fetchall()
     finally:
         _drop(store)
     return [(ValidationResult(*row[:7]), set(row[7] or ())) for row in rows]
 
 
-def results_by_patient(store: Store, patients: Iterable[URIRef] | None = None) -> dict[str, list[ValidationResult]]:
+def results_by_patient(
+    store: Store, patients: Iterable[URIRef] | None = None
+) -> dict[str, list[ValidationResult]]:
     """Every compiled check in the store; the results by the IRI of each patient whose record
     holds the focus node (a result in no patient's record is left out), as
     :func:`csfkg.validation.compiled.group_by_patient` orders them; with ``patients``, theirs only."""

@@ -1,0 +1,347 @@
+"""``csfkg docs``: the output opens as HTML, every local link resolves, every class is there, the
+evidence shows its tiers, and the algorithm picture - drawn from the graph - names every action."""
+
+from __future__ import annotations
+
+import html
+import os
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from rdflib import OWL, RDF, RDFS, URIRef
+
+from csfkg.curation.docs import algorithm, algorithm_dot, algorithm_mermaid, build_docs
+from csfkg.model.errors import InputError, UsageError
+from csfkg.model.knowledge import knowledge_graph, rules_graph
+
+HAVE_DOT = shutil.which("dot") is not None
+CSF = "https://w3id.org/csfkg/ontology#"
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class Page(HTMLParser):
+    """Parses one page strictly enough: balanced tags, and every id, link and text collected."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+        self.ids: set[str] = set()
+        self.links: list[str] = []
+        self.text: list[str] = []
+        self.svg_text: list[str] = []
+        self.tags: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        values = dict(attrs)
+        if values.get("id"):
+            if values["id"] in self.ids:
+                self.errors.append(f"duplicate id {values['id']}")
+            self.ids.add(values["id"] or "")
+        for name in ("href", "src", "xlink:href"):
+            if values.get(name):
+                self.links.append(values[name] or "")
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        stack = list(self.stack)
+        self.handle_starttag(tag, attrs)
+        self.stack = stack
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in VOID:
+            return
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes <{self.stack[-1] if self.stack else 'nothing'}>")
+            return
+        self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+        if "svg" in self.stack and "text" in self.stack:
+            self.svg_text.append(data.strip())
+
+
+def parse(path: Path) -> Page:
+    page = Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    page.close()
+    assert page.errors == [], f"{path.name}: {page.errors[:5]}"
+    assert page.stack == [], f"{path.name}: unclosed {page.stack}"
+    return page
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("docs") / "site"
+    result = build_docs(out)
+    assert result.folder == out
+    return out
+
+
+def action_codes() -> set[str]:
+    graph = rules_graph()
+    code = URIRef(CSF + "code")
+    return {str(graph.value(a, code)) for a in graph.objects(None, URIRef(CSF + "recommendsAction"))}
+
+
+def test_every_page_parses_as_html(site: Path) -> None:
+    pages = sorted(site.glob("*.html"))
+    assert {p.name for p in pages} == {
+        "index.html",
+        "classes.html",
+        "properties.html",
+        "individuals.html",
+        "evidence.html",
+        "article.html",
+        "mappings.html",
+    }
+    for path in pages:
+        page = parse(path)
+        assert {"html", "head", "title", "body", "main"} <= page.tags, path.name
+
+
+def test_every_local_link_resolves_to_a_file_and_an_anchor(site: Path) -> None:
+    ids = {path.name: parse(path).ids for path in site.glob("*.html")}
+    broken = []
+    checked = 0
+    for path in site.glob("*.html"):
+        for link in parse(path).links:
+            parts = urlsplit(link)
+            if parts.scheme in ("http", "https", "mailto"):
+                continue
+            target = site / unquote(parts.path) if parts.path else path
+            checked += 1
+            if not target.is_file():
+                broken.append(f"{path.name}: {link} (no file)")
+            elif parts.fragment and target.suffix == ".html" and parts.fragment not in ids[target.name]:
+                broken.append(f"{path.name}: {link} (no anchor)")
+    assert broken == []
+    assert checked > 500
+
+
+@pytest.mark.skipif(not HAVE_DOT, reason="graphviz dot is not on the PATH (CI installs it)")
+def test_index_holds_the_algorithm_picture_as_svg_with_every_action_code(site: Path) -> None:
+    page = parse(site / "index.html")
+    assert "svg" in page.tags
+    assert "algorithm.svg" in page.links and (site / "algorithm.svg").is_file()
+    assert action_codes() <= set(page.svg_text)
+    standalone = html.unescape(
+        (site / "algorithm.svg").read_text(encoding="utf-8")
+    )  # graphviz writes - as &#45;
+    assert all(f">{code}</text>" in standalone for code in action_codes())
+
+
+@pytest.mark.skipif(not HAVE_DOT, reason="graphviz dot is not on the PATH (CI installs it)")
+def test_picture_links_lead_to_the_documented_branch(site: Path) -> None:
+    svg = (site / "algorithm.svg").read_text(encoding="utf-8")
+    assert 'href="individuals.html#csfg-br-red-flag"' in svg
+    assert 'href="individuals.html#csfg-urgent-evaluation"' in svg
+
+
+def test_every_class_label_appears(site: Path) -> None:
+    graph = knowledge_graph()
+    text = " ".join(parse(site / "classes.html").text)
+    classes = [c for c in graph.subjects(RDF.type, OWL.Class) if str(c).startswith(CSF)]
+    missing = [
+        str(graph.value(c, RDFS.label)) for c in classes if str(graph.value(c, RDFS.label)) not in text
+    ]
+    assert missing == []
+    assert len(classes) > 50
+
+
+def test_every_property_and_individual_has_its_own_section(site: Path) -> None:
+    graph = knowledge_graph()
+    ids = set().union(*(parse(p).ids for p in site.glob("*.html")))
+    ours = {
+        s
+        for s in graph.subjects(RDF.type, None)
+        if isinstance(s, URIRef)
+        and str(s).startswith(("https://w3id.org/csfkg/ontology#", "https://w3id.org/csfkg/guideline#"))
+    }
+
+    def anchor(term: URIRef) -> str:
+        return (
+            str(term)
+            .replace("https://w3id.org/csfkg/ontology#", "csf-")
+            .replace("https://w3id.org/csfkg/guideline#", "csfg-")
+        )
+
+    assert sorted(str(t) for t in ours if anchor(t) not in ids) == []
+
+
+def test_evidence_statements_show_their_tier_and_source(site: Path) -> None:
+    text = (site / "evidence.html").read_text(encoding="utf-8")
+    section = text[text.index('id="csfg-ev-normal-brain-20"') :]
+    section = section[: section.index("</section>")]
+    assert "meta-analysis" in section and "seed article (Dr.Oracle, 2026)" in section
+    assert "initial brain MRI normal in about 19%" in section  # corrected by
+    for tier in (
+        "guideline",
+        "classification",
+        "meta-analysis",
+        "reviewer note",
+        "unverified guideline detail",
+        "article claim",
+    ):
+        assert f">{tier}</a>" in text
+
+
+def test_mappings_page_lists_every_sssom_row(site: Path) -> None:
+    text = (site / "mappings.html").read_text(encoding="utf-8")
+    assert text.count("<tr><td>") == 45
+    assert "HP:0002315" in text and "semapv:ManualMappingCuration" in text
+
+
+def test_algorithm_is_read_from_the_graph_in_precedence_order() -> None:
+    points = algorithm()
+    assert [p.order for p in points] == sorted(p.order for p in points)
+    for point in points:
+        precedences = [b.precedence for b in point.branches if b.precedence is not None]
+        assert precedences == sorted(precedences)
+    assert (
+        points[0].branches[0].code == "red-flag" and points[0].branches[0].action_code == "urgent-evaluation"
+    )
+    assert points[-1].companions and len(points[-1].branches) == 6
+    assert sum(len(p.branches) for p in points) == 24
+
+
+def test_a_branch_added_to_the_graph_appears_in_the_picture() -> None:
+    """Drawn from the graph, not from a list in Python."""
+    graph = rules_graph() + knowledge_graph()
+    graph.parse(
+        data="""
+        @prefix csf: <https://w3id.org/csfkg/ontology#> . @prefix csfg: <https://w3id.org/csfkg/guideline#> .
+        @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+        csfg:br-new a csf:NextStepBranch ; rdfs:label "new branch" ; csf:code "brand-new-branch" ; csf:precedence 11 ;
+            csf:requiresCriterion csfg:crit-red-flag-present ; csf:recommendsAction csfg:monitor-red-flags .
+        csfg:dp-red-flags csf:hasBranch csfg:br-new .
+        """,
+        format="turtle",
+    )
+    points = algorithm(graph)
+    assert [b.code for b in points[0].branches] == ["red-flag", "brand-new-branch"]
+    assert "brand-new-branch" in algorithm_dot(points) and "brand-new-branch" in algorithm_mermaid(points)
+
+
+def test_mermaid_picture_when_asked(tmp_path: Path) -> None:
+    result = build_docs(tmp_path / "site", picture="mermaid")
+    assert result.picture == "mermaid"
+    page = parse(tmp_path / "site" / "index.html")
+    assert "svg" not in page.tags and not (tmp_path / "site" / "algorithm.svg").exists()
+    text = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    block = text[text.index('<pre class="mermaid">') : text.index("</pre>")]
+    assert block.removeprefix('<pre class="mermaid">').lstrip().startswith("flowchart")
+    assert all(code in block for code in action_codes())
+
+
+def test_auto_picture_falls_back_to_mermaid_without_dot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("csfkg.curation.docs.shutil.which", lambda name: None)
+    assert build_docs(tmp_path / "site").picture == "mermaid"
+
+
+def test_svg_picture_without_dot_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("csfkg.curation.docs.shutil.which", lambda name: None)
+    with pytest.raises(UsageError, match="dot"):
+        build_docs(tmp_path / "site", picture="svg")
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- the folder is written atomically ---------------------------------------------------------------
+def test_an_earlier_output_is_replaced_as_a_whole(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build_docs(out, picture="mermaid")
+    (out / "stale.html").write_text("old", encoding="utf-8")
+    build_docs(out, picture="mermaid")
+    assert not (out / "stale.html").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["site"]  # no temporary folder left beside it
+
+
+def test_a_folder_with_other_files_is_refused_and_left_alone(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(UsageError, match="holds other files"):
+        build_docs(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_a_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "site").write_text("x", encoding="utf-8")
+    with pytest.raises(UsageError, match="is a file"):
+        build_docs(tmp_path / "site")
+
+
+def test_a_missing_parent_folder_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="does not exist"):
+        build_docs(tmp_path / "no" / "site")
+
+
+def test_a_failure_while_writing_leaves_no_half_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "site"
+    build_docs(out, picture="mermaid")
+    before = sorted(p.name for p in out.iterdir())
+    real_write = Path.write_text
+    calls = {"n": 0}
+
+    def failing_write(self: Path, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise OSError(28, "No space left on device")
+        return real_write(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", failing_write)
+    with pytest.raises(InputError, match="No space left on device"):
+        build_docs(out, picture="mermaid")
+    monkeypatch.undo()
+    assert sorted(p.name for p in out.iterdir()) == before  # the previous output, whole
+    assert [p.name for p in tmp_path.iterdir()] == ["site"]
+
+
+# --- the command line ----------------------------------------------------------------------------------
+def test_cli_writes_the_docs(cli, tmp_path: Path) -> None:
+    result = cli("docs", str(tmp_path / "site"), "--picture", "mermaid")
+    assert result.code == 0, result.err
+    assert result.out.startswith(f"Wrote {tmp_path / 'site'}/ (")
+    assert "algorithm picture: Mermaid." in result.out
+    assert (tmp_path / "site" / "index.html").is_file()
+
+
+def test_cli_refuses_a_foreign_folder_in_one_sentence(cli, tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    result = cli("docs", str(tmp_path))
+    assert result.code == 2
+    assert result.err.startswith("csfkg: ") and len(result.err.strip().splitlines()) == 1
+    assert "holds other files" in result.err
+
+
+def test_cli_rejects_an_unknown_picture_kind(cli, tmp_path: Path) -> None:
+    result = cli("docs", str(tmp_path / "site"), "--picture", "png")
+    assert result.code == 2 and "--picture" in result.err
+    assert not (tmp_path / "site").exists()
+
+
+@pytest.mark.skipif(not HAVE_DOT, reason="graphviz dot is not on the PATH (CI installs it)")
+def test_console_script_writes_the_docs(tmp_path: Path) -> None:
+    script = shutil.which("csfkg") or ""
+    command = [script] if script else [sys.executable, "-c", "from csfkg.cli.main import run; run()"]
+    done = subprocess.run(
+        [*command, "docs", str(tmp_path / "site")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "CSFKG_DEBUG": ""},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "algorithm picture: SVG (graphviz)" in done.stdout
+    assert (tmp_path / "site" / "algorithm.svg").is_file()

@@ -1,0 +1,315 @@
+"""Lookups for a person at a terminal: `csfkg protocol`, `findings`, `red-flags`, `lookup`,
+`explain`, in text and JSON, read from the graph through the named queries."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+
+import pytest
+
+from csfkg.lookups.guideline import explain_file, findings, lookup, protocol, red_flags
+
+from conftest import DATA, SEED
+
+CSF = "https://w3id.org/csfkg/ontology#"
+CSFG = "https://w3id.org/csfkg/guideline#"
+EX = "https://example.org/csfkg/patient/"
+VIGNETTES = DATA / "vignettes"
+
+
+@cache
+def seed_explained() -> dict:
+    (data,) = explain_file(SEED)
+    return data
+
+
+def one_sentence(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("csfkg: ") and "Traceback" not in text, text
+    return lines[0]
+
+
+# ---------------------------------------------------------------------------------------
+# csfkg protocol brain|spine
+# ---------------------------------------------------------------------------------------
+def test_spine_protocol_lists_the_three_sequences_in_order_with_parameters() -> None:
+    data = protocol("spine")
+    assert data["protocol"]["iri"] == CSFG + "spine-mri-protocol"
+    assert [r["iri"] for r in data["requirements"]] == [
+        CSFG + "req-spine-fat-suppressed-t2", CSFG + "req-spine-sagittal-t2", CSFG + "req-spine-3d-heavy-t2",
+    ]  # fmt: skip
+    first = {p["iri"]: p["values"] for p in data["requirements"][0]["parameters"]}
+    assert first[CSF + "requiresFatSuppression"] == [{"value": True, "label": None}]
+    assert first[CSF + "requiredWeighting"] == [{"value": CSF + "t2Weighting", "label": "T2 weighting"}]
+    third = {p["iri"]: p["values"] for p in data["requirements"][2]["parameters"]}
+    assert third[CSF + "maxIsotropicVoxelMm"][0]["value"] == 1.0
+
+
+def test_spine_protocol_evidence_has_tier_source_and_corrections() -> None:
+    evidence = {e["iri"]: e for e in protocol("spine")["evidence"]}
+    assert set(evidence) == {CSFG + "ev-first-line-mri", CSFG + "ev-spine-protocol"}
+    first_line = evidence[CSFG + "ev-first-line-mri"]
+    assert (first_line["tier"], first_line["sources"], first_line["cites_references"]) == (
+        "guideline", ["UK consensus guideline on spontaneous intracranial hypotension (2023)"], [2],
+    )  # fmt: skip
+    assert {c["iri"] for c in first_line["corrected_by"]} == {
+        CSFG + "ev-contrast-source-specific",
+        CSFG + "ev-sih-guidance-by-analogy",
+    }
+    assert evidence[CSFG + "ev-spine-protocol"]["tier"] == "unverified-guideline-detail"
+
+
+def test_brain_protocol_accepts_either_susceptibility_technique() -> None:
+    data = protocol("brain")
+    assert [r["order"] for r in data["requirements"]] == [1, 2, 3, 4, 5]
+    susceptibility = data["requirements"][2]
+    (accepted,) = susceptibility["parameters"]
+    assert {v["value"] for v in accepted["values"]} == {CSF + "gradientEcho", CSF + "swi"}
+
+
+def test_protocol_command_text_and_json(cli) -> None:
+    text = cli("protocol", "spine")
+    assert text.code == 0
+    out = text.out
+    assert (
+        out.index("1. fat-suppressed T2-weighted sequence (STIR or equivalent)")
+        < out.index("2. sagittal T2-weighted")
+        < out.index("3. heavily T2-weighted 3D")
+    )
+    assert "requires fat suppression: yes" in out and "required plane: sagittal" in out
+    assert "[guideline] MRI of the brain with contrast" in out and "[unverified guideline detail]" in out
+    assert "seed article (Dr.Oracle, 2026), citing reference 2" in out
+    data = json.loads(cli("protocol", "brain", "--format", "json").out)
+    assert data["protocol"]["code"] == "brain" and len(data["requirements"]) == 5
+
+
+def test_protocol_rejects_another_study(cli) -> None:
+    result = cli("protocol", "knee")
+    assert result.code == 2 and "knee" in one_sentence(result.err)
+
+
+# ---------------------------------------------------------------------------------------
+# csfkg findings brain|spine
+# ---------------------------------------------------------------------------------------
+def test_spine_findings_add_extradural_collection_and_question_subdural_hygroma() -> None:
+    data = findings("spine")
+    signs = {f["code"]: f for f in data["findings"]}
+    assert set(signs) == {
+        "extradural-csf-collection",
+        "meningeal-diverticulum",
+        "dilated-epidural-venous-plexus",
+        "subdural-hygroma",
+    }
+    (added,) = signs["extradural-csf-collection"]["evidence"]
+    assert (added["iri"], added["kind"], added["tier"]) == (
+        CSFG + "ev-extradural-key-sign",
+        "caveat",
+        "classification",
+    )
+    assert added["sources"] == [
+        "International Classification of Headache Disorders, 3rd edition",
+        "csfkg clinical notes",
+    ]
+    (questioned,) = signs["subdural-hygroma"]["evidence"]
+    assert (questioned["iri"], questioned["kind"]) == (CSFG + "ev-subdural-hygroma-intracranial", "caveat")
+    assert "not a typical spinal one" in signs["subdural-hygroma"]["note"]
+    (listed,) = data["listed_by"]
+    assert listed["iri"] == CSFG + "ev-spine-findings" and listed["tier"] == "article-claim"
+    assert {c["iri"] for c in listed["corrected_by"]} == {
+        CSFG + "ev-extradural-key-sign",
+        CSFG + "ev-subdural-hygroma-intracranial",
+    }
+
+
+def test_brain_findings_carry_the_meta_analysis_frequencies() -> None:
+    signs = {f["code"]: f for f in findings("brain")["findings"]}
+    assert len(signs) == 6
+    (frequency,) = signs["pachymeningeal-enhancement"]["evidence"]
+    assert "73%" in frequency["text"] and frequency["tier"] == "meta-analysis"
+    assert frequency["sources"] == [
+        "meta-analysis of clinical and radiological features of spontaneous intracranial hypotension (2021)"
+    ]
+    assert signs["basal-cistern-effacement"]["evidence"] == []  # no frequency in the graph
+
+
+def test_findings_command_text(cli) -> None:
+    result = cli("findings", "spine")
+    assert result.code == 0
+    out = result.out
+    assert "magnetic resonance imaging of whole spine" in out
+    assert "corrected by: extradural CSF collection is the key spinal sign" in out
+    assert "[caveat, classification] The key spinal sign of a CSF leak is an extradural" in out
+    assert "[caveat, reviewer note] Subdural hygroma is an intracranial finding" in out
+    assert json.loads(cli("findings", "brain", "-f", "json").out)["study"]["code"] == "brain-mri"
+
+
+# ---------------------------------------------------------------------------------------
+# csfkg red-flags
+# ---------------------------------------------------------------------------------------
+def test_red_flags_with_their_evidence(cli) -> None:
+    data = red_flags()
+    assert len(data["red_flags"]) == 9 and "fever" in {f["code"] for f in data["red_flags"]}
+    (statement,) = data["evidence"]
+    assert (statement["iri"], statement["tier"], statement["cites_references"]) == (
+        CSFG + "ev-red-flags",
+        "article-claim",
+        [1, 3],
+    )
+    text = cli("red-flags").out
+    assert text.startswith("Red flag signs (9):") and "- urinary incontinence (urinary-incontinence)" in text
+    assert "citing references 1, 3" in text
+    assert json.loads(cli("red-flags", "--format", "json").out) == data
+
+
+# ---------------------------------------------------------------------------------------
+# csfkg lookup TEXT
+# ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text, iri, matched_on",
+    [
+        ("G96.02", CSF + "SpontaneousSpinalCSFLeak", "mapping"),
+        ("ICD10CM:G96.02", CSF + "SpontaneousSpinalCSFLeak", "mapping"),
+        ("STIR", CSF + "stir", "synonym"),
+        ("stir", CSF + "stir", "synonym"),
+        ("blood patch", CSF + "EpiduralBloodPatch", "synonym"),
+        ("HP:0001945", CSF + "Fever", "mapping"),
+        ("MONDO:0043327", CSF + "CSFLeak", "mapping"),
+        ("medial-branch-block", CSF + "MedialBranchBlock", "code"),
+        ("orthostatic headache", CSF + "OrthostaticHeadache", "label"),
+        ("OrthostaticHeadache", CSF + "OrthostaticHeadache", "IRI"),
+    ],
+)
+def test_lookup_finds_the_right_node_first(text: str, iri: str, matched_on: str) -> None:
+    first = lookup(text)["matches"][0]
+    assert (first["iri"], first["matched_on"], first["exact"]) == (iri, matched_on, True)
+
+
+def test_lookup_shows_iri_label_type_definition_and_mappings(cli) -> None:
+    out = cli("lookup", "G96.02").out
+    assert out.splitlines()[0] == "csf:SpontaneousSpinalCSFLeak  spontaneous spinal cerebrospinal fluid leak"
+    assert f"IRI         {CSF}SpontaneousSpinalCSFLeak" in out
+    assert "type        class (subclass of spinal cerebrospinal fluid leak)" in out
+    assert "definition  a spinal cerebrospinal fluid leak with no preceding procedure or trauma" in out
+    assert "mappings    exact match ICD10CM:G96.02; close match HP:0032934" in out
+    stir = json.loads(cli("lookup", "STIR", "--format", "json").out)["matches"][0]
+    assert (stir["name"], stir["kind"], stir["type"]) == ("csf:stir", "individual", "sequence technique")
+
+
+def test_lookup_ranks_exact_matches_before_partial_ones() -> None:
+    matches = lookup("blood patch")["matches"]
+    assert matches[0]["exact"] and not any(m["exact"] for m in matches[1:])
+    assert CSFG + "epidural-blood-patch" in {m["iri"] for m in matches}  # the recommended action
+    assert len({m["iri"] for m in matches}) == len(matches)
+
+
+def test_lookup_without_match_and_with_empty_text(cli) -> None:
+    result = cli("lookup", "xyzzy")
+    assert result.code == 0 and result.out == "Nothing in the knowledge graph matches 'xyzzy'.\n"
+    assert json.loads(cli("lookup", "xyzzy", "-f", "json").out) == {"text": "xyzzy", "matches": []}
+    empty = cli("lookup", "  ")
+    assert empty.code == 2 and "Give some text" in one_sentence(empty.err)
+
+
+# ---------------------------------------------------------------------------------------
+# csfkg explain PATIENT.ttl
+# ---------------------------------------------------------------------------------------
+def test_explain_gives_the_chain_of_the_seed_patients_next_step() -> None:
+    data = seed_explained()
+    assert (data["patient"], data["assessment_date"], data["conforms"]) == (EX + "seed", "2026-01-29", True)
+    step = data["recommendations"][0]
+    assert step["role"] == "next-step" and step["action"]["iri"] == CSFG + "obtain-mri-brain-and-spine"
+    (branch,) = step["branches"]
+    assert (branch["iri"], branch["precedence"]) == (CSFG + "br-suspected-obtain-mri", 60)
+    criteria = {c["iri"]: c for c in branch["criteria"]}
+    assert (
+        criteria[CSFG + "crit-orthostatic-present"]["relation"],
+        criteria[CSFG + "crit-orthostatic-present"]["met"],
+    ) == ("requires", True)
+    assert criteria[CSFG + "crit-orthostatic-present"]["facts"] == [
+        {"node": "ex:seed-orthostatic-headache", "type": "orthostatic headache", "value": "present"}
+    ]
+    for excluded in ("crit-mri-leak-signs", "crit-imaging-normal-and-conforming"):
+        assert (criteria[CSFG + excluded]["relation"], criteria[CSFG + excluded]["met"]) == (
+            "excludes",
+            False,
+        )
+    evidence = {e["iri"]: e for e in step["evidence"]}
+    assert evidence[CSFG + "ev-first-line-mri"]["tier"] == "guideline"
+    assert CSFG + "ev-sih-guidance-by-analogy" in {
+        c["iri"] for c in evidence[CSFG + "ev-first-line-mri"]["corrected_by"]
+    }
+    assert {r["action"]["iri"].rsplit("#")[-1] for r in data["recommendations"][1:]} == {
+        "defer-spinal-intervention", "document-medical-necessity", "monitor-red-flags",
+    }  # fmt: skip
+    assert [(m["code"], m["blocking"]) for m in data["missing_data"]] == [
+        ("red-flag-screen", False), ("brain-mri", False), ("spine-mri", False),
+    ]  # fmt: skip
+
+
+def test_explain_text_reads_from_next_step_down_to_the_facts(cli) -> None:
+    result = cli("explain", str(SEED))
+    assert result.code == 0 and result.err == ""
+    out = result.out
+    order = [
+        "Patient ex:seed, assessed 2026-01-29",
+        "Next step: obtain MRI of brain with contrast and whole spine (csfg:obtain-mri-brain-and-spine)",
+        "<- branch csfg:br-suspected-obtain-mri, precedence 60",
+        "<- requires csfg:crit-orthostatic-present (met): orthostatic headache is present",
+        "<- ex:seed-orthostatic-headache: orthostatic headache, present",
+        "<- excludes csfg:crit-imaging-normal-and-conforming (not met)",
+        "Evidence (tier; source):",
+        "[guideline] MRI of the brain with contrast",
+        "Also: defer the planned spinal intervention",
+        "<- ex:seed-second-mbb: medial branch block, planned",
+        "Not recorded: red-flag screen; brain MRI; spine MRI.",
+    ]
+    positions = [out.index(line) for line in order]
+    assert positions == sorted(positions)
+
+
+def test_explain_json_for_one_patient_of_a_file(cli) -> None:
+    path = DATA / "input" / "two-patients.ttl"
+    data = json.loads(cli("explain", str(path), "--patient", "ex:bob", "--format", "json").out)
+    assert data["patient"] == EX + "bob"
+    assert data["recommendations"][0]["action"]["iri"] == CSFG + "urgent-evaluation"
+    both = json.loads(cli("explain", str(path), "--all", "-f", "json").out)
+    assert [d["patient"] for d in both] == [EX + "alice", EX + "bob"]
+    several = cli("explain", str(path))
+    assert several.code == 2 and "--patient" in one_sentence(several.err)
+
+
+def test_explain_today_moves_a_recent_leak_past_conservative_management() -> None:
+    path = VIGNETTES / "leak-recent-conservative.ttl"  # onset 2026-02-20, leak signs, no patch
+    (recent,) = explain_file(path)
+    assert recent["recommendations"][0]["action"]["iri"] == CSFG + "conservative-management"
+    (later,) = explain_file(path, today=__import__("datetime").date(2026, 4, 1))  # 40 days later
+    assert later["recommendations"][0]["action"]["iri"] == CSFG + "epidural-blood-patch"
+    criteria = {c["iri"]: c for c in later["recommendations"][0]["branches"][0]["criteria"]}
+    assert criteria[CSFG + "crit-two-non-targeted-ebps"] == {
+        "iri": CSFG + "crit-two-non-targeted-ebps", "label": "two or more non-targeted blood patches done",
+        "relation": "excludes", "met": False, "facts": [],
+    }  # fmt: skip
+
+
+def test_explain_non_conforming_patient_shows_violations_and_exits_1(cli) -> None:
+    result = cli("explain", str(DATA / "queries" / "red-flag-nonconforming.ttl"))
+    assert result.code == 1
+    out = " ".join(result.out.split())
+    assert "does not conform to the shapes" in out and "is recorded both present and absent" in out
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["explain", "no/such/file.ttl"], ["File not found"]),
+        (["explain", str(SEED), "--patient", "ex:nobody"], ["nobody", "not in the file"]),
+        (["explain", str(SEED), "--today", "tomorrow"], ["--today", "YYYY-MM-DD"]),
+        (["findings", "knee"], ["knee"]),
+    ],
+)
+def test_explain_and_findings_mistakes(cli, args: list[str], words: list[str]) -> None:
+    result = cli(*args)
+    assert result.code == 2 and result.out == ""
+    line = one_sentence(result.err)
+    assert all(word in line for word in words), line

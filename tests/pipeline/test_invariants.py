@@ -1,0 +1,629 @@
+"""Clinical invariants of the derivation, property-based (hypothesis).
+
+The patients are quick-lookup flag sets (``csfkg.io.flags.PatientFlags``) drawn from the
+whole input space of ``csfkg recommend``: orthostatic headache present, absent or not recorded;
+onset not recorded or 0-120 days before a fixed assessment date (13 and 14 often); prior and
+planned procedures of every kind, levels, procedure dates, insurance; brain and spine MRI not
+recorded, not done, normal or with leak signs, with or without findings; protocol complete,
+incomplete or not recorded; suspicion high, low or not recorded; 0-3 non-targeted blood
+patches; symptoms resolved or not; red flags (one or two) or a negative screen or neither.
+Contradictions (a symptom present and absent, a red flag with --no-red-flags, a finding on a
+normal study) and dates after the assessment date are not drawn: the builder and the shapes
+refuse them, and ``test_drawn_flag_sets_are_valid_records`` checks on a sample that every
+record drawn conforms to the shapes - which is why the invariant tests derive without
+validating (pySHACL costs ~0.25 s a patient, the derivation ~4 ms).
+
+Each hypothesis example is a batch of patients derived together in one embedded Oxigraph store
+(``csfkg.pipeline.derive.derive_in``) and read back with one SELECT; hypothesis runs derandomized, so the
+suite is deterministic.
+
+The invariants are stated from the algorithm of issue 2 and the project's safety rule, on the
+flags themselves (a leak is *suspected* when orthostatic headache is present, *confirmed* when an
+MRI shows leak signs, *resolved* when it was confirmed and symptoms resolved after treatment,
+*excluded* when there are no leak signs, brain and spine MRI are normal and protocol-complete and
+suspicion is low; a *planned procedure* is a planned spinal procedure other than a blood patch).
+
+"proceed never rests on a missing fact" - how it is read here
+---------------------------------------------------------------
+Issue 5: "remove any one input fact from a 'proceed' patient and the result is never a different
+'proceed'". An input fact is one triple of the patient record. For every patient whose next step
+is ``proceed-with-planned-procedure`` (through branch B), each triple t is removed in turn and the
+reduced record is derived again; then
+
+1. if t is one of the facts B stands on - the orthostatic-headache record, the red-flag screen,
+   the planned procedure (its link, type and status), and for the leak-excluded branch the
+   normal brain and spine studies with every sequence parameter and the low suspicion, for the
+   leak-resolved branch the symptoms-resolved fact - the result must not be proceed at all: each
+   of these facts is necessary, none is assumed when missing;
+2. if t is any other fact, the result may be proceed only through the same branch B: removing a
+   date, a level, an insurance reason, a prior procedure, a blood patch or a finding's frequency
+   must not open a *different* way to proceed;
+3. one exception to 2, and it is the algorithm's own: t may be part of a leak-signs MRI (evidence
+   *against* proceeding). Without it an asymptomatic, treated patient proceeds through the
+   orthostatic-absent branch, which the algorithm allows without imaging; that proceed rests on
+   recorded facts (orthostatic absent, screen, plan), not on a missing one. A literal "never a
+   different proceed" would forbid step 3 of the algorithm itself.
+
+A reduced record that violates a shape gets no result at all (exit 1), so a suspect case is
+validated before it is reported.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from rdflib import RDF, BNode, Graph, Literal, URIRef
+from rdflib.compare import to_isomorphic
+from rdflib.namespace import XSD
+
+from csfkg.io.flags import PatientFlags, build_patient_graph
+
+CSF = "https://w3id.org/csfkg/ontology#"
+TODAY = date(2026, 3, 1)
+PATIENTS = "https://example.org/csfkg/invariants/"
+
+URGENT = "urgent-evaluation"
+PROCEED = "proceed-with-planned-procedure"
+DEFER = "defer-spinal-intervention"
+MONITOR = "monitor-red-flags"
+
+PROCEDURES = ("medial-branch-block", "epidural-blood-patch", "dural-puncture")
+RED_FLAGS = (
+    "new-severe-back-pain",
+    "new-severe-leg-pain",
+    "lower-limb-weakness",
+    "lower-limb-sensory-change",
+    "urinary-incontinence",
+    "fecal-incontinence",
+    "fever",
+    "worsening-headache",
+    "altered-mental-status",
+)
+BRAIN_FINDINGS = (
+    "pachymeningeal-enhancement",
+    "venous-sinus-engorgement",
+    "brain-sagging",
+    "subdural-fluid-collection",
+    "pituitary-enlargement",
+    "basal-cistern-effacement",
+)
+SPINE_FINDINGS = (
+    "meningeal-diverticulum",
+    "dilated-epidural-venous-plexus",
+    "subdural-hygroma",
+    "extradural-csf-collection",
+)
+
+SETTINGS = dict(
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
+)
+
+
+def csf(local: str) -> URIRef:
+    return URIRef(CSF + local)
+
+
+# ---------------------------------------------------------------------------------------
+# flag sets
+# ---------------------------------------------------------------------------------------
+def days_before(days: int) -> date:
+    return TODAY - timedelta(days=days)
+
+
+ONSET = st.none() | st.sampled_from((0, 13, 14)).map(days_before) | st.integers(0, 120).map(days_before)
+STUDY = st.sampled_from((None, "not-done", "normal", "leak-signs"))
+
+
+@st.composite
+def flag_sets(
+    draw: st.DrawFn,
+    *,
+    orthostatic: str | None | bool = True,
+    red_flag: bool | None = None,
+    planned: bool | None = None,
+    no_red_flags: bool | None = None,
+    brain: str | None | bool | st.SearchStrategy = True,
+    spine: str | None | bool | st.SearchStrategy = True,
+    protocol: str | None | bool | st.SearchStrategy = True,
+    suspicion: str | None | bool = True,
+    resolved: bool | None = None,
+) -> PatientFlags:
+    """One patient's flags. A keyword fixes that part of the record (``True`` for orthostatic,
+    brain, spine, protocol and suspicion, ``None`` for the others: drawn; brain and spine also
+    take a strategy to draw from)."""
+    state = draw(st.sampled_from((None, "present", "absent"))) if orthostatic is True else orthostatic
+    flags = PatientFlags(
+        symptoms=["orthostatic-headache"] if state == "present" else [],
+        absent=["orthostatic-headache"] if state == "absent" else [],
+        onset=draw(ONSET),
+    )
+    flags.prior_procedures = draw(st.lists(st.sampled_from(PROCEDURES), max_size=2))
+    if planned is None:
+        flags.planned_procedures = draw(st.lists(st.sampled_from(PROCEDURES), max_size=2))
+    elif planned:
+        flags.planned_procedures = [draw(st.sampled_from(("medial-branch-block", "dural-puncture")))]
+        flags.planned_procedures += draw(st.lists(st.sampled_from(PROCEDURES), max_size=1))
+    if flags.prior_procedures or flags.planned_procedures:
+        flags.levels = draw(st.none() | st.sampled_from(("L1-L4", "L4,L5", "T12-S1", "L5")))
+    if flags.prior_procedures:
+        flags.procedure_date = draw(st.none() | st.integers(0, 200).map(days_before))
+    if flags.planned_procedures:
+        flags.insurance_required = draw(st.booleans())
+
+    def study(choice):
+        if choice is True:
+            return draw(STUDY)
+        return draw(choice) if isinstance(choice, st.SearchStrategy) else choice
+
+    flags.brain_mri = study(brain)
+    flags.spine_mri = study(spine)
+    allowed = [f for f in BRAIN_FINDINGS if flags.brain_mri in (None, "leak-signs")]
+    allowed += [f for f in SPINE_FINDINGS if flags.spine_mri in (None, "leak-signs")]
+    if allowed:
+        flags.findings = draw(st.lists(st.sampled_from(allowed), unique=True, max_size=2))
+    imaged = flags.brain_mri in ("normal", "leak-signs") or flags.spine_mri in ("normal", "leak-signs")
+    if not imaged:  # the builder refuses --mri-protocol unless --brain-mri or --spine-mri names a study
+        flags.mri_protocol = None
+    elif protocol is True:
+        flags.mri_protocol = draw(st.sampled_from((None, "complete", "incomplete")))
+    else:
+        flags.mri_protocol = draw(protocol) if isinstance(protocol, st.SearchStrategy) else protocol  # type: ignore[assignment]
+    flags.suspicion = draw(st.sampled_from((None, "high", "low"))) if suspicion is True else suspicion  # type: ignore[assignment]
+    flags.ebp_count = draw(st.integers(0, 3))
+    flags.symptoms_resolved = draw(st.booleans()) if resolved is None else resolved
+    has_red_flag = draw(st.booleans()) if red_flag is None else red_flag
+    if has_red_flag:
+        flags.red_flags = draw(st.lists(st.sampled_from(RED_FLAGS), unique=True, min_size=1, max_size=2))
+    else:
+        flags.no_red_flags = draw(st.booleans()) if no_red_flags is None else no_red_flags
+    return flags
+
+
+def batches(
+    patient: st.SearchStrategy[PatientFlags], size: int = 30
+) -> st.SearchStrategy[list[PatientFlags]]:
+    return st.lists(patient, min_size=size, max_size=size)
+
+
+# the clinical reading of a flag set (see the module docstring)
+def leak_signs(f: PatientFlags) -> bool:
+    return "leak-signs" in (f.brain_mri, f.spine_mri) or bool(f.findings)
+
+
+def leak_suspected(f: PatientFlags) -> bool:
+    return "orthostatic-headache" in f.symptoms or leak_signs(f)
+
+
+def leak_resolved(f: PatientFlags) -> bool:
+    return leak_signs(f) and f.symptoms_resolved
+
+
+def leak_excluded(f: PatientFlags) -> bool:
+    return (
+        not leak_signs(f)
+        and f.brain_mri == "normal"
+        and f.spine_mri == "normal"
+        and f.mri_protocol == "complete"
+        and f.suspicion == "low"
+    )
+
+
+def procedure_planned(f: PatientFlags) -> bool:
+    return any(p != "epidural-blood-patch" for p in f.planned_procedures)
+
+
+# ---------------------------------------------------------------------------------------
+# derivation of a batch
+# ---------------------------------------------------------------------------------------
+@dataclass
+class Outcome:
+    """What was derived for one patient: its next-step recommendations (by recommendation node),
+    the branches behind them, the companion codes and the missing data elements."""
+
+    next_step_nodes: dict[str, str] = field(default_factory=dict)
+    next_step_branches: set[str] = field(default_factory=set)
+    companions: set[str] = field(default_factory=set)
+    missing: set[str] = field(default_factory=set)
+
+    @property
+    def next_steps(self) -> list[str]:
+        return sorted(self.next_step_nodes.values())
+
+    @property
+    def next_step(self) -> str | None:
+        return self.next_steps[0] if len(self.next_steps) == 1 else None
+
+    def summary(self) -> tuple:
+        return (
+            sorted(self.next_steps),
+            sorted(self.next_step_branches),
+            sorted(self.companions),
+            sorted(self.missing),
+        )
+
+
+RESULTS_QUERY = """
+PREFIX csf: <https://w3id.org/csfkg/ontology#>
+SELECT ?patient ?recommendation ?role ?code ?branch
+WHERE {
+  ?recommendation csf:recommendationFor ?patient ;
+                  csf:recommendedAction ?action ;
+                  csf:recommendationRole ?roleNode .
+  OPTIONAL { ?recommendation csf:fromBranch ?branch }
+  ?action csf:code ?code .
+  ?roleNode csf:code ?role .
+}
+"""
+MISSING_QUERY = """
+PREFIX csf: <https://w3id.org/csfkg/ontology#>
+SELECT ?patient ?code
+WHERE { ?report csf:assessedPatient ?patient ; csf:missingElement ?element . ?element csf:code ?code . }
+"""
+
+
+def patient_graph(flags: PatientFlags, iri: str) -> Graph:
+    graph = build_patient_graph(replace(flags, patient_iri=iri))
+    graph.add((URIRef(iri), csf("assessmentDate"), Literal(TODAY.isoformat(), datatype=XSD.date)))
+    return graph
+
+
+def derive_graph(graph: Graph) -> tuple[dict[str, Outcome], Graph]:
+    """Derive every patient of ``graph`` in one store: outcomes by patient IRI, and the derived graph."""
+    from csfkg.pipeline.derive import derive
+
+    derivation = derive(graph)
+    outcomes: dict[str, Outcome] = defaultdict(Outcome)
+    for patient, recommendation, role, code, branch in derivation.store.query(RESULTS_QUERY).rows:  # type: ignore[union-attr]
+        entry = outcomes[str(patient)]
+        if str(role) == "next-step":
+            entry.next_step_nodes[str(recommendation)] = str(code)
+            if branch is not None:
+                entry.next_step_branches.add(str(branch).rsplit("#", 1)[-1])
+        else:
+            entry.companions.add(str(code))
+    for patient, code in derivation.store.query(MISSING_QUERY).rows:  # type: ignore[union-attr]
+        outcomes[str(patient)].missing.add(str(code))
+    return outcomes, derivation.derived
+
+
+def derive_flags(batch: list[PatientFlags], tag: str) -> dict[str, tuple[PatientFlags, Outcome]]:
+    graph = Graph()
+    iris = [f"{PATIENTS}{tag}/p{i}" for i in range(len(batch))]
+    for flags, iri in zip(batch, iris, strict=True):
+        graph += patient_graph(flags, iri)
+    outcomes, _ = derive_graph(graph)
+    return {iri: (flags, outcomes.get(iri, Outcome())) for flags, iri in zip(batch, iris, strict=True)}
+
+
+def explain(flags: PatientFlags, outcome: Outcome) -> str:
+    return f"\n  flags: {flags}\n  derived: {outcome.summary()}"
+
+
+# ---------------------------------------------------------------------------------------
+# the invariants
+# ---------------------------------------------------------------------------------------
+@settings(max_examples=15, **SETTINGS)
+@given(batches(flag_sets(red_flag=True)))
+def test_a_red_flag_present_always_gives_urgent_evaluation(batch: list[PatientFlags]) -> None:
+    for flags, outcome in derive_flags(batch, "red-flag").values():
+        assert outcome.next_steps == [URGENT], "a red flag present must give urgent evaluation" + explain(
+            flags, outcome
+        )
+        if procedure_planned(flags):
+            assert DEFER in outcome.companions, (
+                "a planned procedure waits while a red flag is evaluated" + explain(flags, outcome)
+            )
+
+
+@settings(max_examples=15, **SETTINGS)
+@given(batches(flag_sets()))
+def test_exactly_one_next_step_and_urgent_only_for_a_red_flag(batch: list[PatientFlags]) -> None:
+    for flags, outcome in derive_flags(batch, "one").values():
+        assert len(outcome.next_steps) == 1, "every patient gets exactly one next step" + explain(
+            flags, outcome
+        )
+        assert len(outcome.next_step_branches) == 1, "the next step comes from one branch" + explain(
+            flags, outcome
+        )
+        assert (outcome.next_step == URGENT) == bool(flags.red_flags), (
+            "urgent evaluation exactly when a red flag is present" + explain(flags, outcome)
+        )
+        assert outcome.next_step not in outcome.companions, explain(flags, outcome)
+
+
+@settings(max_examples=20, **SETTINGS)
+@given(
+    batches(
+        st.one_of(
+            flag_sets(orthostatic="present", red_flag=False, planned=True),
+            flag_sets(
+                orthostatic="present",
+                red_flag=False,
+                planned=True,
+                brain=st.sampled_from(("normal", "leak-signs")),
+                spine=st.sampled_from(("normal", "leak-signs")),
+                protocol=st.sampled_from(("complete", None, "incomplete")),
+            ),
+        )
+    )
+)
+def test_proceed_never_while_a_suspected_leak_is_neither_excluded_nor_treated(
+    batch: list[PatientFlags],
+) -> None:
+    for flags, outcome in derive_flags(batch, "suspected").values():
+        if outcome.next_step == PROCEED:
+            assert leak_excluded(flags) or leak_resolved(flags), (
+                "proceed while orthostatic symptoms are present and the leak is neither excluded nor treated and resolved"
+                + explain(flags, outcome)
+            )
+            assert flags.no_red_flags, "proceed without a complete red-flag screen" + explain(flags, outcome)
+
+
+@settings(max_examples=20, **SETTINGS)
+@given(batches(flag_sets(planned=True)))
+def test_defer_accompanies_every_unresolved_leak_with_a_planned_procedure(batch: list[PatientFlags]) -> None:
+    for flags, outcome in derive_flags(batch, "defer").values():
+        active = leak_suspected(flags) and not leak_resolved(flags) and not leak_excluded(flags)
+        if active:
+            assert DEFER in outcome.companions, (
+                "an unresolved suspected or confirmed leak with a planned procedure must defer it"
+                + explain(flags, outcome)
+            )
+            assert MONITOR in outcome.companions, (
+                "an unresolved leak must come with monitoring for red flags" + explain(flags, outcome)
+            )
+        assert outcome.next_step != PROCEED or not active, explain(flags, outcome)
+        if DEFER in outcome.companions:
+            assert active or flags.red_flags, "defer needs an unresolved leak or a red flag" + explain(
+                flags, outcome
+            )
+
+
+# --- proceed never rests on a missing fact ------------------------------------------------
+PROCEED_FAMILIES = st.one_of(
+    # no orthostatic symptoms, no leak signs (imaging anything but leak signs)
+    flag_sets(
+        orthostatic="absent",
+        red_flag=False,
+        no_red_flags=True,
+        planned=True,
+        brain=st.sampled_from((None, "not-done", "normal")),
+        spine=st.sampled_from((None, "not-done", "normal")),
+    ),
+    # suspected leak excluded: normal conforming brain and spine MRI, low suspicion
+    flag_sets(
+        orthostatic="present",
+        red_flag=False,
+        no_red_flags=True,
+        planned=True,
+        brain="normal",
+        spine="normal",
+        protocol="complete",
+        suspicion="low",
+    ),
+    # confirmed leak, treated, symptoms resolved
+    flag_sets(red_flag=False, no_red_flags=True, planned=True, brain="leak-signs", resolved=True),
+    flag_sets(
+        orthostatic="absent",
+        red_flag=False,
+        no_red_flags=True,
+        planned=True,
+        spine="leak-signs",
+        resolved=True,
+    ),
+)
+
+
+def _fact_kind(graph: Graph, patient: URIRef, triple: tuple) -> str:
+    """What a triple of a flag-built record stands for: ``orthostatic``, ``screen``, ``planned``
+    (the only planned procedure other than a blood patch), ``planned-one-of-several``,
+    ``planned-blood-patch``, ``study:<result>``, ``sequence``, ``sequence-type``, ``suspicion``,
+    ``resolved``, or ``other``."""
+    s, p, o = triple
+    record = o if s == patient else s
+    text = str(record)
+    if s == patient and p == csf("clinicalSuspicion"):
+        return "suspicion"
+    if s == patient and p == csf("symptomsResolvedAfterTreatment"):
+        return "resolved"
+    if text.endswith("/finding/orthostatic-headache"):
+        return "other" if p == csf("frequency") else "orthostatic"
+    if text.endswith("/finding/red-flag-screen"):
+        return "screen"
+    if "/procedure/planned-" in text:
+        if p not in (csf("hasProcedure"), RDF.type, csf("procedureStatus")):
+            return "other"
+        blocks = [
+            x
+            for x in graph.objects(patient, csf("hasProcedure"))
+            if "/procedure/planned-" in str(x) and (x, RDF.type, csf("EpiduralBloodPatch")) not in graph
+        ]
+        if (URIRef(text), RDF.type, csf("EpiduralBloodPatch")) in graph:
+            return "planned-blood-patch"
+        return "planned" if len(blocks) == 1 else "planned-one-of-several"
+    if "/sequence-" in text:
+        return "sequence-type" if p == RDF.type else "sequence"
+    if "/study/" in text:
+        study = URIRef(text.split("/finding/")[0])
+        result = graph.value(study, csf("studyResult"))
+        return f"study:{str(result).rsplit('#', 1)[-1]}"
+    return "other"
+
+
+# the facts each proceed branch stands on (module docstring, rule 1)
+NECESSARY: dict[str, set[str]] = {
+    "br-no-symptoms-proceed": {"orthostatic", "screen", "planned"},
+    "br-normal-mri-low-suspicion-proceed": {
+        "orthostatic",
+        "screen",
+        "planned",
+        "study:normalResult",
+        "sequence",
+        "suspicion",
+    },
+    "br-leak-resolved-proceed": {"orthostatic", "screen", "planned", "resolved"},
+}
+
+
+def _renamed(graph: Graph, old: str, new: str, without: tuple) -> Graph:
+    def rename(term):
+        if isinstance(term, URIRef) and (str(term) == old or str(term).startswith(old + "/")):
+            return URIRef(new + str(term)[len(old) :])
+        return term
+
+    reduced = Graph()
+    for triple in graph:
+        if triple != without:
+            reduced.add(tuple(rename(t) for t in triple))  # type: ignore[arg-type]
+    return reduced
+
+
+def _violates_a_shape(graph: Graph) -> bool:
+    from csfkg.validation.report import validate
+
+    return not validate(graph).conforms
+
+
+@settings(max_examples=10, **SETTINGS)
+@given(st.lists(PROCEED_FAMILIES, min_size=4, max_size=4))
+def test_proceed_never_rests_on_a_missing_fact(batch: list[PatientFlags]) -> None:
+    graphs = {
+        f"{PATIENTS}proceed/p{i}": patient_graph(flags, f"{PATIENTS}proceed/p{i}")
+        for i, flags in enumerate(batch)
+    }
+    whole = Graph()
+    for graph in graphs.values():
+        whole += graph
+    outcomes, _ = derive_graph(whole)
+    proceeding = {iri: g for iri, g in graphs.items() if outcomes[iri].next_step == PROCEED}
+    assume(proceeding)  # the families proceed unless drawn findings add leak signs or drop the plan
+
+    variants: dict[str, tuple[str, tuple, str, Graph]] = {}
+    reduced_all = Graph()
+    for iri, graph in proceeding.items():
+        patient = URIRef(iri)
+        for index, triple in enumerate(sorted(graph)):
+            if triple[1] == csf("assessmentDate") or triple == (patient, RDF.type, csf("Patient")):
+                continue  # without them there is no patient to assess (the shapes and the CLI refuse it)
+            variant = f"{iri}-without-{index}"
+            reduced = _renamed(graph, iri, variant, triple)
+            variants[variant] = (iri, triple, _fact_kind(graph, patient, triple), reduced)
+            reduced_all += reduced
+    reduced_outcomes, _ = derive_graph(reduced_all)
+
+    failures = []
+    for variant, (iri, triple, kind, reduced) in variants.items():
+        before, after = outcomes[iri], reduced_outcomes.get(variant, Outcome())
+        if after.next_step != PROCEED:
+            continue
+        branch = next(iter(before.next_step_branches))
+        if kind in NECESSARY.get(branch, set()):
+            problem = f"removing a fact that {branch} needs ({kind}) still gives proceed"
+        elif after.next_step_branches != before.next_step_branches and not kind.startswith("study:leakSigns"):
+            problem = f"removing a {kind} fact gives a different proceed ({sorted(after.next_step_branches)} instead of {branch})"
+        else:
+            continue
+        if _violates_a_shape(reduced):
+            continue  # the reduced record is refused (exit 1): no result, so no proceed
+        failures.append(
+            f"{problem}\n  removed: {triple}\n  record:\n{graphs[iri].serialize(format='turtle')}"
+        )
+    assert not failures, f"{len(failures)} removals:\n" + "\n".join(failures[:5])
+
+
+# --- determinism and triple order -----------------------------------------------------------
+def _shuffled_ntriples(graph: Graph, rng: random.Random) -> Graph:
+    lines = [line for line in graph.serialize(format="nt").splitlines() if line.strip()]
+    rng.shuffle(lines)
+    shuffled = Graph()
+    shuffled.parse(data="\n".join(lines) + "\n", format="nt")
+    return shuffled
+
+
+def _blank_records(graph: Graph, patients: set[str]) -> Graph:
+    """The same records with every node but the patients a blank node."""
+    nodes: dict[URIRef, BNode] = {}
+
+    def blank(term):
+        if (
+            isinstance(term, URIRef)
+            and str(term) not in patients
+            and any(str(term).startswith(p + "/") for p in patients)
+        ):
+            return nodes.setdefault(term, BNode())
+        return term
+
+    out = Graph()
+    for triple in graph:
+        out.add(tuple(blank(t) for t in triple))  # type: ignore[arg-type]
+    return out
+
+
+@settings(max_examples=8, **SETTINGS)
+@given(batches(flag_sets(), size=20), st.integers(0, 2**32 - 1))
+def test_derivation_is_deterministic_and_independent_of_triple_order(
+    batch: list[PatientFlags], seed: int
+) -> None:
+    graph = Graph()
+    iris = [f"{PATIENTS}order/p{i}" for i in range(len(batch))]
+    for flags, iri in zip(batch, iris, strict=True):
+        graph += patient_graph(flags, iri)
+    rng = random.Random(seed)
+
+    first, derived = derive_graph(graph)
+    again, derived_again = derive_graph(graph)
+    shuffled, derived_shuffled = derive_graph(_shuffled_ntriples(graph, rng))
+    turtle = Graph()
+    turtle.parse(data=graph.serialize(format="turtle"), format="turtle")
+    from_turtle, _ = derive_graph(turtle)
+    blank, _ = derive_graph(_blank_records(graph, set(iris)))
+    one_by_one = {
+        iri: derive_graph(patient_graph(flags, iri))[0][iri]
+        for flags, iri in zip(batch[:5], iris[:5], strict=True)
+    }
+
+    for iri, flags in zip(iris, batch, strict=True):
+        expected = first[iri].summary()
+        assert again[iri].summary() == expected, "derivation is not deterministic" + explain(
+            flags, first[iri]
+        )
+        assert shuffled[iri].summary() == expected, "triple order changed the result" + explain(
+            flags, shuffled[iri]
+        )
+        assert from_turtle[iri].summary() == expected, "a Turtle round trip changed the result" + explain(
+            flags, from_turtle[iri]
+        )
+        assert blank[iri].summary() == expected, "naming records by blank nodes changed the result" + explain(
+            flags, blank[iri]
+        )
+        if iri in one_by_one:
+            assert one_by_one[iri].summary() == expected, (
+                "a patient's result depends on the other patients of the batch"
+                + explain(flags, one_by_one[iri])
+            )
+    assert to_isomorphic(derived) == to_isomorphic(derived_again), "two runs derived different result graphs"
+    assert to_isomorphic(derived) == to_isomorphic(derived_shuffled), (
+        "triple order changed the derived result graph"
+    )
+
+
+# --- the generator keeps its promise ---------------------------------------------------------
+@settings(max_examples=4, **SETTINGS)
+@given(batches(flag_sets(), size=4))
+def test_drawn_flag_sets_are_valid_records(batch: list[PatientFlags]) -> None:
+    """The invariant tests derive without validating; every record the strategy draws conforms."""
+    from csfkg.validation.report import validate
+
+    graph = Graph()
+    for i, flags in enumerate(batch):
+        graph += patient_graph(flags, f"{PATIENTS}valid/p{i}")
+    violations = [r for r in validate(graph).results if r.is_violation]
+    assert not violations, [f"{r.name}: {r.message}" for r in violations]
