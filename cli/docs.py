@@ -16,7 +16,8 @@ import typer
 class PictureKind(str, Enum):
     auto = "auto"
     svg = "svg"
-    mermaid = "mermaid"
+    outline = "outline"
+    mermaid = "mermaid"  # the older name of outline
 
 
 def docs(
@@ -32,7 +33,7 @@ def docs(
         PictureKind,
         typer.Option(
             "--picture",
-            help="Algorithm picture: svg (graphviz dot), mermaid, or auto (svg when dot is on the PATH).",
+            help="Algorithm picture: svg (graphviz dot), outline (static HTML, with algorithm.mmd for a Mermaid viewer), or auto (svg when dot is on the PATH).",
         ),
     ] = PictureKind.auto,
 ) -> None:
@@ -41,8 +42,8 @@ def docs(
 
     result = build_docs(out, picture=picture.value)
     pages = [name for name in result.files if name.endswith(".html")]
-    how = "SVG (graphviz)" if result.picture == "svg" else "Mermaid"
-    if result.picture == "mermaid" and picture is PictureKind.auto:
+    how = "SVG (graphviz)" if result.picture == "svg" else "outline"
+    if result.picture == "outline" and picture is PictureKind.auto:
         how += " (graphviz dot is not on the PATH)"
     typer.echo(
         f"Wrote {result.folder}/ ({len(result.files)} files, {result.size_bytes / 1024:.0f} KiB): "

@@ -6,7 +6,9 @@ definition, synonyms, codes and cross-references (from the SSSOM tables), the gu
 evidence by confidence tier with its sources and corrections, the article sentence by sentence,
 and the mapping tables. The algorithm picture is read from guideline.ttl with SPARQL (decision
 points, their branches in precedence order, the action each recommends, the companions) and
-drawn with graphviz ``dot`` as SVG; without ``dot`` on the PATH it is a Mermaid block.
+drawn with graphviz ``dot`` as SVG; without ``dot`` on the PATH the page shows the same algorithm
+as a static outline (no script, nothing fetched: the pages work offline), and ``algorithm.mmd``
+holds it as a Mermaid flowchart for a Mermaid viewer.
 
 pyLODE was the first choice: its last release for Python 3.11 (3.4.1) does not start when
 installed from a wheel (it reads a pyproject.toml that the wheel lacks, RDFLib/pyLODE#260; the
@@ -49,7 +51,8 @@ from csfkg.model.vocab import (
 )
 from csfkg.sparql.library import get_query
 
-Picture = Literal["auto", "svg", "mermaid"]
+Picture = Literal["auto", "svg", "outline", "mermaid"]
+"""``mermaid`` is the older name of ``outline``."""
 
 CSF_NS = str(_CSF)
 CSFG_NS = str(CSFG)
@@ -253,6 +256,30 @@ def algorithm_mermaid(points: Iterable[DecisionPoint]) -> str:
     return "\n".join(out) + "\n"
 
 
+def algorithm_outline(points: Iterable[DecisionPoint], link: dict[URIRef, str]) -> str:
+    """The algorithm as static HTML, where graphviz is not there to draw it: the decision points
+    in order, each with its branches (precedence, the criteria that must hold and those that must
+    not) and the action each recommends."""
+    out = ['<ol class="outline">']
+    for point in points:
+        kind = "companions, whenever they apply" if point.companions else "the first branch that applies"
+        out.append(f"<li><strong>{html.escape(point.label)}</strong> ({kind})<ul>")
+        for branch in point.branches:
+            action = html.escape(branch.action_label)
+            href = link.get(branch.action)
+            if href:
+                action = f'<a href="{html.escape(href)}">{action}</a>'
+            conditions = "; ".join(html.escape(line) for line in _condition_lines(branch, width=10_000))
+            order = "" if branch.precedence is None else f"{branch.precedence}. "
+            out.append(
+                f"<li>{order}<code>{html.escape(branch.code)}</code>: {conditions} &rarr; {action}"
+                f" (<code>{html.escape(branch.action_code)}</code>)</li>"
+            )
+        out.append("</ul></li>")
+    out.append("</ol>")
+    return "\n".join(out)
+
+
 def render_svg(dot_text: str) -> str | None:
     """SVG from graphviz ``dot``, or None when ``dot`` is not on the PATH.
 
@@ -283,7 +310,7 @@ class DocsResult:
 
     folder: Path
     files: list[str]
-    picture: Literal["svg", "mermaid"]
+    picture: Literal["svg", "outline"]
     size_bytes: int
 
 
@@ -363,13 +390,13 @@ NAV = [
 ]
 
 
-def _page(title: str, body: str, *, head_extra: str = "") -> str:
+def _page(title: str, body: str) -> str:
     nav = "".join(f'<a href="{href}">{_e(text)}</a>' for href, text in NAV)
     return (
         "<!DOCTYPE html>\n"
         f'<html lang="en">\n<head>\n<meta charset="utf-8">\n<meta name="generator" content="csfkg docs">\n'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{_e(title)}</title>\n'
-        f'<link rel="stylesheet" href="style.css">\n{head_extra}</head>\n<body>\n'
+        '<link rel="stylesheet" href="style.css">\n</head>\n<body>\n'
         f"<header><nav>{nav}</nav><h1>{_e(title)}</h1></header>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
     )
 
@@ -652,14 +679,18 @@ def _index_page(
         body.append(f'<li><a href="{href}">{_e(text)}</a> ({counts.get(href, 0)})</li>')
     body.append("</ul>")
     source = "algorithm.svg" if picture == "svg" else "algorithm.mmd"
+    drawn = (
+        "Blue boxes are actions, by code. Click a box for its page."
+        if picture == "svg"
+        else "Shown as an outline: graphviz (`dot`) was not there to draw the picture."
+    )
     body += [
         '<h2 id="algorithm">Management algorithm</h2>',
         "<p>Drawn from guideline.ttl: decision points in order; within one, the next-step branches in precedence"
         " order (the number before the code); each branch applies when all its <em>if</em> criteria are met and"
         " none of its <em>unless</em> criteria; the applicable next-step branch with the lowest precedence gives"
-        " the next step, the dashed companion branches add their action whenever they apply. Blue boxes are"
-        f' actions, by code. Click a box for its page. Files: <a href="{source}">{source}</a>,'
-        ' <a href="algorithm.dot">algorithm.dot</a>.</p>',
+        f" the next step, the dashed companion branches add their action whenever they apply. {_e(drawn)}"
+        f' Files: <a href="{source}">{source}</a>, <a href="algorithm.dot">algorithm.dot</a>.</p>',
         f'<div class="figure">{figure}</div>',
         "<h2>The algorithm as a table</h2>",
         "<table><tr><th>decision point</th><th>precedence</th><th>branch</th><th>if</th><th>unless</th><th>action</th></tr>",
@@ -672,23 +703,17 @@ def _index_page(
                 f"<td>{site.link(branch.action)} (<code>{_e(branch.action_code)}</code>)</td></tr>"
             )
     body.append("</table>")
-    head = ""
-    if picture == "mermaid":
-        head = (
-            '<script type="module">import mermaid from "https://cdn.jsdelivr.net/npm/mermaid@11/dist/mermaid.esm.min.mjs";'
-            " mermaid.initialize({ startOnLoad: true });</script>\n"
-        )
-    return _page(str(g.value(onto, DCTERMS.title) or "csfkg"), "\n".join(body), head_extra=head)
+    return _page(str(g.value(onto, DCTERMS.title) or "csfkg"), "\n".join(body))
 
 
-def render_site(*, picture: Picture = "auto") -> tuple[dict[str, str], Literal["svg", "mermaid"]]:
+def render_site(*, picture: Picture = "auto") -> tuple[dict[str, str], Literal["svg", "outline"]]:
     """Every file of the documentation, by relative path, and the kind of algorithm picture.
 
     Raises:
         UsageError: ``picture`` is ``svg`` and graphviz ``dot`` is not on the PATH, or unknown.
     """
-    if picture not in ("auto", "svg", "mermaid"):
-        raise UsageError(f"Unknown picture kind {picture!r}: use auto, svg or mermaid.")
+    if picture not in ("auto", "svg", "outline", "mermaid"):
+        raise UsageError(f"Unknown picture kind {picture!r}: use auto, svg or outline.")
     graph = Graph()
     graph += knowledge_graph()
     site = _Site(graph=graph, sets=packaged_mapping_sets())
@@ -703,15 +728,14 @@ def render_site(*, picture: Picture = "auto") -> tuple[dict[str, str], Literal["
     svg = render_svg(dot_text) if picture in ("auto", "svg") else None
     if picture == "svg" and svg is None:
         raise UsageError(
-            "--picture svg needs graphviz: `dot` is not on the PATH (install graphviz, or use --picture mermaid)."
+            "--picture svg needs graphviz: `dot` is not on the PATH (install graphviz, or use --picture outline)."
         )
     if svg is not None:
         files["algorithm.svg"] = svg
         figure, kind = _inline_svg(svg), "svg"
     else:
-        mermaid = algorithm_mermaid(points)
-        files["algorithm.mmd"] = mermaid
-        figure, kind = f'<pre class="mermaid">\n{mermaid}</pre>', "mermaid"
+        files["algorithm.mmd"] = algorithm_mermaid(points)
+        figure, kind = algorithm_outline(points, link), "outline"
     counts = {page: len(terms) for page, terms in groups.items()}
     counts["mappings.html"] = sum(len(s.mappings) for s in site.sets)
     files["index.html"] = _index_page(site, points, figure, kind, counts)

@@ -383,7 +383,8 @@ def reason(patients: Graph | None = None, *, sources: dict[URIRef, str] | None =
         ReasonerError: Java is missing or HermiT failed.
     """
     from csfkg.io.patient_files import patients_in
-    from csfkg.pipeline.assess import patient_subgraph
+    from csfkg.sparql.records import patient_records
+    from csfkg.stores import RdflibStore
 
     patient_list = patients_in(patients) if patients is not None else []
     sources = sources or {}
@@ -403,7 +404,7 @@ def reason(patients: Graph | None = None, *, sources: dict[URIRef, str] | None =
         else:
             for patient in patient_list:
                 assert patients is not None
-                if run_hermit(reasoning_input(patient_subgraph(patients, patient))) is None:
+                if run_hermit(reasoning_input(patient_records(RdflibStore(patients), [patient]))) is None:
                     report.inconsistent_patients.append(
                         PatientTypes(display.term(name(patient)), sources.get(patient), [], [])
                     )

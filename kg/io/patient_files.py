@@ -281,7 +281,7 @@ def check_jsonld_contexts(path: Path, text: str) -> None:
 
 
 @contextmanager
-def _rdflib_reading() -> Iterator[None]:
+def rdflib_reading() -> Iterator[None]:
     """rdflib reading a file: quiet (it logs a warning for each malformed IRI; the refusal that
     follows says it in one sentence), and each literal kept with the lexical form the file gives
     it: rdflib otherwise rewrites some ill-typed ones into valid ones ("yes"^^xsd:boolean and
@@ -350,7 +350,7 @@ def read_patient_file(path: Path) -> Graph:
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, namespace)
     try:
-        with _rdflib_reading():
+        with rdflib_reading():
             graph.parse(data=text, format=fmt, publicID=path.resolve().as_uri())
     except RecursionError:
         raise InputError(f"{path} is not valid {FORMAT_NAMES[fmt]}: it nests too deeply.") from None
@@ -417,7 +417,7 @@ def _expand(graph: Graph, name: str) -> URIRef:
             return URIRef(graph.namespace_manager.expand_curie(name))
         except ValueError:
             pass
-    with _rdflib_reading():
+    with rdflib_reading():
         return URIRef(name)
 
 

@@ -3,18 +3,19 @@ derivation -> result graph -> plain results for the renderers."""
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 from datetime import date
 
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, URIRef
 
-from csfkg.model.vocab import CSF, PREFIXES
-from csfkg.pipeline.dates import set_assessment_dates
-from csfkg.pipeline.derive import derive
+from csfkg.model.knowledge import add_rules
+from csfkg.pipeline.dates import assessment_dates, set_assessment_dates
+from csfkg.pipeline.derive import derive_in, derived_graph
 from csfkg.pipeline.results import PatientResult, read_result
-from csfkg.stores import RdflibStore
-from csfkg.validation.compiled import canonical_texts, validate_graph
+from csfkg.sparql.records import patient_records
+from csfkg.stores import OxigraphStore
+from csfkg.validation.compiled import new_validation_store
+from csfkg.validation.in_store import validate_store
 from csfkg.validation.report import ValidationReport
 
 
@@ -31,68 +32,43 @@ class AssessmentRun:
         return all(r.validation.conforms for r in self.results)
 
 
-def patient_subgraph(graph: Graph, patient: URIRef) -> Graph:
-    """The patient's record: every triple reachable from the patient through nodes that are
-    not other patients."""
-    sub = Graph()
-    for prefix, namespace in PREFIXES.items():
-        sub.bind(prefix, namespace)
-    seen = {patient}
-    queue: deque = deque([patient])
-    while queue:
-        node = queue.popleft()
-        for predicate, obj in graph.predicate_objects(node):
-            sub.add((node, predicate, obj))
-            if isinstance(obj, (URIRef, BNode)) and obj not in seen and (obj, None, None) in graph:
-                if (obj, CSF.assessmentDate, None) in graph or obj == patient:
-                    continue
-                seen.add(obj)
-                queue.append(obj)
-    return sub
-
-
 def assess(graph: Graph, patients: list[URIRef], *, today: date | None = None) -> AssessmentRun:
-    """Validate and derive the next step of each of ``patients`` (all in ``graph``).
+    """Validate and derive the next step of each of ``patients`` (all in ``graph``): the stages
+    of every run (assessment date -> validate -> derive -> read results), on the patients'
+    records as ``queries/cohort-patient-records.rq`` defines them.
 
     Patients whose data violates a shape are reported with their violations and get no
     recommendation; the others are derived together.
     """
-    set_assessment_dates(RdflibStore(graph), today)  # the file's graph, in memory: nothing stored
-    records = {patient: patient_subgraph(graph, patient) for patient in patients}
-    selected = Graph()
-    for record in records.values():
-        selected += record
-    # the compiled checks on Oxigraph, as `csfkg cohort` validates: one engine for both commands
-    report = validate_graph(selected)
+    # the file's graph in an in-memory store (Oxigraph: it parses SPARQL in Rust, where rdflib's
+    # pure-Python parser costs a third of a command); ``graph`` itself is not changed
+    in_file = OxigraphStore()
+    in_file.add_graph(graph)
+    set_assessment_dates(in_file, today)
+    # the compiled checks on Oxigraph, each result given to the patients whose records hold its
+    # focus node, as `csfkg cohort` validates: one engine and one record for both commands
+    checking = new_validation_store()
+    checking.add_graph(patient_records(in_file, patients))
+    found = validate_store(checking, patients)
+    per_patient = {patient: ValidationReport(found.get(str(patient), [])) for patient in patients}
+    checking.close()
 
-    per_patient: dict[URIRef, ValidationReport] = {}
-    for patient, record in records.items():
-        # the record's nodes, and its literals: a literal can be a focus node (the object of
-        # csf:hasFinding, for one), and a violation on it must block the patient's derivation;
-        # the validator reports a literal as Oxigraph holds it ("1.0"^^xsd:decimal reads 1)
-        literals = [o for o in record.objects() if isinstance(o, Literal)]
-        nodes = (
-            {str(s) for s in record.subjects()}
-            | {str(o) for o in literals}
-            | set(canonical_texts(literals).values())
-        )
-        per_patient[patient] = ValidationReport([r for r in report.results if r.focus in nodes])
-
-    valid = Graph()
-    for patient, record in records.items():
-        if per_patient[patient].conforms:
-            valid += record
-    derivation = derive(valid)
+    valid = [patient for patient in patients if per_patient[patient].conforms]
+    store = OxigraphStore()
+    add_rules(store)
+    store.add_graph(patient_records(in_file, valid))
+    derive_in(store)
+    dates = assessment_dates(in_file)
 
     results: list[PatientResult] = []
     for patient in patients:
-        assessment_date = graph.value(patient, CSF.assessmentDate)
+        assessment_date = dates.get(patient)
         result = PatientResult(
             patient=str(patient),
             assessment_date=None if assessment_date is None else str(assessment_date),
             validation=per_patient[patient],
         )
         if per_patient[patient].conforms:
-            result.recommendations, result.missing_data = read_result(derivation.store, patient)
+            result.recommendations, result.missing_data = read_result(store, patient)
         results.append(result)
-    return AssessmentRun(results=results, derived=derivation.derived)
+    return AssessmentRun(results=results, derived=derived_graph(store))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from rdflib import Graph, URIRef
 
+from csfkg.pipeline.dates import set_assessment_dates
 from csfkg.pipeline.results import PatientResult
 from csfkg.stores import RdflibStore, Store
 
@@ -53,6 +54,7 @@ def assessed_dataset(
         store.add_graph(graph)
         store.add_graph(run.derived)
         results.extend(run.results)
+    set_assessment_dates(store, today)  # as the runs set them, for the queries that read them
     return QueryDataset(store=store, results=results)
 
 

@@ -40,3 +40,12 @@ def keep_recorded_dates(store: Store, today: date | None) -> None:
 def restore_recorded_dates(store: Store) -> None:
     """Put back the assessment dates a run set (``update-restore-assessment-date.rq``)."""
     store.update(get_query("update-restore-assessment-date").text)
+
+
+def assessment_dates(store: Store) -> dict[object, str]:
+    """Each patient's assessment date as the store holds it (its lexical form), by patient."""
+    from csfkg.stores import SelectResult
+
+    result = store.query(get_query("assessment-dates").text)
+    assert isinstance(result, SelectResult)
+    return {patient: str(text) for patient, text in result.rows}

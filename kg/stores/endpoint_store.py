@@ -111,8 +111,8 @@ class EndpointStore(Closing):
         else:
             self.update("INSERT DATA {\n" + data.decode("utf-8") + "\n}")
 
-    def dump(self, stream: BinaryIO, query: str) -> None:
-        result = self.query(query)
+    def dump(self, stream: BinaryIO, query: str, bindings: Bindings | None = None) -> None:
+        result = self.query(query, bindings)
         assert isinstance(result, Graph)
         result.serialize(stream, format="nt", encoding="utf-8")
 

@@ -155,12 +155,12 @@ def parse_with_rdflib(path: Path, format: str) -> Graph:
     Raises:
         InputError: the file is larger than :data:`MAX_WHOLE_FILE_BYTES`, not UTF-8 or not valid RDF.
     """
-    from csfkg.io.patient_files import _rdflib_reading
+    from csfkg.io.patient_files import rdflib_reading
 
     text = _read_whole(path)
     graph = Graph()
     try:
-        with _rdflib_reading():
+        with rdflib_reading():
             graph.parse(data=text, format=format, publicID=path.resolve().as_uri())
     except RecursionError:
         raise InputError(f"{path} is not valid RDF: it nests too deeply.") from None

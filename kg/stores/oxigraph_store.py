@@ -130,10 +130,14 @@ class OxigraphStore(Closing):
         ox = self._ox
         self.store.extend(ox.Quad(self.to_ox(s), self.to_ox(p), self.to_ox(o)) for s, p, o in triples)
 
-    def dump(self, stream: BinaryIO, query: str) -> None:
+    def dump(self, stream: BinaryIO, query: str, bindings: Bindings | None = None) -> None:
         # serialized by Oxigraph itself: no triple becomes a Python object (rdflib's path costs
-        # about 30 us a triple, and a cohort derives some 76 triples a patient)
-        self.store.query(query).serialize(stream, format=self._ox.RdfFormat.N_TRIPLES)
+        # about 30 us a triple, and a cohort derives some 76 triples a patient), and each
+        # literal keeps its lexical form (rdflib would rewrite some ill-typed ones)
+        ox = self._ox
+        substitutions = {ox.Variable(k): self.to_ox(v) for k, v in (bindings or {}).items()}
+        result = self.store.query(query, substitutions=substitutions or None)
+        result.serialize(stream, format=ox.RdfFormat.N_TRIPLES)
 
     def flush(self) -> None:
         """Write what the store holds in memory to its folder (a persistent store)."""

@@ -68,8 +68,9 @@ class Store(Protocol):
         """Add every triple of ``graph``."""
         ...
 
-    def dump(self, stream: BinaryIO, query: str) -> None:
-        """Write the triples of a CONSTRUCT ``query`` to ``stream`` as N-Triples."""
+    def dump(self, stream: BinaryIO, query: str, bindings: Bindings | None = None) -> None:
+        """Write the triples of a CONSTRUCT ``query`` to ``stream`` as N-Triples, each literal
+        with the lexical form the store holds (no round trip through rdflib's terms)."""
         ...
 
     def close(self) -> None:

@@ -62,8 +62,8 @@ class RdflibStore(Closing):
     def add_graph(self, graph: Graph) -> None:
         self.graph += graph
 
-    def dump(self, stream: BinaryIO, query: str) -> None:
-        result = self.query(query)
+    def dump(self, stream: BinaryIO, query: str, bindings: Bindings | None = None) -> None:
+        result = self.query(query, bindings)
         assert isinstance(result, Graph)
         result.serialize(stream, format="nt", encoding="utf-8")
 

@@ -737,16 +737,18 @@ is what compiling gives now."""
 
 
 def source_digest() -> str:
-    """SHA-256 of the packaged shape files, in their order, and of this compiler's own source: a
-    change to either makes the packaged checks stale."""
+    """SHA-256 of the packaged shape files, in their order, of the record query and of this
+    compiler's own source: a change to any makes the packaged checks stale."""
     import hashlib
     from pathlib import Path
 
     from csfkg.model.resources import SHAPE_FILES, shapes_dir
+    from csfkg.sparql.library import get_query
 
     digest = hashlib.sha256()
     for name in SHAPE_FILES:
         digest.update(shapes_dir().joinpath(name).read_bytes())
+    digest.update(get_query(RECORD_QUERY).text.encode("utf-8"))
     digest.update(Path(__file__).read_bytes())
     return digest.hexdigest()
 
@@ -758,7 +760,11 @@ def checks_document(checks: tuple[CompiledCheck, ...]) -> str:
 
     return (
         json.dumps(
-            {"source_sha256": source_digest(), "checks": [asdict(c) for c in checks]},
+            {
+                "source_sha256": source_digest(),
+                "checks": [asdict(c) for c in checks],
+                "record_owner_query": _compile_record_owner_query(),
+            },
             indent=1,
             sort_keys=True,
         )
@@ -779,9 +785,9 @@ def write_packaged_checks() -> None:
     )
 
 
-def _packaged_checks() -> tuple[CompiledCheck, ...] | None:
-    """The packaged compiled checks, if they were compiled from the shape files and the compiler
-    packaged now."""
+def _packaged_document() -> dict | None:
+    """:data:`PACKAGED_CHECKS` read, if it was compiled from the shape files, the record query
+    and the compiler packaged now."""
     import json
 
     from csfkg.model.resources import shapes_dir
@@ -790,7 +796,15 @@ def _packaged_checks() -> tuple[CompiledCheck, ...] | None:
         document = json.loads(shapes_dir().joinpath(PACKAGED_CHECKS).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if document.get("source_sha256") != source_digest():
+    if not isinstance(document, dict) or document.get("source_sha256") != source_digest():
+        return None
+    return document
+
+
+def _packaged_checks() -> tuple[CompiledCheck, ...] | None:
+    """The packaged compiled checks, if they are up to date (:func:`_packaged_document`)."""
+    document = _packaged_document()
+    if document is None:
         return None
     try:
         return tuple(
@@ -862,11 +876,19 @@ def record_owner_query() -> str:
     The record is that of ``queries/cohort-patient-records.rq``: its triple patterns that lead
     from ``?patient`` to ``?node`` are followed backwards from ``?this`` (OPTIONAL, so Oxigraph
     evaluates them once per node, from the node), and its patterns on ``?patient`` alone decide
-    which of the nodes met is a patient.
+    which of the nodes met is a patient. Read from :data:`PACKAGED_CHECKS` where it is up to
+    date (reading the record query needs rdflib's SPARQL parser: a fifth of ``csfkg recommend``).
 
     Raises:
         UnsupportedShapeError: the record query does not give its path as triple patterns.
     """
+    document = _packaged_document()
+    if document is not None and isinstance(document.get("record_owner_query"), str):
+        return document["record_owner_query"]
+    return _compile_record_owner_query()
+
+
+def _compile_record_owner_query() -> str:
     link, test = _record_patterns()
     return (
         "SELECT ?this ?patient WHERE {\n"

@@ -8,13 +8,11 @@ from collections.abc import Callable
 
 from rdflib import Graph, URIRef
 
-from csfkg.sparql.library import get_query
-from csfkg.stores import Store, with_values_rows
+from csfkg.sparql.records import patient_records
+from csfkg.stores import Store
 from csfkg.validation.report import ValidationResult, validate
 
 Progress = Callable[[str, int, int], None]
-
-RECORD_QUERY = "cohort-patient-records"
 
 
 def validate_store(
@@ -40,11 +38,9 @@ def validate_store_pyshacl(
 ) -> dict[str, list[ValidationResult]]:
     """SHACL-validate every patient record with pySHACL, in batches pulled from the store."""
     found: dict[str, list[ValidationResult]] = {}
-    text = get_query(RECORD_QUERY).text
     for start in range(0, len(patients), batch):
         chunk = patients[start : start + batch]
-        records = store.query(with_values_rows(text, "patient", chunk))
-        assert isinstance(records, Graph)
+        records = patient_records(store, chunk)
         report = validate(records)
         owner = _owners(records, chunk)
         for result in report.results:

@@ -231,22 +231,30 @@ def test_a_branch_added_to_the_graph_appears_in_the_picture() -> None:
     assert "brand-new-branch" in algorithm_dot(points) and "brand-new-branch" in algorithm_mermaid(points)
 
 
-def test_mermaid_picture_when_asked(tmp_path: Path) -> None:
-    result = build_docs(tmp_path / "site", picture="mermaid")
-    assert result.picture == "mermaid"
+def test_outline_picture_when_asked_works_offline(tmp_path: Path) -> None:
+    result = build_docs(tmp_path / "site", picture="outline")
+    assert result.picture == "outline"
     page = parse(tmp_path / "site" / "index.html")
     assert "svg" not in page.tags and not (tmp_path / "site" / "algorithm.svg").exists()
     text = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
-    block = text[text.index('<pre class="mermaid">') : text.index("</pre>")]
-    assert block.removeprefix('<pre class="mermaid">').lstrip().startswith("flowchart")
+    # no script and nothing fetched from elsewhere: the page reads the same offline
+    assert "<script" not in text and "https://cdn" not in text
+    block = text[text.index('<ol class="outline">') : text.index("</ol>")]
     assert all(code in block for code in action_codes())
+    assert "flowchart" not in block  # the outline, not Mermaid source shown raw
+    mermaid = (tmp_path / "site" / "algorithm.mmd").read_text(encoding="utf-8")
+    assert mermaid.startswith("flowchart") and all(code in mermaid for code in action_codes())
 
 
-def test_auto_picture_falls_back_to_mermaid_without_dot(
+def test_mermaid_is_the_older_name_of_outline(tmp_path: Path) -> None:
+    assert build_docs(tmp_path / "site", picture="mermaid").picture == "outline"
+
+
+def test_auto_picture_falls_back_to_the_outline_without_dot(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("csfkg.curation.docs.shutil.which", lambda name: None)
-    assert build_docs(tmp_path / "site").picture == "mermaid"
+    assert build_docs(tmp_path / "site").picture == "outline"
 
 
 def test_svg_picture_without_dot_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -259,9 +267,9 @@ def test_svg_picture_without_dot_is_a_usage_error(tmp_path: Path, monkeypatch: p
 # --- the folder is written atomically ---------------------------------------------------------------
 def test_an_earlier_output_is_replaced_as_a_whole(tmp_path: Path) -> None:
     out = tmp_path / "site"
-    build_docs(out, picture="mermaid")
+    build_docs(out, picture="outline")
     (out / "stale.html").write_text("old", encoding="utf-8")
-    build_docs(out, picture="mermaid")
+    build_docs(out, picture="outline")
     assert not (out / "stale.html").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["site"]  # no temporary folder left beside it
 
@@ -288,7 +296,7 @@ def test_a_failure_while_writing_leaves_no_half_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "site"
-    build_docs(out, picture="mermaid")
+    build_docs(out, picture="outline")
     before = sorted(p.name for p in out.iterdir())
     real_write = Path.write_text
     calls = {"n": 0}
@@ -301,7 +309,7 @@ def test_a_failure_while_writing_leaves_no_half_folder(
 
     monkeypatch.setattr(Path, "write_text", failing_write)
     with pytest.raises(InputError, match="No space left on device"):
-        build_docs(out, picture="mermaid")
+        build_docs(out, picture="outline")
     monkeypatch.undo()
     assert sorted(p.name for p in out.iterdir()) == before  # the previous output, whole
     assert [p.name for p in tmp_path.iterdir()] == ["site"]
@@ -309,10 +317,10 @@ def test_a_failure_while_writing_leaves_no_half_folder(
 
 # --- the command line ----------------------------------------------------------------------------------
 def test_cli_writes_the_docs(cli, tmp_path: Path) -> None:
-    result = cli("docs", str(tmp_path / "site"), "--picture", "mermaid")
+    result = cli("docs", str(tmp_path / "site"), "--picture", "outline")
     assert result.code == 0, result.err
     assert result.out.startswith(f"Wrote {tmp_path / 'site'}/ (")
-    assert "algorithm picture: Mermaid." in result.out
+    assert "algorithm picture: outline." in result.out
     assert (tmp_path / "site" / "index.html").is_file()
 
 

@@ -212,8 +212,9 @@ def _sparql_facts() -> dict[str, set[str]]:
     """Patient local name -> tokens of the CORRESPONDENCE table's SPARQL side."""
     from csfkg.io.patient_files import patients_in
     from csfkg.model.knowledge import rules_graph
-    from csfkg.pipeline.assess import patient_subgraph
     from csfkg.pipeline.derive import derive
+    from csfkg.sparql.records import patient_records
+    from csfkg.stores import RdflibStore
 
     # The derivation alone (the vignettes conform to the shapes: tests/test_vignettes.py);
     # every file carries its csf:assessmentDate.
@@ -228,7 +229,7 @@ def _sparql_facts() -> dict[str, set[str]]:
             tokens.add("action:" + _local(derived.value(recommendation, CSF.recommendedAction)))
         for step in derived.objects(patient, CSF.hasNextStep):
             tokens.add("next:" + _local(derived.value(step, CSF.recommendedAction)))
-        record = patient_subgraph(graph, patient) + rules_graph()
+        record = patient_records(RdflibStore(graph), [patient]) + rules_graph()
         for token, query in RECORD_FACTS.items():
             if record.query(query, initBindings={"patient": patient}).askAnswer:
                 tokens.add(token)

@@ -147,6 +147,10 @@ def _set(rows: list[dict[str, str]], *keys: str) -> set[tuple[str, ...]]:
     return {tuple(row.get(k, "") for k in keys) for row in rows}
 
 
+def expect_assessment_dates(rows: list[dict[str, str]]) -> None:
+    assert rows == [{"patient": EX + "seed", "text": "2026-01-29"}]
+
+
 def expect_next_step(rows: list[dict[str, str]]) -> None:
     assert len(rows) == 1
     row = rows[0]
