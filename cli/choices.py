@@ -1,25 +1,19 @@
-"""The accepted values of command-line options. They mirror ``csf:code`` values of the
-ontology; tests/test_cli_choices.py fails if the two drift apart."""
+"""The accepted values of command-line options. Symptoms, procedures, red flags and imaging
+findings are the ``csf:code`` values of the ontology's classes, read from it at start-up
+(:func:`csfkg.model.codes.code_list`, a few milliseconds); the other choices are states of a
+flag, not classes of the ontology."""
 
 from __future__ import annotations
 
 from enum import Enum
+
+from csfkg.model.codes import IMAGING_FINDING, RED_FLAG, SPINAL_PROCEDURE, SYMPTOM, code_list
 
 
 class OutputFormat(str, Enum):
     text = "text"
     json = "json"
     turtle = "turtle"
-
-
-class Symptom(str, Enum):
-    orthostatic_headache = "orthostatic-headache"
-
-
-class ProcedureCode(str, Enum):
-    medial_branch_block = "medial-branch-block"
-    epidural_blood_patch = "epidural-blood-patch"
-    dural_puncture = "dural-puncture"
 
 
 class StudyState(str, Enum):
@@ -38,26 +32,12 @@ class Suspicion(str, Enum):
     low = "low"
 
 
-class RedFlag(str, Enum):
-    new_severe_back_pain = "new-severe-back-pain"
-    new_severe_leg_pain = "new-severe-leg-pain"
-    lower_limb_weakness = "lower-limb-weakness"
-    lower_limb_sensory_change = "lower-limb-sensory-change"
-    urinary_incontinence = "urinary-incontinence"
-    fecal_incontinence = "fecal-incontinence"
-    fever = "fever"
-    worsening_headache = "worsening-headache"
-    altered_mental_status = "altered-mental-status"
+def _from_ontology(name: str, parent: str) -> type[Enum]:
+    """A str Enum of the codes of the classes below ``parent``, one member per code, named by it."""
+    return Enum(name, [(code, code) for code in code_list(parent)], type=str)  # type: ignore[return-value]
 
 
-class Finding(str, Enum):
-    pachymeningeal_enhancement = "pachymeningeal-enhancement"
-    venous_sinus_engorgement = "venous-sinus-engorgement"
-    brain_sagging = "brain-sagging"
-    subdural_fluid_collection = "subdural-fluid-collection"
-    pituitary_enlargement = "pituitary-enlargement"
-    basal_cistern_effacement = "basal-cistern-effacement"
-    meningeal_diverticulum = "meningeal-diverticulum"
-    dilated_epidural_venous_plexus = "dilated-epidural-venous-plexus"
-    subdural_hygroma = "subdural-hygroma"
-    extradural_csf_collection = "extradural-csf-collection"
+Symptom = _from_ontology("Symptom", SYMPTOM)
+ProcedureCode = _from_ontology("ProcedureCode", SPINAL_PROCEDURE)
+RedFlag = _from_ontology("RedFlag", RED_FLAG)
+Finding = _from_ontology("Finding", IMAGING_FINDING)

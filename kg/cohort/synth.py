@@ -8,17 +8,20 @@ records that violate a shape (onset after the assessment date, a finding both pr
 absent), which a cohort run must report rather than drop.
 
 Output is N-Triples (fast to write and to bulk-load) or Turtle, by file extension. The same
-``seed`` and ``patients`` always give the same bytes.
+``seed`` and ``patients`` always give the same bytes, for the same ontology: the red flags and
+imaging findings drawn from are the ontology's code lists (:func:`code_lists`), in code order.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TextIO
 
+from csfkg.model.codes import BRAIN_MRI_FINDING, RED_FLAG, SPINE_MRI_FINDING, codes_under
 from csfkg.model.vocab import CSF_NS, STANDARD_PREFIXES, SYNTHETIC
 
 CSF = str(CSF_NS)
@@ -27,31 +30,25 @@ XSD = STANDARD_PREFIXES["xsd"]
 PATIENT_NS = str(SYNTHETIC)
 ASSESSMENT = date(2026, 3, 1)
 
-RED_FLAGS = (
-    "NewSevereBackPain",
-    "NewSevereLegPain",
-    "LowerLimbWeakness",
-    "LowerLimbSensoryChange",
-    "UrinaryIncontinence",
-    "FecalIncontinence",
-    "Fever",
-    "WorseningHeadache",
-    "AlteredMentalStatus",
-)
-BRAIN_SIGNS = (
-    "PachymeningealEnhancement",
-    "VenousSinusEngorgement",
-    "BrainSagging",
-    "SubduralFluidCollection",
-    "PituitaryEnlargement",
-    "BasalCisternEffacement",
-)
-SPINE_SIGNS = (
-    "ExtraduralCSFCollection",
-    "MeningealDiverticulum",
-    "DilatedEpiduralVenousPlexus",
-    "SpinalSubduralHygroma",
-)
+
+@dataclass(frozen=True)
+class CodeLists:
+    """The classes a synthetic record draws from, as IRIs, read from the ontology (so that a
+    red flag or imaging finding added there is generated without a change here)."""
+
+    red_flags: tuple[str, ...]
+    brain_signs: tuple[str, ...]
+    spine_signs: tuple[str, ...]
+
+
+def code_lists() -> CodeLists:
+    """The red-flag signs and the brain and spine MRI findings of the ontology, by code."""
+    return CodeLists(
+        red_flags=tuple(codes_under(RED_FLAG).values()),
+        brain_signs=tuple(codes_under(BRAIN_MRI_FINDING).values()),
+        spine_signs=tuple(codes_under(SPINE_MRI_FINDING).values()),
+    )
+
 
 # One acquired sequence per protocol requirement (ontology/guideline.ttl csfg:req-*), as
 # (predicate local name, object) pairs; objects starting with '"' are literals.
@@ -98,8 +95,12 @@ def _date(day: date) -> str:
     return f'"{day.isoformat()}"^^<{XSD}date>'
 
 
-def patient_triples(index: int, rng: random.Random) -> Iterator[tuple[str, str, str]]:
-    """The triples of synthetic patient ``index`` as N-Triples terms (subject, predicate, object)."""
+def patient_triples(
+    index: int, rng: random.Random, codes: CodeLists | None = None
+) -> Iterator[tuple[str, str, str]]:
+    """The triples of synthetic patient ``index`` as N-Triples terms (subject, predicate, object);
+    ``codes`` defaults to :func:`code_lists`."""
+    codes = codes or code_lists()
     p = f"<{PATIENT_NS}p{index}>"
 
     def iri(local: str) -> str:
@@ -111,28 +112,29 @@ def patient_triples(index: int, rng: random.Random) -> Iterator[tuple[str, str, 
     yield p, f"<{RDF_TYPE}>", iri("Patient")
     yield p, iri("assessmentDate"), _date(ASSESSMENT)
 
-    def finding(local: str, suffix: str, status: str) -> Iterator[tuple[str, str, str]]:
+    def finding(cls: str, suffix: str, status: str) -> Iterator[tuple[str, str, str]]:
+        """A finding record of class ``cls`` (an IRI)."""
         record = node(suffix)
         yield p, iri("hasFinding"), record
-        yield record, f"<{RDF_TYPE}>", iri(local)
+        yield record, f"<{RDF_TYPE}>", f"<{cls}>"
         yield record, iri("findingStatus"), iri(status)
 
     roll = rng.random()
     orthostatic = "present" if roll < 0.70 else "absent" if roll < 0.90 else None
     if orthostatic:
-        yield from finding("OrthostaticHeadache", "oh", orthostatic)
+        yield from finding(CSF + "OrthostaticHeadache", "oh", orthostatic)
 
     # red flags: 3% have one present; 45% have a complete screen; the rest record none
     flag_roll = rng.random()
-    present_flag = rng.choice(RED_FLAGS) if flag_roll < 0.03 else None
+    present_flag = rng.choice(codes.red_flags) if flag_roll < 0.03 else None
     if present_flag:
         yield from finding(present_flag, "rf", "present")
     if 0.03 <= flag_roll < 0.40:  # a negative screen, in one record
-        yield from finding("RedFlagSign", "rf-screen", "absent")
+        yield from finding(CSF + "RedFlagSign", "rf-screen", "absent")
     elif flag_roll < 0.48:  # a screen recorded sign by sign
-        for flag in RED_FLAGS:
+        for flag in codes.red_flags:
             if flag != present_flag:
-                yield from finding(flag, f"rf-{flag}", "absent")
+                yield from finding(flag, f"rf-{flag.rsplit('#', 1)[-1]}", "absent")
 
     invalid = rng.random()
     if rng.random() < 0.85:
@@ -140,9 +142,9 @@ def patient_triples(index: int, rng: random.Random) -> Iterator[tuple[str, str, 
         if invalid < 0.001:
             onset = ASSESSMENT + timedelta(days=rng.randint(1, 30))  # violates a shape
         yield p, iri("symptomOnsetDate"), _date(onset)
-    if 0.001 <= invalid < 0.002:  # contradiction: fever present and absent
-        yield from finding("Fever", "fever-yes", "present")
-        yield from finding("Fever", "fever-no", "absent")
+    if 0.001 <= invalid < 0.002:  # contradiction: a red flag present and absent
+        yield from finding(codes.red_flags[0], "rf-yes", "present")
+        yield from finding(codes.red_flags[0], "rf-no", "absent")
 
     if rng.random() < 0.8:
         mbb = node("mbb-1")
@@ -161,8 +163,8 @@ def patient_triples(index: int, rng: random.Random) -> Iterator[tuple[str, str, 
             yield planned, iri("planReason"), iri("insuranceStepTherapy")
 
     for region, cls, signs, sequences in (
-        ("brain", "BrainMRI", BRAIN_SIGNS, BRAIN_SEQUENCES),
-        ("spine", "SpineMRI", SPINE_SIGNS, SPINE_SEQUENCES),
+        ("brain", "BrainMRI", codes.brain_signs, BRAIN_SEQUENCES),
+        ("spine", "SpineMRI", codes.spine_signs, SPINE_SEQUENCES),
     ):
         study_roll = rng.random()
         if study_roll < 0.55:
@@ -174,7 +176,7 @@ def patient_triples(index: int, rng: random.Random) -> Iterator[tuple[str, str, 
             yield study, iri("studyResult"), iri("leakSignsResult")
             sign = node(f"{region}-mri/sign")
             yield study, iri("showsFinding"), sign
-            yield sign, f"<{RDF_TYPE}>", iri(rng.choice(signs))
+            yield sign, f"<{RDF_TYPE}>", f"<{rng.choice(signs)}>"
             continue
         yield study, iri("studyResult"), iri("normalResult")
         protocol = rng.random()
@@ -207,10 +209,11 @@ def patient_triples(index: int, rng: random.Random) -> Iterator[tuple[str, str, 
 def write_cohort(stream: TextIO, *, patients: int, seed: int) -> int:
     """Write ``patients`` synthetic patients as N-Triples; returns the number of triples."""
     rng = random.Random(seed)
+    codes = code_lists()
     count = 0
     buffer: list[str] = []
     for index in range(patients):
-        for s, p, o in patient_triples(index, rng):
+        for s, p, o in patient_triples(index, rng, codes):
             buffer.append(f"{s} {p} {o} .\n")
         if len(buffer) > 50_000:
             count += len(buffer)

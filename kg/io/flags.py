@@ -15,7 +15,7 @@ from typing import Literal as Choice
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
-from csfkg.model.codes import class_for
+from csfkg.model.codes import IMAGING_FINDING, RED_FLAG, SPINAL_PROCEDURE, SYMPTOM, class_for
 from csfkg.model.errors import UsageError
 from csfkg.model.knowledge import rules_graph
 from csfkg.model.vocab import CSF, CSF_NS, PATIENT, PREFIXES
@@ -49,9 +49,6 @@ class PatientFlags:
     patient_iri: str = str(PATIENT["quick-lookup"])
 
 
-SYMPTOM_CODES: dict[str, URIRef] = {"orthostatic-headache": CSF.OrthostaticHeadache}
-
-
 def parse_levels(text: str) -> list[str]:
     """``L1-L4`` -> ``[L1, L2, L3, L4]``; ``L4,L5`` -> ``[L4, L5]``.
 
@@ -75,8 +72,7 @@ def parse_levels(text: str) -> list[str]:
 
 def _check_flags(flags: PatientFlags) -> None:
     for symptom in [*flags.symptoms, *flags.absent]:
-        if symptom not in SYMPTOM_CODES:
-            raise UsageError(f"Unknown symptom {symptom!r}; accepted: {', '.join(SYMPTOM_CODES)}.")
+        class_for(symptom, SYMPTOM, "symptom")
     both = sorted(set(flags.symptoms) & set(flags.absent))
     if both:
         raise UsageError(
@@ -128,13 +124,13 @@ def build_patient_graph(flags: PatientFlags) -> Graph:
         graph.add((record, CSF.findingStatus, status))
 
     for code in flags.symptoms:
-        finding(SYMPTOM_CODES[code], code, CSF.present)
+        finding(class_for(code, SYMPTOM, "symptom"), code, CSF.present)
         graph.add((node(f"finding/{code}"), CSF.frequency, Literal("daily")))
     for code in flags.absent:
-        finding(SYMPTOM_CODES[code], code, CSF.absent)
+        finding(class_for(code, SYMPTOM, "symptom"), code, CSF.absent)
 
     for code in flags.red_flags:
-        finding(class_for(code, CSF.RedFlagSign, "red flag"), code, CSF.present)
+        finding(class_for(code, RED_FLAG, "red flag"), code, CSF.present)
     if flags.no_red_flags:  # one negative screen record: csf:RedFlagSign itself, absent
         finding(CSF.RedFlagSign, "red-flag-screen", CSF.absent)
 
@@ -165,7 +161,7 @@ def build_patient_graph(flags: PatientFlags) -> Graph:
     studies = {"brain": (CSF.BrainMRI, flags.brain_mri), "spine": (CSF.SpineMRI, flags.spine_mri)}
     shown: dict[str, list[tuple[str, URIRef]]] = {"brain": [], "spine": []}
     for code in flags.findings:
-        cls = class_for(code, CSF.ImagingFinding, "imaging finding")
+        cls = class_for(code, IMAGING_FINDING, "imaging finding")
         region = _region_of(cls)
         state = studies[region][1]
         if state in ("normal", "not-done"):
@@ -193,7 +189,7 @@ def _procedure(
     graph: Graph, patient: URIRef, proc: URIRef, code: str, status: URIRef, levels: list[str]
 ) -> URIRef:
     graph.add((patient, CSF.hasProcedure, proc))
-    graph.add((proc, RDF.type, class_for(code, CSF.SpinalProcedure, "procedure")))
+    graph.add((proc, RDF.type, class_for(code, SPINAL_PROCEDURE, "procedure")))
     graph.add((proc, CSF.procedureStatus, status))
     for level in levels:
         graph.add((proc, CSF.atVertebralLevel, CSF_NS[level]))

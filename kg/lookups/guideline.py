@@ -12,13 +12,13 @@ from __future__ import annotations
 import textwrap
 from datetime import date
 from decimal import Decimal
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from rdflib import BNode, Literal, URIRef
 
 from csfkg.model.errors import UsageError
+from csfkg.model.resources import knowledge_cache
 from csfkg.model.vocab import CSF
 from csfkg.pipeline.dataset import QueryDataset
 from csfkg.sparql.library import get_query
@@ -33,7 +33,7 @@ STUDY_CODES = {"brain": "brain-mri", "spine": "spine-mri"}
 Data = dict[str, Any]
 
 
-@cache
+@knowledge_cache
 def knowledge_store() -> Store:
     """An rdflib store of the knowledge graph alone (ontology, guideline, article), built once."""
     from csfkg.model.knowledge import knowledge_graph

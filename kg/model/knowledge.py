@@ -1,13 +1,12 @@
 """The packaged knowledge: ontology (TBox), guideline knowledge and article statements, and
-the SHACL shapes. Each graph is parsed once per process."""
+the SHACL shapes. Each graph is parsed once per process (cached with
+:func:`csfkg.model.resources.knowledge_cache`, which ``forget_knowledge`` clears)."""
 
 from __future__ import annotations
 
-from functools import cache
-
 from rdflib import Graph
 
-from csfkg.model.resources import ONTOLOGY_FILES, SHAPE_FILES, ontology_dir, shapes_dir
+from csfkg.model.resources import ONTOLOGY_FILES, SHAPE_FILES, knowledge_cache, ontology_dir, shapes_dir
 from csfkg.model.vocab import PREFIXES
 
 
@@ -20,13 +19,13 @@ def _parse(files: tuple[str, ...], folder) -> Graph:
     return graph
 
 
-@cache
+@knowledge_cache
 def ontology_graph() -> Graph:
     """The TBox only (``ontology/csfkg.ttl``)."""
     return _parse(ONTOLOGY_FILES[:1], ontology_dir())
 
 
-@cache
+@knowledge_cache
 def rules_graph() -> Graph:
     """TBox + guideline knowledge: what validation and derivation read besides the patient."""
     return _parse(ONTOLOGY_FILES[:2], ontology_dir())
@@ -40,20 +39,20 @@ def add_rules(store: object) -> None:
         store.load(ontology_dir().joinpath(name).read_bytes(), "turtle")  # type: ignore[attr-defined]
 
 
-@cache
+@knowledge_cache
 def knowledge_graph() -> Graph:
     """Everything: TBox, guideline knowledge and the article's statements."""
     return _parse(ONTOLOGY_FILES, ontology_dir())
 
 
-@cache
+@knowledge_cache
 def knowledge_ntriples() -> bytes:
     """:func:`knowledge_graph` as N-Triples, for stores that load it from bytes (fast, no rdflib
     term conversion)."""
     return knowledge_graph().serialize(format="nt", encoding="utf-8")
 
 
-@cache
+@knowledge_cache
 def shapes_graph() -> Graph:
     """All SHACL shapes (patient data, protocol conformance, safety)."""
     return _parse(SHAPE_FILES, shapes_dir())

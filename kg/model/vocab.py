@@ -25,6 +25,7 @@ class CSF(DefinedNamespace):
     # classes
     Patient: URIRef
     ClinicalFinding: URIRef
+    Symptom: URIRef
     OrthostaticHeadache: URIRef
     RedFlagSign: URIRef
     Procedure: URIRef

@@ -1,31 +1,31 @@
-"""The command line's accepted values are the ontology's codes: the two cannot drift apart."""
+"""The command line's accepted values are the ontology's codes: the help lists them, and an
+unknown value is refused in one sentence that names the option and lists them."""
 
 from __future__ import annotations
 
-from csfkg.cli.choices import Finding, ProcedureCode, RedFlag
-from csfkg.model.codes import codes_under
-from csfkg.model.vocab import CSF
+import pytest
 
+from csfkg.model.codes import IMAGING_FINDING, RED_FLAG, SPINAL_PROCEDURE, SYMPTOM, code_list
 
-def test_red_flag_values_are_the_red_flag_classes() -> None:
-    assert sorted(v.value for v in RedFlag) == sorted(codes_under(CSF.RedFlagSign))
-    assert len(RedFlag) == 9
-
-
-def test_finding_values_are_the_imaging_finding_classes() -> None:
-    assert sorted(v.value for v in Finding) == sorted(codes_under(CSF.ImagingFinding))
-
-
-def test_procedure_values_are_the_spinal_procedure_classes() -> None:
-    assert sorted(v.value for v in ProcedureCode) == sorted(codes_under(CSF.SpinalProcedure))
+CODED_OPTIONS = {
+    "--symptom": SYMPTOM,
+    "--absent": SYMPTOM,
+    "--prior-procedure": SPINAL_PROCEDURE,
+    "--planned-procedure": SPINAL_PROCEDURE,
+    "--finding": IMAGING_FINDING,
+    "--red-flag": RED_FLAG,
+}
 
 
 def test_help_lists_every_accepted_value(cli) -> None:
     result = cli("recommend", "--help")
     assert result.code == 0
+    text = "".join(result.out.split())  # values wrap at any character in a narrow terminal
+    for option, parent in CODED_OPTIONS.items():
+        codes = code_list(parent)
+        assert codes, parent
+        assert f"{option}<list[{'|'.join(codes)}]>" in text, option
     text = " ".join(result.out.split())
-    for value in [*RedFlag, *Finding, *ProcedureCode]:
-        assert value.value in text, value
     for option in (
         "--emit-patient",
         "--symptom",
@@ -40,3 +40,14 @@ def test_help_lists_every_accepted_value(cli) -> None:
         "--today",
     ):
         assert option in text
+
+
+@pytest.mark.parametrize("option", sorted(CODED_OPTIONS))
+def test_an_unknown_code_names_the_option_and_every_accepted_value(cli, option: str) -> None:
+    result = cli("recommend", option, "no-such-code")
+    assert result.code == 2 and result.out == ""
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("csfkg: "), result.err
+    assert option in lines[0] and "no-such-code" in lines[0]
+    for code in code_list(CODED_OPTIONS[option]):
+        assert repr(code) in lines[0], code

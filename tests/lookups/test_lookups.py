@@ -9,6 +9,7 @@ from functools import cache
 import pytest
 
 from csfkg.lookups.guideline import explain_file, findings, lookup, protocol, red_flags
+from csfkg.model.codes import BRAIN_MRI_FINDING, RED_FLAG, code_list
 
 from conftest import DATA, SEED
 
@@ -124,7 +125,7 @@ def test_spine_findings_add_extradural_collection_and_question_subdural_hygroma(
 
 def test_brain_findings_carry_the_meta_analysis_frequencies() -> None:
     signs = {f["code"]: f for f in findings("brain")["findings"]}
-    assert len(signs) == 6
+    assert set(signs) == set(code_list(BRAIN_MRI_FINDING))  # every brain MRI finding of the ontology
     (frequency,) = signs["pachymeningeal-enhancement"]["evidence"]
     assert "73%" in frequency["text"] and frequency["tier"] == "meta-analysis"
     assert frequency["sources"] == [
@@ -149,7 +150,8 @@ def test_findings_command_text(cli) -> None:
 # ---------------------------------------------------------------------------------------
 def test_red_flags_with_their_evidence(cli) -> None:
     data = red_flags()
-    assert len(data["red_flags"]) == 9 and "fever" in {f["code"] for f in data["red_flags"]}
+    codes = sorted(f["code"] for f in data["red_flags"])
+    assert codes == list(code_list(RED_FLAG)) and "fever" in codes  # each red flag of the ontology, once
     (statement,) = data["evidence"]
     assert (statement["iri"], statement["tier"], statement["cites_references"]) == (
         CSFG + "ev-red-flags",
@@ -157,7 +159,10 @@ def test_red_flags_with_their_evidence(cli) -> None:
         [1, 3],
     )
     text = cli("red-flags").out
-    assert text.startswith("Red flag signs (9):") and "- urinary incontinence (urinary-incontinence)" in text
+    assert (
+        text.startswith(f"Red flag signs ({len(code_list(RED_FLAG))}):")
+        and "- urinary incontinence (urinary-incontinence)" in text
+    )
     assert "citing references 1, 3" in text
     assert json.loads(cli("red-flags", "--format", "json").out) == data
 

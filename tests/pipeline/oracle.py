@@ -1,7 +1,8 @@
 """An independent oracle: the management algorithm of issue 2 / issue 5, read in plain Python.
 
 This module is written from the text of the algorithm (the precedence list, the companions and the
-project's safety rule), not from ``queries/`` or ``ontology/guideline.ttl``: tests/test_oracle.py
+project's safety rule), not from ``queries/`` or ``ontology/guideline.ttl``; of the ontology it
+reads only the list of red-flag signs (:func:`red_flags`): tests/test_oracle.py
 compares it with the SPARQL derivation on thousands of generated patients, so that the two
 readings check each other. It holds no RDF: a patient is the plain :class:`Patient` record below,
 and tests/test_oracle.py turns the same record into a patient graph.
@@ -65,18 +66,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-RED_FLAGS: tuple[str, ...] = (
-    "new-severe-back-pain",
-    "new-severe-leg-pain",
-    "lower-limb-weakness",
-    "lower-limb-sensory-change",
-    "urinary-incontinence",
-    "fecal-incontinence",
-    "fever",
-    "worsening-headache",
-    "altered-mental-status",
-)
-"""The red-flag signs of the article, by their command-line codes."""
+from csfkg.model.codes import RED_FLAG, code_list
+
+
+def red_flags() -> tuple[str, ...]:
+    """The red-flag signs, by their command-line codes: the one thing the oracle reads from the
+    ontology (its list of signs, not its rules), so that a sign added there is screened for here."""
+    return code_list(RED_FLAG)
+
 
 UNNAMED_RED_FLAG = "red-flag-sign"
 """A finding typed csf:RedFlagSign itself: with status present, some red flag; absent, a negative screen."""
@@ -138,7 +135,7 @@ class Procedure:
 class Patient:
     """What the algorithm reads of a patient; None means not recorded.
 
-    ``red_flags_present`` and ``red_flags_absent`` hold codes of :data:`RED_FLAGS` (or
+    ``red_flags_present`` and ``red_flags_absent`` hold codes of :func:`red_flags` (or
     :data:`UNNAMED_RED_FLAG` in ``red_flags_present``); ``negative_screen`` is the one record
     that every red flag is absent. ``onset_days_before`` counts days from symptom onset to the
     assessment date (0: the same day).
@@ -184,7 +181,7 @@ def red_flag_present(p: Patient) -> bool:
 
 def red_flag_screen_complete(p: Patient) -> bool:
     """Every red-flag sign recorded (present or absent), or one negative-screen record."""
-    return p.negative_screen or set(RED_FLAGS) <= (p.red_flags_absent | p.red_flags_present)
+    return p.negative_screen or set(red_flags()) <= (p.red_flags_absent | p.red_flags_present)
 
 
 def procedure_planned(p: Patient) -> bool:

@@ -62,6 +62,7 @@ from rdflib.compare import to_isomorphic
 from rdflib.namespace import XSD
 
 from csfkg.io.flags import PatientFlags, build_patient_graph
+from csfkg.model.codes import BRAIN_MRI_FINDING, RED_FLAG, SPINAL_PROCEDURE, SPINE_MRI_FINDING, code_list
 
 CSF = "https://w3id.org/csfkg/ontology#"
 TODAY = date(2026, 3, 1)
@@ -72,32 +73,11 @@ PROCEED = "proceed-with-planned-procedure"
 DEFER = "defer-spinal-intervention"
 MONITOR = "monitor-red-flags"
 
-PROCEDURES = ("medial-branch-block", "epidural-blood-patch", "dural-puncture")
-RED_FLAGS = (
-    "new-severe-back-pain",
-    "new-severe-leg-pain",
-    "lower-limb-weakness",
-    "lower-limb-sensory-change",
-    "urinary-incontinence",
-    "fecal-incontinence",
-    "fever",
-    "worsening-headache",
-    "altered-mental-status",
-)
-BRAIN_FINDINGS = (
-    "pachymeningeal-enhancement",
-    "venous-sinus-engorgement",
-    "brain-sagging",
-    "subdural-fluid-collection",
-    "pituitary-enlargement",
-    "basal-cistern-effacement",
-)
-SPINE_FINDINGS = (
-    "meningeal-diverticulum",
-    "dilated-epidural-venous-plexus",
-    "subdural-hygroma",
-    "extradural-csf-collection",
-)
+# the code lists the flags accept, read from the ontology
+PROCEDURES = code_list(SPINAL_PROCEDURE)
+RED_FLAGS = code_list(RED_FLAG)
+BRAIN_FINDINGS = code_list(BRAIN_MRI_FINDING)
+SPINE_FINDINGS = code_list(SPINE_MRI_FINDING)
 
 SETTINGS = dict(
     derandomize=True,

@@ -49,10 +49,11 @@ from functools import cache
 from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
+from csfkg.model.codes import BRAIN_MRI_FINDING, RED_FLAG, SPINAL_PROCEDURE, SPINE_MRI_FINDING, codes_under
+
 from oracle import (
     COMPANIONS,
     NEXT_STEPS,
-    RED_FLAGS,
     UNNAMED_RED_FLAG,
     Expected,
     Patient,
@@ -93,38 +94,16 @@ def decimal(value: str) -> Literal:
     return Literal(value, datatype=XSD.decimal)
 
 
-RED_FLAG_CLASSES: dict[str, str] = {
-    "new-severe-back-pain": "NewSevereBackPain",
-    "new-severe-leg-pain": "NewSevereLegPain",
-    "lower-limb-weakness": "LowerLimbWeakness",
-    "lower-limb-sensory-change": "LowerLimbSensoryChange",
-    "urinary-incontinence": "UrinaryIncontinence",
-    "fecal-incontinence": "FecalIncontinence",
-    "fever": "Fever",
-    "worsening-headache": "WorseningHeadache",
-    "altered-mental-status": "AlteredMentalStatus",
-    UNNAMED_RED_FLAG: "RedFlagSign",
-}
-BRAIN_SIGNS = (
-    "PachymeningealEnhancement",
-    "VenousSinusEngorgement",
-    "BrainSagging",
-    "SubduralFluidCollection",
-    "PituitaryEnlargement",
-    "BasalCisternEffacement",
-)
-SPINE_SIGNS = (
-    "ExtraduralCSFCollection",
-    "MeningealDiverticulum",
-    "DilatedEpiduralVenousPlexus",
-    "SpinalSubduralHygroma",
-)
-PROCEDURE_CLASSES = {
-    "medial-branch-block": "MedialBranchBlock",
-    "epidural-blood-patch": "EpiduralBloodPatch",
-    "dural-puncture": "DuralPuncture",
-    "spinal-procedure": "SpinalProcedure",
-}
+def red_flag_classes() -> dict[str, URIRef]:
+    """The red-flag signs by code, read from the ontology, and the unnamed red flag."""
+    return {**codes_under(RED_FLAG), UNNAMED_RED_FLAG: csf("RedFlagSign")}
+
+
+def procedure_classes() -> dict[str, URIRef]:
+    """The spinal procedures by code, read from the ontology, and one of no more specific kind."""
+    return {**codes_under(SPINAL_PROCEDURE), "spinal-procedure": csf("SpinalProcedure")}
+
+
 LEVEL_SETS = (("L1", "L2", "L3", "L4"), ("L4", "L5"), ("L3", "L4", "L5"), ("L5", "S1"))
 
 
@@ -349,43 +328,52 @@ def generate(index: int, rng: random.Random) -> Generated:
     def node(kind: str) -> URIRef | BNode:
         return BNode() if blank else URIRef(f"{iri}/{kind}-{next(counter)}")
 
+    flag_classes = red_flag_classes()
+    named_flags = tuple(code for code in flag_classes if code != UNNAMED_RED_FLAG)
+    procedure_class = procedure_classes()
+    signs_of = {
+        "brain": tuple(codes_under(BRAIN_MRI_FINDING).values()),
+        "spine": tuple(codes_under(SPINE_MRI_FINDING).values()),
+    }
     assessment = rng.choice(ASSESSMENT_DATES)
     out.append((iri, RDF.type, csf("Patient")))
     out.append((iri, csf("assessmentDate"), xsd_date(assessment)))
 
-    def finding(cls: str, status: str, frequency: bool = False) -> None:
+    def finding(cls: URIRef, status: str, frequency: bool = False) -> None:
         record = node("finding")
         out.append((iri, csf("hasFinding"), record))
-        out.append((record, RDF.type, csf(cls)))
+        out.append((record, RDF.type, cls))
         out.append((record, csf("findingStatus"), csf(status)))
         if frequency:
             out.append((record, csf("frequency"), Literal("daily")))
 
     orthostatic = _weighted(rng, {"present": 0.6, "absent": 0.28, None: 0.12})
     if orthostatic is not None:
-        finding("OrthostaticHeadache", orthostatic, frequency=orthostatic == "present" and rng.random() < 0.7)
+        finding(
+            csf("OrthostaticHeadache"), orthostatic, frequency=orthostatic == "present" and rng.random() < 0.7
+        )
 
     # red flags
     present: set[str] = set()
     if rng.random() < 0.08:
-        present.add(rng.choice(RED_FLAGS) if rng.random() < 0.85 else UNNAMED_RED_FLAG)
+        present.add(rng.choice(named_flags) if rng.random() < 0.85 else UNNAMED_RED_FLAG)
         if rng.random() < 0.2:
-            present.add(rng.choice(RED_FLAGS))
+            present.add(rng.choice(named_flags))
     screen = _weighted(rng, {"none": 0.3, "negative": 0.35, "signs": 0.15, "partial": 0.12, "both": 0.08})
     absent: set[str] = set()
     negative = False
     if screen in ("signs", "both"):
-        absent = set(RED_FLAGS) - present
+        absent = set(named_flags) - present
     elif screen == "partial":
-        absent = set(rng.sample(RED_FLAGS, rng.randint(1, len(RED_FLAGS) - 1))) - present
+        absent = set(rng.sample(named_flags, rng.randint(1, len(named_flags) - 1))) - present
     if screen in ("negative", "both") and not present:  # a negative screen with a flag present contradicts
         negative = True
     for code in sorted(present):
-        finding(RED_FLAG_CLASSES[code], "present")
+        finding(flag_classes[code], "present")
     for code in sorted(absent):
-        finding(RED_FLAG_CLASSES[code], "absent")
+        finding(flag_classes[code], "absent")
     if negative:
-        finding("RedFlagSign", "absent")
+        finding(flag_classes[UNNAMED_RED_FLAG], "absent")
 
     onset = None
     if rng.random() < 0.85:
@@ -407,7 +395,7 @@ def generate(index: int, rng: random.Random) -> Generated:
     def procedure(kind: str, planned: bool, *, insurance: bool = False, targeting: str | None = None) -> None:
         proc = node("procedure")
         out.append((iri, csf("hasProcedure"), proc))
-        out.append((proc, RDF.type, csf(PROCEDURE_CLASSES[kind])))
+        out.append((proc, RDF.type, procedure_class[kind]))
         out.append((proc, csf("procedureStatus"), csf("planned" if planned else "completed")))
         if rng.random() < 0.5:
             days = rng.randint(0, 60) if planned else -rng.randint(0, 150)
@@ -490,12 +478,11 @@ def generate(index: int, rng: random.Random) -> Generated:
                 )
             shown = 0
             if result == "leak-signs" or (result is None and rng.random() < 0.5):
-                signs = BRAIN_SIGNS if region == "brain" else SPINE_SIGNS
                 shown = rng.choice((0, 1, 1, 2))
-                for sign_class in rng.sample(signs, shown):
+                for sign_class in rng.sample(signs_of[region], shown):
                     sign = node("sign")
                     out.append((study, csf("showsFinding"), sign))
-                    out.append((sign, RDF.type, csf(sign_class)))
+                    out.append((sign, RDF.type, sign_class))
             if rng.random() < 0.3:
                 out.append(
                     (study, csf("studyDate"), xsd_date(assessment - timedelta(days=rng.randint(0, 40))))

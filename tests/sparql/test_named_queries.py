@@ -25,6 +25,7 @@ import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
+from csfkg.model.codes import RED_FLAG, code_list
 from csfkg.pipeline.dataset import QueryDataset, build_dataset
 from csfkg.sparql.library import all_queries, get_query
 from csfkg.sparql.named import (
@@ -257,8 +258,10 @@ def expect_expected_findings(rows: list[dict[str, str]]) -> None:
 
 
 def expect_red_flags(rows: list[dict[str, str]]) -> None:
-    # the red flags listed by the article (section "Red Flags Requiring Urgent Attention")
-    assert {r["code"] for r in rows} == {
+    # every red-flag class of the ontology, among them those the article lists (section "Red
+    # Flags Requiring Urgent Attention")
+    assert {r["code"] for r in rows} == set(code_list(RED_FLAG))
+    assert {r["code"] for r in rows} >= {
         "new-severe-back-pain", "new-severe-leg-pain", "lower-limb-weakness", "lower-limb-sensory-change",
         "urinary-incontinence", "fecal-incontinence", "fever", "worsening-headache", "altered-mental-status",
     }  # fmt: skip

@@ -40,6 +40,7 @@ from csfkg.engines.sql.translate import (
 )
 from csfkg.model.errors import CsfkgError
 from csfkg.model.knowledge import knowledge_ntriples
+from csfkg.model.resources import knowledge_cache
 from csfkg.sparql.library import derivation_queries
 
 __all__ = [
@@ -396,7 +397,7 @@ def load_ntriples(store: Store, path: Path) -> None:
         connection.execute(f"DROP TABLE {RAW}")
 
 
-@cache
+@knowledge_cache
 def vocabulary_predicates() -> frozenset[str]:
     """N-Triples texts of the predicates a patient file likely uses: those of the knowledge
     graph's triples and the properties it declares (a hint for :func:`load_ntriples`: a
