@@ -4,24 +4,38 @@ store) and ``csfkg cohort`` (validate + derive every patient, one CSV row each).
 from __future__ import annotations
 
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from .output import OldOutOption, chosen_output
+
 
 def synth(
     patients: Annotated[int, typer.Option("--patients", min=1, help="Number of patients.")],
-    out: Annotated[
-        Path,
-        typer.Option("--out", help="Output file: .nt (N-Triples, fast) or .ttl (Turtle, small cohorts)."),
-    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Output file, written atomically: .nt (N-Triples, fast) or .ttl (Turtle, small cohorts).",
+            show_default=False,
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same file.")] = 1,
+    old_out: OldOutOption = None,
 ) -> None:
     """Write a deterministic synthetic cohort that reaches every branch of the algorithm."""
     from csfkg.cohort.synth import write_cohort_file
+    from csfkg.io.formats import output_format as choose_format
+    from csfkg.model.errors import UsageError
 
+    out = chosen_output(output, old_out)
+    if out is None:
+        raise UsageError("Give the cohort file to write with -o/--output FILE (.nt or .ttl).")
+    choose_format(None, out, allowed=("nt", "ttl"), default="ttl")
     triples = write_cohort_file(out, patients=patients, seed=seed)
     typer.echo(f"{patients} patients, {triples} triples -> {out}", err=True)
 
@@ -48,9 +62,17 @@ def cohort(
             metavar="[FILE]", help="Patient file; or use --store or --endpoint.", show_default=False
         ),
     ] = None,
-    out: Annotated[
-        Path, typer.Option("--out", help="CSV output, one row per patient (written atomically).")
-    ] = Path("results.csv"),
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="CSV output, one row per patient (written atomically); default: results.csv.",
+            show_default=False,
+        ),
+    ] = None,
+    old_out: OldOutOption = None,
     store: Annotated[Path | None, typer.Option("--store", help="A store made by `csfkg load`.")] = None,
     endpoint: Annotated[
         str | None, typer.Option("--endpoint", help="SPARQL 1.1 query URL of a server.")
@@ -99,7 +121,12 @@ def cohort(
     """Validate and derive the next step of every patient; one CSV row each (IRI, next step,
     companions, missing data, violations). Exit 1 when a patient's record violates a shape."""
     from csfkg.cohort.run import load_files, open_store, run_cohort, write_csv
+    from csfkg.io.flags import parse_date_option
+    from csfkg.io.formats import check_output_extension
     from csfkg.model.errors import UsageError
+
+    out = chosen_output(output, old_out) or Path("results.csv")
+    check_output_extension(out, "csv")
 
     sources = [s for s in (patient_file, store, endpoint) if s is not None]
     if len(sources) != 1 and not (endpoint and patient_file):
@@ -118,12 +145,7 @@ def cohort(
         raise UsageError(
             "--engine sql takes a patient FILE (N-Triples) and none of --endpoint, --graph-out, --workers, --part-mb."
         )
-    assessment = None
-    if today is not None:
-        try:
-            assessment = date.fromisoformat(today)
-        except ValueError:
-            raise UsageError(f"--today must be a date as YYYY-MM-DD, not {today!r}.") from None
+    assessment = parse_date_option(today, "--today")
     show = sys.stderr.isatty()
 
     def progress(stage: str, done: int, total: int) -> None:

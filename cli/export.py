@@ -1,4 +1,4 @@
-"""``csfkg export``: the merged release as Turtle, RDF/XML (for Protege) or JSON-LD.
+"""``csfkg export``: the merged release as Turtle, RDF/XML (for Protege), JSON-LD or N-Triples.
 
 Keep heavy imports (rdflib, pyshacl, owlready2, ...) inside the command functions: every module
 here is imported on each start of the console script.
@@ -7,16 +7,18 @@ here is imported on each start of the console script.
 from __future__ import annotations
 
 from enum import Enum
-from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from .output import OutputOption, emit
 
 
 class ExportFormat(str, Enum):
     ttl = "ttl"
     owl = "owl"
     jsonld = "jsonld"
+    nt = "nt"
 
 
 def export(
@@ -25,7 +27,7 @@ def export(
         typer.Option(
             "--format",
             "-f",
-            help="ttl (Turtle), owl (RDF/XML, for Protege) or jsonld; default: from the --output extension, else ttl.",
+            help="ttl (Turtle), owl (RDF/XML, for Protege), jsonld or nt (N-Triples); default: from the --output extension, else ttl.",
             show_default=False,
         ),
     ] = None,
@@ -35,32 +37,19 @@ def export(
             "--reasoned", help="Add the subclass and class assertion axioms HermiT infers (needs Java)."
         ),
     ] = False,
-    output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", help="Write to this file (atomically) instead of standard output."),
-    ] = None,
+    output: OutputOption = None,
 ) -> None:
     """Write the merged release: TBox, guideline knowledge and article statements in one
     ontology with its own IRI and version IRI, imports removed."""
-    from csfkg.curation.release import format_for_path, release_graph, serialize_release
-    from csfkg.io.output import write_atomically
-    from csfkg.model.errors import UsageError
+    from csfkg.curation.release import RELEASE_FORMATS, release_graph, serialize_release
+    from csfkg.io.formats import output_format as choose_format
 
-    implied = format_for_path(output.name) if output is not None else None
-    if output_format is None:
-        chosen = implied or "ttl"
-    else:
-        chosen = output_format.value
-        if implied is not None and implied != chosen:
-            raise UsageError(
-                f"--format {chosen} does not match the extension of {output}: write to a .{chosen} file or leave out --format."
-            )
+    chosen = choose_format(
+        output_format.value if output_format else None, output, allowed=RELEASE_FORMATS, default="ttl"
+    )
     graph = release_graph(reasoned=reasoned)
     text = serialize_release(graph, chosen)  # type: ignore[arg-type]
-    if output is None:
-        typer.echo(text, nl=not text.endswith("\n"))
-    else:
-        write_atomically(output, text)
+    emit(text if output is not None or text.endswith("\n") else text + "\n", output)
 
 
 def register(app: typer.Typer) -> None:

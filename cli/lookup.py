@@ -80,11 +80,15 @@ def lookup(
     ],
     output_format: FormatOption = LookupFormat.text,
 ) -> None:
-    """Find nodes of the knowledge graph by label, synonym, code or mapped identifier."""
+    """Find nodes of the knowledge graph by label, synonym, code or mapped identifier; exit 1 when
+    nothing matches (the closest names are suggested)."""
     from csfkg.lookups.guideline import lookup as search
     from csfkg.lookups.guideline import render_lookup
 
-    _show(search(text), output_format, render_lookup)
+    found = search(text)
+    _show(found, output_format, render_lookup)
+    if not found["matches"]:
+        raise typer.Exit(code=1)
 
 
 def explain(
@@ -112,11 +116,11 @@ def explain(
     output_format: FormatOption = LookupFormat.text,
 ) -> None:
     """Why this next step: branch <- criteria met or not met <- patient facts, with the evidence."""
+    from csfkg.io.flags import parse_date_option
     from csfkg.lookups.guideline import explain_file, render_explain
-    from csfkg.sparql.named import parse_today
 
     explained = explain_file(
-        patient_file, patient=patient, all_patients=all_patients, today=parse_today(today)
+        patient_file, patient=patient, all_patients=all_patients, today=parse_date_option(today, "--today")
     )
     if output_format is LookupFormat.json:
         _show(explained[0] if len(explained) == 1 else explained, output_format, render_explain)

@@ -12,12 +12,14 @@ from typing import Annotated
 
 import typer
 
+from .output import OutputOption, emit
+
 
 class QueryFormat(str, Enum):
-    table = "table"
+    text = "text"
     csv = "csv"
     json = "json"
-    turtle = "turtle"
+    ttl = "ttl"
 
 
 def query(
@@ -66,13 +68,14 @@ def query(
         ),
     ] = None,
     output_format: Annotated[
-        QueryFormat,
+        QueryFormat | None,
         typer.Option(
             "--format",
             "-f",
-            help="Output format; CONSTRUCT and DESCRIBE results are always Turtle, JSON is the SPARQL 1.1 results format.",
+            help="Output format: text (a table), csv, json (the SPARQL 1.1 results format) or ttl; CONSTRUCT and DESCRIBE results are always Turtle. Default: from the --output extension, else text.",
+            show_default=False,
         ),
-    ] = QueryFormat.table,
+    ] = None,
     allow_remote: Annotated[
         bool,
         typer.Option(
@@ -80,20 +83,23 @@ def query(
             help="Let a --file query use SERVICE, LOAD or FROM with a remote IRI (it then reaches the network).",
         ),
     ] = False,
-    output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", help="Write to this file (atomically) instead of standard output."),
-    ] = None,
+    output: OutputOption = None,
 ) -> None:
     """Run a named SPARQL query (or your own) over the knowledge graph and the patient files given."""
+    from csfkg.io.flags import parse_date_option
+    from csfkg.io.formats import output_format as choose_format
     from csfkg.model.errors import UsageError
     from csfkg.sparql.library import get_query
     from csfkg.sparql.named import (
+        OUTPUT_FORMATS,
         bind_parameters,
         check_output_format,
-        parse_today,
         read_query_file,
         user_queries,
+    )
+
+    chosen = choose_format(
+        output_format.value if output_format else None, output, allowed=OUTPUT_FORMATS, default="text"
     )
 
     if list_queries:
@@ -101,7 +107,7 @@ def query(
             raise UsageError("--list takes no query name, --file or --param.")
         entries = user_queries()
         width = max(len(q.name) for q in entries)
-        _emit("".join(f"{q.name.ljust(width)}  {q.summary}\n" for q in entries), output)
+        emit("".join(f"{q.name.ljust(width)}  {q.summary}\n" for q in entries), output)
         return
     files = list(patient_files or [])
     if query_file is not None:
@@ -113,15 +119,15 @@ def query(
     else:
         named = get_query(name)
     bindings = bind_parameters(named, param or [])
-    check_output_format(named, output_format.value)
-    assessment_date = parse_today(today)
+    check_output_format(named, chosen)
+    assessment_date = parse_date_option(today, "--today")
 
     from csfkg.pipeline.dataset import build_dataset
     from csfkg.sparql.named import format_result, run_query
 
     dataset = build_dataset(files, today=assessment_date)
     result = run_query(dataset.store, named, bindings, user_query=query_file is not None)
-    _emit(format_result(result, output_format.value, name=named.name), output)
+    emit(format_result(result, chosen, name=named.name), output)
     if dataset.non_conforming:
         shown = ", ".join(f"<{p}>" for p in dataset.non_conforming)
         typer.echo(
@@ -130,15 +136,6 @@ def query(
             err=True,
         )
         raise typer.Exit(code=1)
-
-
-def _emit(text: str, output: Path | None) -> None:
-    if output is None:
-        typer.echo(text, nl=False)
-    else:
-        from csfkg.io.output import write_atomically
-
-        write_atomically(output, text)
 
 
 def register(app: typer.Typer) -> None:

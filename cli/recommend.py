@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +11,6 @@ import typer
 
 from .choices import (
     Finding,
-    OutputFormat,
     ProcedureCode,
     ProtocolState,
     RedFlag,
@@ -18,17 +18,19 @@ from .choices import (
     Suspicion,
     Symptom,
 )
+from .output import OutputOption, emit
+
+
+class RecommendFormat(str, Enum):
+    text = "text"
+    json = "json"
+    ttl = "ttl"
 
 
 def _date(value: str | None, option: str) -> date | None:
-    from csfkg.model.errors import UsageError
+    from csfkg.io.flags import parse_date_option
 
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"{option} must be a date as YYYY-MM-DD, not {value!r}.") from None
+    return parse_date_option(value, option)
 
 
 def recommend(
@@ -48,8 +50,14 @@ def recommend(
     ] = None,
     all_patients: Annotated[bool, typer.Option("--all", help="Assess every patient in the file.")] = False,
     output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutputFormat.text,
+        RecommendFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output format: text, json or ttl (the derived result graph); default: from the --output extension, else text.",
+            show_default=False,
+        ),
+    ] = None,
     today: Annotated[
         str | None,
         typer.Option(
@@ -58,10 +66,7 @@ def recommend(
             help="Assessment date; default: the file's csf:assessmentDate, else today.",
         ),
     ] = None,
-    output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", help="Write to this file (atomically) instead of standard output."),
-    ] = None,
+    output: OutputOption = None,
     emit_patient: Annotated[
         bool,
         typer.Option("--emit-patient", help="Print the patient graph the flags build, as Turtle, and stop."),
@@ -137,7 +142,8 @@ def recommend(
 ) -> None:
     """What next for this patient: block first, or MRI first? With the reasons and the evidence."""
     from csfkg.io.flags import PatientFlags, build_patient_graph
-    from csfkg.io.output import write_atomically
+    from csfkg.io.formats import check_output_extension
+    from csfkg.io.formats import output_format as choose_format
     from csfkg.io.patient_files import read_patient_file, select_patients
     from csfkg.model.errors import UsageError
     from csfkg.pipeline.assess import assess
@@ -163,6 +169,14 @@ def recommend(
         no_red_flags=no_red_flags,
     )
     assessment_date = _date(today, "--today")
+    if emit_patient and output is not None:
+        check_output_extension(output, "ttl")
+    chosen = choose_format(
+        output_format.value if output_format else None,
+        None if emit_patient else output,
+        allowed=[f.value for f in RecommendFormat],
+        default="text",
+    )
     uses_flags = flags != PatientFlags()
     if patient_file is not None:
         if uses_flags or emit_patient:
@@ -176,25 +190,12 @@ def recommend(
             raise UsageError("Give a patient file, or describe the patient with flags (see --help).")
         graph = build_patient_graph(flags)
         if emit_patient:
-            _emit(graph.serialize(format="turtle"), output)
+            emit(graph.serialize(format="turtle"), output)
             return
         patients = select_patients(graph, patient=None, all_patients=True)
 
     run = assess(graph, patients, today=assessment_date)
-    renderer = {
-        OutputFormat.text: render_text,
-        OutputFormat.json: render_json,
-        OutputFormat.turtle: render_turtle,
-    }
-    _emit(renderer[output_format](run), output, write_atomically)
+    renderer = {"text": render_text, "json": render_json, "ttl": render_turtle}
+    emit(renderer[chosen](run), output)
     if not run.conforms:
         raise typer.Exit(code=1)
-
-
-def _emit(text: str, output: Path | None, writer=None) -> None:
-    if output is None:
-        typer.echo(text, nl=False)
-    else:
-        from csfkg.io.output import write_atomically
-
-        (writer or write_atomically)(output, text)

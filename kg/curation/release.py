@@ -21,6 +21,7 @@ from typing import Literal as Choice
 from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, SKOS, VANN
 
+from csfkg.io.formats import REGISTRY
 from csfkg.model.errors import CsfkgError
 from csfkg.model.knowledge import knowledge_graph
 from csfkg.model.vocab import (
@@ -35,12 +36,12 @@ from csfkg.model.vocab import (
     release_version_iri,
 )
 
-ReleaseFormat = Choice["ttl", "owl", "jsonld"]
+ReleaseFormat = Choice["ttl", "owl", "jsonld", "nt"]
+RELEASE_FORMATS: tuple[ReleaseFormat, ...] = ("ttl", "owl", "jsonld", "nt")
+"""The formats of the release, by their names in :mod:`csfkg.io.formats`."""
 
 COMPONENT_IRIS: tuple[URIRef, ...] = (ONTOLOGY_IRI, GUIDELINE_IRI, ARTICLE_IRI)
 
-
-RDFLIB_FORMATS: dict[str, str] = {"ttl": "turtle", "owl": "xml", "jsonld": "json-ld"}
 
 # Header annotations copied from the TBox header to the release header.
 _COPIED = (
@@ -180,14 +181,8 @@ def _add_inferred(graph: Graph, subject: URIRef, predicate: URIRef, obj: URIRef)
 
 
 def serialize_release(graph: Graph, fmt: ReleaseFormat) -> str:
-    """The release in ``fmt``: Turtle, RDF/XML (``owl``, what Protege opens) or JSON-LD."""
+    """The release in ``fmt``: Turtle, RDF/XML (``owl``, what Protege opens), JSON-LD or N-Triples."""
     if fmt == "jsonld":
         context = {prefix: str(namespace) for prefix, namespace in graph.namespaces() if prefix}
         return graph.serialize(format="json-ld", context=context, indent=2)
-    return graph.serialize(format=RDFLIB_FORMATS[fmt])
-
-
-def format_for_path(name: str) -> ReleaseFormat | None:
-    """The release format a file name's extension asks for, if any."""
-    suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    return {"ttl": "ttl", "owl": "owl", "rdf": "owl", "jsonld": "jsonld", "json": "jsonld"}.get(suffix)  # type: ignore[return-value]
+    return graph.serialize(format=REGISTRY[fmt].rdflib)

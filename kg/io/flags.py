@@ -7,6 +7,8 @@ from the finding class's ``csf:shownOn``.
 
 from __future__ import annotations
 
+import calendar
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -23,6 +25,30 @@ from csfkg.model.vocab import CSF, CSF_NS, PATIENT, PREFIXES
 StudyState = Choice["not-done", "normal", "leak-signs"]
 ProtocolState = Choice["complete", "incomplete"]
 VERTEBRAL_ORDER: tuple[str, ...] = ("T12", "L1", "L2", "L3", "L4", "L5", "S1")
+
+
+def parse_date_option(value: str | None, option: str) -> date | None:
+    """The date a ``YYYY-MM-DD`` option value (``--today``, ``--onset``, ...) names; None for None.
+
+    Raises:
+        UsageError: the value is not written as YYYY-MM-DD, or names a day that does not exist
+            (2026-02-30), each said in its own sentence.
+    """
+    if value is None:
+        return None
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise UsageError(f"{option} must be a date as YYYY-MM-DD, not {value!r}.")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        year, month, day = (int(part) for part in value.split("-"))
+        if year < 1:
+            why = "there is no year 0"
+        elif not 1 <= month <= 12:
+            why = f"there is no month {month}"
+        else:
+            why = f"{calendar.month_name[month]} {year} has {calendar.monthrange(year, month)[1]} days"
+        raise UsageError(f"{option} {value}: that date does not exist ({why}).") from None
 
 
 @dataclass

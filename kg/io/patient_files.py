@@ -37,27 +37,9 @@ from xml.parsers import expat
 
 from rdflib import RDF, Graph, URIRef
 
+from csfkg.io.formats import PATIENT_FILE_FORMATS, by_rdflib_name, input_format
 from csfkg.model.errors import InputError, PatientSelectionError
 from csfkg.model.vocab import CSF, PREFIXES
-
-FORMATS: dict[str, str] = {
-    ".ttl": "turtle",
-    ".turtle": "turtle",
-    ".nt": "nt",
-    ".n3": "n3",
-    ".jsonld": "json-ld",
-    ".json": "json-ld",
-    ".rdf": "xml",
-    ".owl": "xml",
-    ".xml": "xml",
-}
-FORMAT_NAMES: dict[str, str] = {
-    "turtle": "Turtle",
-    "nt": "N-Triples",
-    "n3": "N3",
-    "json-ld": "JSON-LD",
-    "xml": "RDF/XML",
-}
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 """The largest patient file read (4 MiB: some 1,000 patients in Turtle; one patient takes a few
@@ -80,7 +62,7 @@ def _syntax_error_sentence(path: Path, fmt: str, error: Exception) -> str:
     reason = why.group(1) if why else text.split(" at ^ in:")[0]
     reason = reason[:160].rstrip(". ")
     where = f" at line {line.group(1)}" if line else ""
-    return f"{path} is not valid {FORMAT_NAMES[fmt]}{where}: {reason}."
+    return f"{path} is not valid {by_rdflib_name(fmt).label}{where}: {reason}."
 
 
 def read_at_most(path: Path, limit: int, too_large: str) -> bytes:
@@ -330,7 +312,7 @@ def read_patient_file(path: Path) -> Graph:
         raise InputError(f"File not found: {path}.")
     if path.is_dir():
         raise InputError(f"{path} is a directory, not a patient file.")
-    fmt = FORMATS.get(path.suffix.lower(), "turtle")
+    fmt = input_format(path, PATIENT_FILE_FORMATS)
     raw = _read_bounded(path)
     if not raw.strip():
         raise InputError(f"{path} is empty: it holds no patient.")
@@ -353,7 +335,7 @@ def read_patient_file(path: Path) -> Graph:
         with rdflib_reading():
             graph.parse(data=text, format=fmt, publicID=path.resolve().as_uri())
     except RecursionError:
-        raise InputError(f"{path} is not valid {FORMAT_NAMES[fmt]}: it nests too deeply.") from None
+        raise InputError(f"{path} is not valid {by_rdflib_name(fmt).label}: it nests too deeply.") from None
     except Exception as error:  # every parser raises its own types; all mean bad syntax
         raise InputError(_syntax_error_sentence(path, fmt, error)) from None
     check_iris(path, graph)

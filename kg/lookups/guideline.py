@@ -2,13 +2,14 @@
 search of the graph, and the why-chain of one patient's recommendation.
 
 Everything clinical is read from the graph through the named queries (protocol-requirements,
-expected-findings, red-flags, evidence-for, lookup, mappings, recommendation-criteria,
+expected-findings, red-flags, evidence-for, lookup, lookup-names, mappings, recommendation-criteria,
 report-recommendation-evidence, report-missing-data); this module only groups their rows into
 plain data (for JSON) and renders that data as text. It never prints.
 """
 
 from __future__ import annotations
 
+import difflib
 import textwrap
 from datetime import date
 from decimal import Decimal
@@ -322,7 +323,8 @@ def render_red_flags(data: Data) -> str:
 # ---------------------------------------------------------------------------------------
 def lookup(text: str, *, store: Store | None = None) -> Data:
     """Nodes whose label, synonym, code, IRI local name or mapped identifier contains ``text``,
-    best match first, each with its mappings.
+    best match first, each with its mappings; when none does, ``suggestions``: the labels,
+    synonyms and codes closest to ``text`` (:func:`near_names`).
 
     Raises:
         UsageError: ``text`` is empty.
@@ -351,12 +353,26 @@ def lookup(text: str, *, store: Store | None = None) -> Data:
         for row in select(store, "lookup", text=Literal(text.strip()))
         if not isinstance(row["node"], BNode)
     ]
-    return {"text": text.strip(), "matches": matches}
+    suggestions = [] if matches else near_names(text.strip(), store=store)
+    return {"text": text.strip(), "matches": matches, "suggestions": suggestions}
+
+
+def near_names(text: str, *, store: Store, limit: int = 5) -> list[str]:
+    """The names (labels, synonyms, codes: ``lookup-names.rq``) closest to ``text`` by difflib's
+    ratio (0.6 at least), closest first, compared without case; each spelled once."""
+    spellings: dict[str, str] = {}
+    for row in select(store, "lookup-names"):
+        name = str(row["name"])
+        spellings.setdefault(name.lower(), name)
+    close = difflib.get_close_matches(text.lower(), list(spellings), n=limit, cutoff=0.6)
+    return [spellings[name] for name in close]
 
 
 def render_lookup(data: Data) -> str:
     if not data["matches"]:
-        return f"Nothing in the knowledge graph matches {data['text']!r}.\n"
+        near = data.get("suggestions") or []
+        hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else "."
+        return f"Nothing in the knowledge graph matches {data['text']!r}{hint}\n"
     blocks: list[str] = []
     for match in data["matches"]:
         kind = match["kind"] + (

@@ -369,19 +369,6 @@ def bind_parameters(query: NamedQuery, assignments: Sequence[str]) -> dict[str, 
     return {name: to_term(value, by_name[name].kind, name=name) for name, value in values.items()}
 
 
-def parse_today(value: str | None, option: str = "--today") -> date | None:
-    """A ``YYYY-MM-DD`` option value as a date.
-
-    Raises:
-        UsageError: the value is not a valid date.
-    """
-    if value is None:
-        return None
-    if not _is_date(value):
-        raise UsageError(f"{option} must be a date as YYYY-MM-DD, not {value!r}.")
-    return date.fromisoformat(value)
-
-
 def run_query(
     store: Store, query: NamedQuery, bindings: dict[str, Term] | None = None, *, user_query: bool = False
 ) -> QueryResult:
@@ -402,22 +389,23 @@ def run_query(
 # ---------------------------------------------------------------------------------------
 # output formats
 # ---------------------------------------------------------------------------------------
-OUTPUT_FORMATS = ("table", "csv", "json", "turtle")
+OUTPUT_FORMATS = ("text", "csv", "json", "ttl")
+"""The formats of a query result, by their names in :mod:`csfkg.io.formats`."""
 
 
 def format_result(result: QueryResult, output_format: str, *, name: str = "the query") -> str:
-    """Render a result: SELECT and ASK as ``table``, ``csv`` or ``json`` (SPARQL 1.1 Query Results
+    """Render a result: SELECT and ASK as ``text`` (a table), ``csv`` or ``json`` (SPARQL 1.1 Query Results
     JSON); a graph (CONSTRUCT, DESCRIBE) always as Turtle.
 
     Raises:
-        UsageError: ``turtle`` was asked for a SELECT or ASK result.
+        UsageError: ``ttl`` was asked for a SELECT or ASK result.
     """
     if isinstance(result, Graph):
         return graph_turtle(result)
-    if output_format == "turtle":
+    if output_format == "ttl":
         form = "an ASK" if isinstance(result, bool) else "a SELECT"
         raise UsageError(
-            f"--format turtle is for CONSTRUCT and DESCRIBE queries; {name} is {form} query: use table, csv or json."
+            f"--format ttl is for CONSTRUCT and DESCRIBE queries; {name} is {form} query: use text, csv or json."
         )
     if isinstance(result, bool):
         if output_format == "json":
@@ -434,12 +422,12 @@ def check_output_format(query: NamedQuery, output_format: str) -> None:
     """Refuse, before anything runs, an output format the query's form cannot give.
 
     Raises:
-        UsageError: ``turtle`` for a SELECT or ASK query.
+        UsageError: ``ttl`` for a SELECT or ASK query.
     """
     form = query_form(query.text)
-    if output_format == "turtle" and form in ("SELECT", "ASK"):
+    if output_format == "ttl" and form in ("SELECT", "ASK"):
         raise UsageError(
-            f"--format turtle is for CONSTRUCT and DESCRIBE queries; {query.name} is a{'n' if form == 'ASK' else ''} {form} query: use table, csv or json."
+            f"--format ttl is for CONSTRUCT and DESCRIBE queries; {query.name} is a{'n' if form == 'ASK' else ''} {form} query: use text, csv or json."
         )
 
 

@@ -55,8 +55,10 @@ from typing import IO
 
 from rdflib import Graph
 
+from csfkg.io.formats import LOAD_FILE_FORMATS, input_format
 from csfkg.io.patient_files import check_iris, check_jsonld_contexts, check_rdf_xml_file, read_at_most
 from csfkg.model.errors import InputError
+from csfkg.stores.opening import store_in_use
 from csfkg.stores.oxigraph_store import OxigraphStore
 from csfkg.stores.protocol import Store
 
@@ -65,20 +67,6 @@ MAX_WHOLE_FILE_BYTES = 256 * 1024 * 1024
 any file parsed by rdflib (for a SPARQL endpoint or the rdflib store). rdflib needs about ten
 times a file's size in memory and takes some 20 s a hundred MB. N-Triples, N-Quads, Turtle and
 RDF/XML going into Oxigraph have no size limit: the bulk loader streams them."""
-
-LOAD_FORMATS: dict[str, str] = {
-    ".nt": "nt",
-    ".nq": "nquads",
-    ".ttl": "turtle",
-    ".turtle": "turtle",
-    ".n3": "n3",
-    ".rdf": "xml",
-    ".owl": "xml",
-    ".xml": "xml",
-    ".jsonld": "json-ld",
-    ".json": "json-ld",
-}
-"""Format by extension (rdflib's names); anything else is read as Turtle."""
 
 Prepare = Callable[[Store], None]
 
@@ -104,7 +92,7 @@ def check_load_file(path: Path) -> CheckedFile:
         raise InputError(f"{path} is a directory, not an RDF file.")
     if not path.is_file():
         raise InputError(f"{path} is not a regular file (a pipe or a device?); give an RDF file.")
-    fmt = LOAD_FORMATS.get(path.suffix.lower(), "turtle")
+    fmt = input_format(path, LOAD_FILE_FORMATS)
     if fmt == "xml":
         check_rdf_xml_file(path)
     elif fmt == "json-ld":
@@ -269,11 +257,10 @@ def _open(folder: Path):
     try:
         return pyoxigraph.Store(str(folder))
     except OSError as error:
+        in_use = store_in_use(folder, error)
+        if in_use is not None:
+            raise in_use from None
         detail = " ".join(str(error).split())
-        if "lock" in detail.lower():
-            raise InputError(
-                f"The store {folder} is in use by another process; close it (csfkg cohort, a server) and load again."
-            ) from None
         raise InputError(f"Cannot open the store {folder}: {detail[:200].rstrip('. ')}.") from None
 
 

@@ -10,6 +10,21 @@ from csfkg.stores.endpoint_store import EndpointStore
 from csfkg.stores.oxigraph_store import OxigraphStore
 from csfkg.stores.protocol import Store
 
+_LOCK_HELD = ("lock hold by", "no locks available", "resource temporarily unavailable")
+"""How RocksDB says that another process (or this one) has the store open: "lock hold by current
+process", "While lock file: DIR/LOCK: Resource temporarily unavailable", "No locks available"."""
+
+
+def store_in_use(folder: Path, error: OSError) -> InputError | None:
+    """The sentence for a store whose lock another process holds, or None for any other error."""
+    detail = " ".join(str(error).split())
+    if not any(words in detail.lower() for words in _LOCK_HELD):
+        return None
+    return InputError(
+        f"The store {folder} is in use by another process (a csfkg cohort or load, or a server, "
+        "has it open); wait for it to finish."
+    )
+
 
 def open_store(
     *,
@@ -19,7 +34,12 @@ def open_store(
     graph_store_url: str | None = None,
 ) -> Store:
     """The store a cohort command works on: a persistent Oxigraph folder, an endpoint, or a new
-    in-memory Oxigraph store."""
+    in-memory Oxigraph store.
+
+    Raises:
+        InputError: ``store_dir`` is not a store made by ``csfkg load``, another process has it
+            open, or it cannot be opened.
+    """
     if endpoint:
         return EndpointStore(endpoint, update_url=update_url, store_url=graph_store_url)
     if store_dir is not None:
@@ -34,5 +54,9 @@ def open_store(
         try:
             return OxigraphStore(str(store_dir))
         except OSError as error:
-            raise InputError(f"Cannot open the store {store_dir}: {error}.") from None
+            in_use = store_in_use(store_dir, error)
+            if in_use is not None:
+                raise in_use from None
+            detail = " ".join(str(error).split())[:200].rstrip(". ")
+            raise InputError(f"Cannot open the store {store_dir}: {detail}.") from None
     return OxigraphStore()

@@ -105,7 +105,12 @@ def one_sentence(text: str) -> str:
         (
             ["recommend", "--onset", "2026-02-30", "--symptom", "orthostatic-headache"],
             2,
-            ["--onset", "YYYY-MM-DD"],
+            ["--onset 2026-02-30", "does not exist", "February 2026 has 28 days"],
+        ),
+        (
+            ["recommend", "--onset", "2026-2-3", "--symptom", "orthostatic-headache"],
+            2,
+            ["--onset", "YYYY-MM-DD", "'2026-2-3'"],
         ),
         (
             [
@@ -175,17 +180,17 @@ def test_cohort_store_must_be_a_store_made_by_load(cli, tmp_path: Path) -> None:
     """Regression: a mistyped --store path was opened as a new, empty store (a CSV with no row,
     exit 0) and left an empty store folder behind."""
     missing = tmp_path / "no-such-store"
-    result = cli("cohort", "--store", str(missing), "--out", str(tmp_path / "r.csv"))
+    result = cli("cohort", "--store", str(missing), "--output", str(tmp_path / "r.csv"))
     assert result.code == 2 and "No store at" in one_sentence(result.err)
     assert not missing.exists() and not (tmp_path / "r.csv").exists()
     folder = tmp_path / "plain-folder"
     folder.mkdir()
-    result = cli("cohort", "--store", str(folder), "--out", str(tmp_path / "r.csv"))
+    result = cli("cohort", "--store", str(folder), "--output", str(tmp_path / "r.csv"))
     assert result.code == 2 and "is not a store made by `csfkg load`" in one_sentence(result.err)
     assert list(folder.iterdir()) == []
     store = tmp_path / "store"
     assert cli("load", str(SEED), "--store", str(store)).code == 0
-    result = cli("cohort", "--store", str(store), "--out", str(tmp_path / "r.csv"))
+    result = cli("cohort", "--store", str(store), "--output", str(tmp_path / "r.csv"))
     assert result.code == 0, result.err
     assert len((tmp_path / "r.csv").read_text().splitlines()) == 2  # header and the seed patient
 

@@ -56,7 +56,7 @@ def _rows(path: Path) -> dict[str, dict[str, str]]:
 
 def test_cohort_command_reports_violations_and_matches_recommend(cli, tmp_path: Path) -> None:
     out = tmp_path / "results.csv"
-    result = cli("cohort", str(SMALL), "--out", str(out))
+    result = cli("cohort", str(SMALL), "--output", str(out))
     assert result.code == 1  # one record violates a shape: reported, not dropped
     rows = _rows(out)
     assert set(rows) == {"anna", "ben", "cleo"}
@@ -76,7 +76,7 @@ def test_persistent_store_load_then_cohort(cli, tmp_path: Path) -> None:
     store = tmp_path / "store"
     assert cli("load", str(SMALL), "--store", str(store)).code == 0
     out = tmp_path / "from-store.csv"
-    assert cli("cohort", "--store", str(store), "--out", str(out)).code == 1
+    assert cli("cohort", "--store", str(store), "--output", str(out)).code == 1
     assert _rows(out)["anna"]["next_step"] == "obtain-mri-brain-and-spine"
 
 

@@ -121,7 +121,7 @@ def test_bad_part_gives_one_sentence_exit_2_and_no_output(cohort: Path, tmp_path
             "csfkg.cli.main",
             "cohort",
             str(broken),
-            "--out",
+            "--output",
             str(out),
             "--part-mb",
             "0.02",

@@ -75,13 +75,13 @@ def test_a_second_run_on_a_store_gives_the_rows_of_a_fresh_run(cli, tmp_path: Pa
     loaded_dates = _stored_dates(opened)
     opened.close()
     first, later, fresh = tmp_path / "first.csv", tmp_path / "later.csv", tmp_path / "fresh.csv"
-    done = cli("cohort", "--store", str(store), "--out", str(first))
+    done = cli("cohort", "--store", str(store), "--output", str(first))
     assert done.code == 1, done.err
-    done = cli("cohort", "--store", str(store), "--today", LATER, "--out", str(later))
+    done = cli("cohort", "--store", str(store), "--today", LATER, "--output", str(later))
     assert done.code == 1, done.err
     fresh_store = tmp_path / "fresh-store"
     assert cli("load", str(cohort), str(RECENT), "--store", str(fresh_store)).code == 0
-    cli("cohort", "--store", str(fresh_store), "--today", LATER, "--out", str(fresh))
+    cli("cohort", "--store", str(fresh_store), "--today", LATER, "--output", str(fresh))
     steps = {
         name: dict((r[0], r[1]) for r in _rows(path)) for name, path in (("first", first), ("later", later))
     }
@@ -104,9 +104,9 @@ def test_a_second_run_on_a_store_gives_the_rows_of_a_fresh_run(cli, tmp_path: Pa
     flag = _red_flag_file(tmp_path, patient)
     assert cli("load", str(flag), "--store", str(store)).code == 0
     again, fresh_store = tmp_path / "again.csv", tmp_path / "fresh-store-2"
-    cli("cohort", "--store", str(store), "--out", str(again))
+    cli("cohort", "--store", str(store), "--output", str(again))
     assert cli("load", str(cohort), str(RECENT), str(flag), "--store", str(fresh_store)).code == 0
-    cli("cohort", "--store", str(fresh_store), "--out", str(fresh))
+    cli("cohort", "--store", str(fresh_store), "--output", str(fresh))
     rows = _rows(again)
     assert rows == _rows(fresh)
     assert len(rows) == len({row[0] for row in rows}) == 201

@@ -30,8 +30,8 @@ def test_the_sql_engine_writes_the_csv_the_default_engine_writes(
 ) -> None:
     dates = [] if today is None else ["--today", today]
     default, sql = tmp_path / "default.csv", tmp_path / "sql.csv"
-    assert run(["cohort", str(cohort), "--out", str(default), *dates]) == 1  # the cohort holds violations
-    assert run(["cohort", str(cohort), "--engine", "sql", "--out", str(sql), *dates]) == 1
+    assert run(["cohort", str(cohort), "--output", str(default), *dates]) == 1  # the cohort holds violations
+    assert run(["cohort", str(cohort), "--engine", "sql", "--output", str(sql), *dates]) == 1
     text = sql.read_text()
     assert text == default.read_text()
     lines = text.splitlines()
@@ -46,7 +46,17 @@ def test_bad_input_gives_one_sentence_exit_2_and_no_output(cohort: Path, tmp_pat
     broken.write_bytes(b"".join(lines))
     out = tmp_path / "results.csv"
     result = subprocess.run(
-        [sys.executable, "-m", "csfkg.cli.main", "cohort", str(broken), "--engine", "sql", "--out", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "csfkg.cli.main",
+            "cohort",
+            str(broken),
+            "--engine",
+            "sql",
+            "--output",
+            str(out),
+        ],
         capture_output=True,
         text=True,
     )
@@ -71,7 +81,7 @@ def test_bad_input_gives_one_sentence_exit_2_and_no_output(cohort: Path, tmp_pat
 def test_what_the_sql_engine_does_not_take_is_a_usage_error(
     cohort: Path, tmp_path: Path, arguments: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(["cohort", str(cohort), "--out", str(tmp_path / "r.csv"), *arguments]) == 2
+    assert run(["cohort", str(cohort), "--output", str(tmp_path / "r.csv"), *arguments]) == 2
     assert "--engine" in capsys.readouterr().err
     assert not (tmp_path / "r.csv").exists()
 

@@ -377,9 +377,15 @@ ROWS: list[Row] = [
     # --- arguments ----------------------------------------------------------------------------
     Row(
         "--today not a date",
+        recommend("{hostile}/one-patient.ttl", "--today", "next tuesday"),
+        2,
+        ("--today", "YYYY-MM-DD", "'next tuesday'"),
+    ),
+    Row(
+        "--today a day that does not exist",
         recommend("{hostile}/one-patient.ttl", "--today", "2026-02-30"),
         2,
-        ("--today", "YYYY-MM-DD"),
+        ("--today 2026-02-30", "does not exist"),
     ),
     Row(
         "contradictory flags",
@@ -454,7 +460,7 @@ ROWS: list[Row] = [
     ),
     Row(
         "cohort: RDF/XML entity-expansion bomb",
-        ("cohort", "{hostile}/billion-laughs.rdf", "--out", "{tmp}/rows.csv"),
+        ("cohort", "{hostile}/billion-laughs.rdf", "--output", "{tmp}/rows.csv"),
         2,
         ("&lol1;", "entity-expansion bomb"),
     ),
@@ -482,7 +488,7 @@ ROWS: list[Row] = [
     ),
     Row(
         "cohort: JSON-LD context read from a local file",
-        ("cohort", "{hostile}/local-context.jsonld", "--out", "{tmp}/rows.csv"),
+        ("cohort", "{hostile}/local-context.jsonld", "--output", "{tmp}/rows.csv"),
         2,
         ("context by reference", "file:///etc/passwd"),
         never=("root:",),

@@ -209,11 +209,34 @@ def test_lookup_ranks_exact_matches_before_partial_ones() -> None:
 
 
 def test_lookup_without_match_and_with_empty_text(cli) -> None:
+    """No match exits 1 (as grep does), with no suggestion when no name is near."""
     result = cli("lookup", "xyzzy")
-    assert result.code == 0 and result.out == "Nothing in the knowledge graph matches 'xyzzy'.\n"
-    assert json.loads(cli("lookup", "xyzzy", "-f", "json").out) == {"text": "xyzzy", "matches": []}
+    assert result.code == 1 and result.out == "Nothing in the knowledge graph matches 'xyzzy'.\n"
+    data = cli("lookup", "xyzzy", "-f", "json")
+    assert data.code == 1
+    assert json.loads(data.out) == {"text": "xyzzy", "matches": [], "suggestions": []}
     empty = cli("lookup", "  ")
     assert empty.code == 2 and "Give some text" in one_sentence(empty.err)
+
+
+@pytest.mark.parametrize(
+    "typo, near",
+    [
+        ("STRI", "STIR"),  # a synonym
+        ("blod patch", "blood patch"),  # a label
+        ("pachymeningal-enhancement", "pachymeningeal-enhancement"),  # a code
+    ],
+)
+def test_lookup_without_match_suggests_near_names(cli, typo: str, near: str) -> None:
+    """Regression: a misspelt lookup said only that nothing matched, and exited 0."""
+    result = cli("lookup", typo)
+    assert result.code == 1
+    assert result.out.startswith(f"Nothing in the knowledge graph matches {typo!r}; did you mean ")
+    assert repr(near) in result.out
+    data = json.loads(cli("lookup", typo, "-f", "json").out)
+    assert data["matches"] == [] and near in data["suggestions"]
+    # a suggestion is something lookup finds
+    assert lookup(near)["matches"][0]["matched_value"].lower() == near.lower()
 
 
 # ---------------------------------------------------------------------------------------

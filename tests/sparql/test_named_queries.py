@@ -51,7 +51,7 @@ NEW_QUERIES = [
     "next-step", "why", "recommendation-criteria", "protocol-requirements", "evidence-for",
     "expected-findings", "red-flags", "evidence-statements", "worklist", "patients-with-red-flag",
     "algorithm-table", "references", "mappings", "lookup", "article-statements",
-    "decision-criteria", "imaging-conformance",
+    "decision-criteria", "imaging-conformance", "lookup-names",
 ]  # fmt: skip
 # Every vignette that a planned procedure and a suspected leak defer (cb-defer-for-leak), and
 # near misses: suspected leak with nothing planned, a blood patch planned, no leak suspected.
@@ -344,6 +344,16 @@ def expect_lookup(rows: list[dict[str, str]]) -> None:
     )
     assert CSFG + "req-spine-fat-suppressed-t2" in {r["node"] for r in rows}
     assert len({r["node"] for r in rows}) == len(rows)
+
+
+def expect_lookup_names(rows: list[dict[str, str]]) -> None:
+    names = _set(rows, "node", "name", "nameKind")
+    assert {
+        (CSF + "stir", "STIR", "synonym"),
+        (CSF + "stir", "short tau inversion recovery", "label"),
+        (CSF + "stir", "stir", "code"),
+    } <= names
+    assert len(names) == len(rows) and all(r["node"].startswith("http") for r in rows)  # IRIs only
 
 
 def expect_article_statements(rows: list[dict[str, str]]) -> None:
@@ -658,8 +668,9 @@ def one_sentence(text: str) -> str:
         (["query", "next-step", "--param", "patient=<not an iri>"], ["not a valid IRI"]),
         (["query", "evidence-statements", "--param", 'tier="x"^^nope:type'], ["unknown prefix"]),
         (["query", "lookup"], ["needs --param text="]),
-        (["query", "next-step", "--format", "turtle"], ["--format turtle", "SELECT"]),
-        (["query", "next-step", "--today", "2026-02-30"], ["--today", "YYYY-MM-DD"]),
+        (["query", "next-step", "--format", "ttl"], ["--format ttl", "SELECT"]),
+        (["query", "next-step", "--today", "2026-02-30"], ["--today 2026-02-30", "does not exist"]),
+        (["query", "next-step", "--today", "2026-2-3"], ["--today", "YYYY-MM-DD"]),
         (["query", "next-step", "no/such/patient.ttl"], ["File not found"]),
         (["query", "--file", "no/such/query.rq"], ["Query file not found"]),
         (["query", "--file", str(QUERIES / "malformed.rq")], ["not a valid SPARQL 1.1 query", "line 5"]),

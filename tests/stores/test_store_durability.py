@@ -148,7 +148,7 @@ def test_after_a_killed_load_the_store_answers_and_takes_the_next_load(
     assert _kill_during_load(big, store, 0.2), "the kill did not hit the load"
     assert _content(store) == old
     out = tmp_path / "results.csv"
-    ran = _csfkg("cohort", "--store", str(store), "--no-validate", "--out", str(out))
+    ran = _csfkg("cohort", "--store", str(store), "--no-validate", "--output", str(out))
     assert ran.returncode == 0, ran.stderr
     rows = out.read_text(encoding="utf-8").splitlines()
     assert rows[0].startswith("patient,next_step") and len(rows) == 201
