@@ -16,7 +16,6 @@ import tempfile
 import threading
 import time
 from datetime import date
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -142,9 +141,9 @@ def _parse_ahead() -> threading.Thread:
 def read_rows(store: Store, problems: str | None) -> LineRows:
     """One row per patient, by IRI, kept as its line of the CSV: ``queries/cohort-rows.rq`` in the
     store, each patient with its row of the validation table ``problems``
-    (:func:`csfkg.engines.sql.validation.problems_by_patient`; None: not validated). The lines are those
-    :func:`csfkg.cohort.run.write_csv` writes of the rows (tests/test_cohort_sql.py compares the
-    CSVs of both engines)."""
+    (:func:`csfkg.engines.sql.validation.problems_by_patient`; None: not validated). Read with the csv
+    module, the lines are the rows :func:`csfkg.cohort.run.write_csv` writes for the default engine
+    (tests/engines/test_cohort_sql.py compares the parsed CSVs of both engines)."""
     from csfkg.engines.sql.store import prepared
     from csfkg.engines.sql.translate import col, solution_terms
 
@@ -201,25 +200,9 @@ def _words(sql: str) -> str:
     return f"array_to_string(list_sort(list_filter(regexp_split_to_array(COALESCE({sql}, ''), '{_SPACE}'), lambda w: w <> '')), ' ')"
 
 
-@cache
-def _special() -> str:
-    """The characters for which Python's csv module (as :func:`csfkg.cohort.run.write_csv` uses
-    it) quotes a field: asked of the writer itself rather than assumed (3.11 quotes a line
-    feed but not a lone carriage return)."""
-    import io
-
-    from csfkg.cohort.run import csv_writer
-
-    found = []
-    for code in range(128):
-        stream = io.StringIO()
-        csv_writer(stream).writerow(["a" + chr(code) + "b", "x"])  # type: ignore[attr-defined]
-        if stream.getvalue().startswith('"'):
-            found.append(chr(code))
-    return "".join(found)
-
-
 def _csv_field(sql: str) -> str:
-    """SQL of a field as Python's csv module writes it (QUOTE_MINIMAL, quotes doubled)."""
-    test = " OR ".join(f"strpos({sql}, chr({ord(c)})) > 0" for c in _special()) or "FALSE"
+    """SQL of a CSV field (RFC 4180): quoted, its quotes doubled, when it holds a comma, a quote,
+    a line feed or a carriage return. The lines are made in SQL rather than by the csv module
+    because the rows of a million patients then reach Python as one string each."""
+    test = " OR ".join(f"strpos({sql}, chr({ord(c)})) > 0" for c in ',"\n\r')
     return f"(CASE WHEN {test} THEN '\"' || replace({sql}, '\"', '\"\"') || '\"' ELSE {sql} END)"
