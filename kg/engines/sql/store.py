@@ -52,12 +52,8 @@ __all__ = [
     "run_construct",
     "run_update",
     "derive_in",
-    "derived_ntriples",
-    "row_counts",
-    "parse_terms",
     "algebra_of",
     "select",
-    "select_values",
     "prepared",
 ]
 
@@ -482,40 +478,6 @@ def derive_in(store: Store, read_after: Iterable[Any] | None = None) -> dict[str
     return seconds
 
 
-def derived_ntriples(store: Store, before: dict[str, int]) -> str:
-    """The triples added after ``before`` (rows by table, as :func:`row_counts` gave them), as
-    N-Triples."""
-    lines: list[str] = []
-    for text, table in store.tables.items():
-        rows = store.connection.execute(
-            f"SELECT a.text, b.text FROM (SELECT s, o FROM {table} WHERE rowid >= ?) x JOIN {TERMS} a ON a.id = x.s JOIN {TERMS} b ON b.id = x.o",
-            [before.get(table, 0)],
-        ).fetchall()
-        lines.extend(f"{s} {text} {o} .\n" for s, o in rows)
-    return "".join(lines)
-
-
-def row_counts(store: Store) -> dict[str, int]:
-    return {
-        table: store.connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        for table in store.tables.values()
-    }
-
-
-def parse_terms(texts: Iterable[str]) -> dict[str, Any]:
-    """N-Triples texts of terms as Oxigraph terms (one parse for all of them)."""
-    import pyoxigraph
-
-    texts = sorted(set(texts))
-    if not texts:
-        return {}
-    document = "".join(f"<urn:csfkg:s> <urn:csfkg:p{i}> {text} .\n" for i, text in enumerate(texts)).encode()
-    terms: dict[str, Any] = {}
-    for triple in pyoxigraph.parse(document, format=pyoxigraph.RdfFormat.N_TRIPLES):
-        terms[texts[int(triple.predicate.value[len("urn:csfkg:p") :])]] = triple.object
-    return terms
-
-
 @cache
 def algebra_of(text: str, update: bool = False) -> Any:
     """rdflib's algebra of a query (or update) text, parsed once a process (rdflib's parser is
@@ -543,31 +505,6 @@ def prepared(store: Store, text: str, unordered: bool) -> tuple[Any, list[str]]:
     algebra = algebra_of(text)
     add_constants(store, query_constants(algebra))
     return select_sql(algebra, store, unordered), [str(v) for v in algebra["PV"]]
-
-
-def select_values(store: Store, text: str, unordered: bool = False) -> list[dict[str, str]]:
-    """A SELECT query's rows as dicts of each bound variable's IRI, blank node label or lexical
-    form."""
-    from csfkg.engines.sql.translate import solution_values
-
-    relation, names = prepared(store, text, unordered)
-    rows = store.execute(solution_values(relation, names, store.terms)).fetchall()
-    # the texts that need unescaping (and blank nodes) through Oxigraph's parser
-    terms = parse_terms(
-        row[2 * i + 1]
-        for row in rows
-        for i in range(len(names))
-        if row[2 * i] is None and row[2 * i + 1] is not None
-    )
-    solutions = []
-    for row in rows:
-        solution = {}
-        for i, name in enumerate(names):
-            value, term = row[2 * i], row[2 * i + 1]
-            if term is not None:
-                solution[name] = value if value is not None else terms[term].value
-        solutions.append(solution)
-    return solutions
 
 
 def run_update(store: Store, text: str) -> None:
