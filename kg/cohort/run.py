@@ -70,8 +70,8 @@ class CohortRow:
 class LineRows(Sequence[CohortRow]):
     """Rows kept as the CSV lines an engine wrote (``--engine sql``:
     :func:`csfkg.cohort.sql_engine.read_rows`), each with whether it has a violation, and made
-    :class:`CohortRow` objects only where one is read: the CSV of a million patients is written
-    from its lines without a million objects (4-5 s of the 1M-patient command).
+    :class:`CohortRow` objects only where one is read: a large cohort's CSV is written from its
+    lines without an object for every row.
 
     A row read back from its line (by the csv module) is the row :func:`cohort_row` makes: the
     line holds the next step, the codes sorted and joined by a space (and none for a blocked row)

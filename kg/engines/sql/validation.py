@@ -142,8 +142,8 @@ def _find(store: Store) -> None:
     connection.execute(f"DROP TABLE {RESULTS}")
     connection.execute(f"DROP TABLE {CHECKS}")
     # the record query walked back from the focus nodes: each node, every node that holds it
-    # in zero or more steps, those that are patients (forwards from every patient, 1M patients'
-    # records were 7.5M pairs for 0.8M focus nodes)
+    # in zero or more steps, those that are patients (forwards from every patient, the records
+    # are many times more pairs than there are focus nodes)
     step_query, patients_query = (algebra_of(text) for text in record_owner_steps())
     add_constants(store, query_constants(step_query) | query_constants(patients_query))
     translator = Translator(store)
@@ -171,7 +171,7 @@ def problems_by_patient(store: Store) -> str:
         _find(store)
         # each patient's results as a list of structs sorted by their fields, in this order
         # (DuckDB orders structs field by field): string_agg(... ORDER BY ...) sorted each group
-        # on its own, 5.6 s of CPU for 1M patients' 1M results
+        # on its own, which costs far more CPU
         # (the severity with its colon last: after the name and the message, it orders as the
         # text "severity: name: message" did, a severity that begins another included; the text
         # made after the sort, not for each result before it)
