@@ -34,6 +34,7 @@ test).
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import platform
@@ -385,6 +386,13 @@ def yardstick() -> str:
     return f"python {python:.2f} s, duckdb {time.perf_counter() - clock:.2f} s"
 
 
+def csv_rows(path: Path) -> list[list[str]]:
+    """A CSV's rows as the csv module reads them: the engines are compared by their rows, not by
+    their bytes."""
+    with path.open(encoding="utf-8", newline="") as stream:
+        return list(csv.reader(stream))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
@@ -478,11 +486,11 @@ def main() -> None:
                     flush=True,
                 )
         if len(walls) == 2:
-            same = (args.workdir / f"results-{size}-oxigraph.csv").read_bytes() == (
+            same = csv_rows(args.workdir / f"results-{size}-oxigraph.csv") == csv_rows(
                 args.workdir / f"results-{size}-sql.csv"
-            ).read_bytes()
+            )
             print(
-                f"{'':>9} {'':>10} oxigraph/sql wall {walls['oxigraph'] / walls['sql']:.2f}x; the two CSVs {'are identical' if same else 'DIFFER'}",
+                f"{'':>9} {'':>10} oxigraph/sql wall {walls['oxigraph'] / walls['sql']:.2f}x; the two CSVs {'have the same rows' if same else 'DIFFER'}",
                 flush=True,
             )
 

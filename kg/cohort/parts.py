@@ -29,10 +29,9 @@ from csfkg.stores import OxigraphStore, SelectResult
 
 DEFAULT_PART_BYTES = 2 * 1024 * 1024
 """About 425 synthetic patients (some 14,000 triples before derivation) per part. Small parts are
-faster per patient: a small store stays in the processor's caches. Measured on 10,000 patients,
-one core, microseconds a patient for load + validate + derive + report: 1 MB parts 528-546,
-2 MB 505-563, 4 MB 528-634, 8 MB 604-664, 32 MB (the earlier default) about 700; below 1 MB the
-knowledge graph each part loads (5 ms) and the queries each part parses start to count."""
+faster per patient: a small store stays in the processor's caches; much below 1 MB the knowledge
+graph each part loads and the queries each part parses start to count (the measurements by part
+size are in bench/README.md)."""
 
 
 @dataclass

@@ -11,7 +11,7 @@ SPARQL Updates (``INSERT`` with the same template) inside the store, so no tripl
 
 from __future__ import annotations
 
-import re
+import csv
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -70,12 +70,12 @@ class CohortRow:
 class LineRows(Sequence[CohortRow]):
     """Rows kept as the CSV lines an engine wrote (``--engine sql``:
     :func:`csfkg.cohort.sql_engine.read_rows`), each with whether it has a violation, and made
-    :class:`CohortRow` objects only where one is read: the CSV of a million patients is written
-    from its lines without a million objects (4-5 s of the 1M-patient command).
+    :class:`CohortRow` objects only where one is read: a large cohort's CSV is written from its
+    lines without an object for every row.
 
-    A row read back from its line is the row :func:`cohort_row` makes: the line holds the next
-    step, the codes sorted and joined by a space (and none for a blocked row) and the violations
-    column, read back by :func:`_fields` (tests/test_cohort_sql.py)."""
+    A row read back from its line (by the csv module) is the row :func:`cohort_row` makes: the
+    line holds the next step, the codes sorted and joined by a space (and none for a blocked row)
+    and the violations column (tests/engines/test_cohort_sql.py)."""
 
     def __init__(self, lines: list[str], blocked: list[bool]) -> None:
         self.lines = lines
@@ -87,7 +87,7 @@ class LineRows(Sequence[CohortRow]):
     def __getitem__(self, index):  # type: ignore[override]
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
-        patient, step, companions, missing, problems = _fields(self.lines[index])
+        patient, step, companions, missing, problems = next(csv.reader([self.lines[index]]))
         return CohortRow(
             patient=patient,
             next_step=step,
@@ -98,26 +98,6 @@ class LineRows(Sequence[CohortRow]):
 
     def blocked_count(self) -> int:
         return sum(self._blocked)
-
-
-_FIELD = re.compile(r'(?:"((?:[^"]|"")*)"|([^,"\n]*))(,|\n\Z)')
-
-
-def _fields(line: str) -> list[str]:
-    """The fields of a line :func:`csv_writer` wrote (QUOTE_MINIMAL, ending in a line feed).
-    Python's own reader refuses a lone carriage return in a field its writer left unquoted
-    (3.11), so the line is read here: a field is quoted (quotes doubled) or holds no comma,
-    quote or line feed."""
-    fields, at = [], 0
-    while True:
-        match = _FIELD.match(line, at)
-        if match is None:
-            raise ValueError(f"not a CSV line as csv_writer writes it: {line!r}")
-        quoted, plain, end = match.groups()
-        fields.append(plain if quoted is None else quoted.replace('""', '"'))
-        if end != ",":
-            return fields
-        at = match.end()
 
 
 @dataclass
@@ -255,22 +235,14 @@ def run_cohort(
 CSV_HEADER = ("patient", "next_step", "companions", "missing_data", "violations")
 
 
-def csv_writer(stream: object) -> object:
-    """The csv writer of :func:`write_csv` (its dialect, in one place: the SQL engine asks it
-    which characters it quotes)."""
-    import csv
-
-    return csv.writer(stream, lineterminator="\n")  # type: ignore[arg-type]
-
-
 def write_csv(run: CohortRun, path: Path) -> None:
     """One row per patient: IRI, next step, companions, missing data, violations (atomically)."""
 
     from csfkg.io.output import atomic_stream
 
     with atomic_stream(path) as stream:
-        writer = csv_writer(stream)
-        writer.writerow(CSV_HEADER)  # type: ignore[attr-defined]
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(CSV_HEADER)
         if run.lines is not None:
             stream.writelines(run.lines)
             return

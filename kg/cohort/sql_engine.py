@@ -16,7 +16,6 @@ import tempfile
 import threading
 import time
 from datetime import date
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -79,8 +78,7 @@ def run_cohort_sql(
             clock = time.perf_counter()
             # the triples cohort-rows or a later derivation query can read: the provenance of
             # each assessment and recommendation, which no query of this run reads and this
-            # engine does not write out (no --graph-out), is not made (100k patients'
-            # derivation 9.4-10.5 -> 8.4-8.6 s, back to back, same rows)
+            # engine does not write out (no --graph-out), is not made: the same rows, less work
             duckdb_store.derive_in(store, read_after=[duckdb_store.algebra_of(get_query("cohort-rows").text)])
             seconds["derive"] = time.perf_counter() - clock
             if progress:
@@ -110,8 +108,8 @@ def set_assessment_dates(store: Store, today: date | None) -> None:
 
 
 def _parse_ahead() -> threading.Thread:
-    """A thread parsing the queries the run will translate (rdflib's parser: about 3 s of one
-    core for the checks and derivation queries) while DuckDB loads the file; DuckDB releases
+    """A thread parsing the queries the run will translate (rdflib's parser is slow, and the
+    checks and derivation queries are many) while DuckDB loads the file; DuckDB releases
     Python's lock as it runs a statement. :func:`csfkg.engines.sql.store.algebra_of` keeps what is
     parsed; the run joins the thread before it parses anything itself (a query that fails to
     parse here fails again, with its error, where it is used)."""
@@ -142,9 +140,9 @@ def _parse_ahead() -> threading.Thread:
 def read_rows(store: Store, problems: str | None) -> LineRows:
     """One row per patient, by IRI, kept as its line of the CSV: ``queries/cohort-rows.rq`` in the
     store, each patient with its row of the validation table ``problems``
-    (:func:`csfkg.engines.sql.validation.problems_by_patient`; None: not validated). The lines are those
-    :func:`csfkg.cohort.run.write_csv` writes of the rows (tests/test_cohort_sql.py compares the
-    CSVs of both engines)."""
+    (:func:`csfkg.engines.sql.validation.problems_by_patient`; None: not validated). Read with the csv
+    module, the lines are the rows :func:`csfkg.cohort.run.write_csv` writes for the default engine
+    (tests/engines/test_cohort_sql.py compares the parsed CSVs of both engines)."""
     from csfkg.engines.sql.store import prepared
     from csfkg.engines.sql.translate import col, solution_terms
 
@@ -162,8 +160,7 @@ def read_rows(store: Store, problems: str | None) -> LineRows:
     # a row as cohort_row makes it: a patient with a violation has no next step, companions or
     # missing data; codes in Python's order (DuckDB compares text by its UTF-8 bytes: the order
     # of code points), as are the rows. The codes are split and sorted once for each distinct
-    # list of them (a few hundred among 1M patients; for each row, 100k patients' rows took
-    # 0.9-1.2 s instead of 0.6 s)
+    # list of them (a cohort has a few hundred such lists, against one a patient)
     companions, missing = col("companions"), col("missingData")
     step = f"(CASE WHEN blocked THEN '' ELSE COALESCE({col('nextStep')}, '') END)"
     fields = [
@@ -181,7 +178,7 @@ def read_rows(store: Store, problems: str | None) -> LineRows:
         f"SELECT {line}, blocked FROM base LEFT JOIN c ON c.codes IS NOT DISTINCT FROM base.{companions} "
         f"LEFT JOIN m ON m.codes IS NOT DISTINCT FROM base.{missing} ORDER BY {col('patient')}"
     ).fetchall()
-    # a million rows become two lists with the cyclic garbage collector paused (it would walk
+    # the rows become two lists with the cyclic garbage collector paused (it would walk
     # the strings again and again, for no cycle)
     collecting = gc.isenabled()
     gc.disable()
@@ -201,25 +198,9 @@ def _words(sql: str) -> str:
     return f"array_to_string(list_sort(list_filter(regexp_split_to_array(COALESCE({sql}, ''), '{_SPACE}'), lambda w: w <> '')), ' ')"
 
 
-@cache
-def _special() -> str:
-    """The characters for which Python's csv module (as :func:`csfkg.cohort.run.write_csv` uses
-    it) quotes a field: asked of the writer itself rather than assumed (3.11 quotes a line
-    feed but not a lone carriage return)."""
-    import io
-
-    from csfkg.cohort.run import csv_writer
-
-    found = []
-    for code in range(128):
-        stream = io.StringIO()
-        csv_writer(stream).writerow(["a" + chr(code) + "b", "x"])  # type: ignore[attr-defined]
-        if stream.getvalue().startswith('"'):
-            found.append(chr(code))
-    return "".join(found)
-
-
 def _csv_field(sql: str) -> str:
-    """SQL of a field as Python's csv module writes it (QUOTE_MINIMAL, quotes doubled)."""
-    test = " OR ".join(f"strpos({sql}, chr({ord(c)})) > 0" for c in _special()) or "FALSE"
+    """SQL of a CSV field (RFC 4180): quoted, its quotes doubled, when it holds a comma, a quote,
+    a line feed or a carriage return. The lines are made in SQL rather than by the csv module
+    so that each row reaches Python as one string."""
+    test = " OR ".join(f"strpos({sql}, chr({ord(c)})) > 0" for c in ',"\n\r')
     return f"(CASE WHEN {test} THEN '\"' || replace({sql}, '\"', '\"\"') || '\"' ELSE {sql} END)"

@@ -44,10 +44,8 @@ from csfkg.model.vocab import (
 )
 from csfkg.model.vocab import (
     CSFG,
-    CSFQ,
     ONTOLOGY_IRI,
-    STANDARD_PREFIXES,
-    TERMINOLOGY_PREFIXES,
+    prefixed_name,
 )
 from csfkg.sparql.library import get_query
 
@@ -58,14 +56,6 @@ CSF_NS = str(_CSF)
 CSFG_NS = str(CSFG)
 MARKER = ".csfkg-docs"
 """A file in every folder ``build_docs`` writes: only such folders (or empty ones) are replaced."""
-
-PREFIXES: dict[str, str] = {
-    "csf": CSF_NS,
-    "csfg": CSFG_NS,
-    **TERMINOLOGY_PREFIXES,
-    **{name: STANDARD_PREFIXES[name] for name in ("prov", "skos", "dcterms", "owl", "rdfs", "rdf", "xsd")},
-    "csfq": str(CSFQ),
-}
 
 
 # --- the algorithm, read from the graph ------------------------------------------------------------
@@ -323,11 +313,7 @@ class _Site:
 
     # --- naming and linking --------------------------------------------------------------------
     def curie(self, term: URIRef) -> str:
-        text = str(term)
-        best = max(
-            (p for p in PREFIXES.items() if text.startswith(p[1])), key=lambda p: len(p[1]), default=None
-        )
-        return f"{best[0]}:{text[len(best[1]) :]}" if best else text
+        return prefixed_name(term)
 
     def anchor(self, term: URIRef) -> str:
         return re.sub(r"[^A-Za-z0-9_-]", "-", self.curie(term).replace(":", "-", 1))

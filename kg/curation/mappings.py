@@ -2,9 +2,8 @@
 
 An SSSOM/TSV file is a YAML metadata block in ``#`` lines (``curie_map``, ``mapping_set_id``,
 ``license``, ...) followed by a tab-separated table, one mapping a row. This module reads the
-subset of YAML that SSSOM metadata blocks use (scalars, one level of nested maps, block and flow
-sequences) with the standard library only: the ``sssom`` package would bring in pandas, LinkML
-and some fifty other distributions for what is, here, a table of 45 rows.
+metadata block with PyYAML and the table with the csv module: the ``sssom`` package would bring
+in pandas, LinkML and some fifty other distributions for what is, here, a table of 45 rows.
 
 The mappings are rendered two ways:
 
@@ -27,6 +26,7 @@ from functools import cache
 from importlib.abc import Traversable
 from pathlib import Path
 
+import yaml
 from rdflib import OWL, RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, SKOS, XSD
 
@@ -315,109 +315,51 @@ def _leading(lines: list[str], keep) -> Iterable[str]:
         yield line
 
 
-def parse_metadata_block(lines: list[str], *, name: str = "<text>") -> dict[str, object]:
-    """Read an SSSOM metadata block (``#`` lines) written in the YAML subset SSSOM uses.
+class _MetadataLoader(yaml.BaseLoader):
+    """PyYAML's BaseLoader (every scalar a string: dates and versions stay as written) that
+    refuses a key given twice, which YAML forbids and PyYAML would otherwise settle by keeping
+    the last value."""
 
-    Supported: ``key: scalar``; ``key:`` followed by indented ``sub: scalar`` lines (a map) or
-    ``- item`` lines (a sequence); flow sequences ``[a, b]``; plain, single- and double-quoted
-    scalars. Scalars stay strings (dates included).
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[object, object]:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is set twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_REFUSED_TOKENS = (yaml.AnchorToken, yaml.AliasToken, yaml.TagToken, yaml.DirectiveToken)
+
+
+def parse_metadata_block(lines: list[str], *, name: str = "<text>") -> dict[str, object]:
+    """Read an SSSOM metadata block: the ``#`` lines, without their ``#``, are a YAML map (read
+    with PyYAML). Scalars stay strings (dates included).
 
     Raises:
-        InputError: the block uses YAML this reader does not support (anchors, aliases, tags,
-            block scalars, flow maps) or is not indented consistently.
+        InputError: the block is not valid YAML, is not a map, sets a key twice, or uses anchors,
+            aliases, tags or directives (which a metadata block has no use for).
     """
-    content = [line[1:] for line in lines]
-    pad = next((len(line) - len(line.lstrip(" ")) for line in content if line.strip()), 0)
-    result: dict[str, object] = {}
-    current: str | None = None
-    for number, raw in enumerate(content, start=1):
-        if not raw.strip() or raw.strip().startswith("#"):
-            continue
-        if raw[:pad].strip():
-            raise InputError(f"{name}: line {number} of the metadata block is not indented like the others.")
-        line = raw[pad:]
-        indent = len(line) - len(line.lstrip(" "))
-        body = line.strip()
-        if indent == 0:
-            key, value = _key_value(body, name=name, number=number)
-            if key in result:
-                raise InputError(f"{name}: the metadata block sets {key!r} twice.")
-            if value == "":
-                result[key] = None
-                current = key
-            else:
-                result[key] = _value(value, name=name, number=number)
-                current = None
-            continue
-        if current is None:
-            raise InputError(f"{name}: line {number} of the metadata block is indented under no key.")
-        if body.startswith("- ") or body == "-":
-            container = result[current]
-            if container is None:
-                container = result[current] = []
-            if not isinstance(container, list):
-                raise InputError(f"{name}: line {number} mixes a list item into the map {current!r}.")
-            container.append(_scalar(body[1:].strip(), name=name, number=number))
-        else:
-            container = result[current]
-            if container is None:
-                container = result[current] = {}
-            if not isinstance(container, dict):
-                raise InputError(f"{name}: line {number} mixes a map entry into the list {current!r}.")
-            key, value = _key_value(body, name=name, number=number)
-            container[key] = _scalar(value, name=name, number=number)
-    return result
-
-
-def _key_value(body: str, *, name: str, number: int) -> tuple[str, str]:
-    key, sep, value = body.partition(":")
-    if not sep or not key or (value and not value.startswith(" ")):
-        raise InputError(f"{name}: line {number} of the metadata block is not 'key: value'.")
-    return _scalar(key.strip(), name=name, number=number), value.strip()
-
-
-def _value(text: str, *, name: str, number: int) -> object:
-    if text.startswith("["):
-        if not text.endswith("]"):
-            raise InputError(f"{name}: line {number} has an unclosed flow sequence.")
-        inner = text[1:-1].strip()
-        if not inner:
-            return []
-        return [
-            _scalar(part.strip(), name=name, number=number)
-            for part in next(csv.reader([inner], skipinitialspace=True))
-        ]
-    return _scalar(text, name=name, number=number)
-
-
-_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "n": "\n", "t": "\t"}
-
-
-def _unescape(text: str) -> str:
-    out: list[str] = []
-    index = 0
-    while index < len(text):
-        if text[index] == "\\" and index + 1 < len(text) and text[index + 1] in _ESCAPES:
-            out.append(_ESCAPES[text[index + 1]])
-            index += 2
-        else:
-            out.append(text[index])
-            index += 1
-    return "".join(out)
-
-
-def _scalar(text: str, *, name: str, number: int) -> str:
-    if text.startswith('"'):
-        if len(text) < 2 or not text.endswith('"'):
-            raise InputError(f"{name}: line {number} has an unclosed double-quoted string.")
-        return _unescape(text[1:-1])
-    if text.startswith("'"):
-        if len(text) < 2 or not text.endswith("'"):
-            raise InputError(f"{name}: line {number} has an unclosed single-quoted string.")
-        return text[1:-1].replace("''", "'")
-    if text[:1] in {"&", "*", "!", "|", ">", "{", "%", "@", "`"}:
-        raise InputError(
-            f"{name}: line {number} uses YAML that SSSOM metadata blocks must not use ({text[:1]!r})."
-        )
-    comment = text.find(" #")
-    return (text[:comment] if comment >= 0 else text).strip()
+    text = "\n".join(line[1:] for line in lines)
+    try:
+        for token in yaml.scan(text, Loader=_MetadataLoader):
+            if isinstance(token, _REFUSED_TOKENS):
+                raise InputError(
+                    f"{name}: line {token.start_mark.line + 1} of the metadata block uses YAML that SSSOM "
+                    "metadata blocks must not use (an anchor, alias, tag or directive)."
+                )
+        # BaseLoader builds only str, list and dict: no Python object can be named in the file.
+        metadata = yaml.load(text, Loader=_MetadataLoader)
+    except yaml.MarkedYAMLError as error:
+        where = f" at line {error.problem_mark.line + 1}" if error.problem_mark is not None else ""
+        raise InputError(f"{name}: the metadata block is not valid YAML{where}: {error.problem}.") from None
+    except yaml.YAMLError as error:
+        raise InputError(f"{name}: the metadata block is not valid YAML: {error}.") from None
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict):
+        raise InputError(f"{name}: the metadata block is not a map of slot names to values.")
+    return metadata

@@ -28,11 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, URIRef
-from rdflib.namespace import PROV, XSD
+from rdflib.namespace import XSD
 
 from csfkg.model.errors import CsfkgError, InputError
 from csfkg.model.knowledge import knowledge_graph, ontology_graph
-from csfkg.model.vocab import CSF, CSFR, PREFIXES
+from csfkg.model.vocab import CSF, CSFR, PREFIXES, prefixed_name
 
 OWL_THING = str(OWL.Thing)
 
@@ -466,12 +466,10 @@ class _Display:
 
     def __init__(self, graph: Graph) -> None:
         self._graph = graph
-        self._prefixes = sorted(((p, str(n)) for p, n in PREFIXES.items()), key=lambda pn: -len(pn[1]))
-        self._prefixes += [("owl", str(OWL)), ("prov", str(PROV))]
 
     def term(self, iri: str) -> Term:
         label = self._graph.value(URIRef(iri), RDFS.label)
-        curie = next((f"{p}:{iri[len(n) :]}" for p, n in self._prefixes if iri.startswith(n)), f"<{iri}>")
+        curie = prefixed_name(iri)
         return Term(iri=iri, label=str(label) if label is not None else curie, curie=curie)
 
     def terms(self, iris: set[str]) -> list[Term]:

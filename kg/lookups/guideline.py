@@ -20,10 +20,10 @@ from rdflib import BNode, Literal, URIRef
 
 from csfkg.model.errors import UsageError
 from csfkg.model.resources import knowledge_cache
-from csfkg.model.vocab import CSF
+from csfkg.model.vocab import CSF, prefixed_name
 from csfkg.pipeline.dataset import QueryDataset
 from csfkg.sparql.library import get_query
-from csfkg.sparql.named import display, prefixed_name, run_query
+from csfkg.sparql.named import display, run_query
 from csfkg.stores import RdflibStore, SelectResult, Store, Term
 
 WIDTH = 100

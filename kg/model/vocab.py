@@ -8,8 +8,10 @@ time, not a silently wrong IRI.
 
 from __future__ import annotations
 
-from rdflib import Namespace, URIRef
-from rdflib.namespace import DefinedNamespace
+from functools import cache
+
+from rdflib import Graph, Namespace, URIRef
+from rdflib.namespace import DefinedNamespace, NamespaceManager
 
 ONTOLOGY_IRI = URIRef("https://w3id.org/csfkg/ontology")
 GUIDELINE_IRI = URIRef("https://w3id.org/csfkg/guideline")
@@ -175,3 +177,28 @@ PREFIXES: dict[str, Namespace | str] = {
     "csfsh": str(CSFSH),
     "ex": str(PATIENT),
 }
+
+DISPLAY_PREFIXES: dict[str, str] = {
+    **{prefix: str(namespace) for prefix, namespace in PREFIXES.items()},
+    "csfq": str(CSFQ),
+    **STANDARD_PREFIXES,
+    **TERMINOLOGY_PREFIXES,
+}
+"""The prefixes IRIs are shown with to a person: query tables, lookups, reasoning reports, the
+docs, the Turtle of a CONSTRUCT result."""
+
+
+@cache
+def _display_namespaces() -> NamespaceManager:
+    manager = Graph(bind_namespaces="none").namespace_manager
+    for prefix, namespace in DISPLAY_PREFIXES.items():
+        manager.bind(prefix, namespace, override=True, replace=True)
+    return manager
+
+
+def prefixed_name(iri: URIRef | str) -> str:
+    """An IRI for a person: a prefixed name (``csfg:obtain-mri-brain-and-spine``) when it is in
+    one of :data:`DISPLAY_PREFIXES` and its local part is a valid prefixed-name local part, else
+    ``<iri>`` - rdflib's :meth:`~rdflib.namespace.NamespaceManager.normalizeUri`, so that what is
+    shown can be pasted into a SPARQL query."""
+    return _display_namespaces().normalizeUri(URIRef(iri))

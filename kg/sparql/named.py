@@ -16,28 +16,23 @@ store binds to the query variable of the same name; it is never formatted into t
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef, Variable
 from rdflib.namespace import XSD
+from rdflib.query import Result as RDFLibResult
 
 from csfkg.model.errors import InputError, UsageError
-from csfkg.model.vocab import CSFQ, PREFIXES, STANDARD_PREFIXES, TERMINOLOGY_PREFIXES
+from csfkg.model.vocab import DISPLAY_PREFIXES, PREFIXES, STANDARD_PREFIXES, prefixed_name
 from csfkg.sparql.library import NamedQuery, all_queries, parse_header
 from csfkg.stores import QueryResult, SelectResult, Store, Term, query_form
 
 TERM_PREFIXES: dict[str, str] = {**{k: str(v) for k, v in PREFIXES.items()}, **STANDARD_PREFIXES}
 """The prefixes a ``--param`` value may use (``ex:seed``, ``csfg:obtain-mri-brain-and-spine``)."""
-
-DISPLAY_PREFIXES: dict[str, str] = {**TERM_PREFIXES, "obo": TERMINOLOGY_PREFIXES["obo"]}
-"""The prefixes of the table format."""
 
 PARAMETER_KINDS = ("iri", "string", "integer", "decimal", "date", "boolean")
 CELL_WIDTH = 80
@@ -409,7 +404,9 @@ def format_result(result: QueryResult, output_format: str, *, name: str = "the q
         )
     if isinstance(result, bool):
         if output_format == "json":
-            return json.dumps({"head": {}, "boolean": result}, indent=2) + "\n"
+            answer = RDFLibResult("ASK")
+            answer.askAnswer = result
+            return answer.serialize(format="json").decode("utf-8") + "\n"
         return ("true" if result else "false") + ("\r\n" if output_format == "csv" else "\n")
     if output_format == "json":
         return results_json(result)
@@ -432,36 +429,34 @@ def check_output_format(query: NamedQuery, output_format: str) -> None:
 
 
 def results_json(result: SelectResult) -> str:
-    """SPARQL 1.1 Query Results JSON Format (W3C Recommendation, 2013)."""
-    bindings = [
-        {var: _json_term(term) for var, term in zip(result.variables, row, strict=True) if term is not None}
-        for row in result.rows
-    ]
-    document = {"head": {"vars": list(result.variables)}, "results": {"bindings": bindings}}
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-
-
-def _json_term(term: Term) -> dict[str, str]:
-    if isinstance(term, URIRef):
-        return {"type": "uri", "value": str(term)}
-    if isinstance(term, BNode):
-        return {"type": "bnode", "value": str(term)}
-    data = {"type": "literal", "value": str(term)}
-    if term.language:
-        data["xml:lang"] = term.language
-    elif term.datatype is not None and term.datatype != XSD.string:
-        data["datatype"] = str(term.datatype)
-    return data
+    """SPARQL 1.1 Query Results JSON Format (W3C Recommendation, 2013), by rdflib's serializer."""
+    return _rdflib_result(result).serialize(format="json").decode("utf-8") + "\n"
 
 
 def results_csv(result: SelectResult) -> str:
-    """SPARQL 1.1 Query Results CSV Format: IRIs whole, literals as their lexical form, CRLF."""
-    stream = io.StringIO()
-    writer = csv.writer(stream, lineterminator="\r\n")
-    writer.writerow(result.variables)
-    for row in result.rows:
-        writer.writerow(["" if t is None else (f"_:{t}" if isinstance(t, BNode) else str(t)) for t in row])
-    return stream.getvalue()
+    """SPARQL 1.1 Query Results CSV Format (IRIs whole, literals as their lexical form, blank nodes
+    as ``_:id``, CRLF line ends), by rdflib's serializer."""
+    return _rdflib_result(result).serialize(format="csv").decode("utf-8")
+
+
+def _rdflib_result(result: SelectResult) -> RDFLibResult:
+    """A SELECT result as rdflib's :class:`~rdflib.query.Result`, for its result serializers. A
+    literal typed ``xsd:string`` becomes a simple literal, the same term in RDF 1.1, so that both
+    stores give ``{"type": "literal", "value": ...}`` without a datatype."""
+    variables = [Variable(name) for name in result.variables]
+    converted = RDFLibResult("SELECT")
+    converted.vars = variables
+    converted.bindings = [
+        {
+            variable: Literal(str(term))
+            if isinstance(term, Literal) and term.datatype == XSD.string
+            else term
+            for variable, term in zip(variables, row, strict=True)
+            if term is not None
+        }
+        for row in result.rows
+    ]
+    return converted
 
 
 def results_table(result: SelectResult) -> str:
@@ -495,19 +490,8 @@ def display(term: Term | None) -> str:
     return str(term)
 
 
-def prefixed_name(iri: URIRef | str) -> str:
-    text = str(iri)
-    best = max((ns for ns in DISPLAY_PREFIXES.values() if text.startswith(ns)), key=len, default=None)
-    if best is None or len(text) == len(best):
-        return f"<{text}>"
-    prefix = next(p for p, ns in DISPLAY_PREFIXES.items() if ns == best)
-    local = text[len(best) :]
-    return f"{prefix}:{local}" if not _BAD_IRI_CHARACTER.search(local) else f"<{text}>"
-
-
 def graph_turtle(graph: Graph) -> str:
     """A result graph as Turtle, with the project's prefixes."""
     for prefix, namespace in DISPLAY_PREFIXES.items():
         graph.bind(prefix, namespace, override=True)
-    graph.bind("csfq", str(CSFQ))
     return graph.serialize(format="turtle")

@@ -21,7 +21,7 @@ Attribution: the check queries find the results; one more query per batch of foc
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -57,7 +57,7 @@ OWNER_BATCH = 5_000
 
 
 FocusNode = tuple[str, ...]
-"""A focus node as plain data, so that it can come back from a worker process: ``("iri", iri)``,
+"""A focus node as plain data, hashable and sortable: ``("iri", iri)``,
 ``("blank", identifier)`` or ``("literal", lexical form, datatype IRI, language)`` (a literal
 can be a focus node: the object of ``csf:hasFinding``, for one)."""
 
@@ -186,70 +186,13 @@ def owners_of(store: OxigraphStore, nodes: Iterable[FocusNode]) -> dict[str, set
     return owners
 
 
-# --- running in several processes ------------------------------------------------------------
-
-_SHARED: OxigraphStore | None = None  # the store a forked worker inherits
-
-
-def _task(store: OxigraphStore, task: tuple[str, object]) -> object:
-    kind, argument = task
-    if kind == "check":
-        return list(run_checks(store, [compiled_validation_queries()[argument]]))  # type: ignore[index]
-    return owners_of(store, argument)  # type: ignore[arg-type]
-
-
-def _shared_task(task: tuple[str, object]) -> object:
-    assert _SHARED is not None
-    return _task(_SHARED, task)
-
-
-def _single_threaded() -> bool:
-    """Whether this process runs one thread (Linux: /proc/self/task) and can fork."""
-    import os
-
-    try:
-        return len(os.listdir("/proc/self/task")) == 1 and hasattr(os, "fork")
-    except OSError:
-        return False
-
-
-def _execute(store: OxigraphStore, tasks: list[tuple[str, object]], workers: int) -> Iterator[object]:
-    """Run tasks on the store, in this process or in ``workers`` forked processes that share its
-    memory (copy-on-write, so an in-memory store needs no copy); results come in any order.
-
-    Forking is safe only in a process with a single thread: a persistent (RocksDB) store, for
-    one, runs background threads, and then the tasks run here, one after the other."""
-    if workers <= 1 or len(tasks) <= 1 or not _single_threaded():
-        for task in tasks:
-            yield _task(store, task)
-        return
-    import multiprocessing
-
-    global _SHARED
-    _SHARED = store
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            yield from pool.imap_unordered(_shared_task, tasks, chunksize=1)
-    finally:
-        _SHARED = None
-
-
-def _findings(store: OxigraphStore, workers: int) -> tuple[list[ValidationResult], dict[str, FocusNode]]:
-    """One result per constraint and result (pySHACL reports two constraints of a shape failing on
-    one value as two results), and the focus node of each."""
-    return collect_findings(lambda numbers: _execute(store, [("check", i) for i in numbers], workers))
-
-
-def collect_findings(
-    execute: Callable[[list[int]], Iterable[list[Finding]]],
-) -> tuple[list[ValidationResult], dict[str, FocusNode]]:
-    """The results of every compiled check, each once, and the focus node of each:
-    ``execute(numbers)`` gives the findings of the checks of those numbers (in
-    :func:`compiled_validation_queries`), a list a check, in any order. The checks that require
-    another run after the others, and only where that other one found something."""
-    checks = compiled_validation_queries()  # compiled before any fork, once
+def _findings(store: OxigraphStore) -> tuple[list[ValidationResult], dict[str, FocusNode]]:
+    """The results of every compiled check, each once, and the focus node of each. The checks
+    that require another run after the others, and only where that other one found something."""
+    checks = compiled_validation_queries()
     # one query reports each of its results once; only the parts of one constraint (sh:node)
-    # can report the same result twice
+    # can report the same result twice; pySHACL reports two constraints of a shape failing on
+    # one value as two results
     parts: dict[str, int] = {}
     for check in checks:
         parts[check.constraint] = parts.get(check.constraint, 0) + 1
@@ -258,63 +201,42 @@ def collect_findings(
     nodes: dict[str, FocusNode] = {}
     found: set[str] = set()  # constraints that reported something
 
-    def run(numbers: list[int]) -> None:
-        # longest first, so that the workers end together: the shapes' own SPARQL queries are
-        # the costly checks, and among them the longer query text is the better guess
-        numbers.sort(
-            key=lambda i: (checks[i].component != "SPARQLConstraintComponent", -len(checks[i].query))
-        )
-        for findings in execute(numbers):
-            for finding in findings:
-                found.add(finding.constraint)
-                if parts[finding.constraint] > 1:
-                    key = (finding.constraint, finding.result)
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                results.append(finding.result)
-                nodes[finding.result.focus] = finding.focus
+    def run(selected: list[CompiledCheck]) -> None:
+        for finding in run_checks(store, selected):
+            found.add(finding.constraint)
+            if parts[finding.constraint] > 1:
+                key = (finding.constraint, finding.result)
+                if key in seen:
+                    continue
+                seen.add(key)
+            results.append(finding.result)
+            nodes[finding.result.focus] = finding.focus
 
-    run([i for i, check in enumerate(checks) if not check.requires])
-    run([i for i, check in enumerate(checks) if check.requires and check.requires in found])
+    run([check for check in checks if not check.requires])
+    run([check for check in checks if check.requires and check.requires in found])
     return results, nodes
 
 
-def _owners(store: OxigraphStore, nodes: Iterable[FocusNode], workers: int) -> dict[str, set[str]]:
-    nodes = sorted(set(nodes))
-    size = max(1, min(OWNER_BATCH, -(-len(nodes) // max(workers, 1))))
-    owners: dict[str, set[str]] = {}
-    for part in _execute(
-        store, [("owners", nodes[i : i + size]) for i in range(0, len(nodes), size)], workers
-    ):
-        owners.update(part)  # type: ignore[arg-type]
-    return owners
-
-
-def validate_in(
-    store: OxigraphStore, patients: Iterable[URIRef] | None = None, *, workers: int = 1
-) -> ValidationReport:
+def validate_in(store: OxigraphStore, patients: Iterable[URIRef] | None = None) -> ValidationReport:
     """Validate the data of an Oxigraph store against every packaged shape, set-at-a-time.
 
     The store must hold the rules graph (:func:`csfkg.model.knowledge.rules_graph`, or the whole
     knowledge graph) besides the patients. With ``patients``, only the results whose focus node
     is in the record of one of them are reported (the checks still run over the whole store).
-    With ``workers`` > 1 the checks run in that many forked processes (where the platform can
-    fork), which share the store's memory.
 
     Raises:
         UnsupportedShapeError: a packaged shape uses a feature the compiler does not translate.
     """
-    results, nodes = _findings(store, workers)
+    results, nodes = _findings(store)
     if patients is not None:
         wanted = {str(p) for p in patients}
-        owners = _owners(store, nodes.values(), workers)
+        owners = owners_of(store, nodes.values())
         results = [r for r in results if owners.get(r.focus, set()) & wanted]
     return ValidationReport(results=sorted(results, key=_full_order))
 
 
 def results_by_patient(
-    store: OxigraphStore, patients: Iterable[URIRef] | None = None, *, workers: int = 1
+    store: OxigraphStore, patients: Iterable[URIRef] | None = None
 ) -> dict[str, list[ValidationResult]]:
     """The results of :func:`validate_in` by patient IRI. A result whose focus node is in no
     patient's record is left out; one in the records of several patients is listed for each.
@@ -322,8 +244,8 @@ def results_by_patient(
     Raises:
         UnsupportedShapeError: a packaged shape uses a feature the compiler does not translate.
     """
-    results, nodes = _findings(store, workers)
-    return group_by_patient(results, _owners(store, nodes.values(), workers), patients)
+    results, nodes = _findings(store)
+    return group_by_patient(results, owners_of(store, nodes.values()), patients)
 
 
 def group_by_patient(

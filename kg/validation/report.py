@@ -58,7 +58,7 @@ def validate(data: Graph) -> ValidationReport:
     from pyshacl import validate as shacl_validate  # heavy import, deferred until needed
 
     # The rules graph (class hierarchy, protocols) is merged here rather than passed as
-    # pySHACL's ont_graph: its "inoculation" clones node by node and costs 4x the validation.
+    # pySHACL's ont_graph: its "inoculation" clones node by node and costs more than the validation.
     merged = Graph()
     merged += rules_graph()
     merged += data

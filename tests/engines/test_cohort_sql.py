@@ -1,14 +1,17 @@
-"""``csfkg cohort FILE --engine sql`` (kg/cohort_sql.py): the same CSV as the default engine,
+"""``csfkg cohort FILE --engine sql`` (kg/cohort/sql_engine.py): the same CSV rows as the default engine,
 bad input refused with one sentence and no output, and the update that sets assessment dates
 doing in SQL what it does in Oxigraph."""
 
 from __future__ import annotations
 
+import csv
+import io
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import sql_readings
 
 from csfkg.cli.main import run
 from csfkg.cohort.synth import write_cohort_file
@@ -32,11 +35,22 @@ def test_the_sql_engine_writes_the_csv_the_default_engine_writes(
     default, sql = tmp_path / "default.csv", tmp_path / "sql.csv"
     assert run(["cohort", str(cohort), "--output", str(default), *dates]) == 1  # the cohort holds violations
     assert run(["cohort", str(cohort), "--engine", "sql", "--output", str(sql), *dates]) == 1
-    text = sql.read_text()
-    assert text == default.read_text()
-    lines = text.splitlines()
-    assert len(lines) == 1_001
-    assert len({line.split(",")[1] for line in lines[1:]}) >= 8  # many next steps, not one
+    rows = _csv_rows(sql)
+    assert rows == _csv_rows(default)
+    assert len(rows) == 1_001 and rows[0] == [
+        "patient",
+        "next_step",
+        "companions",
+        "missing_data",
+        "violations",
+    ]
+    assert len({row[1] for row in rows[1:]}) >= 8  # many next steps, not one
+    assert any(row[4] for row in rows[1:]) and any(not row[4] for row in rows[1:])
+
+
+def _csv_rows(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8", newline="") as stream:
+        return list(csv.reader(stream))
 
 
 def test_bad_input_gives_one_sentence_exit_2_and_no_output(cohort: Path, tmp_path: Path) -> None:
@@ -112,7 +126,7 @@ def test_the_assessment_date_update_in_sql_is_the_update_in_oxigraph(tmp_path: P
     store = duckdb_store.new_connection()
     duckdb_store.load_ntriples(store, path)
     duckdb_store.run_update(store, update)
-    assert sorted(duckdb_store.derived_ntriples(store, {}).splitlines()) == expected
+    assert sorted(sql_readings.derived_ntriples(store, {}).splitlines()) == expected
     assert any("2026-03-01" in line for line in expected)
 
 
@@ -130,22 +144,29 @@ TRICKY = [
 ]
 
 
-def test_csv_fields_made_in_sql_are_those_python_s_csv_module_writes() -> None:
-    import csv
-    import io
-
+def _sql_lines(rows: list[list[str]]) -> list[str]:
+    """CSV lines as the SQL engine makes them (:func:`csfkg.cohort.sql_engine._csv_field`)."""
     import duckdb
 
     from csfkg.cohort.sql_engine import _csv_field
 
     connection = duckdb.connect()
-    for value in TRICKY:
-        (got,) = connection.execute(
-            f"SELECT {_csv_field('$1::VARCHAR')} || ',x' || chr(10)", [value]
-        ).fetchone()
-        stream = io.StringIO()
-        csv.writer(stream, lineterminator="\n").writerow([value, "x"])
-        assert got == stream.getvalue(), value
+    lines = []
+    for row in rows:
+        fields = " || ',' || ".join(_csv_field(f"${n}::VARCHAR") for n in range(1, len(row) + 1))
+        (line,) = connection.execute(f"SELECT {fields} || chr(10)", row).fetchone()
+        lines.append(line)
+    return lines
+
+
+def test_csv_fields_made_in_sql_read_back_with_the_csv_module() -> None:
+    rows = [[value, "x"] for value in TRICKY] + [["x", value] for value in TRICKY]
+    lines = _sql_lines(rows)
+    assert list(csv.reader(io.StringIO("".join(lines), newline=""))) == rows
+    assert [next(csv.reader([line])) for line in lines] == rows
+    # quoted only where a field must be
+    assert lines[TRICKY.index("plain")] == "plain,x\n"
+    assert lines[TRICKY.index("a,b")] == '"a,b",x\n'
 
 
 @pytest.mark.parametrize("codes", ["b a c", "  a\tb\n c  ", "z\x0by\xa0x\u3000w", "", "single", "B a Á b"])
@@ -160,9 +181,7 @@ def test_codes_sorted_in_sql_are_sorted_as_python_sorts_them(codes: str) -> None
 
 @pytest.mark.parametrize("blocked", [False, True])
 def test_rows_read_back_from_their_csv_lines_are_the_rows_cohort_row_makes(blocked: bool) -> None:
-    import io
-
-    from csfkg.cohort.run import LineRows, cohort_row, csv_writer
+    from csfkg.cohort.run import LineRows, cohort_row
 
     made = [
         cohort_row(patient, step, companions, missing, reported=(problems, blocked))
@@ -175,13 +194,12 @@ def test_rows_read_back_from_their_csv_lines_are_the_rows_cohort_row_makes(block
             strict=True,
         )
     ]
-    lines = []
-    for row in made:
-        stream = io.StringIO()
-        csv_writer(stream).writerow(
+    lines = _sql_lines(
+        [
             [row.patient, row.next_step, " ".join(row.companions), " ".join(row.missing_data), row.problems]
-        )  # type: ignore[attr-defined]
-        lines.append(stream.getvalue())
+            for row in made
+        ]
+    )
     table = LineRows(lines, [blocked] * len(lines))
     assert len(table) == len(made)
     assert list(table) == made
@@ -207,9 +225,9 @@ def test_a_triple_written_twice_or_loaded_again_is_held_once(cohort: Path, tmp_p
     # a file loaded again adds nothing
     store = duckdb_store.new_connection()
     duckdb_store.load_ntriples(store, cohort)
-    counts = duckdb_store.row_counts(store)
+    counts = sql_readings.row_counts(store)
     duckdb_store.load_ntriples(store, repeated)
-    assert duckdb_store.row_counts(store) == counts
+    assert sql_readings.row_counts(store) == counts
 
 
 def test_a_predicate_outside_the_vocabulary_is_read_too(cohort: Path, tmp_path: Path) -> None:
@@ -224,7 +242,7 @@ def test_a_predicate_outside_the_vocabulary_is_read_too(cohort: Path, tmp_path: 
     duckdb_store.load_ntriples(plain, cohort)
     duckdb_store.load_ntriples(more, extra)
     assert set(more.tables) == set(plain.tables) | {"<https://example.org/not-in-the-vocabulary>"}
-    counts = duckdb_store.row_counts(more)
+    counts = sql_readings.row_counts(more)
     assert counts.pop(more.tables["<https://example.org/not-in-the-vocabulary>"]) == 1
-    assert sorted(counts.values()) == sorted(duckdb_store.row_counts(plain).values())
+    assert sorted(counts.values()) == sorted(sql_readings.row_counts(plain).values())
     assert plain.tables.keys() <= duckdb_store.vocabulary_predicates()

@@ -1,10 +1,12 @@
-"""SHACL validation on the experimental SQL path (kg/shacl_sql.py): the compiled checks,
+"""SHACL validation on the experimental SQL path (kg/engines/sql/validation.py): the compiled checks,
 translated to SQL and run in DuckDB, give the results Oxigraph gives, attributed to the same
 patients."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import sql_readings
 
 from csfkg.cohort.run import add_knowledge
 from csfkg.cohort.synth import write_cohort_file
@@ -29,7 +31,7 @@ def test_validation_in_sql_reports_what_oxigraph_reports_for_each_patient(tmp_pa
     store = duckdb_store.new_connection()
     duckdb_store.load_ntriples(store, cohort)
     duckdb_store.add_knowledge(store, tmp_path)
-    got = shacl_sql.results_by_patient(store)
+    got = sql_readings.results_by_patient(store)
     assert got == expected
     # the CSV's violations column, made in the store, is the one write_csv makes of Oxigraph's
     problems = shacl_sql.problems_by_patient(store)
@@ -75,7 +77,7 @@ def test_a_result_on_a_node_of_no_record_is_left_out_and_one_in_a_record_is_kept
     duckdb_store.add_knowledge(store, tmp_path)
     dates = {
         result.focus: (result, owners)
-        for result, owners in shacl_sql.validation_results(store)
+        for result, owners in sql_readings.validation_results(store)
         if result.value in ("not a date", "not a date either")
     }
     assert {focus: owners for focus, (_, owners) in dates.items()} == {

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import sql_readings
 from rdflib import Graph
 from rdflib.plugins.sparql import prepareQuery
 
@@ -35,9 +36,9 @@ def test_derivation_in_duckdb_is_the_derivation_in_oxigraph(tmp_path: Path) -> N
     connection = duckdb_store.new_connection()
     duckdb_store.load_ntriples(connection, cohort)
     duckdb_store.add_knowledge(connection, tmp_path)
-    loaded = duckdb_store.row_counts(connection)
+    loaded = sql_readings.row_counts(connection)
     duckdb_store.derive_in(connection)
-    derived = Graph().parse(data=duckdb_store.derived_ntriples(connection, loaded), format="nt")
+    derived = Graph().parse(data=sql_readings.derived_ntriples(connection, loaded), format="nt")
     as_oxigraph = Graph().parse(data="".join(f"{s} {p} {o} .\n" for s, p, o in oxigraph), format="nt")
     assert len(derived) == len(as_oxigraph) > 70_000
     assert set(derived) == set(as_oxigraph)
@@ -59,10 +60,10 @@ def test_a_derivation_for_later_readers_leaves_out_only_the_triples_none_of_them
         connection = duckdb_store.new_connection()
         duckdb_store.load_ntriples(connection, cohort)
         duckdb_store.add_knowledge(connection, tmp_path)
-        loaded = duckdb_store.row_counts(connection)
+        loaded = sql_readings.row_counts(connection)
         duckdb_store.derive_in(connection, read_after=read_after)
         derived.append(
-            set(Graph().parse(data=duckdb_store.derived_ntriples(connection, loaded), format="nt"))
+            set(Graph().parse(data=sql_readings.derived_ntriples(connection, loaded), format="nt"))
         )
     whole, for_rows = derived
     queries = list(derivation_queries())
@@ -424,7 +425,7 @@ def test_an_insert_adds_only_triples_the_table_does_not_hold(tmp_path: Path) -> 
     ).algebra
     for _ in range(2):
         duckdb_store.run_construct(connection, algebra)
-    rows = duckdb_store.derived_ntriples(connection, {}).splitlines()
+    rows = sql_readings.derived_ntriples(connection, {}).splitlines()
     assert len(rows) == len(set(rows)) == 5
     assert "<http://e/b> <http://e/r> <http://e/c> ." in rows
 
@@ -440,9 +441,9 @@ def test_triples_of_minted_subjects_are_held_once(tmp_path: Path) -> None:
         "WHERE { ?s <http://e/w> ?v BIND (IRI(CONCAT(STR(?s), '/m')) AS ?m) }"
     ).algebra
     duckdb_store.run_construct(connection, algebra)
-    first = duckdb_store.derived_ntriples(connection, {}).splitlines()
+    first = sql_readings.derived_ntriples(connection, {}).splitlines()
     duckdb_store.run_construct(connection, algebra)
-    again = duckdb_store.derived_ntriples(connection, {}).splitlines()
+    again = sql_readings.derived_ntriples(connection, {}).splitlines()
     assert len(first) == len(set(first))
     assert sorted(again) == sorted(first)
     assert "<http://e/a/m> <http://e/of> <http://e/a> ." in first
@@ -627,7 +628,7 @@ def test_selected_values_are_oxigraph_s_values_escapes_and_blank_nodes_included(
     store = duckdb_store.new_connection()
     duckdb_store.load_ntriples(store, path)
     got = sorted(
-        tuple(row.get(n) for n in ("s", "o", "g")) for row in duckdb_store.select_values(store, query)
+        tuple(row.get(n) for n in ("s", "o", "g")) for row in sql_readings.select_values(store, query)
     )
     assert got == expected
     assert ("http://e/b", 'say "hi"\n\\n é', 'say "hi"\n\\n é') in got
@@ -686,7 +687,7 @@ def test_the_loader_reads_the_spaces_around_the_final_dot_as_oxigraph_does(tmp_p
     }
     store = duckdb_store.new_connection()
     duckdb_store.load_ntriples(store, path)
-    got = duckdb_store.derived_ntriples(store, {})
+    got = sql_readings.derived_ntriples(store, {})
     assert len(expected) == 9
     assert set(got.splitlines(keepends=True)) == expected
 

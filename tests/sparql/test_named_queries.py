@@ -13,6 +13,8 @@ Assessments are costly (SHACL validation), so the datasets are built once per mo
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import shlex
@@ -32,6 +34,9 @@ from csfkg.sparql.named import (
     bind_parameters,
     check_remote,
     parameters,
+    results_csv,
+    results_json,
+    results_table,
     to_term,
     user_queries,
 )
@@ -569,6 +574,61 @@ def test_json_is_the_sparql_results_json_format(cli) -> None:
     assert binding["assessmentDate"] == {"type": "literal", "value": "2026-01-29", "datatype": str(XSD.date)}
     assert binding["code"] == {"type": "literal", "value": "obtain-mri-brain-and-spine"}
     assert "blockedBy" not in binding  # unbound
+
+
+# Every kind of term a row can hold, and a literal that CSV must quote.
+EVERY_KIND = SelectResult(
+    ["iri", "node", "text", "typed", "tagged", "string"],
+    [
+        (
+            URIRef(EX + "seed"),
+            BNode("b0"),
+            Literal('says "stop", then\nwaits'),
+            Literal("2026-01-29", datatype=XSD.date),
+            Literal("Kopfschmerz", lang="de"),
+            Literal("plain", datatype=XSD.string),
+        ),
+        (None, None, Literal("ünïcode"), None, None, None),
+    ],
+)
+
+
+def test_json_writes_every_kind_of_term_as_the_recommendation_says() -> None:
+    document = json.loads(results_json(EVERY_KIND))
+    assert document == {
+        "head": {"vars": ["iri", "node", "text", "typed", "tagged", "string"]},
+        "results": {
+            "bindings": [
+                {
+                    "iri": {"type": "uri", "value": EX + "seed"},
+                    "node": {"type": "bnode", "value": "b0"},
+                    "text": {"type": "literal", "value": 'says "stop", then\nwaits'},
+                    "typed": {"type": "literal", "value": "2026-01-29", "datatype": str(XSD.date)},
+                    "tagged": {"type": "literal", "value": "Kopfschmerz", "xml:lang": "de"},
+                    "string": {"type": "literal", "value": "plain"},
+                },
+                {"text": {"type": "literal", "value": "ünïcode"}},
+            ]
+        },
+    }
+
+
+def test_csv_quotes_what_it_must_and_reads_back_with_the_csv_module() -> None:
+    text = results_csv(EVERY_KIND)
+    assert text.endswith("\r\n") and text.count("\r\n") == 3  # the newline inside a value is quoted
+    assert list(csv.reader(io.StringIO(text, newline=""))) == [
+        ["iri", "node", "text", "typed", "tagged", "string"],
+        [EX + "seed", "_:b0", 'says "stop", then\nwaits', "2026-01-29", "Kopfschmerz", "plain"],
+        ["", "", "ünïcode", "", "", ""],
+    ]
+
+
+def test_table_shows_prefixed_names_and_brackets_what_has_none() -> None:
+    result = SelectResult(
+        ["a", "b", "c"],
+        [(URIRef(EX + "seed"), URIRef("urn:example:x"), URIRef("http://purl.obolibrary.org/obo/HP_0002315"))],
+    )
+    assert results_table(result).splitlines()[2].split() == ["ex:seed", "<urn:example:x>", "HP:0002315"]
 
 
 def test_today_changes_the_assessment(cli) -> None:

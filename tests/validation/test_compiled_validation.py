@@ -215,13 +215,6 @@ def test_a_blank_node_patient_owns_its_results() -> None:
     assert results[0].focus == patient
 
 
-def test_workers_give_the_same_results() -> None:
-    graph = read_patient_file(DATA / "compiled-validation" / "planted-defects.ttl")
-    store = _store(graph)
-    assert validate_in(store, workers=2) == validate_in(store)
-    assert results_by_patient(store, workers=2) == results_by_patient(store)
-
-
 def test_each_check_is_one_query_for_all_focus_nodes() -> None:
     """Set-at-a-time: no check names a focus node; each is compiled once per process."""
     checks = compiled_validation_queries()

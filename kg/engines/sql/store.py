@@ -53,12 +53,8 @@ __all__ = [
     "run_construct",
     "run_update",
     "derive_in",
-    "derived_ntriples",
-    "row_counts",
-    "parse_terms",
     "algebra_of",
     "select",
-    "select_values",
     "prepared",
 ]
 
@@ -69,9 +65,8 @@ STORED_TERMS = "stored_terms"
 VALUE_TERMS = "value_terms"
 """The terms with a number or a date (``id, num, day``), kept beside :data:`STORED_TERMS` by
 :func:`add_terms`: a join that compares values builds its hash table on this table, whose size
-DuckDB knows (on the terms filtered it guessed thousands of times too many, built its table on
-the other side, one key for every row, and 100k patients' sequence matching took 0.48 s, 0.17 s
-on this table)."""
+DuckDB knows (on the terms filtered it guessed thousands of times too many and built its table
+on the other side, one key for every row)."""
 RAW = "__raw"
 NEW = "__new_terms"
 KNOWN = "__known_predicates"
@@ -145,14 +140,13 @@ def new_connection(
     if temp_directory:
         connection.execute(f"SET temp_directory = {quote(temp_directory)}")
     # DuckDB's join order optimizer stays on: a table per predicate gives it statistics (on one
-    # table of triples it had none, and crossed 10,000 patients with 9 classes); 100k patients'
-    # WHERE clauses 5.5 s without it, 4.7 s with it
+    # table of triples it had none, and crossed 10,000 patients with 9 classes)
     connection.execute("SET preserve_insertion_order = false")
-    # DuckDB draws a progress bar on stdout for a statement past 2 s (1M patients' loader): the
+    # DuckDB draws a progress bar on stdout for a statement past 2 s (a large file's loader): the
     # library prints nothing, the command shows its own progress
     connection.execute("SET enable_progress_bar = false")
-    # an in-memory database checkpoints (compresses its tables again) when its log passes 16 MB:
-    # a 12,000-row insert then took 0.95 s instead of 3 ms (100k patients' derivation 22 -> 16 s)
+    # an in-memory database checkpoints (compresses its tables again) when its log passes 16 MB,
+    # which made a small insert into a large table cost as much as rewriting it
     connection.execute("SET checkpoint_threshold = '1TB'")
     if threads:
         connection.execute(f"SET threads = {int(threads)}")
@@ -162,7 +156,7 @@ def new_connection(
     )
     connection.execute(f"CREATE TABLE {VALUE_TERMS} (id UBIGINT, num DOUBLE, day DATE)")
     # STR() of an IRI is its text less the brackets: computed where read rather than stored
-    # (a copy of every IRI's text: 1.5 GB of 1M patients' store, past which DuckDB spilled)
+    # (a copy of every IRI's text would be a large part of the store, and make DuckDB spill)
     columns = ", ".join(f"{TERM_STR} AS str" if c == "str" else c for c in TERM_COLUMNS)
     connection.execute(f"CREATE VIEW {TERMS} AS SELECT id, {columns} FROM {STORED_TERMS}")
     store = Store(connection)
@@ -188,15 +182,15 @@ def add_terms(store: Store, source: str, valid: str | None = None) -> TermsAdded
     """
     connection = store.connection
     # the distinct (id, text) pairs, each with the text the table holds for its id: an id with
-    # two pairs, or whose text is not the one held, is two terms with one id (1M patients'
-    # 64M terms: 7 s; grouped by id with the least and greatest text, 14 s)
+    # two pairs, or whose text is not the one held, is two terms with one id (grouping by id
+    # with the least and greatest text instead costs twice as much)
     connection.execute(
         f"CREATE OR REPLACE TEMPORARY TABLE {NEW} AS SELECT g.id, g.text, t.text AS held "
         f"FROM (SELECT DISTINCT id, text FROM ({source}) WHERE text IS NOT NULL) g "
         f"LEFT JOIN {TERMS} t ON t.id = g.id"
     )
     try:
-        # the ids alone grouped (with the texts: 4.5 s at 1M patients, 0.7 s without)
+        # the ids alone grouped: grouping the texts too is several times slower
         twice = connection.execute(f"SELECT id FROM {NEW} GROUP BY id HAVING count(*) > 1 LIMIT 1").fetchone()
         clash = (
             None
@@ -251,20 +245,18 @@ statement: a copy of every line otherwise)."""
 # N-Triples, a statement a line: the subject and the predicate hold no space; the object is the
 # rest of the line less its final dot (and the spaces around it). Each line is checked here for
 # what a line alone says (it ends with a dot); each term once, where the terms are grouped
-# (TERM: 8.5M distinct terms among 1M patients' 32M lines, each matched once, not 32M lines).
+# (TERM: a file has about four times as many lines as distinct terms; each term is matched
+# once, not each line).
 # A line ending in one space and the dot (as writers write it) has its object from the split
-# line; rtrim() with a set of characters (the other lines) costs 500 ns a line (1M patients:
-# 35 -> 19 s for this statement, back to back on a slow day)
+# line; the other lines only have rtrim() with a set of characters, which is slow per line.
 # Each line's predicate is looked up in the enum type KNOWN (the vocabulary's predicates: a
-# hash lookup; a join with a table of them made this statement 20 s slower at 1M patients) and
-# kept as its code there (one byte; the predicate tables are filled by it); where every line's
-# is one of them, the file is read once (a second read for the predicates' texts took 4.4 s at
-# 1M patients), else once more, for them all. Only a predicate that is not one of them gets a
-# term id here (100k patients: 1.95 -> 1.8 s for this statement).
+# hash lookup, much cheaper than a join with a table of them) and kept as its code there (one
+# byte; the predicate tables are filled by it); where every line's is one of them, the file is
+# read once (a second read for the predicates' texts is costly), else once more, for them all.
+# Only a predicate that is not one of them gets a term id here.
 # The line is split at its spaces once (string_split): the subject, the predicate, and for such a
 # line the pieces between them and the dot, joined again (a literal's spaces kept, two spaces
-# giving an empty piece); split_part twice and substr made three copies (100k patients: 0.49 ->
-# 0.26 s for the three columns)
+# giving an empty piece); split_part twice and substr made three copies of the line
 _SPLIT = rf"""
 CREATE OR REPLACE TEMPORARY TABLE {RAW} AS
 SELECT {id_of("s")} AS si, {id_of("o")} AS oi, enum_code(TRY_CAST(p AS {KNOWN})) AS pk, CASE WHEN TRY_CAST(p AS {KNOWN}) IS NULL THEN {id_of("p")} END AS pi,
@@ -483,40 +475,6 @@ def derive_in(store: Store, read_after: Iterable[Any] | None = None) -> dict[str
     return seconds
 
 
-def derived_ntriples(store: Store, before: dict[str, int]) -> str:
-    """The triples added after ``before`` (rows by table, as :func:`row_counts` gave them), as
-    N-Triples."""
-    lines: list[str] = []
-    for text, table in store.tables.items():
-        rows = store.connection.execute(
-            f"SELECT a.text, b.text FROM (SELECT s, o FROM {table} WHERE rowid >= ?) x JOIN {TERMS} a ON a.id = x.s JOIN {TERMS} b ON b.id = x.o",
-            [before.get(table, 0)],
-        ).fetchall()
-        lines.extend(f"{s} {text} {o} .\n" for s, o in rows)
-    return "".join(lines)
-
-
-def row_counts(store: Store) -> dict[str, int]:
-    return {
-        table: store.connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        for table in store.tables.values()
-    }
-
-
-def parse_terms(texts: Iterable[str]) -> dict[str, Any]:
-    """N-Triples texts of terms as Oxigraph terms (one parse for all of them)."""
-    import pyoxigraph
-
-    texts = sorted(set(texts))
-    if not texts:
-        return {}
-    document = "".join(f"<urn:csfkg:s> <urn:csfkg:p{i}> {text} .\n" for i, text in enumerate(texts)).encode()
-    terms: dict[str, Any] = {}
-    for triple in pyoxigraph.parse(document, format=pyoxigraph.RdfFormat.N_TRIPLES):
-        terms[texts[int(triple.predicate.value[len("urn:csfkg:p") :])]] = triple.object
-    return terms
-
-
 @cache
 def algebra_of(text: str, update: bool = False) -> Any:
     """rdflib's algebra of a query (or update) text, parsed once a process (rdflib's parser is
@@ -544,31 +502,6 @@ def prepared(store: Store, text: str, unordered: bool) -> tuple[Any, list[str]]:
     algebra = algebra_of(text)
     add_constants(store, query_constants(algebra))
     return select_sql(algebra, store, unordered), [str(v) for v in algebra["PV"]]
-
-
-def select_values(store: Store, text: str, unordered: bool = False) -> list[dict[str, str]]:
-    """A SELECT query's rows as dicts of each bound variable's IRI, blank node label or lexical
-    form."""
-    from csfkg.engines.sql.translate import solution_values
-
-    relation, names = prepared(store, text, unordered)
-    rows = store.execute(solution_values(relation, names, store.terms)).fetchall()
-    # the texts that need unescaping (and blank nodes) through Oxigraph's parser
-    terms = parse_terms(
-        row[2 * i + 1]
-        for row in rows
-        for i in range(len(names))
-        if row[2 * i] is None and row[2 * i + 1] is not None
-    )
-    solutions = []
-    for row in rows:
-        solution = {}
-        for i, name in enumerate(names):
-            value, term = row[2 * i], row[2 * i + 1]
-            if term is not None:
-                solution[name] = value if value is not None else terms[term].value
-        solutions.append(solution)
-    return solutions
 
 
 def run_update(store: Store, text: str) -> None:
@@ -599,8 +532,8 @@ def add_pairs(
 def _run(store: Store, plan: Any) -> None:
     store.connection.execute(plan.solutions)
     try:
-        # the computed terms none of which the table held: triples of them are new (1M patients'
-        # derivation compared 118 inserts with tables of up to 17M rows, 10.6 s, before this)
+        # the computed terms none of which the table held: triples of them are new, and need no
+        # comparison with the rows of a table that may be large
         new = {variable for variable, source in plan.new_terms if add_terms(store, source).held == 0}
         for statement in plan.deletes:
             store.connection.execute(statement)

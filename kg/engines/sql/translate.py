@@ -1,7 +1,7 @@
 """SPARQL translated to SQL over term ids, for a vectorised engine (DuckDB).
 
 EXPERIMENTAL: what ``csfkg cohort FILE --engine sql`` runs (:mod:`csfkg.cohort.sql_engine`; issue 4:
-1M patients in 120 s is below what Oxigraph reaches with these queries on two cores,
+the cohort target is beyond what Oxigraph reaches with these queries, figures in
 bench/README.md). It translates rdflib's algebra of a
 query into SQL over a :class:`Layout`: triples as term ids ``(s, p, o)`` (or a table ``(s, o)``
 a predicate), and a terms table with each term's id (:func:`id_of`), N-Triples text and parsed
@@ -120,8 +120,8 @@ def _valid_day(text: str) -> str:
     leap = f"(({year}) % 4 = 0 AND (({year}) % 100 <> 0 OR ({year}) % 400 = 0))"
     last = f"(CASE WHEN {month} = 2 THEN (CASE WHEN {leap} THEN 29 ELSE 28 END) WHEN {month} IN (4, 6, 9, 11) THEN 30 ELSE 31 END)"
     # YYYY-MM-DD (no sign, no time zone) by DuckDB's own date cast, which takes the same days
-    # (year 0000 as 1 BC, a leap year): 25 ns a value against 750 for the general form below,
-    # whose strings (split_part, ltrim) made the date checks of 1M patients' records 5 s
+    # (year 0000 as 1 BC, a leap year), far cheaper a value than the general form below, whose
+    # strings (split_part, ltrim) made the date checks of a large cohort slow
     return (
         f"(CASE WHEN length({text}) = 10 AND NOT starts_with({text}, '-') THEN TRY_CAST({text} AS DATE) IS NOT NULL "
         f"ELSE ({month} BETWEEN 1 AND 12 AND {day} BETWEEN 1 AND {last}) END)"
@@ -211,7 +211,7 @@ def term_str(alias: str | None = None) -> str:
     """SQL of a term's ``str`` column (STR(): an IRI less its brackets, a literal's lexical form)
     over its stored columns (of the table ``alias``). A query computes it from the columns it
     joined rather than reading the terms view's: DuckDB computed the view's for every term it
-    scanned, before the join (20M terms for 1M patients' CSV, to read 1M patients' IRIs)."""
+    scanned, before the join (every term of the store, to read the patients' IRIs)."""
     a = f"{alias}." if alias else ""
     return f"CASE WHEN {is_kind(f'{a}id', IRI_KIND)} THEN substr({a}text, 2, length({a}text) - 2) WHEN {is_kind(f'{a}id', LITERAL_KIND)} THEN {a}lex END"
 
@@ -525,8 +525,8 @@ class Translator:
         self.bag = False
         """Whether the pattern being translated is read for its existence only (an EXISTS
         pattern, outside an aggregate): a property path's pairs need not then be made distinct
-        (at 1M patients, ``?brain a/rdfs:subClassOf* ?region`` in an EXISTS was 13M type pairs
-        made distinct four times in one check, before the join with the rows tested)."""
+        (``?brain a/rdfs:subClassOf* ?region`` in an EXISTS made every type pair of the store
+        distinct four times in one check, before the join with the rows tested)."""
         self.correlating = False
         """Whether an EXISTS row's bindings are substituted into the pattern (:meth:`correlated`)."""
 
@@ -586,8 +586,7 @@ class Translator:
         ):
             # values read where each variable is bound, from the small table of values: joined
             # after the patterns, on (sequence, voxel size, requirement, largest size) rows
-            # whose sizes are a few values, DuckDB built its table on those rows (checks 58 and
-            # 80 of 100k patients: 0.58 -> 0.43 s)
+            # whose sizes are a few values, DuckDB built its table on those rows
             return relation.with_values(reads)
         i = self.alias("i")
         if not reads:
@@ -599,8 +598,8 @@ class Translator:
             if set(read) <= {"num", "day"}:
                 # a number or a date as a scalar subquery, which DuckDB runs on the distinct ids:
                 # as a join, it built its hash table on the rows, where the id was often one
-                # value (a threshold: 330k patients' rows on one key, 2.0 s at 1M patients for
-                # derive-criterion-two-non-targeted-ebps, 1.4 s as a subquery)
+                # value (a threshold: a third of the patients' rows on one key, in
+                # derive-criterion-two-non-targeted-ebps)
                 columns.extend(
                     f"(SELECT {t}.{column} FROM {self.layout.values()} {t} WHERE {t}.id = {i}.{col(v)}) AS {rcol(v, column)}"
                     for column in read
@@ -617,7 +616,7 @@ class Translator:
         """The rows of the terms table in which one of ``columns`` can be other than NULL: the
         terms with a number or a date for ``num`` and ``day``, the literals for ``lex`` and
         ``dt``, all of them otherwise. (A join then builds its hash table on those, not on every
-        term: 8.5M for 1M patients.) The terms with a number or a date are the layout's
+        term.) The terms with a number or a date are the layout's
         :meth:`Layout.values`."""
         if set(columns) <= {"num", "day"}:
             return self.layout.values()
@@ -674,7 +673,7 @@ class Translator:
                 ):
                     # in an EXISTS, a subject the row tested binds: the path's first step read
                     # for that subject only (DuckDB otherwise made every node's every type and
-                    # superclass, 13.8M pairs at 1M patients, then joined the rows tested)
+                    # superclass, then joined the rows tested)
                     outer = self.correlated(str(s))
                     subjects = None if outer is None else f"SELECT {outer}"
                 froms.append(f"({narrow or self.path(p, subjects)}) {a}")
@@ -971,7 +970,7 @@ class Translator:
         if isinstance(node.expr, URIRef):
             # an IRI: always bound, its id a constant, so that a join on it is a join on equal
             # ids (as a value that may be unbound, derive-missing-data's eight elements were
-            # joined to their codes by a nested loop, 1.6M rows at 100k patients)
+            # joined to their codes by a nested loop over every row)
             return Relation(
                 f"SELECT {columns}{sql} AS {kcol(var)}, {const_id(node.expr)} AS {col(var)} FROM ({inner.sql}) {f}",
                 inner.variables + [var],
@@ -1661,8 +1660,8 @@ def without_unread_optionals(pattern: CompValue, read: set[str]) -> CompValue:
     its left side, and where the right side binds no variable read, it changes no triple of a
     CONSTRUCT (a set of triples) - only how many times each is made. (derive-next-step's and
     derive-companions' OPTIONAL finds the assessments a recommendation came from, for
-    ``prov:wasDerivedFrom``: 2M rows at 100k patients, for a triple ``csfkg cohort --engine
-    sql`` does not make.) A variable the left side may leave unbound is read from the right
+    ``prov:wasDerivedFrom``: many rows a patient, for a triple ``csfkg cohort --engine sql``
+    does not make.) A variable the left side may leave unbound is read from the right
     side, and keeps it. The algebra given is not changed (it is cached)."""
     name = pattern.name
     if name in ("Project", "Distinct", "Reduced", "ToMultiSet"):
@@ -1783,12 +1782,11 @@ def insert_pairs(table: str, pairs: str, may_hold: bool = True) -> str:
     term), so nothing is compared with it."""
     if not may_hold:
         # the comparison with the table costs a materialized CTE and a second scan of it even
-        # with nothing in the table (left out of every insert of 100k patients' derivation,
-        # which is not correct in general, the derivation took 5.9 s instead of 8.5)
+        # with nothing in the table: a large part of a derivation's time
         return f"INSERT INTO {table} SELECT DISTINCT s, o FROM ({pairs})"
     # the table's pairs with a subject and an object among the new ones: a criterion's
     # patients each get one object, which rules out most of the table before its subjects are
-    # looked up (100k patients' 18 csf:meetsCriterion inserts 0.33 -> 0.24 s)
+    # looked up
     return (
         f"INSERT INTO {table} WITH fresh AS (SELECT DISTINCT s, o FROM ({pairs})) "
         f"SELECT f.s, f.o FROM fresh f ANTI JOIN (SELECT s, o FROM {table} WHERE o IN (SELECT o FROM fresh) AND s IN (SELECT s FROM fresh)) e "

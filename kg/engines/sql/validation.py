@@ -6,43 +6,35 @@ the patients whose records hold its focus node by the same record query
 (:func:`csfkg.validation.compiler.record_owner_steps`, walked back from the node the check found).
 
 :func:`problems_by_patient` makes, in the store, the CSV's violations column of each patient
-(no Python object for a result: 1M patients have about a million results, mostly warnings);
-:func:`results_by_patient` reads the same results as :class:`~csfkg.validation.report.ValidationResult`
-values, which equal :func:`csfkg.validation.compiled.results_by_patient`'s for the same data
-(tests/test_shacl_sql.py), with one known difference: a literal keeps the lexical form it was
-written with (Oxigraph reads a valid number or boolean in canonical form: ``-5`` for ``-5.0``),
-as pySHACL does.
+(no Python object for a result: a large cohort has about as many results as patients, mostly
+warnings). Read back as :class:`~csfkg.validation.report.ValidationResult` values (by
+tests/engines/sql_readings.py), the results equal :func:`csfkg.validation.compiled.results_by_patient`'s
+for the same data (tests/engines/test_shacl_sql.py), with one known difference: a literal keeps
+the lexical form it was written with (Oxigraph reads a valid number or boolean in canonical form:
+``-5`` for ``-5.0``), as pySHACL does.
 
 EXPERIMENTAL: validation of ``csfkg cohort FILE --engine sql`` (:mod:`csfkg.cohort.sql_engine`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from rdflib import Literal, URIRef
+from rdflib import Literal
 
 from csfkg.engines.sql.store import Store, add_constants, algebra_of, prepared, select
 from csfkg.engines.sql.translate import (
-    BLANK_KIND,
     Translator,
     col,
-    is_kind,
     query_constants,
     quote,
     solution_terms,
-    term_str,
 )
-from csfkg.validation.compiled import group_by_patient, template_pieces
+from csfkg.validation.compiled import template_pieces
 from csfkg.validation.compiler import CompiledCheck, compiled_validation_queries, record_owner_steps
-from csfkg.validation.report import ValidationResult
 
 __all__ = [
     "compiled_validation_queries",
     "PROBLEMS",
     "problems_by_patient",
-    "results_by_patient",
-    "validation_results",
 ]
 
 CHECKS = "__checks"
@@ -150,8 +142,8 @@ def _find(store: Store) -> None:
     connection.execute(f"DROP TABLE {RESULTS}")
     connection.execute(f"DROP TABLE {CHECKS}")
     # the record query walked back from the focus nodes: each node, every node that holds it
-    # in zero or more steps, those that are patients (forwards from every patient, 1M patients'
-    # records were 7.5M pairs for 0.8M focus nodes)
+    # in zero or more steps, those that are patients (forwards from every patient, the records
+    # are many times more pairs than there are focus nodes)
     step_query, patients_query = (algebra_of(text) for text in record_owner_steps())
     add_constants(store, query_constants(step_query) | query_constants(patients_query))
     translator = Translator(store)
@@ -179,7 +171,7 @@ def problems_by_patient(store: Store) -> str:
         _find(store)
         # each patient's results as a list of structs sorted by their fields, in this order
         # (DuckDB orders structs field by field): string_agg(... ORDER BY ...) sorted each group
-        # on its own, 5.6 s of CPU for 1M patients' 1M results
+        # on its own, which costs far more CPU
         # (the severity with its colon last: after the name and the message, it orders as the
         # text "severity: name: message" did, a severity that begins another included; the text
         # made after the sort, not for each result before it)
@@ -204,32 +196,3 @@ def problems_by_patient(store: Store) -> str:
     finally:
         _drop(store)
     return PROBLEMS
-
-
-def validation_results(store: Store) -> list[tuple[ValidationResult, set[str]]]:
-    """Every compiled check run in the store: each result, with the IRIs (or blank node labels)
-    of the patients whose records hold its focus node (none for a node in no record)."""
-    try:
-        _find(store)
-        patient = f"(CASE WHEN {is_kind('t.id', BLANK_KIND)} THEN substr(t.text, 3) ELSE {term_str('t')} END)"
-        rows = store.connection.execute(
-            f"SELECT f.shape, f.name, f.severity, f.focus, f.message, f.path, f.value, list({patient}) FILTER (WHERE t.id IS NOT NULL) "
-            f"FROM {FOUND} f LEFT JOIN {OWNERS} o ON o.node = f.focus_id LEFT JOIN {store.terms} t ON t.id = o.patient "
-            f"GROUP BY f.rowid, f.shape, f.name, f.severity, f.focus, f.message, f.path, f.value"
-        ).fetchall()
-    finally:
-        _drop(store)
-    return [(ValidationResult(*row[:7]), set(row[7] or ())) for row in rows]
-
-
-def results_by_patient(
-    store: Store, patients: Iterable[URIRef] | None = None
-) -> dict[str, list[ValidationResult]]:
-    """Every compiled check in the store; the results by the IRI of each patient whose record
-    holds the focus node (a result in no patient's record is left out), as
-    :func:`csfkg.validation.compiled.group_by_patient` orders them; with ``patients``, theirs only."""
-    found = validation_results(store)
-    owners: dict[str, set[str]] = {}
-    for result, patients_of_result in found:
-        owners.setdefault(result.focus, set()).update(patients_of_result)
-    return group_by_patient([result for result, _ in found], owners, patients)
