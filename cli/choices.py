@@ -10,12 +10,6 @@ from enum import Enum
 from csfkg.model.codes import IMAGING_FINDING, RED_FLAG, SPINAL_PROCEDURE, SYMPTOM, code_list
 
 
-class OutputFormat(str, Enum):
-    text = "text"
-    json = "json"
-    turtle = "turtle"
-
-
 class StudyState(str, Enum):
     not_done = "not-done"
     normal = "normal"
