@@ -17,16 +17,15 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph
 
+from csfkg.model import namespaces
 from csfkg.model.errors import UsageError
 from csfkg.model.resources import ONTOLOGY_FILES, knowledge_cache, ontology_dir
 
 if TYPE_CHECKING:
     from rdflib import URIRef
 
-_CSF = "https://w3id.org/csfkg/ontology#"
-"""``csfkg.model.vocab.CSF_NS`` as text, so that reading a code list does not import rdflib
-(tests/model/test_codes.py checks that the two agree)."""
-_SUBCLASS_OF = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
+_CSF = namespaces.CSF
+_SUBCLASS_OF = namespaces.RDFS + "subClassOf"
 RED_FLAG = _CSF + "RedFlagSign"
 """Parent of the red-flag signs (a finding typed with it itself, absent, is a negative screen)."""
 SYMPTOM = _CSF + "Symptom"

@@ -13,6 +13,8 @@ from functools import cache
 from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import DefinedNamespace, NamespaceManager
 
+from csfkg.model import namespaces
+
 ONTOLOGY_IRI = URIRef("https://w3id.org/csfkg/ontology")
 GUIDELINE_IRI = URIRef("https://w3id.org/csfkg/guideline")
 ARTICLE_IRI = URIRef("https://w3id.org/csfkg/article")
@@ -21,7 +23,7 @@ ARTICLE_IRI = URIRef("https://w3id.org/csfkg/article")
 class CSF(DefinedNamespace):
     """The csfkg ontology: classes, properties and value individuals."""
 
-    _NS = Namespace("https://w3id.org/csfkg/ontology#")
+    _NS = Namespace(namespaces.CSF)
     _fail = True
 
     # classes
@@ -120,7 +122,7 @@ class CSF(DefinedNamespace):
     requiresFatSuppression: URIRef
 
 
-CSF_NS = Namespace("https://w3id.org/csfkg/ontology#")
+CSF_NS = Namespace(namespaces.CSF)
 """The open form of the ontology namespace, for IRIs built from codes (vertebral levels)."""
 CSFG = Namespace("https://w3id.org/csfkg/guideline#")
 CSFR = Namespace("https://w3id.org/csfkg/result/")
