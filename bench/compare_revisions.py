@@ -75,6 +75,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=11, help="recommend runs per revision")
     parser.add_argument("--cohort-runs", type=int, default=3, help="cohort runs per revision and engine")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "csfkg-compare")
+    parser.add_argument("--recommend-only", action="store_true", help="skip the cohort runs")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     scripts = {"old": args.old, "new": args.new}
@@ -84,6 +85,8 @@ def main() -> None:
         "recommend seed-patient.ttl", {n: [s, "recommend", seed] for n, s in scripts.items()}, args.runs
     )
 
+    if args.recommend_only:
+        return
     cohort = args.workdir / f"cohort-{args.patients}-seed7.nt"
     if not cohort.exists():
         subprocess.run(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 from rdflib import Graph, URIRef
 
@@ -13,7 +14,7 @@ from csfkg.pipeline.dates import assessment_dates, set_assessment_dates
 from csfkg.pipeline.derive import derive_in, derived_graph
 from csfkg.pipeline.results import PatientResult, read_result
 from csfkg.sparql.records import patient_records
-from csfkg.stores import OxigraphStore
+from csfkg.stores import OxigraphStore, Store
 from csfkg.validation.compiled import new_validation_store
 from csfkg.validation.in_store import validate_store
 from csfkg.validation.report import ValidationReport
@@ -21,11 +22,17 @@ from csfkg.validation.report import ValidationReport
 
 @dataclass
 class AssessmentRun:
-    """Results in the order the patients were given, and the derived result graph of the
-    patients whose data conforms."""
+    """Results in the order the patients were given, and the store the patients whose data
+    conforms were derived in."""
 
     results: list[PatientResult]
-    derived: Graph
+    store: Store
+
+    @cached_property
+    def derived(self) -> Graph:
+        """The derived result graph of the patients whose data conforms (read when asked: the
+        text and JSON renderers do not need it)."""
+        return derived_graph(self.store)
 
     @property
     def conforms(self) -> bool:
@@ -51,12 +58,16 @@ def assess(graph: Graph, patients: list[URIRef], *, today: date | None = None) -
     checking.add_graph(patient_records(in_file, patients))
     found = validate_store(checking, patients)
     per_patient = {patient: ValidationReport(found.get(str(patient), [])) for patient in patients}
-    checking.close()
 
+    # derived in a store of the conforming records only: the validation store itself when every
+    # record conforms (the common case), else a new one
     valid = [patient for patient in patients if per_patient[patient].conforms]
-    store = OxigraphStore()
-    add_rules(store)
-    store.add_graph(patient_records(in_file, valid))
+    store: Store = checking
+    if len(valid) < len(patients):
+        checking.close()
+        store = OxigraphStore()
+        add_rules(store)
+        store.add_graph(patient_records(in_file, valid))
     derive_in(store)
     dates = assessment_dates(in_file)
 
@@ -71,4 +82,4 @@ def assess(graph: Graph, patients: list[URIRef], *, today: date | None = None) -
         if per_patient[patient].conforms:
             result.recommendations, result.missing_data = read_result(store, patient)
         results.append(result)
-    return AssessmentRun(results=results, derived=derived_graph(store))
+    return AssessmentRun(results=results, store=store)
