@@ -25,7 +25,7 @@ from csfkg.sparql.library import get_query
 from csfkg.stores import with_values
 
 if TYPE_CHECKING:
-    from csfkg.engines.sql.store import Store
+    from csfkg.engines.sql.store import SqlStore
 
 __all__ = ["DEFAULT_MEMORY", "run_cohort_sql", "read_rows", "set_assessment_dates"]
 
@@ -91,7 +91,7 @@ def run_cohort_sql(
     return CohortRun(rows=rows, seconds=seconds, lines=rows.lines)
 
 
-def set_assessment_dates(store: Store, today: date | None) -> None:
+def set_assessment_dates(store: SqlStore, today: date | None) -> None:
     """``update-assessment-date`` in the store: each patient's assessment date ``today`` (given:
     replacing the file's), else the file's, else the current date (as
     :func:`csfkg.cohort.run.set_assessment_dates` in Oxigraph)."""
@@ -137,7 +137,7 @@ def _parse_ahead() -> threading.Thread:
     return thread
 
 
-def read_rows(store: Store, problems: str | None) -> LineRows:
+def read_rows(store: SqlStore, problems: str | None) -> LineRows:
     """One row per patient, by IRI, kept as its line of the CSV: ``queries/cohort-rows.rq`` in the
     store, each patient with its row of the validation table ``problems``
     (:func:`csfkg.engines.sql.validation.problems_by_patient`; None: not validated). Read with the csv

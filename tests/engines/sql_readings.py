@@ -11,14 +11,14 @@ from typing import Any
 
 from rdflib import URIRef
 
-from csfkg.engines.sql.store import TERMS, Store, prepared
+from csfkg.engines.sql.store import TERMS, SqlStore, prepared
 from csfkg.engines.sql.translate import BLANK_KIND, is_kind, solution_values, term_str
 from csfkg.engines.sql.validation import FOUND, OWNERS, _drop, _find
 from csfkg.validation.compiled import group_by_patient
 from csfkg.validation.report import ValidationResult
 
 
-def row_counts(store: Store) -> dict[str, int]:
+def row_counts(store: SqlStore) -> dict[str, int]:
     """The rows of each predicate table (to give :func:`derived_ntriples` as ``before``)."""
     return {
         table: store.connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
@@ -26,7 +26,7 @@ def row_counts(store: Store) -> dict[str, int]:
     }
 
 
-def derived_ntriples(store: Store, before: dict[str, int]) -> str:
+def derived_ntriples(store: SqlStore, before: dict[str, int]) -> str:
     """The triples added after ``before`` (rows by table, as :func:`row_counts` gave them), as
     N-Triples."""
     lines: list[str] = []
@@ -53,7 +53,7 @@ def _parse_terms(texts: Iterable[str]) -> dict[str, Any]:
     return terms
 
 
-def select_values(store: Store, text: str, unordered: bool = False) -> list[dict[str, str]]:
+def select_values(store: SqlStore, text: str, unordered: bool = False) -> list[dict[str, str]]:
     """A SELECT query's rows as dicts of each bound variable's IRI, blank node label or lexical
     form (as Oxigraph's ``term.value`` reads them)."""
     relation, names = prepared(store, text, unordered)
@@ -76,7 +76,7 @@ def select_values(store: Store, text: str, unordered: bool = False) -> list[dict
     return solutions
 
 
-def validation_results(store: Store) -> list[tuple[ValidationResult, set[str]]]:
+def validation_results(store: SqlStore) -> list[tuple[ValidationResult, set[str]]]:
     """Every compiled check run in the store: each result, with the IRIs (or blank node labels)
     of the patients whose records hold its focus node (none for a node in no record)."""
     try:
@@ -93,7 +93,7 @@ def validation_results(store: Store) -> list[tuple[ValidationResult, set[str]]]:
 
 
 def results_by_patient(
-    store: Store, patients: Iterable[URIRef] | None = None
+    store: SqlStore, patients: Iterable[URIRef] | None = None
 ) -> dict[str, list[ValidationResult]]:
     """Every compiled check in the store; the results by the IRI of each patient whose record
     holds the focus node (a result in no patient's record is left out), as

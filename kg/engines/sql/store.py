@@ -45,7 +45,7 @@ from csfkg.sparql.library import derivation_queries
 
 __all__ = [
     "IdCollision",
-    "Store",
+    "SqlStore",
     "new_connection",
     "load_ntriples",
     "add_knowledge",
@@ -76,7 +76,7 @@ class IdCollision(CsfkgError):
     """Two different terms got one id: the store's results would merge them, and are refused."""
 
 
-class Store(TableLayout):
+class SqlStore(TableLayout):
     """A DuckDB connection holding the terms table and a table of term ids per predicate."""
 
     def __init__(self, connection: Any) -> None:
@@ -129,7 +129,7 @@ class Store(TableLayout):
 
 def new_connection(
     threads: int | None = None, memory_limit: str | None = None, temp_directory: str | None = None
-) -> Store:
+) -> SqlStore:
     """A new in-memory store; ``memory_limit`` (DuckDB's, e.g. "6GB") makes it spill to
     ``temp_directory`` rather than grow past it."""
     import duckdb
@@ -159,7 +159,7 @@ def new_connection(
     # (a copy of every IRI's text would be a large part of the store, and make DuckDB spill)
     columns = ", ".join(f"{TERM_STR} AS str" if c == "str" else c for c in TERM_COLUMNS)
     connection.execute(f"CREATE VIEW {TERMS} AS SELECT id, {columns} FROM {STORED_TERMS}")
-    store = Store(connection)
+    store = SqlStore(connection)
     store._view()
     return store
 
@@ -171,7 +171,7 @@ class TermsAdded(NamedTuple):
     held: int
 
 
-def add_terms(store: Store, source: str, valid: str | None = None) -> TermsAdded:
+def add_terms(store: SqlStore, source: str, valid: str | None = None) -> TermsAdded:
     """Add to the terms table the terms of ``source`` (SQL with columns ``id, text``) it does not
     hold. With ``valid``, a regular expression each new term must match.
 
@@ -228,7 +228,7 @@ def add_terms(store: Store, source: str, valid: str | None = None) -> TermsAdded
         connection.execute(f"DROP TABLE {NEW}")
 
 
-def add_constants(store: Store, texts: set[str]) -> None:
+def add_constants(store: SqlStore, texts: set[str]) -> None:
     """Terms a query names (N-Triples text), into the terms table (refused on a shared id); each
     once a store."""
     texts = set(texts) - store.constants
@@ -292,7 +292,7 @@ class _InvalidTerm(Exception):
     """A term of a file that :data:`TERM` does not match."""
 
 
-def load_ntriples(store: Store, path: Path) -> None:
+def load_ntriples(store: SqlStore, path: Path) -> None:
     """Append an N-Triples file written one statement a line with single spaces (as Oxigraph,
     rdflib and ``csfkg synth`` write it): its terms to the terms table, each triple's ids to its
     predicate's table. Nothing is added from a file with a line that is neither a statement as
@@ -412,13 +412,13 @@ def vocabulary_predicates() -> frozenset[str]:
     return frozenset(found)
 
 
-def add_knowledge(store: Store, folder: Path) -> None:
+def add_knowledge(store: SqlStore, folder: Path) -> None:
     path = folder / "knowledge.nt"
     path.write_bytes(knowledge_ntriples())
     load_ntriples(store, path)
 
 
-def run_construct(store: Store, algebra: Any, read: frozenset[str] | None = None) -> None:
+def run_construct(store: SqlStore, algebra: Any, read: frozenset[str] | None = None) -> None:
     """A CONSTRUCT query's algebra, translated, into the store: its solutions, the computed
     terms its template writes (refused on a shared id), its new triples. With ``read`` (the
     N-Triples texts of the predicates that will be read), only the template's triples with one
@@ -436,7 +436,7 @@ def run_construct(store: Store, algebra: Any, read: frozenset[str] | None = None
     _run(store, plan)
 
 
-def derive_in(store: Store, read_after: Iterable[Any] | None = None) -> dict[str, float]:
+def derive_in(store: SqlStore, read_after: Iterable[Any] | None = None) -> dict[str, float]:
     """Every derivation query, stage by stage, as SQL; seconds by query.
 
     With ``read_after`` (the algebras of the queries that will read the store afterwards), a
@@ -485,7 +485,7 @@ def algebra_of(text: str, update: bool = False) -> Any:
 
 
 def select(
-    store: Store, text: str, ids: tuple[str, ...] = (), unordered: bool = False
+    store: SqlStore, text: str, ids: tuple[str, ...] = (), unordered: bool = False
 ) -> tuple[list[str], list[tuple]]:
     """A SELECT query's variables and rows: N-Triples texts (None where unbound), then the term
     ids of ``ids``. With ``unordered`` its ORDER BY is left out."""
@@ -495,7 +495,7 @@ def select(
     return names, store.execute(solution_texts(relation, names, store.terms, ids)).fetchall()
 
 
-def prepared(store: Store, text: str, unordered: bool) -> tuple[Any, list[str]]:
+def prepared(store: SqlStore, text: str, unordered: bool) -> tuple[Any, list[str]]:
     """A SELECT query translated (its constants in the terms table), and its variables."""
     from csfkg.engines.sql.translate import query_constants, select_sql
 
@@ -504,7 +504,7 @@ def prepared(store: Store, text: str, unordered: bool) -> tuple[Any, list[str]]:
     return select_sql(algebra, store, unordered), [str(v) for v in algebra["PV"]]
 
 
-def run_update(store: Store, text: str) -> None:
+def run_update(store: SqlStore, text: str) -> None:
     """A SPARQL Update of DELETE / INSERT ... WHERE operations, translated, in the store."""
     from csfkg.engines.sql.translate import modify_statements, query_constants
 
@@ -517,7 +517,7 @@ def run_update(store: Store, text: str) -> None:
 
 
 def add_pairs(
-    store: Store, table: str, pairs: str, parameters: list | None = None, new_subjects: bool = False
+    store: SqlStore, table: str, pairs: str, parameters: list | None = None, new_subjects: bool = False
 ) -> None:
     """The pairs ``(s, o)`` of ``pairs`` (SQL, with ``parameters`` bound) into a predicate's table,
     those it does not hold, each once (:func:`csfkg.engines.sql.translate.insert_pairs`). ``new_subjects``:
@@ -529,7 +529,7 @@ def add_pairs(
     store.connection.execute(insert_pairs(table, pairs, may_hold), parameters or [])
 
 
-def _run(store: Store, plan: Any) -> None:
+def _run(store: SqlStore, plan: Any) -> None:
     store.connection.execute(plan.solutions)
     try:
         # the computed terms none of which the table held: triples of them are new, and need no

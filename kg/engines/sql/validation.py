@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from rdflib import Literal
 
-from csfkg.engines.sql.store import Store, add_constants, algebra_of, prepared, select
+from csfkg.engines.sql.store import SqlStore, add_constants, algebra_of, prepared, select
 from csfkg.engines.sql.translate import (
     Translator,
     col,
@@ -51,7 +51,7 @@ _RANK = {"Violation": 0, "Warning": 1, "Info": 2}
 _NULL = "CAST(NULL AS VARCHAR)"
 
 
-def _check_rows(store: Store, number: int, check: CompiledCheck) -> str:
+def _check_rows(store: SqlStore, number: int, check: CompiledCheck) -> str:
     """SQL inserting into the results table a row per solution of a check's query: what
     :func:`csfkg.validation.compiled.findings_of` makes of it, and the focus node's id."""
     relation, names = prepared(store, check.query, False)
@@ -85,13 +85,13 @@ def _check_rows(store: Store, number: int, check: CompiledCheck) -> str:
     return f"INSERT INTO {RESULTS} SELECT {number}, s0.{col('this')}, {focus}, {found}, {message}, {path} FROM {source}"
 
 
-def _clear(store: Store, gate: str) -> bool:
+def _clear(store: SqlStore, gate: str) -> bool:
     """Whether a check's gate shows that the check cannot find anything."""
     _, rows = select(store, gate)
     return bool(rows) and rows[0][0] == Literal(True).n3()
 
 
-def _find(store: Store) -> None:
+def _find(store: SqlStore) -> None:
     """Every compiled check run in the store: the table :data:`FOUND` of their results (one per
     constraint, focus node and value; a check with a clear gate does not run, one that requires
     another runs only where that one found something), and :data:`OWNERS`, the patients whose
@@ -157,12 +157,12 @@ def _find(store: Store) -> None:
     )
 
 
-def _drop(store: Store) -> None:
+def _drop(store: SqlStore) -> None:
     for table in (FOUND, OWNERS):
         store.connection.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def problems_by_patient(store: Store) -> str:
+def problems_by_patient(store: SqlStore) -> str:
     """Every compiled check run in the store, and one row per patient whose record holds the
     focus node of a result, in the table :data:`PROBLEMS`: the violations column of the CSV
     (each result's ``severity: name: message``, in :func:`csfkg.validation.report.validate`'s order,
