@@ -181,7 +181,9 @@ def _warm_up(parts: list, kind: str = "oxigraph") -> None:
     """What a long run pays once (knowledge parsed, shapes compiled, queries parsed and cached),
     paid before the clock starts: the whole pipeline on the first 200 lines of the first part."""
     from csfkg.cohort.parts import warm
-    from csfkg.cohort.run import derive_store, patients_of, read_rows, validate_store
+    from csfkg.cohort.run import patients_of, read_rows
+    from csfkg.pipeline.derive import derive_in as derive_store
+    from csfkg.validation.in_store import validate_store
 
     warm()
     store = prepared_store(kind, b"".join(parts[0].read().splitlines(keepends=True)[:200]))
@@ -194,7 +196,7 @@ def derivation_ratio(path: Path) -> dict[str, float]:
     """Derivation seconds on rdflib's in-memory store and on embedded Oxigraph: the same
     derive-*.rq queries on the same parts of the same cohort (the parts ``csfkg cohort`` runs),
     one core, loading not timed."""
-    from csfkg.cohort.run import derive_store
+    from csfkg.pipeline.derive import derive_in as derive_store
 
     parts = parts_of(path)
     figures: dict[str, float] = {"parts": len(parts)}
@@ -212,7 +214,8 @@ def derivation_ratio(path: Path) -> dict[str, float]:
 
 def _validate_parts(parts: list, barrier, results) -> None:
     """Worker: load its parts (not timed), wait for the others, validate them all."""
-    from csfkg.cohort.run import patients_of, validate_store
+    from csfkg.cohort.run import patients_of
+    from csfkg.validation.in_store import validate_store
 
     stores = [prepared_store("oxigraph", part.read()) for part in parts]
     barrier.wait()
@@ -262,8 +265,9 @@ def validation_partitioned(path: Path, workers: int) -> dict[str, float]:
 def validation_ratio(path: Path, sample: int) -> dict[str, float]:
     """Compiled validation of the whole cohort, and pySHACL on the records of ``sample``
     patients, per patient."""
-    from csfkg.cohort.run import add_knowledge, load_files, patients_of, set_assessment_dates, validate_store
+    from csfkg.cohort.run import add_knowledge, load_files, patients_of, set_assessment_dates
     from csfkg.stores import OxigraphStore
+    from csfkg.validation.in_store import validate_store
 
     _warm_up(parts_of(path))
     store = OxigraphStore()
@@ -274,7 +278,7 @@ def validation_ratio(path: Path, sample: int) -> dict[str, float]:
     clock = time.perf_counter()
     validate_store(store, patients)
     compiled = time.perf_counter() - clock
-    from csfkg.cohort.run import validate_store_pyshacl
+    from csfkg.validation.in_store import validate_store_pyshacl
 
     clock = time.perf_counter()
     validate_store_pyshacl(store, patients[:sample])
@@ -293,8 +297,10 @@ def per_patient_floor(path: Path) -> dict[str, float]:
     (``SELECT (COUNT(*) AS ?n)``) once every stage has run, so each sees the facts it reads.
     The sum of load, validate, derive-WHERE-only and report is a floor for this engine with these
     queries: what no choice of derived triples can go below."""
-    from csfkg.cohort.run import derive_store, patients_of, read_rows, validate_store
+    from csfkg.cohort.run import patients_of, read_rows
+    from csfkg.pipeline.derive import derive_in as derive_store
     from csfkg.sparql.library import derivation_queries
+    from csfkg.validation.in_store import validate_store
 
     totals = {"load+prepare": 0.0, "validate": 0.0, "derive": 0.0, "derive WHERE only": 0.0, "report": 0.0}
     patients = 0
