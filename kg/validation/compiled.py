@@ -36,7 +36,7 @@ from csfkg.validation.compiler import (
     compiled_validation_queries,
     record_owner_query,
 )
-from csfkg.validation.report import ValidationReport, ValidationResult
+from csfkg.validation.report import ValidationReport, ValidationResult, result_order
 
 __all__ = [
     "CompiledCheck",
@@ -232,7 +232,7 @@ def validate_in(store: OxigraphStore, patients: Iterable[URIRef] | None = None) 
         wanted = {str(p) for p in patients}
         owners = owners_of(store, nodes.values())
         results = [r for r in results if owners.get(r.focus, set()) & wanted]
-    return ValidationReport(results=sorted(results, key=_full_order))
+    return ValidationReport(results=sorted(results, key=result_order))
 
 
 def results_by_patient(
@@ -255,26 +255,11 @@ def group_by_patient(
     :func:`csfkg.validation.report.validate`'s order; with ``patients``, theirs only."""
     wanted = None if patients is None else {str(p) for p in patients}
     grouped: dict[str, list[ValidationResult]] = {}
-    for result in sorted(results, key=_full_order):
+    for result in sorted(results, key=result_order):
         for patient in sorted(owners.get(result.focus, set())):
             if wanted is None or patient in wanted:
                 grouped.setdefault(patient, []).append(result)
     return grouped
-
-
-def _full_order(result: ValidationResult) -> tuple[object, ...]:
-    """The order of :func:`csfkg.validation.report.validate` (violations first, then by focus, name and
-    value), made total."""
-    rank = {"Violation": 0, "Warning": 1, "Info": 2}.get(result.severity, 3)
-    return (
-        rank,
-        result.focus,
-        result.name,
-        result.value or "",
-        result.shape,
-        result.message,
-        result.path or "",
-    )
 
 
 def validate_graph(data: Graph) -> ValidationReport:

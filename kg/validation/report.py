@@ -72,7 +72,7 @@ def validate(data: Graph) -> ValidationReport:
         abort_on_first=False,
         inplace=True,
     )
-    return ValidationReport(results=sorted(_results(report_graph), key=_order))
+    return ValidationReport(results=sorted(_results(report_graph), key=result_order))
 
 
 NOT_A_DECIMAL = URIRef("urn:csfkg:not-an-xsd-decimal")
@@ -141,6 +141,23 @@ def _name(shape: object) -> str | None:
     return None
 
 
-def _order(result: ValidationResult) -> tuple[int, str, str, str]:
-    rank = {"Violation": 0, "Warning": 1, "Info": 2}.get(result.severity, 3)
-    return (rank, result.focus, result.name, result.value or "")
+SEVERITY_RANK = {"Violation": 0, "Warning": 1, "Info": 2}
+"""The order of severities in a report (any other severity after them, rank 3)."""
+
+
+def severity_rank(severity: str) -> int:
+    return SEVERITY_RANK.get(severity, 3)
+
+
+def result_order(result: ValidationResult) -> tuple[object, ...]:
+    """The one order of validation results, whichever engine found them: violations first, then
+    by focus node, shape name and value, then by what is left (a total order)."""
+    return (
+        severity_rank(result.severity),
+        result.focus,
+        result.name,
+        result.value or "",
+        result.shape,
+        result.message,
+        result.path or "",
+    )

@@ -30,6 +30,7 @@ from csfkg.engines.sql.translate import (
 )
 from csfkg.validation.compiled import template_pieces
 from csfkg.validation.compiler import CompiledCheck, compiled_validation_queries, record_owner_steps
+from csfkg.validation.report import severity_rank
 
 __all__ = [
     "compiled_validation_queries",
@@ -45,8 +46,6 @@ PROBLEMS = "__problems"
 """The table :func:`problems_by_patient` makes: ``patient`` (term id), ``problems`` (the
 violations column of the CSV), ``blocked`` (one of the results is a violation)."""
 
-_RANK = {"Violation": 0, "Warning": 1, "Info": 2}
-"""The rank of a severity in :func:`csfkg.validation.compiled.full_order` (3 for any other)."""
 
 _NULL = "CAST(NULL AS VARCHAR)"
 
@@ -108,7 +107,7 @@ def _find(store: SqlStore) -> None:
     connection.executemany(
         f"INSERT INTO {CHECKS} VALUES (?, ?, ?, ?, ?, ?, ?)",
         [
-            [i, c.constraint, parts[c.constraint], c.shape, c.name, c.severity, _RANK.get(c.severity, 3)]
+            [i, c.constraint, parts[c.constraint], c.shape, c.name, c.severity, severity_rank(c.severity)]
             for i, c in enumerate(checks)
         ],
     )
