@@ -242,20 +242,22 @@ def write_csv(run: CohortRun, path: Path) -> None:
 
     with atomic_stream(path) as stream:
         writer = csv.writer(stream, lineterminator="\n")
+        # Python 3.11's writer leaves a lone carriage return unquoted where the line ends in a
+        # line feed, and a reader then cuts the row there: such a row is written quoted whole
+        quoted = csv.writer(stream, lineterminator="\n", quoting=csv.QUOTE_ALL)
         writer.writerow(CSV_HEADER)
         if run.lines is not None:
             stream.writelines(run.lines)
             return
         for row in run.rows:
-            writer.writerow(
-                [
-                    row.patient,
-                    row.next_step,
-                    " ".join(row.companions),
-                    " ".join(row.missing_data),
-                    row.problems,
-                ]
-            )
+            fields = [
+                row.patient,
+                row.next_step,
+                " ".join(row.companions),
+                " ".join(row.missing_data),
+                row.problems,
+            ]
+            (quoted if any("\r" in field for field in fields) else writer).writerow(fields)
 
 
 def write_result_graph(store: Store, path: Path) -> None:

@@ -105,3 +105,26 @@ def test_cohort_on_an_oxigraph_server_agrees_with_the_embedded_store(
     text = get_query("next-step").text
     assert embedded.query(text, {"patient": patient}).rows == server.query(text, {"patient": patient}).rows  # type: ignore[union-attr]
     assert isinstance(embedded, OxigraphStore)
+
+
+def test_a_carriage_return_in_a_field_keeps_the_row_whole(tmp_path: Path) -> None:
+    """Regression: a violation message holding a lone carriage return (a hostile literal's text)
+    was written unquoted, and a CSV reader cut the row in two there."""
+    from csfkg.cohort.run import CohortRow, CohortRun, write_csv
+
+    rows = [
+        CohortRow(
+            patient="https://example.org/p1", next_step="", reported=("Violation: x: value 'a\rb'", True)
+        ),
+        CohortRow(
+            patient="https://example.org/p2", next_step="urgent-evaluation", companions=["monitor-red-flags"]
+        ),
+    ]
+    out = tmp_path / "rows.csv"
+    write_csv(CohortRun(rows=rows, seconds={}), out)
+    with out.open(newline="", encoding="utf-8") as stream:
+        read = list(csv.reader(stream))
+    assert read[1:] == [
+        ["https://example.org/p1", "", "", "", "Violation: x: value 'a\rb'"],
+        ["https://example.org/p2", "urgent-evaluation", "monitor-red-flags", "", ""],
+    ]
