@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING
 
 from csfkg.cohort.run import CohortRun, LineRows, Progress
 from csfkg.model.errors import CsfkgError, InputError
+from csfkg.pipeline.dates import set_assessment_dates
 from csfkg.sparql.library import get_query
-from csfkg.stores import with_values
 
 if TYPE_CHECKING:
     from csfkg.engines.sql.store import SqlStore
 
-__all__ = ["DEFAULT_MEMORY", "run_cohort_sql", "read_rows", "set_assessment_dates"]
+__all__ = ["DEFAULT_MEMORY", "run_cohort_sql", "read_rows"]
 
 DEFAULT_MEMORY = "6GB"
 """DuckDB's memory limit for a cohort run: past it, it spills to a temporary folder."""
@@ -89,22 +89,6 @@ def run_cohort_sql(
         finally:
             store.connection.close()
     return CohortRun(rows=rows, seconds=seconds, lines=rows.lines)
-
-
-def set_assessment_dates(store: SqlStore, today: date | None) -> None:
-    """``update-assessment-date`` in the store: each patient's assessment date ``today`` (given:
-    replacing the file's), else the file's, else the current date (as
-    :func:`csfkg.cohort.run.set_assessment_dates` in Oxigraph)."""
-    from rdflib import Literal
-    from rdflib.namespace import XSD
-
-    from csfkg.engines.sql.store import run_update
-
-    bindings = {
-        "today": Literal(today or date.today(), datatype=XSD.date),
-        "replace": Literal(today is not None),
-    }
-    run_update(store, with_values(get_query("update-assessment-date").text, bindings))
 
 
 def _parse_ahead() -> threading.Thread:

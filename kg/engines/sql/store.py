@@ -42,6 +42,7 @@ from csfkg.model.errors import CsfkgError
 from csfkg.model.knowledge import knowledge_ntriples
 from csfkg.model.resources import knowledge_cache
 from csfkg.sparql.library import derivation_queries
+from csfkg.stores import Bindings, with_values
 
 __all__ = [
     "IdCollision",
@@ -125,6 +126,16 @@ class SqlStore(TableLayout):
 
     def execute(self, sql: str, parameters: list | None = None) -> Any:
         return self.connection.execute(sql, parameters or [])
+
+    def update(self, text: str, bindings: Bindings | None = None) -> None:
+        """A SPARQL 1.1 Update, translated (:func:`run_update`), ``bindings`` given as a VALUES
+        block of RDF terms: the Store protocol's ``update``, so that the pipeline's stages that
+        are updates (:func:`csfkg.pipeline.dates.set_assessment_dates`) run here as on any store.
+
+        Raises:
+            UnsupportedQuery: the update uses what the translation does not cover.
+        """
+        run_update(self, with_values(text, bindings) if bindings else text)
 
 
 def new_connection(
