@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from csfkg.cohort.run import CohortRun, LineRows, Progress
 from csfkg.model.errors import CsfkgError, InputError
 from csfkg.pipeline.dates import set_assessment_dates
+from csfkg.pipeline.derive import derive_in
 from csfkg.sparql.library import get_query
 
 if TYPE_CHECKING:
@@ -79,7 +80,8 @@ def run_cohort_sql(
             # the triples cohort-rows or a later derivation query can read: the provenance of
             # each assessment and recommendation, which no query of this run reads and this
             # engine does not write out (no --graph-out), is not made: the same rows, less work
-            duckdb_store.derive_in(store, read_after=[duckdb_store.algebra_of(get_query("cohort-rows").text)])
+            store.keep_for_readers([get_query("cohort-rows").text])
+            derive_in(store)  # type: ignore[arg-type] - the SQL store's part of the Store protocol
             seconds["derive"] = time.perf_counter() - clock
             if progress:
                 progress("derive", 1, 1)

@@ -37,7 +37,7 @@ def test_derivation_in_duckdb_is_the_derivation_in_oxigraph(tmp_path: Path) -> N
     duckdb_store.load_ntriples(connection, cohort)
     duckdb_store.add_knowledge(connection, tmp_path)
     loaded = sql_readings.row_counts(connection)
-    duckdb_store.derive_in(connection)
+    derive_store(connection)
     derived = Graph().parse(data=sql_readings.derived_ntriples(connection, loaded), format="nt")
     as_oxigraph = Graph().parse(data="".join(f"{s} {p} {o} .\n" for s, p, o in oxigraph), format="nt")
     assert len(derived) == len(as_oxigraph) > 70_000
@@ -47,7 +47,7 @@ def test_derivation_in_duckdb_is_the_derivation_in_oxigraph(tmp_path: Path) -> N
 def test_a_derivation_for_later_readers_leaves_out_only_the_triples_none_of_them_reads(
     tmp_path: Path,
 ) -> None:
-    """``derive_in(read_after=...)`` (csfkg cohort --engine sql): the triples of every predicate
+    """``keep_for_readers`` (csfkg cohort --engine sql): the triples of every predicate
     a later query reads are those of the whole derivation; the provenance nothing reads is not
     made."""
     from csfkg.engines.sql.translate import predicates_read
@@ -56,12 +56,14 @@ def test_a_derivation_for_later_readers_leaves_out_only_the_triples_none_of_them
     cohort = tmp_path / "cohort.nt"
     write_cohort_file(cohort, patients=300, seed=SEED)
     derived = []
-    for read_after in (None, [duckdb_store.algebra_of(get_query("cohort-rows").text)]):
+    for readers in (None, [get_query("cohort-rows").text]):
         connection = duckdb_store.new_connection()
         duckdb_store.load_ntriples(connection, cohort)
         duckdb_store.add_knowledge(connection, tmp_path)
         loaded = sql_readings.row_counts(connection)
-        duckdb_store.derive_in(connection, read_after=read_after)
+        if readers is not None:
+            connection.keep_for_readers(readers)
+        derive_store(connection)
         derived.append(
             set(Graph().parse(data=sql_readings.derived_ntriples(connection, loaded), format="nt"))
         )

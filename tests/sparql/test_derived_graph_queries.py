@@ -1,41 +1,61 @@
 """What a derivation writes is what update-clear-derived removes and cohort-result-graph reads:
-a derive query that writes a new property on patient data fails here until both list it."""
+a derive query that writes a new property fails here until the queries list it."""
 
 from __future__ import annotations
 
 import re
 
-import pytest
 from rdflib import RDF, Namespace, URIRef
-from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql import prepareQuery, prepareUpdate
 from rdflib.term import Variable
 
 from csfkg.model.vocab import CSF
 from csfkg.sparql.library import derivation_queries, get_query
 
 ONTOLOGY = Namespace(str(CSF))  # open: the derived properties are not all in the vocabulary module
-MINTED_KINDS = {CSF.Recommendation, CSF.CriterionAssessment, CSF.MissingDataReport}
+MINTED_KINDS = {ONTOLOGY.Recommendation, ONTOLOGY.CriterionAssessment, ONTOLOGY.MissingDataReport}
 
 
-def _written_on_data() -> set[URIRef]:
-    """Properties the derive-* templates write on nodes they did not mint."""
-    written: set[URIRef] = set()
+def _written() -> tuple[set[URIRef], set[URIRef]]:
+    """Properties the derive-* templates write: on the nodes they mint, and on other nodes."""
+    on_minted: set[URIRef] = set()
+    on_data: set[URIRef] = set()
     for query in derivation_queries():
         template = prepareQuery(query.text).algebra.template
         minted = {s for s, p, o in template if p == RDF.type and o in MINTED_KINDS}
-        written |= {p for s, p, o in template if isinstance(s, Variable) and s not in minted}
-    return written
+        for s, p, _ in template:
+            if isinstance(s, Variable):
+                (on_minted if s in minted else on_data).add(p)
+    return on_minted, on_data
 
 
-def _listed(name: str) -> set[URIRef]:
-    text = get_query(name).text
+def _deleted() -> tuple[set[URIRef], set[URIRef], list[URIRef]]:
+    """update-clear-derived's deleted properties: on the minted kinds' nodes, on any node, and
+    the order of all its operations."""
+    on_minted: set[URIRef] = set()
+    on_data: set[URIRef] = set()
+    order: list[URIRef] = []
+    for operation in prepareUpdate(get_query("update-clear-derived").text).algebra:
+        ((_, predicate, _),) = operation.delete.triples
+        order.append(predicate)
+        where = str(operation.where)
+        (on_minted if "MissingDataReport" in where else on_data).add(predicate)
+    return on_minted, on_data, order
+
+
+def test_update_clear_derived_removes_every_property_a_derivation_writes() -> None:
+    written_minted, written_data = _written()
+    deleted_minted, deleted_data, order = _deleted()
+    assert ONTOLOGY.hasNextStep in written_data and ONTOLOGY.recommendedAction in written_minted
+    assert deleted_minted == written_minted
+    assert deleted_data == written_data
+    # a minted node is found by its type: the type goes after every other property of it
+    assert order.index(RDF.type) == len(written_minted) - 1
+
+
+def test_cohort_result_graph_reads_every_property_a_derivation_writes_on_patient_data() -> None:
+    text = get_query("cohort-result-graph").text
     block = re.search(r"VALUES \?property \{([^}]*)\}", text)
-    assert block, f"{name} has no VALUES ?property block"
-    return {URIRef(str(CSF) + local) for local in re.findall(r"csf:(\w+)", block.group(1))}
-
-
-@pytest.mark.parametrize("name", ["update-clear-derived", "cohort-result-graph"])
-def test_every_property_a_derivation_writes_on_patient_data_is_listed(name: str) -> None:
-    written = _written_on_data()
-    assert ONTOLOGY.hasNextStep in written and ONTOLOGY.conformsToProtocol in written  # the walk finds them
-    assert written == _listed(name)
+    assert block, "cohort-result-graph has no VALUES ?property block"
+    listed = {URIRef(str(CSF) + local) for local in re.findall(r"csf:(\w+)", block.group(1))}
+    assert listed == _written()[1]

@@ -20,7 +20,6 @@ tests/test_shacl_sql.py). Figures: bench/README.md.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -53,7 +52,6 @@ __all__ = [
     "add_terms",
     "run_construct",
     "run_update",
-    "derive_in",
     "algebra_of",
     "select",
     "prepared",
@@ -87,6 +85,8 @@ class SqlStore(TableLayout):
         self.constants: set[str] = set()
         self._stale = True
         """Terms of queries already in the terms table (:func:`add_constants`)."""
+        self._reads: dict[str, frozenset[str] | None] | None = None
+        """By derivation query text, the predicates a later reader can read (:meth:`keep_for_readers`)."""
 
     # --- Layout
 
@@ -126,6 +126,41 @@ class SqlStore(TableLayout):
 
     def execute(self, sql: str, parameters: list | None = None) -> Any:
         return self.connection.execute(sql, parameters or [])
+
+    def insert(self, construct: str) -> None:
+        """The Store protocol's ``insert``: a CONSTRUCT query's triples into the store
+        (:func:`run_construct`); after :meth:`keep_for_readers`, a derivation query's triples
+        whose predicate no later reader can read are not made.
+
+        Raises:
+            IdCollision: a computed term has the id of another term.
+            UnsupportedQuery: the query uses what the translation does not cover.
+        """
+        run_construct(
+            self, algebra_of(construct), None if self._reads is None else self._reads.get(construct)
+        )
+
+    def keep_for_readers(self, readers: Iterable[str]) -> None:
+        """From now on, each derivation query (:meth:`insert`) writes only the triples whose
+        predicate a later derivation query or one of ``readers`` (query texts) can read
+        (:func:`csfkg.engines.sql.translate.predicates_read`): for ``cohort-rows``, the
+        provenance no query reads (``prov:wasDerivedFrom``, ``prov:wasGeneratedBy``,
+        ``csf:fromBranch``, and the ``csf:rationale`` of derive-next-step's recommendations,
+        which only derive-next-step itself could read) is not made. The rows are the same, the
+        work less; no result graph can be written from such a store."""
+        from csfkg.engines.sql.translate import predicates_read
+
+        def with_reads(reads: frozenset[str] | None, pattern: Any) -> frozenset[str] | None:
+            more = None if reads is None else predicates_read(pattern)
+            return None if reads is None or more is None else reads | more
+
+        reads: frozenset[str] | None = frozenset()
+        for text in readers:
+            reads = with_reads(reads, algebra_of(text))
+        self._reads = {}
+        for query in reversed(derivation_queries()):
+            self._reads[query.text] = reads
+            reads = with_reads(reads, algebra_of(query.text).p)
 
     def update(self, text: str, bindings: Bindings | None = None) -> None:
         """A SPARQL 1.1 Update, translated (:func:`run_update`), ``bindings`` given as a VALUES
@@ -445,45 +480,6 @@ def run_construct(store: SqlStore, algebra: Any, read: frozenset[str] | None = N
         return
     add_constants(store, query_constants(algebra))
     _run(store, plan)
-
-
-def derive_in(store: SqlStore, read_after: Iterable[Any] | None = None) -> dict[str, float]:
-    """Every derivation query, stage by stage, as SQL; seconds by query.
-
-    With ``read_after`` (the algebras of the queries that will read the store afterwards), a
-    derivation query writes only the triples whose predicate a later derivation query or one of
-    those can read (:func:`csfkg.engines.sql.translate.predicates_read`): for ``cohort-rows``, the
-    provenance no query reads (``prov:wasDerivedFrom``, ``prov:wasGeneratedBy``,
-    ``csf:fromBranch``, and the ``csf:rationale`` of derive-next-step's recommendations, which
-    only derive-next-step itself could read) is not made. Without it, every triple of every
-    template, as Oxigraph derives them.
-
-    Raises:
-        IdCollision: two terms share an id (the derived triples are not to be used).
-    """
-    from csfkg.engines.sql.translate import predicates_read
-
-    def with_reads(reads: frozenset[str] | None, pattern: Any) -> frozenset[str] | None:
-        more = None if reads is None else predicates_read(pattern)
-        return None if reads is None or more is None else reads | more
-
-    queries = [(query.name, algebra_of(query.text)) for query in derivation_queries()]
-    # what the queries after each one can read: None, any predicate
-    later: list[frozenset[str] | None] = []
-    if read_after is not None:
-        reads: frozenset[str] | None = frozenset()
-        for algebra in read_after:
-            reads = with_reads(reads, algebra)
-        for _, algebra in reversed(queries):
-            later.append(reads)
-            reads = with_reads(reads, algebra.p)
-        later.reverse()
-    seconds: dict[str, float] = {}
-    for number, (name, algebra) in enumerate(queries):
-        clock = time.perf_counter()
-        run_construct(store, algebra, later[number] if later else None)
-        seconds[name] = time.perf_counter() - clock
-    return seconds
 
 
 @cache
