@@ -76,6 +76,7 @@ def main() -> None:
     parser.add_argument("--cohort-runs", type=int, default=3, help="cohort runs per revision and engine")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "csfkg-compare")
     parser.add_argument("--recommend-only", action="store_true", help="skip the cohort runs")
+    parser.add_argument("--engines", nargs="+", default=["oxigraph", "sql"], choices=["oxigraph", "sql"])
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     scripts = {"old": args.old, "new": args.new}
@@ -86,7 +87,7 @@ def main() -> None:
     )
 
     if args.recommend_only:
-        return
+        return  # the SQL engine needs DuckDB in both environments (the sql or test extra)
     cohort = args.workdir / f"cohort-{args.patients}-seed7.nt"
     if not cohort.exists():
         subprocess.run(
@@ -103,7 +104,7 @@ def main() -> None:
             check=True,
             capture_output=True,
         )
-    for engine in ("oxigraph", "sql"):
+    for engine in args.engines:
         outs = {n: args.workdir / f"{n}-{engine}.csv" for n in scripts}
         commands = {
             n: [

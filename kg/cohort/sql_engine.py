@@ -117,6 +117,11 @@ def _parse_ahead() -> threading.Thread:
                 algebra_of(text)
             except Exception:
                 pass
+        for text in (get_query("update-assessment-date").text, get_query("update-clear-derived").text):
+            try:
+                algebra_of(text, update=True)
+            except Exception:
+                pass
 
     thread = threading.Thread(target=parse, name="csfkg-parse-ahead", daemon=True)
     thread.start()
