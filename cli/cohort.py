@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from .output import OldOutOption, chosen_output
+from .output import OldOutOption, TodayOption, chosen_output
 
 
 def synth(
@@ -83,14 +83,7 @@ def cohort(
     graph_store_url: Annotated[
         str | None, typer.Option("--graph-store-url", help="Graph Store Protocol URL, to upload FILE.")
     ] = None,
-    today: Annotated[
-        str | None,
-        typer.Option(
-            "--today",
-            metavar="YYYY-MM-DD",
-            help="Assessment date for every patient (default: each record's, else today).",
-        ),
-    ] = None,
+    today: TodayOption = None,
     graph_out: Annotated[
         Path | None, typer.Option("--graph-out", help="Also write the derived result graph (N-Triples).")
     ] = None,

@@ -13,6 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
+from .output import TodayOption
+
 
 class LookupFormat(str, Enum):
     text = "text"
@@ -105,14 +107,7 @@ def explain(
         typer.Option("--patient", help="IRI (or prefixed name) of the patient, when the file holds several."),
     ] = None,
     all_patients: Annotated[bool, typer.Option("--all", help="Explain every patient of the file.")] = False,
-    today: Annotated[
-        str | None,
-        typer.Option(
-            "--today",
-            metavar="YYYY-MM-DD",
-            help="Assessment date; default: the file's csf:assessmentDate, else today.",
-        ),
-    ] = None,
+    today: TodayOption = None,
     output_format: FormatOption = LookupFormat.text,
 ) -> None:
     """Why this next step: branch <- criteria met or not met <- patient facts, with the evidence."""

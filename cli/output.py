@@ -1,5 +1,5 @@
-"""What every command that writes a file shares: the ``-o/--output`` option and writing to it or
-to standard output.
+"""What the commands share: the ``-o/--output`` option and writing to it or to standard output,
+and the ``--today`` option.
 
 Keep heavy imports (rdflib, pyshacl, owlready2, ...) inside the functions: every module here is
 imported on each start of the console script.
@@ -33,6 +33,17 @@ OldOutOption = Annotated[
     typer.Option("--out", metavar="FILE", hidden=True, help="The old name of --output.", show_default=False),
 ]
 """``--out``, the old name of ``--output`` on ``synth`` and ``cohort``: accepted for one more release, not shown."""
+
+
+TodayOption = Annotated[
+    str | None,
+    typer.Option(
+        "--today",
+        metavar="YYYY-MM-DD",
+        help="Assessment date of every patient; default: each record's csf:assessmentDate, else today.",
+    ),
+]
+"""``--today``, read with :func:`csfkg.io.flags.parse_date_option` (an impossible date says so)."""
 
 
 def chosen_output(output: Path | None, old_out: Path | None) -> Path | None:

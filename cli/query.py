@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from .output import OutputOption, emit
+from .output import OutputOption, TodayOption, emit
 
 
 class QueryFormat(str, Enum):
@@ -59,14 +59,7 @@ def query(
             help='Bind a query variable: <iri>, https://..., a prefixed name (csf:, csfg:, csfr:, ex:), "text", "2026-01-29"^^xsd:date, or a plain string or number.',
         ),
     ] = None,
-    today: Annotated[
-        str | None,
-        typer.Option(
-            "--today",
-            metavar="YYYY-MM-DD",
-            help="Assessment date of the patients; default: each file's csf:assessmentDate, else today.",
-        ),
-    ] = None,
+    today: TodayOption = None,
     output_format: Annotated[
         QueryFormat | None,
         typer.Option(

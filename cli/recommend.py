@@ -18,7 +18,7 @@ from .choices import (
     Suspicion,
     Symptom,
 )
-from .output import OutputOption, emit
+from .output import OutputOption, TodayOption, emit
 
 
 class RecommendFormat(str, Enum):
@@ -58,14 +58,7 @@ def recommend(
             show_default=False,
         ),
     ] = None,
-    today: Annotated[
-        str | None,
-        typer.Option(
-            "--today",
-            metavar="YYYY-MM-DD",
-            help="Assessment date; default: the file's csf:assessmentDate, else today.",
-        ),
-    ] = None,
+    today: TodayOption = None,
     output: OutputOption = None,
     emit_patient: Annotated[
         bool,

@@ -16,25 +16,25 @@ from csfkg.sparql.library import get_query
 from csfkg.stores import Store
 
 
-def set_assessment_dates(store: Store, today: date | None) -> None:
-    """``today`` (``--today``) replaces every patient's assessment date; without it, missing
-    ones get the date of the day."""
-    bindings = {
+def _date_bindings(today: date | None) -> dict[str, Literal]:
+    """The parameters of the date updates: the run's date, and whether it replaces recorded ones."""
+    return {
         "today": Literal(today or date.today(), datatype=XSD.date),
         "replace": Literal(today is not None),
     }
-    store.update(get_query("update-assessment-date").text, bindings)
+
+
+def set_assessment_dates(store: Store, today: date | None) -> None:
+    """``today`` (``--today``) replaces every patient's assessment date; without it, missing
+    ones get the date of the day."""
+    store.update(get_query("update-assessment-date").text, _date_bindings(today))
 
 
 def keep_recorded_dates(store: Store, today: date | None) -> None:
     """Note, in the store, the dates :func:`set_assessment_dates` is about to change
     (``update-keep-recorded-assessment-date.rq``), after undoing what a stopped run left."""
     restore_recorded_dates(store)
-    bindings = {
-        "today": Literal(today or date.today(), datatype=XSD.date),
-        "replace": Literal(today is not None),
-    }
-    store.update(get_query("update-keep-recorded-assessment-date").text, bindings)
+    store.update(get_query("update-keep-recorded-assessment-date").text, _date_bindings(today))
 
 
 def restore_recorded_dates(store: Store) -> None:
