@@ -547,15 +547,17 @@ def validation_sql(path: Path) -> dict[str, float]:
     translated, over the whole cohort in DuckDB on every core, and the violations column made per
     patient; the file and the knowledge loaded (and the assessment dates set) before the clock
     starts."""
+    from csfkg.cohort.run import add_knowledge
     from csfkg.cohort.sql_engine import DEFAULT_MEMORY
+    from csfkg.engines.sql import loading as sql_loading
     from csfkg.engines.sql import store as duckdb_store
     from csfkg.engines.sql import validation as shacl_sql
     from csfkg.pipeline.dates import set_assessment_dates
 
     with tempfile.TemporaryDirectory(prefix="csfkg-bench-") as spill:
         store = duckdb_store.new_connection(memory_limit=DEFAULT_MEMORY, temp_directory=spill)
-        duckdb_store.load_ntriples(store, path)
-        duckdb_store.add_knowledge(store, Path(spill))
+        sql_loading.load_ntriples(store, path)
+        add_knowledge(store)
         set_assessment_dates(store, date.fromisoformat(TODAY))
         clock = time.perf_counter()
         problems = shacl_sql.problems_by_patient(store)

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import csv
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from rdflib import URIRef
 
@@ -32,6 +33,8 @@ from csfkg.validation.report import ValidationResult
 __all__ = [
     "CohortRow",
     "CohortRun",
+    "PROTOCOL_READING",
+    "Reading",
     "add_knowledge",
     "open_store",
     "run_cohort",
@@ -146,11 +149,12 @@ def patients_of(store: Store) -> list[URIRef]:
     return [row[0] for row in result.rows]  # type: ignore[misc]
 
 
-def read_rows(store: Store, violations: dict[str, list[ValidationResult]]) -> list[CohortRow]:
-    """One row per patient; a patient with a violation has its violations and no next step."""
+def read_rows(store: Store, violations: dict[str, list[ValidationResult]] | None) -> list[CohortRow]:
+    """One row per patient; a patient with a violation has its violations and no next step
+    (``violations`` None: not validated)."""
     result = store.query(get_query("cohort-rows").text)
     assert isinstance(result, SelectResult)
-    return rows_of(result.dicts(), violations)
+    return rows_of(result.dicts(), violations or {})
 
 
 def rows_of(
@@ -193,6 +197,30 @@ def cohort_row(
     return row
 
 
+@dataclass(frozen=True)
+class Reading:
+    """How a run validates its patients and reads their rows, the two stages where an engine may
+    keep results in its own form: ``validate(store, progress)`` gives what ``rows(store, found)``
+    reads with the derived results. ``readers``, where given, name the queries read after
+    derivation (:meth:`csfkg.stores.Store.keep_for_readers`: the store may make only what they
+    read, and no result graph is written from it). The default is the Store protocol's:
+    :func:`validate_patients` and :func:`read_rows`; the SQL engine keeps both in DuckDB
+    (:data:`csfkg.cohort.sql_engine.SQL_READING`), from the same shapes and the same query."""
+
+    validate: Callable[[Store, Progress | None], Any]
+    rows: Callable[[Store, Any], Sequence[CohortRow]]
+    readers: tuple[str, ...] | None = None
+
+
+def validate_patients(store: Store, progress: Progress | None = None) -> dict[str, list[ValidationResult]]:
+    """Every patient of the store validated (:func:`csfkg.validation.in_store.validate_store`)."""
+    return validate_store(store, patients_of(store), progress=progress)
+
+
+PROTOCOL_READING = Reading(validate=validate_patients, rows=read_rows)
+"""Validation and rows through the Store protocol, on any store."""
+
+
 def run_cohort(
     store: Store,
     *,
@@ -200,14 +228,16 @@ def run_cohort(
     validate_records: bool = True,
     progress: Progress | None = None,
     scratch: bool = False,
+    reading: Reading = PROTOCOL_READING,
 ) -> CohortRun:
     """Validate, derive and read one row per patient of a store that holds the patients: the
-    stages of every run (assessment date -> validate -> derive -> read), through the Store
-    protocol. What an earlier run derived is cleared first, so the rows are those of a fresh run.
+    stages of every run (knowledge -> assessment date -> validate -> derive -> read), through the
+    Store protocol, on every engine. What an earlier run derived is cleared first, so the rows
+    are those of a fresh run.
 
     The store's assessment dates are put back as they were after the run (``--today`` does not
     overwrite stored data), unless ``scratch`` says the store ends with the run (a part of a
-    file in memory)."""
+    file in memory, the SQL engine's file)."""
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
     add_knowledge(store)
@@ -215,21 +245,22 @@ def run_cohort(
         keep_recorded_dates(store, today)
     try:
         set_assessment_dates(store, today)
-        patients = patients_of(store)
         seconds["prepare"] = time.perf_counter() - clock
         clock = time.perf_counter()
-        violations = validate_store(store, patients, progress=progress) if validate_records else {}
+        found = reading.validate(store, progress) if validate_records else None
         seconds["validate"] = time.perf_counter() - clock
         clock = time.perf_counter()
+        if reading.readers is not None:
+            store.keep_for_readers([get_query(name).text for name in reading.readers])
         derive_in(store, progress=progress)
         seconds["derive"] = time.perf_counter() - clock
         clock = time.perf_counter()
-        rows = read_rows(store, violations)
+        rows = reading.rows(store, found)
         seconds["report"] = time.perf_counter() - clock
     finally:
         if not scratch:
             restore_recorded_dates(store)
-    return CohortRun(rows=rows, seconds=seconds)
+    return CohortRun(rows=rows, seconds=seconds, lines=getattr(rows, "lines", None))
 
 
 CSV_HEADER = ("patient", "next_step", "companions", "missing_data", "violations")

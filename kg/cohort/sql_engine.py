@@ -19,16 +19,14 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from csfkg.cohort.run import CohortRun, LineRows, Progress
+from csfkg.cohort.run import CohortRun, LineRows, Progress, Reading, run_cohort
 from csfkg.model.errors import CsfkgError, InputError
-from csfkg.pipeline.dates import set_assessment_dates
-from csfkg.pipeline.derive import derive_in
 from csfkg.sparql.library import get_query
 
 if TYPE_CHECKING:
     from csfkg.engines.sql.store import SqlStore
 
-__all__ = ["DEFAULT_MEMORY", "run_cohort_sql", "read_rows"]
+__all__ = ["DEFAULT_MEMORY", "SQL_READING", "run_cohort_sql", "read_rows"]
 
 DEFAULT_MEMORY = "6GB"
 """DuckDB's memory limit for a cohort run: past it, it spills to a temporary folder."""
@@ -43,7 +41,10 @@ def run_cohort_sql(
     threads: int | None = None,
     memory_limit: str = DEFAULT_MEMORY,
 ) -> CohortRun:
-    """Validate, derive and read one row per patient of an N-Triples file, in DuckDB.
+    """Validate, derive and read one row per patient of an N-Triples file, in DuckDB: the file
+    loaded into a new :class:`~csfkg.engines.sql.store.SqlStore`, then the stages of every run
+    (:func:`csfkg.cohort.run.run_cohort`), with validation and rows kept in the store
+    (:data:`SQL_READING`).
 
     Raises:
         InputError: the file is missing or not N-Triples as the loader reads it.
@@ -53,44 +54,30 @@ def run_cohort_sql(
 
     if find_spec("duckdb") is None:
         raise CsfkgError("--engine sql needs DuckDB: pip install 'csfkg[sql]' (or duckdb>=1.3).")
-    from csfkg.engines.sql import store as duckdb_store
-    from csfkg.engines.sql import validation as shacl_sql
+    from csfkg.engines.sql.loading import load_ntriples
+    from csfkg.engines.sql.store import new_connection
 
     if not path.is_file():
         raise InputError(f"File not found: {path}.")
-    seconds: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="csfkg-duckdb-") as spill:
         clock = time.perf_counter()
-        store = duckdb_store.new_connection(threads=threads, memory_limit=memory_limit, temp_directory=spill)
-        try:
+        with new_connection(threads=threads, memory_limit=memory_limit, temp_directory=spill) as store:
             parsing = _parse_ahead()
-            duckdb_store.load_ntriples(store, path)
-            duckdb_store.add_knowledge(store, Path(spill))
+            # the loader's own form only (a statement a line, single spaces): a file in another
+            # form is refused naming its line, not parsed again in Python
+            load_ntriples(store, path)
             parsing.join()
-            seconds["load"] = time.perf_counter() - clock
-            clock = time.perf_counter()
-            set_assessment_dates(store, today)
-            seconds["prepare"] = time.perf_counter() - clock
-            clock = time.perf_counter()
-            problems = shacl_sql.problems_by_patient(store) if validate_records else None
-            seconds["validate"] = time.perf_counter() - clock
-            if progress:
-                progress("validate", 1, 1)
-            clock = time.perf_counter()
-            # the triples cohort-rows or a later derivation query can read: the provenance of
-            # each assessment and recommendation, which no query of this run reads and this
-            # engine does not write out (no --graph-out), is not made: the same rows, less work
-            store.keep_for_readers([get_query("cohort-rows").text])
-            derive_in(store)  # type: ignore[arg-type] - the SQL store's part of the Store protocol
-            seconds["derive"] = time.perf_counter() - clock
-            if progress:
-                progress("derive", 1, 1)
-            clock = time.perf_counter()
-            rows = read_rows(store, problems)
-            seconds["report"] = time.perf_counter() - clock
-        finally:
-            store.connection.close()
-    return CohortRun(rows=rows, seconds=seconds, lines=rows.lines)
+            loaded = time.perf_counter() - clock
+            run = run_cohort(
+                store,
+                today=today,
+                validate_records=validate_records,
+                progress=progress,
+                scratch=True,
+                reading=SQL_READING,
+            )
+    run.seconds = {"load": loaded, **run.seconds}
+    return run
 
 
 def _parse_ahead() -> threading.Thread:
@@ -126,6 +113,17 @@ def _parse_ahead() -> threading.Thread:
     thread = threading.Thread(target=parse, name="csfkg-parse-ahead", daemon=True)
     thread.start()
     return thread
+
+
+def _validate(store: SqlStore, progress: Progress | None) -> str:
+    """The compiled checks, translated, run in the store: the table of each patient's problems
+    (:func:`csfkg.engines.sql.validation.problems_by_patient`)."""
+    from csfkg.engines.sql.validation import problems_by_patient
+
+    table = problems_by_patient(store)
+    if progress:
+        progress("validate", 1, 1)
+    return table
 
 
 def read_rows(store: SqlStore, problems: str | None) -> LineRows:
@@ -195,3 +193,14 @@ def _csv_field(sql: str) -> str:
     so that each row reaches Python as one string."""
     test = " OR ".join(f"strpos({sql}, chr({ord(c)})) > 0" for c in ',"\n\r')
     return f"(CASE WHEN {test} THEN '\"' || replace({sql}, '\"', '\"\"') || '\"' ELSE {sql} END)"
+
+
+SQL_READING = Reading(
+    validate=_validate,  # type: ignore[arg-type] - a SqlStore's stages
+    rows=read_rows,  # type: ignore[arg-type]
+    readers=("cohort-rows",),
+)
+"""The SQL engine's validation and rows: the compiled checks and ``cohort-rows`` translated, the
+results kept in DuckDB and each row made there as its CSV line (an object for each of a million
+results and rows costs more than the run's derivation). Only what ``cohort-rows`` and the
+derivation read is derived (:meth:`~csfkg.engines.sql.store.SqlStore.keep_for_readers`)."""

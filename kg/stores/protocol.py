@@ -4,6 +4,7 @@ the query text."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
@@ -77,6 +78,12 @@ class Store(Protocol):
         """Release the store (a persistent store's lock); the store is not used after."""
         ...
 
+    def keep_for_readers(self, readers: Iterable[str]) -> None:
+        """A hint before derivation: only ``readers`` (query texts) and the derivation queries
+        will read what it makes, so a store may leave out the triples none of them reads (the
+        SQL engine does; the others make every triple)."""
+        ...
+
     def __len__(self) -> int: ...
 
 
@@ -85,6 +92,9 @@ class Closing:
 
     def close(self) -> None:
         """Nothing to release (a store in memory, an endpoint)."""
+
+    def keep_for_readers(self, readers: Iterable[str]) -> None:
+        """Every triple is made: the hint is not used."""
 
     def __enter__(self):
         return self

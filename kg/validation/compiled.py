@@ -41,6 +41,7 @@ from csfkg.validation.report import ValidationReport, ValidationResult, result_o
 __all__ = [
     "CompiledCheck",
     "Finding",
+    "focus_node_of",
     "owners_of",
     "UnsupportedShapeError",
     "compile_shapes",
@@ -71,6 +72,23 @@ def _focus_node(term: object) -> FocusNode:
         return ("blank", term.value)
     assert isinstance(term, Literal)
     return ("literal", term.value, term.datatype.value, term.language or "")
+
+
+def focus_node_of(term: object) -> FocusNode:
+    """The :data:`FocusNode` of an rdflib term."""
+    from rdflib import BNode, Literal
+    from rdflib.namespace import RDF, XSD
+
+    if isinstance(term, BNode):
+        return ("blank", str(term))
+    if isinstance(term, Literal):
+        return (
+            "literal",
+            str(term),
+            str(term.datatype or (RDF.langString if term.language else XSD.string)),
+            term.language or "",
+        )
+    return ("iri", str(term))
 
 
 def _term(node: FocusNode) -> object:

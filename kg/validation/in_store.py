@@ -36,33 +36,34 @@ def validate_store(
 def validate_store_pyshacl(
     store: Store, patients: list[URIRef], *, batch: int = 25, progress: Progress | None = None
 ) -> dict[str, list[ValidationResult]]:
-    """SHACL-validate every patient record with pySHACL, in batches pulled from the store."""
+    """SHACL-validate every patient record with pySHACL, in batches pulled from the store; each
+    result attributed to every patient whose record holds its focus node (:func:`_owners`)."""
     found: dict[str, list[ValidationResult]] = {}
     for start in range(0, len(patients), batch):
         chunk = patients[start : start + batch]
         records = patient_records(store, chunk)
         report = validate(records)
-        owner = _owners(records, chunk)
+        owners = _owners(records, {result.focus for result in report.results})
         for result in report.results:
-            patient = owner.get(result.focus)
-            if patient is not None:
+            for patient in sorted(owners.get(result.focus, ())):
                 found.setdefault(patient, []).append(result)
         if progress:
             progress("validate", min(start + batch, len(patients)), len(patients))
     return found
 
 
-def _owners(records: Graph, patients: list[URIRef]) -> dict[str, str]:
-    """Each node of the records, with the patient whose record it belongs to."""
-    owner: dict[str, str] = {}
-    for patient in patients:
-        stack = [patient]
-        while stack:
-            node = stack.pop()
-            if str(node) in owner:
-                continue
-            owner[str(node)] = str(patient)
-            for obj in records.objects(node, None):
-                if (obj, None, None) in records and str(obj) not in owner:
-                    stack.append(obj)  # type: ignore[arg-type]
-    return owner
+def _owners(records: Graph, focus: set[str]) -> dict[str, set[str]]:
+    """The patients whose records hold each focus node (by its text, as a result names it): the
+    record query walked back from the node (:func:`csfkg.validation.compiled.owners_of`, the one
+    record definition), in an in-memory Oxigraph store holding the batch's records."""
+    from csfkg.stores import OxigraphStore
+    from csfkg.validation.compiled import focus_node_of, owners_of
+
+    if not focus:
+        return {}
+    store = OxigraphStore()
+    store.add_graph(records)
+    nodes = {
+        focus_node_of(term) for triple in records for term in (triple[0], triple[2]) if str(term) in focus
+    }
+    return owners_of(store, nodes)

@@ -15,6 +15,7 @@ import sql_readings
 
 from csfkg.cli.main import run
 from csfkg.cohort.synth import write_cohort_file
+from csfkg.engines.sql import loading as sql_loading
 from csfkg.engines.sql import store as duckdb_store
 
 SEED = 2
@@ -124,7 +125,7 @@ def test_the_assessment_date_update_in_sql_is_the_update_in_oxigraph(tmp_path: P
     path = tmp_path / "data.nt"
     path.write_text(data)
     store = duckdb_store.new_connection()
-    duckdb_store.load_ntriples(store, path)
+    sql_loading.load_ntriples(store, path)
     duckdb_store.run_update(store, update)
     assert sorted(sql_readings.derived_ntriples(store, {}).splitlines()) == expected
     assert any("2026-03-01" in line for line in expected)
@@ -224,9 +225,9 @@ def test_a_triple_written_twice_or_loaded_again_is_held_once(cohort: Path, tmp_p
     assert twice.lines == once.lines
     # a file loaded again adds nothing
     store = duckdb_store.new_connection()
-    duckdb_store.load_ntriples(store, cohort)
+    sql_loading.load_ntriples(store, cohort)
     counts = sql_readings.row_counts(store)
-    duckdb_store.load_ntriples(store, repeated)
+    sql_loading.load_ntriples(store, repeated)
     assert sql_readings.row_counts(store) == counts
 
 
@@ -239,10 +240,10 @@ def test_a_predicate_outside_the_vocabulary_is_read_too(cohort: Path, tmp_path: 
         cohort.read_bytes() + b'<https://example.org/x> <https://example.org/not-in-the-vocabulary> "x" .\n'
     )
     plain, more = duckdb_store.new_connection(), duckdb_store.new_connection()
-    duckdb_store.load_ntriples(plain, cohort)
-    duckdb_store.load_ntriples(more, extra)
+    sql_loading.load_ntriples(plain, cohort)
+    sql_loading.load_ntriples(more, extra)
     assert set(more.tables) == set(plain.tables) | {"<https://example.org/not-in-the-vocabulary>"}
     counts = sql_readings.row_counts(more)
     assert counts.pop(more.tables["<https://example.org/not-in-the-vocabulary>"]) == 1
     assert sorted(counts.values()) == sorted(sql_readings.row_counts(plain).values())
-    assert plain.tables.keys() <= duckdb_store.vocabulary_predicates()
+    assert plain.tables.keys() <= sql_loading.vocabulary_predicates()

@@ -10,6 +10,7 @@ import sql_readings
 
 from csfkg.cohort.run import add_knowledge
 from csfkg.cohort.synth import write_cohort_file
+from csfkg.engines.sql import loading as sql_loading
 from csfkg.engines.sql import store as duckdb_store
 from csfkg.engines.sql import validation as shacl_sql
 from csfkg.stores import OxigraphStore
@@ -29,8 +30,8 @@ def test_validation_in_sql_reports_what_oxigraph_reports_for_each_patient(tmp_pa
     expected = results_by_patient(oxigraph)
 
     store = duckdb_store.new_connection()
-    duckdb_store.load_ntriples(store, cohort)
-    duckdb_store.add_knowledge(store, tmp_path)
+    sql_loading.load_ntriples(store, cohort)
+    add_knowledge(store)
     got = sql_readings.results_by_patient(store)
     assert got == expected
     # the CSV's violations column, made in the store, is the one write_csv makes of Oxigraph's
@@ -73,8 +74,8 @@ def test_a_result_on_a_node_of_no_record_is_left_out_and_one_in_a_record_is_kept
         f"<http://e/s2> <{csf}hasProcedure> <http://e/proc1> .\n"
     )
     store = duckdb_store.new_connection()
-    duckdb_store.load_ntriples(store, data)
-    duckdb_store.add_knowledge(store, tmp_path)
+    sql_loading.load_ntriples(store, data)
+    add_knowledge(store)
     dates = {
         result.focus: (result, owners)
         for result, owners in sql_readings.validation_results(store)

@@ -13,6 +13,7 @@ from rdflib.plugins.sparql import prepareQuery
 
 from csfkg.cohort.run import add_knowledge
 from csfkg.cohort.synth import write_cohort_file
+from csfkg.engines.sql import loading as sql_loading
 from csfkg.engines.sql import store as duckdb_store
 from csfkg.engines.sql.translate import UnsupportedQuery, construct_statements, select_sql, solution_texts
 from csfkg.pipeline.derive import derive_in as derive_store
@@ -34,8 +35,8 @@ def test_derivation_in_duckdb_is_the_derivation_in_oxigraph(tmp_path: Path) -> N
     oxigraph = {(q.subject, q.predicate, q.object) for q in store.store if q not in before}
 
     connection = duckdb_store.new_connection()
-    duckdb_store.load_ntriples(connection, cohort)
-    duckdb_store.add_knowledge(connection, tmp_path)
+    sql_loading.load_ntriples(connection, cohort)
+    add_knowledge(connection)
     loaded = sql_readings.row_counts(connection)
     derive_store(connection)
     derived = Graph().parse(data=sql_readings.derived_ntriples(connection, loaded), format="nt")
@@ -58,8 +59,8 @@ def test_a_derivation_for_later_readers_leaves_out_only_the_triples_none_of_them
     derived = []
     for readers in (None, [get_query("cohort-rows").text]):
         connection = duckdb_store.new_connection()
-        duckdb_store.load_ntriples(connection, cohort)
-        duckdb_store.add_knowledge(connection, tmp_path)
+        sql_loading.load_ntriples(connection, cohort)
+        add_knowledge(connection)
         loaded = sql_readings.row_counts(connection)
         if readers is not None:
             connection.keep_for_readers(readers)
@@ -153,7 +154,7 @@ def _rows_both_ways(data: str, query: str, tmp_path: Path) -> tuple[list, list]:
     path = tmp_path / "data.nt"
     path.write_text(data.strip() + "\n")
     connection = duckdb_store.new_connection()
-    duckdb_store.load_ntriples(connection, path)
+    sql_loading.load_ntriples(connection, path)
     relation = select_sql(prepareQuery(query).algebra, connection)
     got = sorted(connection.execute(solution_texts(relation, names)).fetchall(), key=_order)
     return got, expected
@@ -335,7 +336,7 @@ def test_a_pattern_with_a_constant_predicate_reads_that_predicate_s_table_only(t
     data = tmp_path / "data.nt"
     data.write_text(DATA.strip() + "\n")
     store = duckdb_store.new_connection()
-    duckdb_store.load_ntriples(store, data)
+    sql_loading.load_ntriples(store, data)
     sql = select_sql(
         prepareQuery("SELECT * WHERE { ?s <http://e/q> ?o . ?o <http://e/w> ?w }").algebra, store
     ).sql
@@ -415,7 +416,7 @@ def _loaded(tmp_path: Path):
     data = tmp_path / "data.nt"
     data.write_text(DATA.strip() + "\n")
     connection = duckdb_store.new_connection()
-    duckdb_store.load_ntriples(connection, data)
+    sql_loading.load_ntriples(connection, data)
     return connection
 
 
@@ -465,7 +466,7 @@ def test_values_are_compared_for_the_terms_of_every_load_and_of_the_derivation(t
         '<http://e/e> <http://e/day> "2026-01-02"^^<http://www.w3.org/2001/XMLSchema#date> .\n'
         '<http://e/f> <http://e/day> "2025-12-31"^^<http://www.w3.org/2001/XMLSchema#date> .\n'
     )
-    duckdb_store.load_ntriples(connection, more)
+    sql_loading.load_ntriples(connection, more)
     duckdb_store.run_construct(
         connection,
         prepareQuery(
@@ -532,14 +533,14 @@ def test_two_terms_with_one_id_are_refused(tmp_path: Path) -> None:
     data = tmp_path / "data.nt"
     data.write_text(DATA.strip() + "\n")
     connection = duckdb_store.new_connection()
-    duckdb_store.load_ntriples(connection, data)  # different terms, different ids
+    sql_loading.load_ntriples(connection, data)  # different terms, different ids
     # a term the store holds under the id another term will have, as a collision would make
     (taken,) = connection.execute(f"SELECT {id_of(quote('<http://e/new>'))}").fetchone()
     connection.execute(f"UPDATE {duckdb_store.STORED_TERMS} SET id = ? WHERE text = '<http://e/a>'", [taken])
     more = tmp_path / "more.nt"
     more.write_text("<http://e/new> <http://e/w> <http://e/c> .\n")
     with pytest.raises(duckdb_store.IdCollision, match="<http://e/a> and <http://e/new>"):
-        duckdb_store.load_ntriples(connection, more)
+        sql_loading.load_ntriples(connection, more)
     assert connection.execute("SELECT count(*) FROM terms WHERE text = '<http://e/new>'").fetchone() == (0,)
 
 
@@ -572,8 +573,8 @@ def test_the_compiled_shacl_checks_find_in_sql_what_they_find_in_oxigraph(tmp_pa
     oxigraph.store.load(path=str(cohort), format=pyoxigraph.RdfFormat.N_TRIPLES)
     add_knowledge(oxigraph)
     store = duckdb_store.new_connection()
-    duckdb_store.load_ntriples(store, cohort)
-    duckdb_store.add_knowledge(store, tmp_path)
+    sql_loading.load_ntriples(store, cohort)
+    add_knowledge(store)
     found = 0
     for check in compiled_validation_queries():
         for query in [*check.gates, check.query]:
@@ -628,7 +629,7 @@ def test_selected_values_are_oxigraph_s_values_escapes_and_blank_nodes_included(
     path = tmp_path / "data.nt"
     path.write_text(data)
     store = duckdb_store.new_connection()
-    duckdb_store.load_ntriples(store, path)
+    sql_loading.load_ntriples(store, path)
     got = sorted(
         tuple(row.get(n) for n in ("s", "o", "g")) for row in sql_readings.select_values(store, query)
     )
@@ -660,7 +661,7 @@ def test_the_loader_refuses_a_line_it_would_read_otherwise_than_oxigraph(tmp_pat
     path.write_text('<http://e/a> <http://e/v> "fine \\"quoted\\"\\n" .\n' + line + "\n")
     store = duckdb_store.new_connection()
     with pytest.raises(InputError, match="is not N-Triples as the SQL engine reads it") as refused:
-        duckdb_store.load_ntriples(store, path)
+        sql_loading.load_ntriples(store, path)
     assert repr(line) in str(refused.value)  # the line is named
     assert store.execute("SELECT count(*) FROM terms").fetchone() == (0,)
 
@@ -688,7 +689,7 @@ def test_the_loader_reads_the_spaces_around_the_final_dot_as_oxigraph_does(tmp_p
         for t in pyoxigraph.parse(data.encode(), format=pyoxigraph.RdfFormat.N_TRIPLES)
     }
     store = duckdb_store.new_connection()
-    duckdb_store.load_ntriples(store, path)
+    sql_loading.load_ntriples(store, path)
     got = sql_readings.derived_ntriples(store, {})
     assert len(expected) == 9
     assert set(got.splitlines(keepends=True)) == expected

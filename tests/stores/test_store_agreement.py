@@ -1,7 +1,9 @@
-"""The same queries give the same answers on rdflib's store, the embedded store and the server.
+"""The same queries give the same answers on every implementation of the Store protocol:
+rdflib's store, the embedded store, the server and the SQL engine's store.
 
 One synthetic cohort of 1,000 patients (``csfkg synth``, fixed seed) goes through rdflib's
-in-memory store, embedded Oxigraph and a real ``oxigraph serve`` over HTTP; each runs the whole
+in-memory store, embedded Oxigraph, a real ``oxigraph serve`` over HTTP and DuckDB (the SQL
+engine's :class:`~csfkg.engines.sql.store.SqlStore`, through the protocol alone); each runs the whole
 cohort path (knowledge graph, assessment dates, every ``derive-*`` query, one row per patient).
 The rows must agree patient by patient, and the derived triples (``cohort-result-graph``, the
 graph ``csfkg cohort --graph-out`` writes) triple by triple. The cohort reaches every next step
@@ -65,9 +67,11 @@ def _triples(name: str, expected: set, got: set) -> str:
     )
 
 
-def test_rdflib_embedded_oxigraph_and_a_server_give_the_same_answers(
+def test_rdflib_embedded_oxigraph_a_server_and_sql_give_the_same_answers(
     tmp_path: Path, oxigraph_server: str
 ) -> None:
+    from csfkg.engines.sql.store import new_connection
+
     cohort = tmp_path / "cohort.nt"
     write_cohort_file(cohort, patients=PATIENTS, seed=SEED)
     stores: dict[str, Store] = {
@@ -78,10 +82,12 @@ def test_rdflib_embedded_oxigraph_and_a_server_give_the_same_answers(
             update_url=oxigraph_server + "/update",
             graph_store_url=oxigraph_server + "/store",
         ),
+        "SQL store": new_connection(),
     }
     rows: dict[str, dict[str, Row]] = {}
     graphs: dict[str, set] = {}
     for name, store in stores.items():
+        assert isinstance(store, Store), f"{name} does not implement the Store protocol"
         load_files(store, [cohort])
         run = run_cohort(store, today=ASSESSMENT, validate_records=False)
         rows[name] = _rows(run.rows)
@@ -96,6 +102,6 @@ def test_rdflib_embedded_oxigraph_and_a_server_give_the_same_answers(
         f"{len(every - reached)} next step branches not reached"
     )
 
-    for name in ("embedded Oxigraph", "Oxigraph server"):
+    for name in ("embedded Oxigraph", "Oxigraph server", "SQL store"):
         assert rows[name] == reference, _differences(name, reference, rows[name])
         assert graphs[name] == graphs["rdflib"], _triples(name, graphs["rdflib"], graphs[name])

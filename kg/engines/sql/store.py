@@ -19,36 +19,33 @@ tests/test_shacl_sql.py). Figures: bench/README.md.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
+
+from rdflib import BNode, Graph
 
 from csfkg.engines.sql.translate import (
-    LITERAL_KIND,
     STORED_TERM_COLUMNS,
     TERM_COLUMNS,
     TERM_STR,
     TableLayout,
+    UnsupportedQuery,
     id_of,
     insert_pairs,
-    is_kind,
     quote,
     term_rows,
 )
 from csfkg.model.errors import CsfkgError
-from csfkg.model.knowledge import knowledge_ntriples
-from csfkg.model.resources import knowledge_cache
 from csfkg.sparql.library import derivation_queries
 from csfkg.stores import Bindings, with_values
+from csfkg.stores.protocol import Closing, QueryResult
 
 __all__ = [
     "IdCollision",
     "SqlStore",
     "new_connection",
-    "load_ntriples",
-    "add_knowledge",
     "add_terms",
     "run_construct",
     "run_update",
@@ -66,17 +63,29 @@ VALUE_TERMS = "value_terms"
 :func:`add_terms`: a join that compares values builds its hash table on this table, whose size
 DuckDB knows (on the terms filtered it guessed thousands of times too many and built its table
 on the other side, one key for every row)."""
-RAW = "__raw"
 NEW = "__new_terms"
-KNOWN = "__known_predicates"
+
+
+class InvalidTerm(Exception):
+    """A term of a file that :data:`csfkg.engines.sql.loading.TERM` does not match."""
 
 
 class IdCollision(CsfkgError):
     """Two different terms got one id: the store's results would merge them, and are refused."""
 
 
-class SqlStore(TableLayout):
-    """A DuckDB connection holding the terms table and a table of term ids per predicate."""
+class SqlStore(Closing, TableLayout):
+    """A DuckDB connection holding the terms table and a table of term ids per predicate: a
+    :class:`~csfkg.stores.Store` whose queries and updates are translated to SQL.
+
+    Parameters are bound as a VALUES block of IRIs and literals (a blank node, which a VALUES
+    block cannot hold, is refused)."""
+
+    compiled_validation = False
+    """Whether :mod:`csfkg.validation.compiled` runs its checks here: no, those read Oxigraph's
+    terms. Through the protocol, pySHACL validates records pulled from this store; a cohort run
+    on this engine runs the same compiled checks translated to SQL
+    (:mod:`csfkg.engines.sql.validation`)."""
 
     def __init__(self, connection: Any) -> None:
         super().__init__(VIEW, TERMS)
@@ -162,6 +171,58 @@ class SqlStore(TableLayout):
             self._reads[query.text] = reads
             reads = with_reads(reads, algebra_of(query.text).p)
 
+    def query(self, text: str, bindings: Bindings | None = None) -> QueryResult:
+        """The Store protocol's ``query``: SELECT, ASK or CONSTRUCT, translated
+        (:func:`csfkg.engines.sql.reading.answer`).
+
+        Raises:
+            UnsupportedQuery: another query form, a blank node bound, or what the translation
+                does not cover.
+        """
+        from csfkg.engines.sql.reading import answer
+
+        return answer(self, self._bound(text, bindings))
+
+    def dump(self, stream: BinaryIO, query: str, bindings: Bindings | None = None) -> None:
+        """The Store protocol's ``dump``: a CONSTRUCT query's triples as N-Triples, each term's text
+        as the store holds it."""
+        from csfkg.engines.sql.reading import dump_construct
+
+        dump_construct(self, stream, self._bound(query, bindings))
+
+    def load(self, data: bytes, format: str, *, base_iri: str | None = None) -> None:
+        """The Store protocol's ``load`` (:func:`csfkg.engines.sql.loading.load_rdf`)."""
+        from csfkg.engines.sql.loading import load_rdf
+
+        load_rdf(self, data, format, base_iri=base_iri)
+
+    def load_file(self, path: Path, format: str) -> None:
+        """The Store protocol's ``load_file``: N-Triples in the loader's form read by DuckDB
+        itself, anything else parsed first (:func:`csfkg.engines.sql.loading.load_rdf`)."""
+        from csfkg.engines.sql.loading import load_rdf
+
+        load_rdf(self, path, format, base_iri=path.resolve().as_uri())
+
+    def add_graph(self, graph: Graph) -> None:
+        """The Store protocol's ``add_graph``: the graph's triples, as N-Triples."""
+        self.load(graph.serialize(format="nt", encoding="utf-8"), "nt")
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __len__(self) -> int:
+        return sum(
+            self.connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in self.tables.values()
+        )
+
+    def _bound(self, text: str, bindings: Bindings | None) -> str:
+        if not bindings:
+            return text
+        if any(isinstance(term, BNode) for term in bindings.values()):
+            raise UnsupportedQuery("the SQL store binds IRIs and literals, not a blank node")
+        return with_values(text, bindings)
+
     def update(self, text: str, bindings: Bindings | None = None) -> None:
         """A SPARQL 1.1 Update, translated (:func:`run_update`), ``bindings`` given as a VALUES
         block of RDF terms: the Store protocol's ``update``, so that the pipeline's stages that
@@ -170,7 +231,7 @@ class SqlStore(TableLayout):
         Raises:
             UnsupportedQuery: the update uses what the translation does not cover.
         """
-        run_update(self, with_values(text, bindings) if bindings else text)
+        run_update(self, self._bound(text, bindings))
 
 
 def new_connection(
@@ -224,7 +285,7 @@ def add_terms(store: SqlStore, source: str, valid: str | None = None) -> TermsAd
     Raises:
         IdCollision: two different terms (among them, or one of them and one the table holds)
             share an id; nothing is added.
-        _InvalidTerm: a new term does not match ``valid``; nothing is added.
+        InvalidTerm: a new term does not match ``valid``; nothing is added.
     """
     connection = store.connection
     # the distinct (id, text) pairs, each with the text the table holds for its id: an id with
@@ -258,7 +319,7 @@ def add_terms(store: SqlStore, source: str, valid: str | None = None) -> TermsAd
                 [valid],
             ).fetchone()
             if invalid is not None:
-                raise _InvalidTerm(invalid[0])
+                raise InvalidTerm(invalid[0])
         (before,) = connection.execute(f"SELECT count(*) FROM {STORED_TERMS}").fetchone()
         (added,) = connection.execute(
             f"INSERT INTO {STORED_TERMS} {term_rows(f'SELECT id, text FROM {NEW} WHERE held IS NULL')}"
@@ -282,186 +343,6 @@ def add_constants(store: SqlStore, texts: set[str]) -> None:
         values = ", ".join(f"({quote(text)})" for text in sorted(texts))
         add_terms(store, f"SELECT {id_of('text')} AS id, text FROM (VALUES {values}) AS c(text)")
         store.constants |= texts
-
-
-_STATEMENT_LINE = "CASE WHEN starts_with(line, '<') THEN TRUE ELSE trim(line) <> '' AND NOT starts_with(ltrim(line), '#') END"
-"""A line that is neither empty nor a comment (trimmed only where it does not start a
-statement: a copy of every line otherwise)."""
-
-# N-Triples, a statement a line: the subject and the predicate hold no space; the object is the
-# rest of the line less its final dot (and the spaces around it). Each line is checked here for
-# what a line alone says (it ends with a dot); each term once, where the terms are grouped
-# (TERM: a file has about four times as many lines as distinct terms; each term is matched
-# once, not each line).
-# A line ending in one space and the dot (as writers write it) has its object from the split
-# line; the other lines only have rtrim() with a set of characters, which is slow per line.
-# Each line's predicate is looked up in the enum type KNOWN (the vocabulary's predicates: a
-# hash lookup, much cheaper than a join with a table of them) and kept as its code there (one
-# byte; the predicate tables are filled by it); where every line's is one of them, the file is
-# read once (a second read for the predicates' texts is costly), else once more, for them all.
-# Only a predicate that is not one of them gets a term id here.
-# The line is split at its spaces once (string_split): the subject, the predicate, and for such a
-# line the pieces between them and the dot, joined again (a literal's spaces kept, two spaces
-# giving an empty piece); split_part twice and substr made three copies of the line
-_SPLIT = rf"""
-CREATE OR REPLACE TEMPORARY TABLE {RAW} AS
-SELECT {id_of("s")} AS si, {id_of("o")} AS oi, enum_code(TRY_CAST(p AS {KNOWN})) AS pk, CASE WHEN TRY_CAST(p AS {KNOWN}) IS NULL THEN {id_of("p")} END AS pi,
-       s, o, bad FROM (
-  SELECT s, p, CASE WHEN plain THEN (CASE WHEN len(l) = 4 THEN l[3] ELSE array_to_string(l[3:len(l) - 1], ' ') END)
-                    WHEN ends_with(r, '.') THEN rtrim(substr(r, 1, length(r) - 1), ' ') ELSE '' END AS o,
-         NOT plain AND NOT ends_with(r, '.') AS bad FROM (
-    SELECT l, s, p, plain, CASE WHEN NOT plain THEN rtrim(substr(line, length(s) + length(p) + 3), ' ' || chr(9)) END AS r FROM (
-      SELECT line, l, l[1] AS s, COALESCE(l[2], '') AS p,
-             ends_with(line, ' .') AND NOT ends_with(line, '  .') AND NOT ends_with(line, chr(9) || ' .') AS plain FROM (
-        SELECT line, string_split(line, ' ') AS l
-        FROM {{source}}
-        WHERE {_STATEMENT_LINE}))))
-"""
-
-_LINES = "read_csv($1, columns={'line': 'VARCHAR'}, delim='\x01', quote='', escape='', header=false, auto_detect=false)"
-
-_IRI = r'<[A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20<>"{}|^`\\]*>'
-_BLANK = r"_:[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?"
-_LITERAL = rf'"([^"\\\n\r]|\\[nr"\\])*"(\^\^{_IRI}|@[a-zA-Z]+(-[a-zA-Z0-9]+)*)?'
-TERM = rf"{_IRI}|{_BLANK}|{_LITERAL}"
-"""A term as this loader reads it (:data:`STATEMENT`)."""
-STATEMENT = rf"({_IRI}|{_BLANK}) {_IRI} ({TERM}) ?\.[ \t]*"
-"""A line of N-Triples as this loader reads it: subject, predicate and object separated by one
-space, the final dot, as Oxigraph, rdflib and ``csfkg synth`` write them: IRIs without escapes,
-ASCII blank node labels, literals with the escapes those writers use (``\\" \\\\ \\n \\r``) and
-no other. A term has one text, so its text is its id: a literal written once as "A" and once as
-"\\u0041" would be two terms here and one in Oxigraph, and such a file is refused. (Spaces
-before the final dot are read as Oxigraph reads them.)"""
-
-
-class _InvalidTerm(Exception):
-    """A term of a file that :data:`TERM` does not match."""
-
-
-def load_ntriples(store: SqlStore, path: Path) -> None:
-    """Append an N-Triples file written one statement a line with single spaces (as Oxigraph,
-    rdflib and ``csfkg synth`` write it): its terms to the terms table, each triple's ids to its
-    predicate's table. Nothing is added from a file with a line that is neither a statement as
-    :data:`STATEMENT` has it, nor empty, nor a comment.
-
-    Raises:
-        InputError: a line is not a statement as :data:`STATEMENT` has it (the first is named).
-        IdCollision: two of its terms, or one of them and a term the store holds, share an id.
-    """
-    from csfkg.model.errors import InputError
-
-    connection = store.connection
-    likely = sorted(vocabulary_predicates() | set(store.tables))
-    connection.execute(
-        f"CREATE OR REPLACE TEMPORARY TABLE {KNOWN} AS SELECT unnest($1::VARCHAR[]) AS text", [likely]
-    )
-    connection.execute(f"CREATE TYPE {KNOWN} AS ENUM (SELECT text FROM {KNOWN})")
-    try:
-        code_of = dict(
-            connection.execute(
-                f"SELECT text, CAST(enum_code(text::{KNOWN}) AS INTEGER) FROM {KNOWN}"
-            ).fetchall()
-        )
-        connection.execute(_SPLIT.format(source=_LINES), [str(path)])
-    finally:
-        connection.execute(f"DROP TYPE {KNOWN}")
-        connection.execute(f"DROP TABLE {KNOWN}")
-    try:
-        # the predicates' texts: the vocabulary's of their codes where every line's predicate
-        # is one of them, else from a second read of the file (not in the table of 32M
-        # triples: 2 GB of text, past which DuckDB spilled)
-        if connection.execute(f"SELECT 1 FROM {RAW} WHERE pk IS NULL LIMIT 1").fetchone() is None:
-            text_of = {code: text for text, code in code_of.items()}
-            predicates = [
-                text_of[code] for (code,) in connection.execute(f"SELECT DISTINCT pk FROM {RAW}").fetchall()
-            ]
-        else:
-            predicates = [
-                p
-                for (p,) in connection.execute(
-                    f"SELECT DISTINCT split_part(line, ' ', 2) FROM {_LINES} WHERE {_STATEMENT_LINE}",
-                    [str(path)],
-                ).fetchall()
-            ]
-        # a line with no final dot, a literal as subject, a predicate that is no IRI, a term
-        # that is none: the first line that is no statement is found and named
-        wrong = (
-            connection.execute(
-                f"SELECT 1 FROM {RAW} WHERE bad OR {is_kind('si', LITERAL_KIND)} LIMIT 1"
-            ).fetchone()
-            is not None
-        )
-        wrong = wrong or any(re.fullmatch(_IRI, p) is None for p in predicates)
-        values = ", ".join(f"({quote(p)})" for p in predicates)
-        predicate_terms = (
-            f" UNION ALL SELECT {id_of('p')}, p FROM (VALUES {values}) AS c(p)" if predicates else ""
-        )
-        if not wrong:
-            try:
-                add_terms(
-                    store,
-                    f"SELECT si AS id, s AS text FROM {RAW} UNION ALL SELECT oi, o FROM {RAW}{predicate_terms}",
-                    valid=TERM,
-                )
-            except _InvalidTerm:
-                wrong = True
-        if wrong:
-            found = connection.execute(
-                f"SELECT line FROM {_LINES} WHERE trim(line) <> '' AND NOT starts_with(ltrim(line), '#') "
-                f"AND NOT regexp_full_match(line, $2) LIMIT 1",
-                [str(path), STATEMENT],
-            ).fetchone()
-            line = "?" if found is None else found[0] if len(found[0]) <= 120 else found[0][:117] + "..."
-            raise InputError(
-                f"{path} is not N-Triples as the SQL engine reads it (a statement a line, single spaces): {line!r}."
-            )
-        for predicate in predicates:
-            # by the predicate's code, or its term id (checked against every other term's by
-            # add_terms); a triple written twice, or one the store holds, is not added again
-            if predicate in code_of:
-                add_pairs(
-                    store,
-                    store.target(predicate),
-                    f"SELECT si AS s, oi AS o FROM {RAW} WHERE pk = {code_of[predicate]}",
-                )
-            else:
-                add_pairs(
-                    store,
-                    store.target(predicate),
-                    f"SELECT si AS s, oi AS o FROM {RAW} WHERE pk IS NULL AND pi = {id_of('$1::VARCHAR')}",
-                    [predicate],
-                )
-    finally:
-        connection.execute(f"DROP TABLE {RAW}")
-
-
-@knowledge_cache
-def vocabulary_predicates() -> frozenset[str]:
-    """N-Triples texts of the predicates a patient file likely uses: those of the knowledge
-    graph's triples and the properties it declares (a hint for :func:`load_ntriples`: a
-    predicate outside it costs a second read of the file, not a wrong triple)."""
-    from rdflib.namespace import OWL, RDF
-
-    declared = {
-        OWL.ObjectProperty.n3(),
-        OWL.DatatypeProperty.n3(),
-        OWL.AnnotationProperty.n3(),
-        RDF.Property.n3(),
-    }
-    found: set[str] = set()
-    for line in knowledge_ntriples().decode("utf-8").splitlines():
-        parts = line.split(" ", 3)
-        if len(parts) == 4 and parts[1].startswith("<"):
-            found.add(parts[1])
-            if parts[1] == RDF.type.n3() and parts[2] in declared and parts[0].startswith("<"):
-                found.add(parts[0])
-    return frozenset(found)
-
-
-def add_knowledge(store: SqlStore, folder: Path) -> None:
-    path = folder / "knowledge.nt"
-    path.write_bytes(knowledge_ntriples())
-    load_ntriples(store, path)
 
 
 def run_construct(store: SqlStore, algebra: Any, read: frozenset[str] | None = None) -> None:
