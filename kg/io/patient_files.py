@@ -308,14 +308,28 @@ def read_patient_file(path: Path) -> Graph:
             not UTF-8 text, not valid RDF, unsafe RDF/XML or JSON-LD (see the module docstring),
             holds a malformed IRI, or holds no ``csf:Patient``.
     """
+    graph = read_rdf_file(path, "a patient file", "it holds no patient")
+    if not patients_in(graph):
+        raise InputError(f"{path} holds no patient: no node is typed csf:Patient ({CSF.Patient}).")
+    return graph
+
+
+def read_rdf_file(path: Path, kind: str = "an RDF file", empty: str = "it holds no triple") -> Graph:
+    """Parse an RDF file with the checks of a patient file (size, encoding, safe RDF/XML and
+    JSON-LD, well-formed IRIs), each literal as written; ``kind`` and ``empty`` word the refusals.
+
+    Raises:
+        InputError: the file is missing, a directory, too large, empty, not UTF-8 text, not
+            valid RDF, unsafe, or holds a malformed IRI.
+    """
     if not path.exists():
         raise InputError(f"File not found: {path}.")
     if path.is_dir():
-        raise InputError(f"{path} is a directory, not a patient file.")
+        raise InputError(f"{path} is a directory, not {kind}.")
     fmt = input_format(path, PATIENT_FILE_FORMATS)
     raw = _read_bounded(path)
     if not raw.strip():
-        raise InputError(f"{path} is empty: it holds no patient.")
+        raise InputError(f"{path} is empty: {empty}.")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -323,7 +337,7 @@ def read_patient_file(path: Path) -> Graph:
             f"{path} is not UTF-8 text (byte {error.start} cannot be read; is it a binary file?)."
         ) from None
     if not text.strip():
-        raise InputError(f"{path} is empty: it holds no patient.")
+        raise InputError(f"{path} is empty: {empty}.")
     if fmt == "xml":
         check_xml_entities(path, text)
     elif fmt == "json-ld":
@@ -339,8 +353,6 @@ def read_patient_file(path: Path) -> Graph:
     except Exception as error:  # every parser raises its own types; all mean bad syntax
         raise InputError(_syntax_error_sentence(path, fmt, error)) from None
     check_iris(path, graph)
-    if not patients_in(graph):
-        raise InputError(f"{path} holds no patient: no node is typed csf:Patient ({CSF.Patient}).")
     return graph
 
 

@@ -96,11 +96,29 @@ class CompiledCheck:
     variables: tuple[str, ...] = ()
     value_is_focus: bool = False
     path_variable: bool = False
+    shape_node: str = ""
+    """The shape, in N-Triples form (an IRI or a blank node of the shapes graph), for a standard
+    report's sh:sourceShape (``shape`` is the SPARQL constraint for a SPARQL constraint's check)."""
+    constraint_node: str = ""
+    """A SPARQL constraint's node (sh:sourceConstraint), in N-Triples form; empty for others."""
+    detail: bool = False
+    """A check of a shape that ``sh:node`` refers to, on the values of the referring shape: SHACL
+    reports its results only as the detail of that shape's result (a standard report leaves them
+    out; :func:`csfkg.validation.report.validate` reads them, as it reads pySHACL's sh:detail)."""
 
 
 SHAPE_TYPES = (SH.NodeShape, SH.PropertyShape)
 TARGETS = (SH.targetClass, SH.targetObjectsOf, SH.targetSubjectsOf, SH.targetNode)
-DESCRIPTIVE = (SH.name, SH.description, SH.message, SH.severity, SH.order, SH.group, SH.defaultValue)
+DESCRIPTIVE = (
+    SH.name,
+    SH.description,
+    SH.message,
+    SH.severity,
+    SH.order,
+    SH.group,
+    SH.defaultValue,
+    SH.deactivated,
+)
 VALUE_PARAMETERS = (
     SH.datatype,
     SH.nodeKind,
@@ -114,10 +132,18 @@ VALUE_PARAMETERS = (
 )
 NODE_SHAPE_PARAMETERS = frozenset((*TARGETS, *DESCRIPTIVE, *VALUE_PARAMETERS, SH.property, SH.sparql))
 PROPERTY_SHAPE_PARAMETERS = frozenset(
-    (*TARGETS, *DESCRIPTIVE, *VALUE_PARAMETERS, SH.path, SH.minCount, SH.maxCount)
+    (*TARGETS, *DESCRIPTIVE, *VALUE_PARAMETERS, SH.path, SH.minCount, SH.maxCount, SH.uniqueLang)
 )
 SPARQL_CONSTRAINT_PARAMETERS = frozenset(
     (SH.select, SH.prefixes, SH.message, SH.name, SH.description, SH.severity)
+)
+ANNOTATION_NAMESPACES = (
+    str(RDFS),
+    str(OWL),
+    "http://www.w3.org/2004/02/skos/core#",
+    "http://purl.org/dc/terms/",
+    "http://purl.org/dc/elements/1.1/",
+    "http://www.w3.org/ns/prov#",
 )
 PATH_OPERATORS = (SH.inversePath, SH.alternativePath, SH.zeroOrMorePath, SH.oneOrMorePath, SH.zeroOrOnePath)
 
@@ -240,11 +266,37 @@ class _Compiler:
                 raise UnsupportedShapeError(
                     f"Shape {shape} uses {self.shapes.qname(predicate)} on a {kind}, which the compiled validator does not support."
                 )
-        for cls in (RDFS.Class, OWL.Class):
-            if (shape, RDF.type, cls) in self.shapes:
-                raise UnsupportedShapeError(
-                    f"Shape {shape} is also a class (an implicit class target), which the compiled validator does not support."
-                )
+        unknown = sorted(
+            p
+            for p in set(self.shapes.predicates(shape, None))
+            if not self.is_annotation(p) and not str(p).startswith(str(SH))
+        )
+        if unknown:
+            raise UnsupportedShapeError(
+                f"Shape {shape} has {self.shapes.qname(unknown[0])}, which may be a parameter of a constraint component; the compiled validator does not translate it."
+            )
+        severity = self.one(shape, SH.severity)
+        if severity is not None and severity not in (SH.Violation, SH.Warning, SH.Info):
+            raise UnsupportedShapeError(
+                f"Shape {shape} has the severity {severity}, which is none of sh:Violation, sh:Warning, sh:Info."
+            )
+
+    def is_annotation(self, predicate: Node) -> bool:
+        """A predicate a shape may carry that constrains nothing: rdf:type, and the terms of the
+        annotation vocabularies (RDFS, OWL, SKOS, Dublin Core, PROV) or a property the shapes
+        graph declares an owl:AnnotationProperty. Any other predicate could be the parameter of a
+        constraint component (declared here, or in a graph not read), and is not ignored."""
+        if predicate == RDF.type or (predicate, RDF.type, OWL.AnnotationProperty) in self.shapes:
+            return True
+        return any(str(predicate).startswith(ns) for ns in ANNOTATION_NAMESPACES)
+
+    def is_class(self, shape: Node) -> bool:
+        """A shape that is also a class has an implicit class target (SHACL 2.1.3.1)."""
+        return any((shape, RDF.type, cls) in self.shapes for cls in (RDFS.Class, OWL.Class))
+
+    def deactivated(self, shape: Node) -> bool:
+        value = self.one(shape, SH.deactivated)
+        return isinstance(value, Literal) and value.value is True
 
     def severity(self, shape: Node) -> str:
         return str(self.one(shape, SH.severity) or SH.Violation).rsplit("#", 1)[-1]
@@ -298,7 +350,10 @@ class _Compiler:
     def targets(self, shape: Node) -> Focus | None:
         """The focus nodes of a shape's own targets; None when it has none."""
         makers: list[Callable[[str], str]] = []
-        for cls in sorted(self.shapes.objects(shape, SH.targetClass), key=str):
+        classes = set(self.shapes.objects(shape, SH.targetClass)) | (
+            {shape} if self.is_class(shape) else set()
+        )
+        for cls in sorted(classes, key=str):
             makers.append(lambda v, c=cls: f"?{v} {TYPE}/{SUBCLASS}* {c.n3()} .")
         for prop in sorted(self.shapes.objects(shape, SH.targetObjectsOf), key=str):
             makers.append(lambda v, p=prop: f"?{self.fresh()} {p.n3()} ?{v} .")
@@ -330,6 +385,8 @@ class _Compiler:
             )
         stack = (*stack, shape)
         self.check_parameters(shape)
+        if self.deactivated(shape):
+            return []  # conforms, as a focus node and as the shape of sh:node
         path_node = self.one(shape, SH.path)
         path = None if path_node is None else self.path(path_node)
         found = self.value_constraints(shape, focus, path, stack)
@@ -492,6 +549,28 @@ class _Compiler:
             found.append(
                 _Constraint(shape, "MinCountConstraintComponent", at_least, key=f"{shape} sh:minCount")
             )
+        unique = self.one(shape, SH.uniqueLang)
+        if unique is not None:
+            if not (isinstance(unique, Literal) and unique.datatype == XSD.boolean):
+                raise UnsupportedShapeError(
+                    f"Shape {shape} has sh:uniqueLang {unique}, which is not an xsd:boolean."
+                )
+            if str(unique) == "true":  # only the literal true switches it on ("1" does not)
+
+                def unique_lang(this: str, value: str) -> _Pattern:
+                    v, language = self.fresh(), self.fresh()
+                    return _Pattern(
+                        f'{{ SELECT ?{this} ?{language} WHERE {{ ?{this} {path} ?{v} . FILTER (isLiteral(?{v}) && LANG(?{v}) != "") }} '
+                        f"GROUP BY ?{this} (LANG(?{v}) AS ?{language}) HAVING (COUNT(DISTINCT ?{v}) > 1) }} "
+                        f"FILTER ({_member(focus(this))})",
+                        extra=(language,),
+                    )
+
+                found.append(
+                    _Constraint(
+                        shape, "UniqueLangConstraintComponent", unique_lang, key=f"{shape} sh:uniqueLang"
+                    )
+                )
         high = self.one(shape, SH.maxCount)
         if high is not None:
             maximum = _count(shape, high)
@@ -576,6 +655,14 @@ class _Compiler:
         everywhere = {d for o in ontologies for d in self.shapes.objects(o, SH.declare)}
         for node in self.shapes.objects(constraint, SH.prefixes):
             own = set(self.shapes.objects(node, SH.declare))
+            # the declarations of what the prefixes node owl:imports, where the shapes graph holds it
+            imported, stack = set(), list(self.shapes.objects(node, OWL.imports))
+            while stack:
+                other = stack.pop()
+                if other not in imported:
+                    imported.add(other)
+                    own |= set(self.shapes.objects(other, SH.declare))
+                    stack.extend(self.shapes.objects(other, OWL.imports))
             for declaration in own if (own and node in ontologies) else own | everywhere:
                 prefix, namespace = self.one(declaration, SH.prefix), self.one(declaration, SH.namespace)
                 if prefix is None or namespace is None:
@@ -586,13 +673,21 @@ class _Compiler:
         return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in sorted(declared.items()))
 
     # --- checks --------------------------------------------------------------------------
-    def compile(self) -> list[CompiledCheck]:
+    def compile(self, left: dict[Node, str] | None = None) -> list[CompiledCheck]:
+        """Every targeted shape's checks. With ``left``, a shape the compiler does not translate
+        is put there with the reason (for another validator to take), not raised."""
         checks: list[CompiledCheck] = []
         for shape in self.all_shapes():
-            self.check_parameters(shape)
-            focus = self.targets(shape)
-            if focus is not None:
-                checks.extend(self.check(c) for c in self.constraints(shape, focus))
+            try:
+                self.check_parameters(shape)
+                focus = self.targets(shape)
+                if focus is not None:
+                    # made whole before they are added: a shape left out leaves no part behind
+                    checks.extend([self.check(c) for c in self.constraints(shape, focus)])
+            except UnsupportedShapeError as error:
+                if left is None:
+                    raise
+                left[shape] = str(error)
         return checks
 
     def check(self, constraint: _Constraint) -> CompiledCheck:
@@ -609,9 +704,7 @@ class _Compiler:
                 )
             message = own if own is not None else message
         if message is None:
-            raise UnsupportedShapeError(
-                f"Shape {reported} has no sh:message; the compiled validator does not make up pySHACL's generic messages."
-            )
+            message = _default_message(constraint.component, self.one(shape, SH.path))
         pattern = constraint.pattern("this", "value")
         projection = " ".join(["?this", "?value", *("?" + v for v in pattern.extra)])
         path = self.one(shape, SH.path)
@@ -629,6 +722,9 @@ class _Compiler:
             variables=tuple(v for v in constraint.variables if v != "path"),
             value_is_focus=source is not None,
             path_variable="path" in constraint.variables,
+            detail=constraint.detail,
+            shape_node=shape.n3(),
+            constraint_node="" if source is None else source.n3(),
         )
 
 
@@ -712,6 +808,43 @@ def _projection(constraint: Node, select: str, prefixes: str) -> list[str]:
             return binds(node["p1"]) and binds(node["p2"])
         return "p" in node and binds(node["p"])
 
+    def mentions(node: object) -> bool:
+        if isinstance(node, Variable):
+            return node == Variable("this")
+        if isinstance(node, dict):
+            return any(mentions(value) for value in node.values())
+        if isinstance(node, list | tuple | set):
+            return any(mentions(value) for value in node)
+        return False
+
+    def alone(node: object, top: bool) -> None:
+        """Refuses a group evaluated on its own (a side of a join, OPTIONAL, UNION, a BIND or
+        FILTER over it, a sub-SELECT) that uses $this without binding it: there pre-binding and
+        a join differ (SHACL 5.2.1)."""
+        if not isinstance(node, CompValue):
+            return
+        groups = [node[k] for k in ("p", "p1", "p2") if isinstance(node.get(k), CompValue)]
+        if node.name in ("Join", "Union"):
+            nested = groups
+        elif node.name == "LeftJoin":
+            nested = groups[1:]
+        else:
+            nested = []
+        if node.name in ("Extend", "Filter") and mentions(node.get("expr")) and not binds(node["p"]):
+            nested = [node]
+        if node.name == "Project" and not top and Variable("this") not in node["PV"]:
+            raise UnsupportedShapeError(
+                f"SPARQL constraint {constraint} has a sub-SELECT that does not project $this (SHACL 5.2.1 requires it)."
+            )
+        for group in nested:
+            if mentions(group) and not binds(group):
+                raise UnsupportedShapeError(
+                    f"SPARQL constraint {constraint} uses $this in a group that does not bind it (a nested group, OPTIONAL, BIND or FILTER): pre-binding it would differ from the join the compiled validator makes."
+                )
+        for group in groups:
+            alone(group, top and node.name in ("SelectQuery", "Project", "Distinct", "Reduced", "Slice"))
+
+    alone(algebra, True)
     if not binds(algebra):
         raise UnsupportedShapeError(
             f"SPARQL constraint {constraint} binds $this only inside OPTIONAL, EXISTS or a subquery; it cannot be joined with the focus nodes."
@@ -726,6 +859,21 @@ def compile_shapes(shapes: Graph) -> tuple[CompiledCheck, ...]:
         UnsupportedShapeError: a shape uses a feature the compiler does not translate.
     """
     return tuple(_Compiler(shapes).compile())
+
+
+def compile_what_can_be(shapes: Graph) -> tuple[tuple[CompiledCheck, ...], dict[Node, str]]:
+    """The checks of the shapes the compiler translates, and the shapes it does not, each with
+    the reason: those another validator must take (:mod:`csfkg.validation.general`)."""
+    left: dict[Node, str] = {}
+    checks = tuple(_Compiler(shapes).compile(left))
+    return checks, left
+
+
+def _default_message(component: str, path: Node | None) -> str:
+    """A result message where the shape has none (the report's text only; SHACL leaves it to
+    the validator)."""
+    where = f" on {path}" if isinstance(path, URIRef) else ""
+    return f"The value does not satisfy {component.removesuffix('ConstraintComponent')}{where}."
 
 
 PACKAGED_CHECKS = "compiled-checks.json"

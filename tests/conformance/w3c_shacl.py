@@ -92,6 +92,8 @@ class Case:
     expected: Expected  # the expected sh:ValidationReport's triples, or FAILURE
     status: str  # local name of mf:status: "approved", "proposed" or "rejected"
     label: str | None = None
+    data_file: Path | None = None
+    shapes_file: Path | None = None
 
     @property
     def suite(self) -> str:
@@ -125,11 +127,27 @@ class Outcome:
 
 
 def _parse(path: Path) -> Graph:
+    """A file as written: each literal keeps its lexical form (rdflib would rewrite
+    ``"1"^^xsd:boolean`` into ``"true"``, and core/property/uniqueLang-002 tests exactly that),
+    as ``csfkg validate`` reads a file."""
+    import logging
+
+    import rdflib
+
     graph = Graph()
-    with warnings.catch_warnings():
-        # core/property/or-datatypes-001 holds "none"^^xsd:boolean on purpose (an ill-typed literal).
-        warnings.filterwarnings("ignore", message="Parsing weird boolean", category=UserWarning)
-        graph.parse(path, format="turtle", publicID=path.as_uri())
+    normalize = rdflib.NORMALIZE_LITERALS
+    logger = logging.getLogger("rdflib")
+    level = logger.level
+    rdflib.NORMALIZE_LITERALS = False
+    logger.setLevel(logging.ERROR)  # ill-typed literals on purpose ("aldi"^^xsd:integer)
+    try:
+        with warnings.catch_warnings():
+            # core/property/or-datatypes-001 holds "none"^^xsd:boolean on purpose (an ill-typed literal).
+            warnings.filterwarnings("ignore", message="Parsing weird boolean", category=UserWarning)
+            graph.parse(path, format="turtle", publicID=path.as_uri())
+    finally:
+        rdflib.NORMALIZE_LITERALS = normalize
+        logger.setLevel(level)
     return graph
 
 
@@ -224,6 +242,8 @@ def _case(entry: Node, manifest: Path, graph: Graph, base: Path) -> Case:
         expected=expected,
         status=str(status).rsplit("#", 1)[-1] if status is not None else "none",
         label=str(label) if label is not None else None,
+        data_file=_file_of(data_iri),
+        shapes_file=_file_of(shapes_iri),
     )
 
 
