@@ -46,7 +46,7 @@ from functools import cache
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
+from rdflib.namespace import DC, DCTERMS, OWL, PROV, RDF, RDFS, SH, SKOS, XSD
 from rdflib.term import Node, Variable
 
 from csfkg.model.errors import CsfkgError
@@ -54,6 +54,7 @@ from csfkg.model.knowledge import shapes_graph
 
 __all__ = [
     "CompiledCheck",
+    "IllFormedShapeError",
     "UnsupportedShapeError",
     "compile_shapes",
     "compiled_validation_queries",
@@ -63,6 +64,12 @@ __all__ = [
 
 class UnsupportedShapeError(CsfkgError):
     """A shape uses a SHACL feature that the compiled validator does not translate to SPARQL."""
+
+
+class IllFormedShapeError(UnsupportedShapeError):
+    """A shape breaks a rule of the SHACL specification (a SPARQL constraint that does not project
+    $this, or uses MINUS, VALUES or SERVICE, SHACL 5.2.1 and 5.3): no validator may answer it,
+    so it is refused, never handed to another validator."""
 
 
 @dataclass(frozen=True)
@@ -137,14 +144,7 @@ PROPERTY_SHAPE_PARAMETERS = frozenset(
 SPARQL_CONSTRAINT_PARAMETERS = frozenset(
     (SH.select, SH.prefixes, SH.message, SH.name, SH.description, SH.severity)
 )
-ANNOTATION_NAMESPACES = (
-    str(RDFS),
-    str(OWL),
-    "http://www.w3.org/2004/02/skos/core#",
-    "http://purl.org/dc/terms/",
-    "http://purl.org/dc/elements/1.1/",
-    "http://www.w3.org/ns/prov#",
-)
+ANNOTATION_NAMESPACES = tuple(str(ns) for ns in (RDFS, OWL, SKOS, DCTERMS, DC, PROV))
 PATH_OPERATORS = (SH.inversePath, SH.alternativePath, SH.zeroOrMorePath, SH.oneOrMorePath, SH.zeroOrOnePath)
 
 # Datatypes whose lexical forms are checked with a cast (XSD's lexical space, as Oxigraph reads it).
@@ -685,7 +685,7 @@ class _Compiler:
                     # made whole before they are added: a shape left out leaves no part behind
                     checks.extend([self.check(c) for c in self.constraints(shape, focus)])
             except UnsupportedShapeError as error:
-                if left is None:
+                if left is None or isinstance(error, IllFormedShapeError):
                     raise
                 left[shape] = str(error)
         return checks
@@ -777,8 +777,13 @@ def _projection(constraint: Node, select: str, prefixes: str) -> list[str]:
     masked = _STRIP.sub(" ", select)
     forbidden = _FORBIDDEN.search(masked)
     if forbidden is not None:
+        word = forbidden.group(0)
+        if word.upper() in ("MINUS", "VALUES", "SERVICE"):
+            raise IllFormedShapeError(
+                f"SPARQL constraint {constraint} uses {word}, which SHACL 5.2.1 does not allow in a constraint."
+            )
         raise UnsupportedShapeError(
-            f"SPARQL constraint {constraint} uses {forbidden.group(0)}, which the compiled validator does not support."
+            f"SPARQL constraint {constraint} uses {word}, which the compiled validator does not support."
         )
     if re.search(r"(?<![?$:\w])(?i:PREFIX|BASE)\b", masked):
         raise UnsupportedShapeError(
@@ -792,7 +797,7 @@ def _projection(constraint: Node, select: str, prefixes: str) -> list[str]:
         ) from None
     projected = [str(v) for v in algebra["PV"]]
     if "this" not in projected:
-        raise UnsupportedShapeError(f"SPARQL constraint {constraint} does not project $this.")
+        raise IllFormedShapeError(f"SPARQL constraint {constraint} does not project $this (SHACL 5.3.1).")
 
     def binds(node: object) -> bool:
         """Whether every solution of ``node`` gets ?this from one of its own triple patterns."""
@@ -833,7 +838,7 @@ def _projection(constraint: Node, select: str, prefixes: str) -> list[str]:
         if node.name in ("Extend", "Filter") and mentions(node.get("expr")) and not binds(node["p"]):
             nested = [node]
         if node.name == "Project" and not top and Variable("this") not in node["PV"]:
-            raise UnsupportedShapeError(
+            raise IllFormedShapeError(
                 f"SPARQL constraint {constraint} has a sub-SELECT that does not project $this (SHACL 5.2.1 requires it)."
             )
         for group in nested:

@@ -25,7 +25,7 @@ from rdflib.term import Node
 
 from csfkg.model.errors import CsfkgError
 from csfkg.validation.compiled import template_pieces
-from csfkg.validation.compiler import TARGETS, CompiledCheck, compile_what_can_be
+from csfkg.validation.compiler import TARGETS, CompiledCheck, IllFormedShapeError, compile_what_can_be
 
 __all__ = ["ENGINES", "GeneralReport", "ShapesRefused", "validate_data"]
 
@@ -62,7 +62,10 @@ def validate_data(data: Graph, shapes: Graph, engine: str = "compiled") -> Gener
     compiled_shapes = 0
     left: dict[Node, str] = {}
     if engine == "compiled":
-        checks, left = compile_what_can_be(shapes)
+        try:
+            checks, left = compile_what_can_be(shapes)
+        except IllFormedShapeError as error:
+            raise ShapesRefused(f"The shapes are not valid SHACL: {error}") from None
         compiled_shapes = len({c.shape_node for c in checks})
         for result in _compiled_results(data, shapes, checks):
             report.add((node, SH.result, result.write(report, shapes)))
