@@ -103,6 +103,13 @@ def cohort(
             show_default=False,
         ),
     ] = None,
+    skip_self_check: Annotated[
+        bool,
+        typer.Option(
+            "--skip-self-check",
+            help="Run without the self-check (the vignettes through the engine first; a wrong answer stops the run). Unsafe: say why you need it.",
+        ),
+    ] = False,
     engine: Annotated[
         str,
         typer.Option(
@@ -156,8 +163,17 @@ def cohort(
         from csfkg.cohort.sql_engine import run_cohort_sql
 
         assert patient_file is not None
+        if skip_self_check:
+            typer.echo(
+                "WARNING: --skip-self-check: the SQL engine's answers are not checked against the vignettes first.",
+                err=True,
+            )
         run = run_cohort_sql(
-            patient_file, today=assessment, validate_records=not no_validate, progress=progress
+            patient_file,
+            today=assessment,
+            validate_records=not no_validate,
+            progress=progress,
+            check_first=not skip_self_check,
         )
         write_csv(run, out)
     elif patient_file is not None and endpoint is None and can_split(patient_file):

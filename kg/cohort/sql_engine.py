@@ -40,15 +40,21 @@ def run_cohort_sql(
     progress: Progress | None = None,
     threads: int | None = None,
     memory_limit: str = DEFAULT_MEMORY,
+    check_first: bool = True,
 ) -> CohortRun:
     """Validate, derive and read one row per patient of an N-Triples file, in DuckDB: the file
     loaded into a new :class:`~csfkg.engines.sql.store.SqlStore`, then the stages of every run
     (:func:`csfkg.cohort.run.run_cohort`), with validation and rows kept in the store
     (:data:`SQL_READING`).
 
+    With ``check_first`` (the default), the engine first passes the self-check
+    (:func:`csfkg.cohort.self_check.self_check`) in a store of its own, while DuckDB loads the
+    file.
+
     Raises:
         InputError: the file is missing or not N-Triples as the loader reads it.
         IdCollision: two terms share an id (nothing is reported from such a store).
+        EngineRefused: the engine fails the self-check.
     """
     from importlib.util import find_spec
 
@@ -62,11 +68,16 @@ def run_cohort_sql(
     with tempfile.TemporaryDirectory(prefix="csfkg-duckdb-") as spill:
         clock = time.perf_counter()
         with new_connection(threads=threads, memory_limit=memory_limit, temp_directory=spill) as store:
-            parsing = _parse_ahead()
+            ahead = _Ahead(_self_check if check_first else _parse)
             # the loader's own form only (a statement a line, single spaces): a file in another
             # form is refused naming its line, not parsed again in Python
-            load_ntriples(store, path)
-            parsing.join()
+            try:
+                load_ntriples(store, path)
+            finally:
+                # a DuckDB statement of the thread must not outlive the process's exit
+                ahead.join()
+            if ahead.error is not None:
+                raise ahead.error
             loaded = time.perf_counter() - clock
             run = run_cohort(
                 store,
@@ -80,39 +91,59 @@ def run_cohort_sql(
     return run
 
 
-def _parse_ahead() -> threading.Thread:
-    """A thread parsing the queries the run will translate (rdflib's parser is slow, and the
-    checks and derivation queries are many) while DuckDB loads the file; DuckDB releases
-    Python's lock as it runs a statement. :func:`csfkg.engines.sql.store.algebra_of` keeps what is
-    parsed; the run joins the thread before it parses anything itself (a query that fails to
-    parse here fails again, with its error, where it is used)."""
+class _Ahead(threading.Thread):
+    """Work done while DuckDB loads the file (DuckDB releases Python's lock as it runs a
+    statement): the self-check, or else only the parse of the queries the run will translate
+    (rdflib's parser is slow; :func:`csfkg.engines.sql.store.algebra_of` keeps what is parsed).
+    An error of the self-check is kept for the run to raise."""
+
+    def __init__(self, work) -> None:
+        super().__init__(name="csfkg-ahead", daemon=True)
+        self.work = work
+        self.error: Exception | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self.work()
+        except Exception as error:  # raised by the run, in the main thread
+            self.error = error
+
+
+def _self_check() -> None:
+    """The engine's self-check in a small store of its own (one DuckDB thread)."""
+    from csfkg.cohort.self_check import self_check
+    from csfkg.engines.sql.store import new_connection
+
+    with new_connection(threads=1) as scratch:
+        self_check(scratch, "The SQL engine", reading=SQL_READING)
+
+
+def _parse() -> None:
+    """The queries the run will translate, parsed (a query that fails to parse here fails
+    again, with its error, where it is used)."""
     from csfkg.engines.sql.store import algebra_of
     from csfkg.sparql.library import derivation_queries
     from csfkg.validation.compiler import compiled_validation_queries, record_owner_steps
 
-    def parse() -> None:
+    try:
+        texts = [c.query for c in compiled_validation_queries()] + [
+            *record_owner_steps(),
+            get_query("cohort-rows").text,
+        ]
+        texts += [q.text for q in derivation_queries()]
+    except Exception:
+        return
+    for text in texts:
         try:
-            texts = [c.query for c in compiled_validation_queries()] + [
-                *record_owner_steps(),
-                get_query("cohort-rows").text,
-            ]
-            texts += [q.text for q in derivation_queries()]
+            algebra_of(text)
         except Exception:
-            return
-        for text in texts:
-            try:
-                algebra_of(text)
-            except Exception:
-                pass
-        for text in (get_query("update-assessment-date").text, get_query("update-clear-derived").text):
-            try:
-                algebra_of(text, update=True)
-            except Exception:
-                pass
-
-    thread = threading.Thread(target=parse, name="csfkg-parse-ahead", daemon=True)
-    thread.start()
-    return thread
+            pass
+    for text in (get_query("update-assessment-date").text, get_query("update-clear-derived").text):
+        try:
+            algebra_of(text, update=True)
+        except Exception:
+            pass
 
 
 def _validate(store: SqlStore, progress: Progress | None) -> str:

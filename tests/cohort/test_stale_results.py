@@ -12,10 +12,10 @@ from csfkg.cohort.run import load_files, open_store, run_cohort
 from csfkg.cohort.synth import write_cohort
 from csfkg.stores import EndpointStore, OxigraphStore, SelectResult, Store
 
-from conftest import DATA
+from conftest import REPO
 
 LATER = "2026-06-01"
-RECENT = DATA / "vignettes" / "leak-recent-conservative.ttl"
+RECENT = REPO / "ontology" / "vignettes" / "leak-recent-conservative.ttl"
 """Leak signs with onset 6 days before its assessment date: conservative management; on LATER the
 onset is no longer recent, and the next step is a blood patch."""
 

@@ -35,7 +35,7 @@ from conftest import DATA, REPO, SEED
 CSF = Namespace("https://w3id.org/csfkg/ontology#")
 CSFG = Namespace("https://w3id.org/csfkg/guideline#")
 EX = Namespace("https://example.org/csfkg/patient/")
-VIGNETTES = DATA / "vignettes"
+VIGNETTES = REPO / "ontology" / "vignettes"
 FIXTURES = DATA / "reasoning"
 
 needs_java = pytest.mark.skipif(

@@ -11,12 +11,12 @@ import pytest
 from csfkg.lookups.guideline import explain_file, findings, lookup, protocol, red_flags
 from csfkg.model.codes import BRAIN_MRI_FINDING, RED_FLAG, code_list
 
-from conftest import DATA, SEED
+from conftest import DATA, REPO, SEED
 
 CSF = "https://w3id.org/csfkg/ontology#"
 CSFG = "https://w3id.org/csfkg/guideline#"
 EX = "https://example.org/csfkg/patient/"
-VIGNETTES = DATA / "vignettes"
+VIGNETTES = REPO / "ontology" / "vignettes"
 
 
 @cache

@@ -35,7 +35,7 @@ reading the oracle had to choose where the algorithm's text is silent (tests/ora
 them); each of those readings was checked to matter - changing it in the oracle makes this test
 fail on dozens of patients. A disagreement found later is decided from the article and the
 algorithm's text: a wrong oracle is fixed here, a wrong derivation gets a regression vignette in
-tests/data/vignettes/manifest.toml.
+ontology/vignettes/manifest.toml.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Clinical vignettes: every branch of the management algorithm, reached two ways.
 
-tests/data/vignettes/manifest.toml lists one vignette per table. Each vignette describes one
+ontology/vignettes/manifest.toml lists one vignette per table. Each vignette describes one
 patient twice:
 
 - as a hand-written Turtle record (``file``), assessed with ``csfkg recommend FILE``; the date
@@ -33,7 +33,7 @@ from typer.testing import CliRunner
 from csfkg.cli.main import app
 
 REPO = Path(__file__).resolve().parents[2]
-VIGNETTE_DIR = Path(__file__).resolve().parents[1] / "data" / "vignettes"
+VIGNETTE_DIR = Path(__file__).resolve().parents[2] / "ontology" / "vignettes"
 MANIFEST = VIGNETTE_DIR / "manifest.toml"
 GUIDELINE_TTL = REPO / "ontology" / "guideline.ttl"
 

@@ -4,7 +4,7 @@
   value, an example command), and its example command runs and returns the rows expected of it.
 - Every query gives the same answer on rdflib and on Oxigraph (standard SPARQL 1.1 only).
 - The worklist over a set of vignettes returns exactly the patients that qualify, worked out from
-  tests/data/vignettes/manifest.toml rather than from the code.
+  ontology/vignettes/manifest.toml rather than from the code.
 - `csfkg query`: formats, parameters bound as terms, the user's own query files, and one clear
   sentence with exit code 2 for each mistake.
 
@@ -47,7 +47,7 @@ from conftest import DATA, REPO, SEED
 CSF = "https://w3id.org/csfkg/ontology#"
 CSFG = "https://w3id.org/csfkg/guideline#"
 EX = "https://example.org/csfkg/patient/"
-VIGNETTES = DATA / "vignettes"
+VIGNETTES = REPO / "ontology" / "vignettes"
 QUERIES = DATA / "queries"
 MANIFEST = tomllib.loads((VIGNETTES / "manifest.toml").read_text(encoding="utf-8"))["vignette"]
 BY_NAME = {v["name"]: v for v in MANIFEST}

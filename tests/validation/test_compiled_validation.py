@@ -38,7 +38,7 @@ CANDIDATES = sorted(
         *(DATA / "hostile").glob("*.ttl"),
         *(DATA / "hostile").glob("*.rdf"),
         *(DATA / "hostile").glob("*.nt"),
-        *(DATA / "vignettes").glob("*.ttl"),
+        *(REPO / "ontology" / "vignettes").glob("*.ttl"),
         *(REPO / "examples").glob("*.ttl"),
         *(DATA / "compiled-validation").glob("*.ttl"),
     ]
