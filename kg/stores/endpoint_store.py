@@ -24,7 +24,7 @@ class EndpointStore(Closing):
     """A SPARQL 1.1 server. Parameters are bound by a VALUES block of ``n3()`` terms (the endpoint
     cannot pre-bind)."""
 
-    compiled_validation = False
+    compiled_validation = "sparql"
 
     def __init__(
         self,

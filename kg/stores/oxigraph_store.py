@@ -37,7 +37,7 @@ class OxigraphStore(Closing):
     Parameters are bound by ``substitutions`` (SEP-0007), or by a VALUES block of terms for a
     variable the query does not project."""
 
-    compiled_validation = True
+    compiled_validation = "oxigraph"
 
     def __init__(self, path: str | None = None) -> None:
         import pyoxigraph

@@ -35,9 +35,11 @@ RDF_FORMATS = ("nt", "nquads", "turtle", "n3", "xml", "json-ld")
 class Store(Protocol):
     """A place where SPARQL 1.1 runs over ontology + guideline + patient data."""
 
-    compiled_validation: bool
-    """Whether the compiled SHACL checks run in this store (embedded Oxigraph); elsewhere
-    pySHACL validates records pulled from it."""
+    compiled_validation: str | None
+    """Where the compiled SHACL checks run: ``"oxigraph"``, in this store, read in Oxigraph's own
+    terms (embedded Oxigraph: the fast path); ``"sparql"``, in this store through :meth:`query`,
+    each result's patients joined in by the same query (a SPARQL server: nothing but the results
+    leaves it); None, nowhere: pySHACL validates records pulled from the store."""
 
     def query(self, text: str, bindings: Bindings | None = None) -> QueryResult:
         """Run a query; SELECT gives a :class:`SelectResult`, CONSTRUCT/DESCRIBE a graph, ASK a bool."""

@@ -23,7 +23,7 @@ def _prepared(text: str) -> Any:
 class RdflibStore(Closing):
     """rdflib's in-memory graph: the reference engine, and the API the library exposes."""
 
-    compiled_validation = False
+    compiled_validation = None
 
     def __init__(self, graph: Graph | None = None) -> None:
         self.graph = graph if graph is not None else Graph()

@@ -1,6 +1,6 @@
 """SHACL validation of the patients a store holds, by patient: the compiled checks where the store
-runs them (embedded Oxigraph, set-at-a-time over the whole store), else pySHACL on batches of
-patient records pulled from the store (``queries/cohort-patient-records.rq``)."""
+runs them (embedded Oxigraph and SPARQL servers, set-at-a-time over the whole store), else
+pySHACL on batches of patient records pulled from the store (``queries/cohort-patient-records.rq``)."""
 
 from __future__ import annotations
 
@@ -20,13 +20,18 @@ def validate_store(
 ) -> dict[str, list[ValidationResult]]:
     """SHACL-validate every patient record; returns the violations and warnings by patient IRI.
 
-    In embedded Oxigraph the shapes run compiled to set-at-a-time SPARQL over the whole store
-    (:mod:`csfkg.validation.compiled`, checked against pySHACL by tests/test_compiled_validation.py);
-    elsewhere pySHACL validates the records in batches pulled from the store."""
-    if store.compiled_validation:
-        from csfkg.validation.compiled import results_by_patient
+    Where the store runs the compiled checks (:attr:`csfkg.stores.Store.compiled_validation`) the
+    shapes run as set-at-a-time SPARQL over the whole store (:mod:`csfkg.validation.compiled`,
+    checked against pySHACL by tests/validation/test_compiled_validation.py): in Oxigraph's own
+    terms embedded, through the protocol on a SPARQL server; elsewhere pySHACL validates the
+    records in batches pulled from the store."""
+    if store.compiled_validation is not None:
+        from csfkg.validation.compiled import results_by_patient, results_by_patient_in
 
-        found = results_by_patient(store, patients)  # type: ignore[arg-type]
+        if store.compiled_validation == "oxigraph":
+            found = results_by_patient(store, patients)  # type: ignore[arg-type]
+        else:
+            found = results_by_patient_in(store, patients)
         if progress:
             progress("validate", len(patients), len(patients))
         return found

@@ -46,3 +46,38 @@ def test_a_node_two_records_share_is_blamed_on_both_patients_by_each_engine() ->
     # in one batch and in batches of one patient each
     assert _violations(validate_store_pyshacl(store, patients)) == expected
     assert _violations(validate_store_pyshacl(store, patients, batch=1)) == expected
+
+
+def test_a_sparql_server_runs_the_compiled_checks_and_finds_what_embedded_oxigraph_finds(
+    tmp_path, oxigraph_server: str
+) -> None:
+    """On an endpoint the checks run on the server (compiled_validation "sparql": each result's
+    patients joined in by the same query), not pySHACL on pulled records; the results by patient
+    are embedded Oxigraph's, violations included."""
+    from csfkg.cohort.run import load_files
+    from csfkg.cohort.synth import write_cohort_file
+    from csfkg.stores import EndpointStore
+
+    cohort = tmp_path / "cohort.nt"
+    write_cohort_file(cohort, patients=300, seed=2)
+    with cohort.open("a", encoding="utf-8") as stream:  # a violation: two onset dates
+        for onset in ("2026-11-30", "2026-11-29"):
+            stream.write(
+                "<https://example.org/csfkg/synthetic/p7> <https://w3id.org/csfkg/ontology#symptomOnsetDate> "
+                f'"{onset}"^^<http://www.w3.org/2001/XMLSchema#date> .\n'
+            )
+    server = EndpointStore(
+        oxigraph_server + "/query",
+        update_url=oxigraph_server + "/update",
+        store_url=oxigraph_server + "/store",
+    )
+    assert server.compiled_validation == "sparql"
+    found = {}
+    for name, store in (("embedded", OxigraphStore()), ("server", server)):
+        load_files(store, [cohort])
+        add_knowledge(store)
+        set_assessment_dates(store, date(2026, 12, 7))
+        found[name] = validate_store(store, patients_of(store))
+    assert found["server"] == found["embedded"]
+    assert sum(len(v) for v in found["embedded"].values()) > 100
+    assert list(_violations(found["embedded"])) == ["https://example.org/csfkg/synthetic/p7"]

@@ -81,10 +81,9 @@ class SqlStore(Closing, TableLayout):
     Parameters are bound as a VALUES block of IRIs and literals (a blank node, which a VALUES
     block cannot hold, is refused)."""
 
-    compiled_validation = False
-    """Whether :mod:`csfkg.validation.compiled` runs its checks here: no, those read Oxigraph's
-    terms. Through the protocol, pySHACL validates records pulled from this store; a cohort run
-    on this engine runs the same compiled checks translated to SQL
+    compiled_validation = None
+    """Through the protocol, pySHACL validates records pulled from this store; a cohort run on
+    this engine runs the same compiled checks translated to SQL, in its own reading
     (:mod:`csfkg.engines.sql.validation`)."""
 
     def __init__(self, connection: Any) -> None:
