@@ -136,10 +136,32 @@ VALUE_PARAMETERS = (
     SH.minInclusive,
     SH.maxExclusive,
     SH.maxInclusive,
+    SH.hasValue,
+    SH.pattern,
+    SH.flags,
+    SH.minLength,
+    SH.maxLength,
+    SH.languageIn,
+    SH.equals,
+    SH.disjoint,
+    SH["not"],
+    SH["and"],
+    SH["or"],
+    SH.xone,
 )
 NODE_SHAPE_PARAMETERS = frozenset((*TARGETS, *DESCRIPTIVE, *VALUE_PARAMETERS, SH.property, SH.sparql))
 PROPERTY_SHAPE_PARAMETERS = frozenset(
-    (*TARGETS, *DESCRIPTIVE, *VALUE_PARAMETERS, SH.path, SH.minCount, SH.maxCount, SH.uniqueLang)
+    (
+        *TARGETS,
+        *DESCRIPTIVE,
+        *VALUE_PARAMETERS,
+        SH.path,
+        SH.minCount,
+        SH.maxCount,
+        SH.uniqueLang,
+        SH.lessThan,
+        SH.lessThanOrEquals,
+    )
 )
 SPARQL_CONSTRAINT_PARAMETERS = frozenset(
     (SH.select, SH.prefixes, SH.message, SH.name, SH.description, SH.severity)
@@ -390,14 +412,23 @@ class _Compiler:
         path_node = self.one(shape, SH.path)
         path = None if path_node is None else self.path(path_node)
         found = self.value_constraints(shape, focus, path, stack)
+        found.extend(self.core_constraints(shape, focus, path, stack))
         if path is not None:
             found.extend(self.count_constraints(shape, focus, path))
+        # a property shape's own property shapes would start from its value nodes, each reached
+        # once per focus node that reaches it (W3C core/property/property-001): not compiled,
+        # PROPERTY_SHAPE_PARAMETERS leaves sh:property to pySHACL there
+        inner = focus
         for prop in sorted(self.shapes.objects(shape, SH.property), key=str):
             if not self.is_property_shape(prop):
                 raise UnsupportedShapeError(
                     f"Shape {prop}, a value of sh:property of {shape}, has no sh:path."
                 )
-            found.extend(self.constraints(prop, focus, stack))
+            for constraint in self.constraints(prop, inner, stack):
+                # a property shape reached from two shapes reports for each (SHACL 3.6.2, the
+                # W3C suite's validation-reports/shared): its checks are its parent's own
+                constraint.key = f"{shape} / {constraint.key}"
+                found.append(constraint)
         for constraint in sorted(self.shapes.objects(shape, SH.sparql), key=str):
             found.append(self.sparql_constraint(shape, constraint, focus))
         return found
@@ -471,6 +502,191 @@ class _Compiler:
             )
         for node_shape in sorted(self.shapes.objects(shape, SH.node), key=str):
             found.extend(self.node_constraint(shape, focus, path, node_shape, stack))
+        return found
+
+    def core_constraints(
+        self, shape: Node, focus: Focus, path: str | None, stack: tuple[Node, ...]
+    ) -> list[_Constraint]:
+        """SHACL Core's value-based, string-based, property-pair and logical constraint
+        components (SHACL 4.1.3 - 4.6): each a pattern that finds the values that fail."""
+        found: list[_Constraint] = []
+
+        def values(this: str, value: str) -> str:
+            """The value nodes of the focus nodes (the focus node itself for a node shape)."""
+            if path is None:
+                return f"{_enumerate(focus(this))} BIND (?{this} AS ?{value})"
+            return f"?{this} {path} ?{value} . FILTER ({_member(focus(this))})"
+
+        def each_value(component: str, conforms: Callable[[str], str], parameter: Node) -> None:
+            def pattern(this: str, value: str) -> _Pattern:
+                return _Pattern(f"{values(this, value)} FILTER (!COALESCE({conforms('?' + value)}, false))")
+
+            found.append(
+                _Constraint(shape, component, pattern, key=f"{shape} {component} {self.stable(parameter)}")
+            )
+
+        for required in sorted(self.shapes.objects(shape, SH.hasValue), key=str):
+            if path is None:  # the focus node itself is not the value: no sh:value
+
+                def is_value(this: str, value: str, r: Node = required) -> _Pattern:
+                    return _Pattern(f"{_enumerate(focus(this))} FILTER (!sameTerm(?{this}, {r.n3()}))")
+
+                found.append(
+                    _Constraint(
+                        shape, "HasValueConstraintComponent", is_value, key=f"{shape} sh:hasValue {required}"
+                    )
+                )
+            else:
+
+                def has_value(this: str, value: str, r: Node = required) -> _Pattern:
+                    return _Pattern(
+                        f"{_enumerate(focus(this))} FILTER NOT EXISTS {{ ?{this} {path} {r.n3()} . }}"
+                    )
+
+                found.append(
+                    _Constraint(
+                        shape, "HasValueConstraintComponent", has_value, key=f"{shape} sh:hasValue {required}"
+                    )
+                )
+        flags = self.one(shape, SH.flags)
+        for regex in sorted(self.shapes.objects(shape, SH.pattern), key=str):
+            options = "" if flags is None else f", {Literal(str(flags)).n3()}"
+            each_value(
+                "PatternConstraintComponent",
+                lambda v, r=regex, o=options: f"!isBlank({v}) && REGEX(STR({v}), {Literal(str(r)).n3()}{o})",
+                regex,
+            )
+        for parameter, component, operator in (
+            (SH.minLength, "MinLengthConstraintComponent", ">="),
+            (SH.maxLength, "MaxLengthConstraintComponent", "<="),
+        ):
+            for bound in sorted(self.shapes.objects(shape, parameter), key=str):
+                n = _count(shape, bound)
+                each_value(
+                    component,
+                    lambda v, n=n, op=operator: f"!isBlank({v}) && STRLEN(STR({v})) {op} {n}",
+                    bound,
+                )
+        for languages in sorted(self.shapes.objects(shape, SH.languageIn), key=str):
+            tags = [str(t) for t in Collection(self.shapes, languages)]
+            each_value(
+                "LanguageInConstraintComponent",
+                lambda v, t=tags: (
+                    "isLiteral("
+                    + v
+                    + ") && ("
+                    + (" || ".join(f"langMatches(lang({v}), {Literal(tag).n3()})" for tag in t) or "false")
+                    + ")"
+                ),
+                languages,
+            )
+        for other in sorted(self.shapes.objects(shape, SH.equals), key=str):
+            found.append(self.pair(shape, focus, path, other, "EqualsConstraintComponent"))
+        for other in sorted(self.shapes.objects(shape, SH.disjoint), key=str):
+            found.append(self.pair(shape, focus, path, other, "DisjointConstraintComponent"))
+        for parameter, component, operator in (
+            (SH.lessThan, "LessThanConstraintComponent", "<"),
+            (SH.lessThanOrEquals, "LessThanOrEqualsConstraintComponent", "<="),
+        ):
+            for other in sorted(self.shapes.objects(shape, parameter), key=str):
+                if path is None or not isinstance(other, URIRef):
+                    raise UnsupportedShapeError(
+                        f"Shape {shape} has {self.shapes.qname(parameter)} where SHACL does not allow it."
+                    )
+
+                def less(this: str, value: str, o: Node = other, op: str = operator) -> _Pattern:
+                    w = self.fresh()  # projected: a value failing against two others, two results
+                    return _Pattern(
+                        f"{values(this, value)} ?{this} {o.n3()} ?{w} . FILTER (!COALESCE(?{value} {op} ?{w}, false))",
+                        extra=(w,),
+                    )
+
+                found.append(_Constraint(shape, component, less, key=f"{shape} {component} {other}"))
+        found.extend(self.logical_constraints(shape, focus, path, stack, values))
+        return found
+
+    def pair(self, shape: Node, focus: Focus, path: str | None, other: Node, component: str) -> _Constraint:
+        """sh:equals / sh:disjoint: the values of the path against those of ``other``."""
+        if not isinstance(other, URIRef):
+            raise UnsupportedShapeError(f"Shape {shape} compares with {other}, which is not an IRI.")
+
+        def pattern(this: str, value: str) -> _Pattern:
+            nodes = _enumerate(focus(this))
+            theirs = f"?{this} {other.n3()} ?{value} ."
+            if path is not None:
+                own = f"?{this} {path} ?{value} ."
+                if component == "DisjointConstraintComponent":
+                    return _Pattern(f"{nodes} {own} {theirs}")
+                # a value of either side that the other side lacks
+                body = f"{{ {own} FILTER NOT EXISTS {{ {theirs} }} }} UNION {{ {theirs} FILTER NOT EXISTS {{ {own} }} }}"
+                return _Pattern(f"{nodes} {body}")
+            # a node shape: the focus node is its one value node
+            if component == "DisjointConstraintComponent":
+                return _Pattern(f"{nodes} ?{this} {other.n3()} ?{this} . BIND (?{this} AS ?{value})")
+            return _Pattern(
+                f"{{ {nodes} {theirs} FILTER (!sameTerm(?{value}, ?{this})) }} UNION "
+                f"{{ {nodes} FILTER NOT EXISTS {{ ?{this} {other.n3()} ?{this} . }} BIND (?{this} AS ?{value}) }}"
+            )
+
+        return _Constraint(shape, component, pattern, key=f"{shape} {component} {other}")
+
+    def logical_constraints(
+        self,
+        shape: Node,
+        focus: Focus,
+        path: str | None,
+        stack: tuple[Node, ...],
+        values: Callable[[str, str], str],
+    ) -> list[_Constraint]:
+        """sh:not, sh:and, sh:or, sh:xone (SHACL 4.6): a value conforms to a member shape when
+        none of the member's constraints reports it (as a focus node of that shape)."""
+        found: list[_Constraint] = []
+        inner_focus = focus if path is None else self.value_nodes_focus(focus, path)
+
+        def failing(member: Node, value: str) -> str:
+            """A pattern binding ``?value`` to the value nodes that do not conform to ``member``."""
+            constraints = self.constraints(member, inner_focus, stack)
+            if not constraints:
+                return "FILTER (false)"
+            return " UNION ".join("{ " + self.reported(c, value) + " }" for c in constraints)
+
+        for member in sorted(self.shapes.objects(shape, SH["not"]), key=str):
+
+            def negated(this: str, value: str, m: Node = member) -> _Pattern:
+                return _Pattern(f"{values(this, value)} MINUS {{ {failing(m, value)} }}")
+
+            found.append(
+                _Constraint(
+                    shape, "NotConstraintComponent", negated, key=f"{shape} sh:not {self.stable(member)}"
+                )
+            )
+        for parameter, component in (
+            (SH["and"], "AndConstraintComponent"),
+            (SH["or"], "OrConstraintComponent"),
+            (SH.xone, "XoneConstraintComponent"),
+        ):
+            for members_node in sorted(self.shapes.objects(shape, parameter), key=str):
+                members = list(Collection(self.shapes, members_node))
+
+                def logical(this: str, value: str, ms: list[Node] = members, c: str = component) -> _Pattern:
+                    if c == "AndConstraintComponent":  # fails one of them
+                        return _Pattern(
+                            f"{values(this, value)} FILTER EXISTS {{ {' UNION '.join('{ ' + failing(m, value) + ' }' for m in ms) or 'FILTER (false)'} }}"
+                        )
+                    flags = [self.fresh() for _ in ms]
+                    marks = " ".join(
+                        f"OPTIONAL {{ {{ SELECT DISTINCT ?{value} WHERE {{ {failing(m, value)} }} }} BIND (true AS ?{f}) }}"
+                        for m, f in zip(ms, flags, strict=True)
+                    )
+                    conforming = " + ".join(f"IF(BOUND(?{f}), 0, 1)" for f in flags) or "0"
+                    test = "= 0" if c == "OrConstraintComponent" else "!= 1"
+                    return _Pattern(f"{values(this, value)} {marks} FILTER (({conforming}) {test})")
+
+                found.append(
+                    _Constraint(
+                        shape, component, logical, key=f"{shape} {component} {self.stable(members_node)}"
+                    )
+                )
         return found
 
     def class_pattern(self, focus: Focus, path: str | None, cls: Node) -> Callable[[str, str], _Pattern]:

@@ -23,6 +23,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SH
 from rdflib.term import Node
 
+from csfkg.io.patient_files import rdflib_reading
 from csfkg.model.errors import CsfkgError
 from csfkg.validation.compiled import template_pieces
 from csfkg.validation.compiler import TARGETS, CompiledCheck, IllFormedShapeError, compile_what_can_be
@@ -218,7 +219,8 @@ def _compiled_results(data: Graph, shapes: Graph, checks: tuple[CompiledCheck, .
                 found.add(check.constraint)
                 if check.detail:
                     continue
-                result = _result(check, row, store, shapes, original)
+                with rdflib_reading():  # each literal as Oxigraph holds it, not rewritten
+                    result = _result(check, row, store, shapes, original)
                 key = (check.constraint, result.focus, result.value)
                 if parts[check.constraint] > 1:
                     if key in seen:

@@ -48,7 +48,7 @@ def test_every_case_passes_or_is_refused_as_it_must_be() -> None:
     assert verdicts[Verdict.PASS] == len(CASES) - len(UNSUPPORTED) == 119
     must_fail = [c for c in CASES if c.expected == FAILURE]
     assert len(must_fail) == 7  # refused: a refusal of a must-fail test counts as PASS
-    assert TAKEN["compiled only"] >= 50  # most cases never reach pySHACL
+    assert TAKEN["compiled only"] >= 80  # most cases never reach pySHACL (84 at this commit)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

@@ -231,8 +231,8 @@ def test_each_check_is_one_query_for_all_focus_nodes() -> None:
 
 
 UNSUPPORTED = {
-    "sh:pattern": """ex:S a sh:NodeShape ; sh:targetClass csf:Patient ; sh:name "s" ; sh:message "m" ;
-        sh:property [ sh:path csf:code ; sh:pattern "^[a-z]+$" ; sh:message "m" ] .""",
+    "sh:property on a property shape": """ex:S a sh:NodeShape ; sh:targetClass csf:Patient ; sh:message "m" ;
+        sh:property [ sh:path csf:hasFinding ; sh:property [ sh:path csf:code ; sh:minCount 1 ] ] .""",
     "sh:qualified": """ex:S a sh:NodeShape ; sh:targetClass csf:Patient ; sh:message "m" ;
         sh:property [ sh:path csf:hasFinding ; sh:qualifiedValueShape ex:T ; sh:qualifiedMinCount 1 ; sh:message "m" ] .""",
     "sh:closed": """ex:S a sh:NodeShape ; sh:targetClass csf:Patient ; sh:closed true ; sh:message "m" .""",
