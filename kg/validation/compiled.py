@@ -170,6 +170,8 @@ def findings_of(check: CompiledCheck, rows: Iterable[Any]) -> Iterator[Finding]:
             if value is not None:
                 bindings["value"] = value
             message = _fill(message, bindings)  # type: ignore[arg-type]
+        elif check.path_variable and row["path"] is not None:  # sh:closed: the property found
+            path = _text(row["path"]) if isinstance(row["path"], NamedNode) else None
         result = ValidationResult(
             shape=check.shape,
             name=check.name,
@@ -406,6 +408,8 @@ def _finding_of_terms(check: CompiledCheck, row: dict[str, Any]) -> ValidationRe
         if value is not None:
             bindings["value"] = value
         message = _fill(message, bindings)  # type: ignore[arg-type]
+    elif check.path_variable and row.get("path") is not None:  # sh:closed: the property found
+        path = text("path") if isinstance(row["path"], IRI) else None
     return ValidationResult(
         shape=check.shape,
         name=check.name,

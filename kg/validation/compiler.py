@@ -149,7 +149,9 @@ VALUE_PARAMETERS = (
     SH["or"],
     SH.xone,
 )
-NODE_SHAPE_PARAMETERS = frozenset((*TARGETS, *DESCRIPTIVE, *VALUE_PARAMETERS, SH.property, SH.sparql))
+NODE_SHAPE_PARAMETERS = frozenset(
+    (*TARGETS, *DESCRIPTIVE, *VALUE_PARAMETERS, SH.property, SH.sparql, SH.closed, SH.ignoredProperties)
+)
 PROPERTY_SHAPE_PARAMETERS = frozenset(
     (
         *TARGETS,
@@ -161,6 +163,10 @@ PROPERTY_SHAPE_PARAMETERS = frozenset(
         SH.uniqueLang,
         SH.lessThan,
         SH.lessThanOrEquals,
+        SH.qualifiedValueShape,
+        SH.qualifiedMinCount,
+        SH.qualifiedMaxCount,
+        SH.qualifiedValueShapesDisjoint,
     )
 )
 SPARQL_CONSTRAINT_PARAMETERS = frozenset(
@@ -190,6 +196,8 @@ RANGES = {
     SH.maxInclusive: ("MaxInclusiveConstraintComponent", "{v} <= {m}"),
 }
 RECORD_QUERY = "cohort-patient-records"
+MAX_QUERY_CHARS = 100_000
+"""The largest check query compiled (the packaged shapes' largest is under 7,000 characters)."""
 TYPE, SUBCLASS = RDF.type.n3(), RDFS.subClassOf.n3()
 
 Focus = Callable[[str], list[list[str]]]
@@ -603,6 +611,78 @@ class _Compiler:
 
                 found.append(_Constraint(shape, component, less, key=f"{shape} {component} {other}"))
         found.extend(self.logical_constraints(shape, focus, path, stack, values))
+        found.extend(self.closed_constraint(shape, focus, path))
+        found.extend(self.qualified_constraints(shape, focus, path, stack))
+        return found
+
+    def closed_constraint(self, shape: Node, focus: Focus, path: str | None) -> list[_Constraint]:
+        """sh:closed true (SHACL 4.8.1): each triple of a focus node whose predicate is neither
+        the path of one of the shape's property shapes (an IRI) nor one of sh:ignoredProperties;
+        the result's path is that predicate."""
+        closed = self.one(shape, SH.closed)
+        if closed is None or not (isinstance(closed, Literal) and str(closed) == "true"):
+            return []
+        if path is not None:
+            raise UnsupportedShapeError(f"Shape {shape} is a property shape with sh:closed.")
+        allowed = {
+            step
+            for prop in self.shapes.objects(shape, SH.property)
+            for step in self.shapes.objects(prop, SH.path)
+            if isinstance(step, URIRef)
+        }
+        ignored = self.one(shape, SH.ignoredProperties)
+        if ignored is not None:
+            allowed.update(Collection(self.shapes, ignored))
+        listed = ", ".join(sorted(term.n3() for term in allowed))
+
+        def pattern(this: str, value: str) -> _Pattern:
+            test = f"FILTER (?path NOT IN ({listed}))" if listed else ""
+            return _Pattern(f"{_enumerate(focus(this))} ?{this} ?path ?{value} . {test}", extra=("path",))
+
+        return [
+            _Constraint(
+                shape, "ClosedConstraintComponent", pattern, key=f"{shape} sh:closed", variables=("path",)
+            )
+        ]
+
+    def qualified_constraints(
+        self, shape: Node, focus: Focus, path: str | None, stack: tuple[Node, ...]
+    ) -> list[_Constraint]:
+        """sh:qualifiedValueShape with sh:qualifiedMinCount / MaxCount (SHACL 4.7.3): how many
+        value nodes conform to the shape; a result per focus node, no value. Disjoint siblings
+        (sh:qualifiedValueShapesDisjoint true) are not translated."""
+        qualified = self.one(shape, SH.qualifiedValueShape)
+        if qualified is None:
+            return []
+        if path is None:
+            raise UnsupportedShapeError(f"Shape {shape} is a node shape with sh:qualifiedValueShape.")
+        disjoint = self.one(shape, SH.qualifiedValueShapesDisjoint)
+        if isinstance(disjoint, Literal) and str(disjoint) == "true":
+            raise UnsupportedShapeError(f"Shape {shape} uses sh:qualifiedValueShapesDisjoint true.")
+        inner_focus = self.value_nodes_focus(focus, path)
+        found: list[_Constraint] = []
+        for parameter, component, test in (
+            (SH.qualifiedMinCount, "QualifiedMinCountConstraintComponent", "<"),
+            (SH.qualifiedMaxCount, "QualifiedMaxCountConstraintComponent", ">"),
+        ):
+            bound = self.one(shape, parameter)
+            if bound is None:
+                continue
+            n = _count(shape, bound)
+
+            def counted(this: str, value: str, n: int = n, test: str = test) -> _Pattern:
+                v, count = self.fresh(), self.fresh()
+                inner = self.constraints(qualified, inner_focus, stack)
+                failing = " UNION ".join("{ " + self.reported(c, v) + " }" for c in inner) or "FILTER (false)"
+                return _Pattern(
+                    f"{{ SELECT ?{this} (COUNT(DISTINCT ?{v}) AS ?{count}) WHERE {{ {_enumerate(focus(this))} "
+                    f"OPTIONAL {{ ?{this} {path} ?{v} . MINUS {{ {failing} }} }} }} GROUP BY ?{this} }} "
+                    f"FILTER (?{count} {test} {n})"
+                )
+
+            found.append(
+                _Constraint(shape, component, counted, key=f"{shape} {component} {self.stable(qualified)}")
+            )
         return found
 
     def pair(self, shape: Node, focus: Focus, path: str | None, other: Node, component: str) -> _Constraint:
@@ -853,16 +933,21 @@ class _Compiler:
             prefixes=prefixes,
         )
 
-    def stable(self, node: Node) -> str:
-        """A parameter as text that does not change between parses: an RDF list (``sh:in``) by
-        its members, any other blank node refused (constraint keys are packaged)."""
+    def stable(self, node: Node, seen: frozenset[Node] = frozenset()) -> str:
+        """A parameter as text that does not change between parses (constraint keys are
+        packaged): an RDF list by its members, another blank node by what it says (its
+        predicates and objects, sorted), nested blank nodes the same way."""
         if isinstance(node, BNode):
+            if node in seen:
+                raise UnsupportedShapeError(
+                    f"A constraint parameter is a blank node that holds itself ({node})."
+                )
+            inner = seen | {node}
             if (node, RDF.first, None) in self.shapes:
-                return "(" + " ".join(member.n3() for member in Collection(self.shapes, node)) + ")"
-            raise UnsupportedShapeError(
-                f"A constraint parameter is a blank node that is not a list ({node})."
-            )
-        return str(node)
+                return "(" + " ".join(self.stable(m, inner) for m in Collection(self.shapes, node)) + ")"
+            said = sorted(f"{p.n3()} {self.stable(o, inner)}" for p, o in self.shapes.predicate_objects(node))
+            return "[" + " ; ".join(said) + "]"
+        return node.n3() if isinstance(node, Literal) else str(node)
 
     def prefixes(self, constraint: Node) -> str:
         """The PREFIX declarations of ``sh:prefixes`` (``sh:declare``), collected as pySHACL does."""
@@ -922,6 +1007,12 @@ class _Compiler:
         if message is None:
             message = _default_message(constraint.component, self.one(shape, SH.path))
         pattern = constraint.pattern("this", "value")
+        if len(pattern.text) > MAX_QUERY_CHARS:
+            # nested logical shapes repeat their members' patterns (the W3C shacl-shacl shapes
+            # reach 12 MB and half a minute): such a shape is left to another validator
+            raise UnsupportedShapeError(
+                f"Shape {reported} compiles to a query of {len(pattern.text):,} characters, more than the compiled validator runs ({MAX_QUERY_CHARS:,})."
+            )
         projection = " ".join(["?this", "?value", *("?" + v for v in pattern.extra)])
         path = self.one(shape, SH.path)
         return CompiledCheck(

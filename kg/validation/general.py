@@ -274,10 +274,11 @@ def _result(check: CompiledCheck, row: Any, store: Any, shapes: Graph, original:
         bindings["this"] = row["this"].value
         if check.path_variable and row["path"] is not None:
             bindings["path"] = row["path"].value
-            path = store.from_ox(row["path"])
         if value is not None:
             bindings["value"] = str(value)
         message = "".join(bindings.get(n, t) if n else t for t, n in template_pieces(message))
+    if check.path_variable and row["path"] is not None:  # a SPARQL constraint's ?path, sh:closed's
+        path = store.from_ox(row["path"])
     constraint = None if not check.constraint_node else term_of(check.constraint_node)
     return _Result(
         focus=focus,

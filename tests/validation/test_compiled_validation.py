@@ -233,9 +233,10 @@ def test_each_check_is_one_query_for_all_focus_nodes() -> None:
 UNSUPPORTED = {
     "sh:property on a property shape": """ex:S a sh:NodeShape ; sh:targetClass csf:Patient ; sh:message "m" ;
         sh:property [ sh:path csf:hasFinding ; sh:property [ sh:path csf:code ; sh:minCount 1 ] ] .""",
-    "sh:qualified": """ex:S a sh:NodeShape ; sh:targetClass csf:Patient ; sh:message "m" ;
-        sh:property [ sh:path csf:hasFinding ; sh:qualifiedValueShape ex:T ; sh:qualifiedMinCount 1 ; sh:message "m" ] .""",
-    "sh:closed": """ex:S a sh:NodeShape ; sh:targetClass csf:Patient ; sh:closed true ; sh:message "m" .""",
+    "sh:qualifiedValueShapesDisjoint": """ex:S a sh:NodeShape ; sh:targetClass csf:Patient ; sh:message "m" ;
+        sh:property [ sh:path csf:hasFinding ; sh:qualifiedValueShape ex:T ; sh:qualifiedMinCount 1 ;
+                      sh:qualifiedValueShapesDisjoint true ; sh:message "m" ] .""",
+    "sh:closed": """ex:S a sh:PropertyShape ; sh:targetClass csf:Patient ; sh:path csf:hasFinding ; sh:closed true ; sh:message "m" .""",
     "only inside OPTIONAL": """ex:S a sh:NodeShape ; sh:targetClass csf:Patient ; sh:message "m" ;
         sh:sparql [ a sh:SPARQLConstraint ; sh:message "m" ;
                     sh:select "SELECT $this WHERE { ?x a ?y OPTIONAL { $this ?p ?x } }" ] .""",
