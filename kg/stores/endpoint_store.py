@@ -316,7 +316,9 @@ _IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+")
 def check_graph_iri(graph: str) -> None:
     """Raises InputError: ``graph`` is not an absolute IRI."""
     if not _IRI.fullmatch(graph):
-        raise InputError(f"--graph {graph!r} is not an absolute IRI (such as https://example.org/cohort).")
+        raise InputError(
+            f"--graph {graph!r} is not an absolute IRI (one with a scheme, such as https: or urn:)."
+        )
 
 
 def credentials(url: str, user: str | None) -> tuple[str, str] | None:

@@ -444,3 +444,16 @@ def test_booleans_come_back_as_booleans_whatever_their_lexical_form(fake: FakeSe
 )
 def test_truth_reads_every_spelling_of_a_computed_boolean(term, expected: bool) -> None:
     assert truth(term) is expected
+
+
+def test_the_cli_timeout_option_reaches_the_store(cli, fake: FakeServer) -> None:
+    fake.answer = lambda r: Answer(body=_select(["x"], []), headers=JSON, delay=2.0)
+    result = cli("query", "lookup-names", "--endpoint", fake.url, "--timeout", "0.3")
+    assert result.code == 2
+    assert f"No answer from the SPARQL endpoint {fake.url} within 0.3 s" in result.err
+
+
+def test_a_graph_that_is_not_an_iri_is_refused(cli, fake: FakeServer) -> None:
+    result = cli("query", "lookup-names", "--endpoint", fake.url, "--graph", "my cohort")
+    assert result.code == 2 and "--graph 'my cohort' is not an absolute IRI" in result.err
+    assert fake.requests == []
