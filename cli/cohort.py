@@ -9,7 +9,17 @@ from typing import Annotated
 
 import typer
 
-from .output import OldOutOption, TodayOption, chosen_output
+from .output import (
+    EndpointOption,
+    GraphOption,
+    GraphStoreUrlOption,
+    OldOutOption,
+    TimeoutOption,
+    TodayOption,
+    UpdateUrlOption,
+    UserOption,
+    chosen_output,
+)
 
 
 def synth(
@@ -43,16 +53,54 @@ def synth(
 def load(
     files: Annotated[list[Path], typer.Argument(help="Patient files (N-Triples, Turtle, RDF/XML, JSON-LD).")],
     store: Annotated[
-        Path, typer.Option("--store", help="Folder of the persistent store (created if missing).")
-    ],
+        Path | None,
+        typer.Option("--store", help="Folder of the persistent store (created if missing)."),
+    ] = None,
+    endpoint: EndpointOption = None,
+    update_url: UpdateUrlOption = None,
+    graph_store_url: GraphStoreUrlOption = None,
+    graph: GraphOption = None,
+    timeout: TimeoutOption = None,
+    user: UserOption = None,
 ) -> None:
-    """Load ontology, guideline knowledge and patients into a persistent embedded store, all or
-    nothing: killed or failing half-way, the store keeps its previous content."""
+    """Load ontology, guideline knowledge and patients into a persistent embedded store (--store),
+    all or nothing: killed or failing half-way, the store keeps its previous content. Or upload
+    them to a SPARQL endpoint (--endpoint, into --graph), each file all or nothing."""
     from csfkg.cohort.run import add_knowledge
-    from csfkg.stores.loading import load_store_folder
+    from csfkg.model.errors import UsageError
+    from csfkg.stores.loading import load_files, load_store_folder
+    from csfkg.stores.opening import open_store
 
-    loaded = load_store_folder(store, files, prepare=add_knowledge)
-    typer.echo(f"{loaded.added} triples loaded into {store} ({loaded.total} in all)", err=True)
+    if (store is None) == (endpoint is None):
+        raise UsageError("Give where to load: --store DIR or --endpoint URL.")
+    if store is not None:
+        from csfkg.stores.opening import check_endpoint_options
+
+        check_endpoint_options(
+            endpoint,
+            update_url=update_url,
+            graph_store_url=graph_store_url,
+            graph=graph,
+            timeout=timeout,
+            user=user,
+        )
+        loaded = load_store_folder(store, files, prepare=add_knowledge)
+        typer.echo(f"{loaded.added} triples loaded into {store} ({loaded.total} in all)", err=True)
+        return
+    with open_store(
+        endpoint=endpoint,
+        update_url=update_url,
+        graph_store_url=graph_store_url,
+        graph=graph,
+        timeout=timeout,
+        user=user,
+    ) as target:
+        add_knowledge(target)
+        added = load_files(target, files)
+        total = len(target)
+    typer.echo(
+        f"{added} triples loaded into {graph or 'the default graph'} of {endpoint} ({total} in all)", err=True
+    )
 
 
 def cohort(
@@ -74,15 +122,12 @@ def cohort(
     ] = None,
     old_out: OldOutOption = None,
     store: Annotated[Path | None, typer.Option("--store", help="A store made by `csfkg load`.")] = None,
-    endpoint: Annotated[
-        str | None, typer.Option("--endpoint", help="SPARQL 1.1 query URL of a server.")
-    ] = None,
-    update_url: Annotated[
-        str | None, typer.Option("--update-url", help="SPARQL 1.1 Update URL (default: the query URL).")
-    ] = None,
-    graph_store_url: Annotated[
-        str | None, typer.Option("--graph-store-url", help="Graph Store Protocol URL, to upload FILE.")
-    ] = None,
+    endpoint: EndpointOption = None,
+    update_url: UpdateUrlOption = None,
+    graph_store_url: GraphStoreUrlOption = None,
+    graph: GraphOption = None,
+    timeout: TimeoutOption = None,
+    user: UserOption = None,
     today: TodayOption = None,
     graph_out: Annotated[
         Path | None, typer.Option("--graph-out", help="Also write the derived result graph (N-Triples).")
@@ -124,6 +169,7 @@ def cohort(
     from csfkg.io.flags import parse_date_option
     from csfkg.io.formats import check_output_extension
     from csfkg.model.errors import UsageError
+    from csfkg.stores.opening import check_endpoint_options
 
     out = chosen_output(output, old_out) or Path("results.csv")
     check_output_extension(out, "csv")
@@ -133,6 +179,14 @@ def cohort(
         raise UsageError(
             "Give one source: a patient FILE, --store DIR or --endpoint URL (FILE with --endpoint uploads it first)."
         )
+    check_endpoint_options(
+        endpoint,
+        update_url=update_url,
+        graph_store_url=graph_store_url,
+        graph=graph,
+        timeout=timeout,
+        user=user,
+    )
     if engine not in ("oxigraph", "sql"):
         raise UsageError(f"--engine is oxigraph or sql, not {engine!r}.")
     if engine == "sql" and (
@@ -193,7 +247,13 @@ def cohort(
         write_csv(run, out)
     else:
         with open_store(
-            store_dir=store, endpoint=endpoint, update_url=update_url, graph_store_url=graph_store_url
+            store_dir=store,
+            endpoint=endpoint,
+            update_url=update_url,
+            graph_store_url=graph_store_url,
+            graph=graph,
+            timeout=timeout,
+            user=user,
         ) as target:
             if patient_file is not None:
                 load_files(target, [patient_file])

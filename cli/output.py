@@ -67,3 +67,52 @@ def emit(text: str, output: Path | None) -> None:
         from csfkg.io.output import write_atomically
 
         write_atomically(output, text)
+
+
+EndpointOption = Annotated[
+    str | None, typer.Option("--endpoint", metavar="URL", help="SPARQL 1.1 query URL of a server.")
+]
+UpdateUrlOption = Annotated[
+    str | None,
+    typer.Option("--update-url", metavar="URL", help="SPARQL 1.1 Update URL (default: the query URL)."),
+]
+GraphStoreUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--graph-store-url",
+        metavar="URL",
+        help="Graph Store Protocol URL, to upload files (default: INSERT DATA through the Update URL).",
+    ),
+]
+GraphOption = Annotated[
+    str | None,
+    typer.Option(
+        "--graph",
+        metavar="IRI",
+        help="With --endpoint: the named graph to read and write (uploads, updates, queries). "
+        "Default: the server's default graph, which on Virtuoso is the union of all its graphs.",
+        show_default=False,
+    ),
+]
+TimeoutOption = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout",
+        metavar="SECONDS",
+        min=0.001,
+        help="With --endpoint: seconds to wait for one answer of the server (default 600).",
+        show_default=False,
+    ),
+]
+UserOption = Annotated[
+    str | None,
+    typer.Option(
+        "--user",
+        metavar="NAME",
+        help="With --endpoint: the user to authenticate as (Basic or Digest); the password from "
+        "CSFKG_ENDPOINT_PASSWORD or ~/.netrc. Without it, ~/.netrc is used if it names the host.",
+        show_default=False,
+    ),
+]
+"""The options that name a SPARQL endpoint and how to talk to it (``cohort``, ``query``,
+``load``), read by :func:`csfkg.stores.opening.open_store`."""

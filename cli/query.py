@@ -12,7 +12,15 @@ from typing import Annotated
 
 import typer
 
-from .output import OutputOption, TodayOption, emit
+from .output import (
+    EndpointOption,
+    GraphOption,
+    OutputOption,
+    TimeoutOption,
+    TodayOption,
+    UserOption,
+    emit,
+)
 
 
 class QueryFormat(str, Enum):
@@ -76,9 +84,23 @@ def query(
             help="Let a --file query use SERVICE, LOAD or FROM with a remote IRI (it then reaches the network).",
         ),
     ] = False,
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            "--store",
+            metavar="DIR",
+            help="Run the query in a store made by `csfkg load` (and derived by `csfkg cohort --store`) instead of over PATIENT_FILES.",
+            show_default=False,
+        ),
+    ] = None,
+    endpoint: EndpointOption = None,
+    graph: GraphOption = None,
+    timeout: TimeoutOption = None,
+    user: UserOption = None,
     output: OutputOption = None,
 ) -> None:
-    """Run a named SPARQL query (or your own) over the knowledge graph and the patient files given."""
+    """Run a named SPARQL query (or your own) over the knowledge graph and the patient files
+    given, or in a store (--store DIR) or on a SPARQL endpoint (--endpoint URL [--graph IRI])."""
     from csfkg.io.flags import parse_date_option
     from csfkg.io.formats import output_format as choose_format
     from csfkg.model.errors import UsageError
@@ -113,10 +135,30 @@ def query(
         named = get_query(name)
     bindings = bind_parameters(named, param or [])
     check_output_format(named, chosen)
+
+    from csfkg.sparql.named import format_result, run_query
+
+    if store is not None or endpoint is not None:
+        from csfkg.stores.opening import open_store
+
+        if store is not None and endpoint is not None:
+            raise UsageError("Give --store DIR or --endpoint URL, not both.")
+        if files or today is not None:
+            raise UsageError(
+                "With --store or --endpoint the query runs on what the store holds: give no PATIENT_FILES or --today."
+            )
+        with open_store(
+            store_dir=store, endpoint=endpoint, graph=graph, timeout=timeout, user=user
+        ) as target:
+            result = run_query(target, named, bindings, user_query=query_file is not None)
+        emit(format_result(result, chosen, name=named.name), output)
+        return
+    from csfkg.stores.opening import check_endpoint_options
+
+    check_endpoint_options(endpoint, graph=graph, timeout=timeout, user=user)
     assessment_date = parse_date_option(today, "--today")
 
     from csfkg.pipeline.dataset import build_dataset
-    from csfkg.sparql.named import format_result, run_query
 
     dataset = build_dataset(files, today=assessment_date)
     result = run_query(dataset.store, named, bindings, user_query=query_file is not None)

@@ -9,6 +9,7 @@ from rdflib import URIRef
 
 from csfkg.sparql.library import get_query
 from csfkg.stores import SelectResult, Store
+from csfkg.stores.sparql_text import truth
 from csfkg.validation.report import ValidationReport
 
 
@@ -187,7 +188,7 @@ def read_result(store: Store, patient: URIRef) -> tuple[list[RecommendationItem]
             label=str(row.label),
             iri=str(row.element),
             definition=str(row.definition),
-            blocking=bool(row.blocking.toPython()),
+            blocking=truth(row.blocking),
         )
         for row in _rows(store, "report-missing-data", bindings)
     ]

@@ -13,9 +13,11 @@ loader streams in bounded memory. So, before a parser sees a file,
 - JSON-LD must carry its context inline (:func:`~csfkg.io.patient_files.check_jsonld_contexts`);
   the check reads the document whole, so a JSON-LD file may hold at most
   :data:`MAX_WHOLE_FILE_BYTES`;
-- a file parsed by rdflib (for a SPARQL endpoint or the rdflib store) is read whole too, at most
-  :data:`MAX_WHOLE_FILE_BYTES`, and its IRIs are checked
+- a file parsed by rdflib (for a SPARQL endpoint, unless it is N-Triples, or the rdflib store) is
+  read whole too, at most :data:`MAX_WHOLE_FILE_BYTES`, and its IRIs are checked
   (:func:`~csfkg.io.patient_files.check_iris`); Oxigraph's parsers refuse such IRIs themselves.
+  An N-Triples file goes to a SPARQL endpoint as it is, in chunks of lines, and the server's
+  parser checks it (:meth:`csfkg.stores.endpoint_store.EndpointStore.upload_ntriples`).
 
 Relative IRIs resolve against the file's own URI, as in a patient file.
 
@@ -64,7 +66,7 @@ from csfkg.stores.protocol import Store
 
 MAX_WHOLE_FILE_BYTES = 256 * 1024 * 1024
 """The largest file loaded that must be read whole: JSON-LD (its contexts are checked first) and
-any file parsed by rdflib (for a SPARQL endpoint or the rdflib store). rdflib needs about ten
+any file parsed by rdflib (for the rdflib store, or a SPARQL endpoint unless it is N-Triples). rdflib needs about ten
 times a file's size in memory and takes some 20 s a hundred MB. N-Triples, N-Quads, Turtle and
 RDF/XML going into Oxigraph have no size limit: the bulk loader streams them."""
 
