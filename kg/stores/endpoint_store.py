@@ -246,12 +246,19 @@ class EndpointStore(Closing):
 
     def upload_ntriples(self, lines: Iterable[bytes]) -> None:
         """Add N-Triples ``lines`` to the graph, all or nothing: chunk by chunk into a scratch
-        graph, then one ``ADD`` into the target; the scratch graph is dropped in every case.
+        graph, then one ``ADD`` into the target; the scratch graph is dropped in every case. A
+        named graph that is empty is itself the scratch graph (dropped if a chunk fails).
 
         Raises:
             InputError: the server refused a chunk (bad syntax, too large) or the ADD.
         """
-        scratch = f"urn:uuid:{uuid.uuid4()}"
+        # a named graph that holds nothing yet is loaded in place, and dropped again if a chunk
+        # fails (as before: all or nothing), which spares the server a copy of every triple (on a
+        # persistent Oxigraph server, a third of the upload's writes)
+        # (the query runs over the named graph alone: default-graph-uri)
+        empty = self.graph is not None and self.query("ASK { ?s ?p ?o }") is False
+        scratch = self.graph if empty else f"urn:uuid:{uuid.uuid4()}"
+        done = False
         size = self.upload_lines if self.store_url else min(self.upload_lines, INSERT_DATA_LINES)
         sent = False
         try:
@@ -268,11 +275,12 @@ class EndpointStore(Closing):
                 else:
                     self._run_update(f"INSERT DATA {{ GRAPH <{scratch}> {{\n{chunk.decode('utf-8')}\n}} }}")
                 sent = True
-            if sent:
+            if sent and not empty:
                 target = f"GRAPH <{self.graph}>" if self.graph else "DEFAULT"
                 self._run_update(f"ADD GRAPH <{scratch}> TO {target}")
+            done = True
         finally:
-            if sent:
+            if sent and not (empty and done):
                 try:
                     self._run_update(f"DROP SILENT GRAPH <{scratch}>")
                 except InputError:

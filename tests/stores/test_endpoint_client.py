@@ -142,14 +142,14 @@ def test_an_ntriples_file_goes_to_the_graph_store_as_it_is_in_chunks_then_added_
     ]
     path = tmp_path / "data.nt"
     path.write_text("".join(lines))
-    fake.answer = lambda request: Answer(status=204)
+    fake.answer = _graph_holds(True)
     store = EndpointStore(
         fake.url, store_url=fake.url + "/store", graph="https://example.org/cohort", upload_lines=2
     )
     store.load_file(path, "nt")
 
     puts = [r for r in fake.requests if r.path.startswith("/sparql/store")]
-    updates = [r.form()["update"][0] for r in fake.requests if not r.path.startswith("/sparql/store")]
+    updates = [r.form()["update"][0] for r in fake.requests if "update" in r.form()]
     # the lexical forms rdflib would rewrite ("1" -> "true", "01" -> "1") arrive untouched
     assert [r.body.decode() for r in puts] == ["".join(lines[:2]), lines[2]]
     scratch = {unquote(r.path.split("graph=", 1)[1]) for r in puts}
@@ -170,15 +170,61 @@ def test_a_chunk_the_server_refuses_drops_the_scratch_graph_and_never_reaches_th
             return Answer(status=400, body=b"Parser error at line 1: bad IRI")
         return Answer(status=204)
 
-    fake.answer = answer
+    fake.answer = lambda request: (
+        _graph_holds(True)(request) if "query" in _form(request) else answer(request)
+    )
     store = EndpointStore(
         fake.url, store_url=fake.url + "/store", graph="https://example.org/g", upload_lines=1
     )
     with pytest.raises(InputError, match="answered 400: Parser error at line 1: bad IRI"):
         store.load(b"<a:s> <a:p> <a:o> .\n<a:s> <a:p> <bad> .\n", "nt")
-    updates = [r.form()["update"][0] for r in fake.requests if r.path == "/sparql"]
+    updates = [r.form()["update"][0] for r in fake.requests if r.path == "/sparql" and "update" in r.form()]
     assert len(updates) == 1 and updates[0].startswith("DROP SILENT GRAPH <urn:uuid:")
     assert not any("ADD" in u for u in updates)
+
+
+def _form(request: Request) -> dict[str, list[str]]:
+    try:
+        return request.form()
+    except UnicodeDecodeError:
+        return {}
+
+
+def _graph_holds(holds: bool) -> Callable[[Request], Answer]:
+    """A server whose graph holds triples (or not): ASK answers so, anything else 204."""
+
+    def answer(request: Request) -> Answer:
+        if "query" in _form(request):
+            body = b'{"head": {}, "boolean": ' + (b"true" if holds else b"false") + b"}"
+            return Answer(body=body, headers={"Content-Type": "application/sparql-results+json"})
+        return Answer(status=204)
+
+    return answer
+
+
+def test_an_empty_named_graph_is_loaded_in_place_and_dropped_if_a_chunk_fails(fake: FakeServer) -> None:
+    """No scratch graph where the target holds nothing (a copy of every triple spared); a refused
+    chunk drops the target again, which held nothing before: still all or nothing."""
+    empty = _graph_holds(False)
+    fake.answer = empty
+    store = EndpointStore(
+        fake.url, store_url=fake.url + "/store", graph="https://example.org/g", upload_lines=1
+    )
+    store.load(b"<a:s> <a:p> <a:o> .\n<a:s> <a:p> <a:q> .\n", "nt")
+    puts = [r for r in fake.requests if r.path.startswith("/sparql/store")]
+    assert len(puts) == 2 and all(
+        unquote(r.path.split("graph=", 1)[1]) == "https://example.org/g" for r in puts
+    )
+    assert not [r for r in fake.requests if "update" in _form(r)]  # no ADD, no DROP
+
+    fake.requests.clear()
+    fake.answer = lambda request: (
+        Answer(status=400, body=b"bad") if b"<bad>" in request.body else empty(request)
+    )
+    with pytest.raises(InputError):
+        store.load(b"<a:s> <a:p> <a:o> .\n<a:s> <a:p> <bad> .\n", "nt")
+    updates = [r.form()["update"][0] for r in fake.requests if "update" in _form(r)]
+    assert updates == ["DROP SILENT GRAPH <https://example.org/g>"]
 
 
 def test_blank_nodes_travel_in_one_chunk_so_that_a_node_stays_one_node(fake: FakeServer) -> None:
