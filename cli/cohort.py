@@ -152,7 +152,7 @@ def cohort(
         bool,
         typer.Option(
             "--skip-self-check",
-            help="Run without the self-check (the vignettes through the engine first; a wrong answer stops the run). Unsafe: say why you need it.",
+            help="With --engine sql or --endpoint: run without the self-check (the vignettes through that engine first, in a store or graph of their own; a wrong next step stops the run). Unsafe.",
         ),
     ] = False,
     engine: Annotated[
@@ -213,15 +213,16 @@ def cohort(
 
     from csfkg.cohort.file_parts import can_split
 
+    if skip_self_check and (engine == "sql" or endpoint is not None):
+        typer.echo(
+            "WARNING: --skip-self-check: this engine's answers are not checked against the vignettes first.",
+            err=True,
+        )
+
     if engine == "sql":
         from csfkg.cohort.sql_engine import run_cohort_sql
 
         assert patient_file is not None
-        if skip_self_check:
-            typer.echo(
-                "WARNING: --skip-self-check: the SQL engine's answers are not checked against the vignettes first.",
-                err=True,
-            )
         run = run_cohort_sql(
             patient_file,
             today=assessment,
@@ -255,6 +256,20 @@ def cohort(
             timeout=timeout,
             user=user,
         ) as target:
+            if endpoint is not None and not skip_self_check:
+                from csfkg.cohort.self_check import self_check_in_scratch_graph
+
+                self_check_in_scratch_graph(
+                    lambda scratch: open_store(
+                        endpoint=endpoint,
+                        update_url=update_url,
+                        graph_store_url=graph_store_url,
+                        graph=scratch,
+                        timeout=timeout,
+                        user=user,
+                    ),
+                    f"The SPARQL endpoint {endpoint}",
+                )
             if patient_file is not None:
                 load_files(target, [patient_file])
             run = run_cohort(target, today=assessment, validate_records=not no_validate, progress=progress)

@@ -12,6 +12,7 @@ specified, not with another engine's output."""
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rdflib import Graph
@@ -21,7 +22,7 @@ from csfkg.model.errors import CsfkgError
 from csfkg.model.resources import ontology_dir
 from csfkg.stores import Store
 
-__all__ = ["EngineRefused", "Vignette", "packaged_vignettes", "self_check"]
+__all__ = ["EngineRefused", "Vignette", "packaged_vignettes", "self_check", "self_check_in_scratch_graph"]
 
 FOLDER = "vignettes"
 PATIENTS = "https://example.org/csfkg/patient/"
@@ -91,3 +92,24 @@ def self_check(store: Store, engine: str, *, reading: Reading = PROTOCOL_READING
                 "(--skip-self-check runs it anyway)."
             )
     return len(vignettes)
+
+
+def self_check_in_scratch_graph(open_graph: Callable[[str], Store], engine: str) -> int:
+    """:func:`self_check` on a SPARQL server, in a named graph of its own (a ``urn:uuid:`` IRI)
+    that ``open_graph`` opens a store on, dropped afterwards whatever happens: the server's other
+    graphs are neither read nor changed.
+
+    Raises:
+        EngineRefused: a vignette's next step is not the expected one.
+    """
+    import uuid
+
+    scratch = f"urn:uuid:{uuid.uuid4()}"
+    store = open_graph(scratch)
+    try:
+        return self_check(store, engine)
+    finally:
+        try:
+            store.update(f"DROP SILENT GRAPH <{scratch}>")
+        finally:
+            store.close()

@@ -84,3 +84,62 @@ def test_the_cli_refuses_the_planted_engine_and_skip_runs_it(
     assert run(["cohort", str(cohort), "--engine", "sql", "-o", str(out), "--skip-self-check"]) in (0, 1)
     assert "WARNING: --skip-self-check" in capsys.readouterr().err
     assert out.exists()
+
+
+def test_an_endpoint_is_checked_in_a_scratch_graph_that_is_dropped(
+    tmp_path: Path, oxigraph_server: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """csfkg cohort --endpoint runs the self-check in a urn:uuid graph of its own first, and
+    drops it: the server afterwards holds the run's graph only."""
+    import json
+    import urllib.parse
+    import urllib.request
+
+    cohort = tmp_path / "cohort.nt"
+    write_cohort_file(cohort, patients=20, seed=1)
+    out = tmp_path / "rows.csv"
+    graph = "https://example.org/csfkg/run"
+    code = run(
+        [
+            "cohort",
+            str(cohort),
+            "--endpoint",
+            oxigraph_server + "/query",
+            "--update-url",
+            oxigraph_server + "/update",
+            "--graph-store-url",
+            oxigraph_server + "/store",
+            "--graph",
+            graph,
+            "-o",
+            str(out),
+        ]
+    )
+    assert code in (0, 1) and out.exists(), capsys.readouterr().err
+    query = urllib.parse.urlencode({"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"})
+    request = urllib.request.Request(
+        oxigraph_server + "/query?" + query, headers={"Accept": "application/sparql-results+json"}
+    )
+    with urllib.request.urlopen(request) as response:
+        graphs = {b["g"]["value"] for b in json.load(response)["results"]["bindings"]}
+    assert graphs == {graph}
+
+
+def test_a_planted_wrong_endpoint_is_refused(
+    tmp_path: Path, oxigraph_server: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from csfkg.stores import EndpointStore
+
+    correct = EndpointStore.insert
+
+    def faulty(self: EndpointStore, construct: str) -> None:
+        correct(self, construct.replace(*FAULT))
+
+    monkeypatch.setattr(EndpointStore, "insert", faulty)
+    cohort = tmp_path / "cohort.nt"
+    write_cohort_file(cohort, patients=5, seed=1)
+    out = tmp_path / "rows.csv"
+    endpoint = ["--endpoint", oxigraph_server + "/query", "--update-url", oxigraph_server + "/update"]
+    assert run(["cohort", str(cohort), *endpoint, "--graph", "https://example.org/g", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"The SPARQL endpoint {oxigraph_server}/query fails the self-check" in err and not out.exists()
