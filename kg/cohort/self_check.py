@@ -20,12 +20,12 @@ from rdflib import Graph
 from csfkg.cohort.run import PROTOCOL_READING, Reading, run_cohort
 from csfkg.model.errors import CsfkgError
 from csfkg.model.resources import ontology_dir
+from csfkg.model.vocab import PATIENT
 from csfkg.stores import Store
 
 __all__ = ["EngineRefused", "Vignette", "packaged_vignettes", "self_check", "self_check_in_scratch_graph"]
 
 FOLDER = "vignettes"
-PATIENTS = "https://example.org/csfkg/patient/"
 
 
 class EngineRefused(CsfkgError):
@@ -83,7 +83,7 @@ def self_check(store: Store, engine: str, *, reading: Reading = PROTOCOL_READING
     run = run_cohort(store, scratch=True, reading=reading)
     got = {row.patient: row.next_step for row in run.rows}
     for vignette in vignettes:
-        answer = got.get(PATIENTS + vignette.name)
+        answer = got.get(str(PATIENT[vignette.name]))
         if answer != vignette.expected_next_step:
             shown = "no row" if answer is None else (answer or "no next step")
             raise EngineRefused(

@@ -290,7 +290,8 @@ def test_targets_and_paths_beyond_the_packaged_shapes_agree_with_pyshacl() -> No
 def test_the_packaged_compiled_checks_are_what_compiling_the_shapes_gives_now() -> None:
     from csfkg.model.knowledge import shapes_graph
     from csfkg.model.resources import shapes_dir
-    from csfkg.validation.compiler import PACKAGED_CHECKS, _packaged_checks, checks_document
+    from csfkg.validation.compiler import PACKAGED_CHECKS, checks_document
+    from csfkg.validation.compiler.packaged import _packaged_checks
 
     packaged = shapes_dir().joinpath(PACKAGED_CHECKS).read_text(encoding="utf-8")
     fresh = checks_document(compile_shapes(shapes_graph()))
@@ -301,7 +302,7 @@ def test_the_packaged_compiled_checks_are_what_compiling_the_shapes_gives_now() 
 
 
 def test_packaged_checks_of_other_shape_files_are_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
-    from csfkg.validation import compiler as shacl_compiler
+    from csfkg.validation.compiler import packaged as shacl_compiler
 
     assert shacl_compiler._packaged_checks() is not None
     monkeypatch.setattr(shacl_compiler, "source_digest", lambda: "0" * 64)  # as if a shape file had changed
