@@ -98,7 +98,9 @@ def test_the_compiled_validator_reports_what_pyshacl_reports(records) -> None:
 
 
 def _result_key(result, blank: set[str]) -> tuple[str, ...]:
-    focus = "_:" if result.focus in blank or len(result.focus) == 32 and result.focus.isalnum() else result.focus
+    focus = (
+        "_:" if result.focus in blank or len(result.focus) == 32 and result.focus.isalnum() else result.focus
+    )
     return (focus, result.shape, result.severity, result.path or "")
 
 

@@ -412,7 +412,10 @@ def _constant_non_literal(sql: str) -> bool:
 
 def _ill_typed(sql: str) -> str:
     """SQL: the term is a numeric or xsd:date literal whose lexical form has no value (RDF 1.1
-    3.3: an ill-typed literal; SPARQL's ``=`` on it is an error, not false)."""
+    3.3: an ill-typed literal; SPARQL's ``=`` on it is an error, not false). Read for a stored
+    term; a constant or computed term is taken as well-typed."""
+    if not isinstance(sql, Ref):
+        return "FALSE"
     typed = ", ".join(quote(n) for n in (*NUMERIC, DATE))
     return (
         f"({datatype(sql)} IN ({typed}) AND {as_num('term', sql)} IS NULL AND {as_date('term', sql)} IS NULL)"
