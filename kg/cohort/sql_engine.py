@@ -54,6 +54,7 @@ def run_cohort_sql(
 
     if find_spec("duckdb") is None:
         raise CsfkgError("--engine sql needs DuckDB: pip install 'csfkg[sql]' (or duckdb>=1.3).")
+    from csfkg.cohort.parts import refuse_unreached_subjects
     from csfkg.engines.sql.loading import load_ntriples
     from csfkg.engines.sql.store import new_connection
 
@@ -66,7 +67,8 @@ def run_cohort_sql(
             # the loader's own form only (a statement a line, single spaces): a file in another
             # form is refused naming its line, not parsed again in Python
             load_ntriples(store, path)
-            parsing.join()
+            parsing.join()  # rdflib's query parser is not thread-safe: parse nothing before this
+            refuse_unreached_subjects(store, path)  # as the default engine refuses its parts
             loaded = time.perf_counter() - clock
             run = run_cohort(
                 store,

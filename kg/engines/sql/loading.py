@@ -69,6 +69,9 @@ _LINES = "read_csv($1, columns={'line': 'VARCHAR'}, delim='\x01', quote='', esca
 _IRI = r'<[A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20<>"{}|^`\\]*>'
 _BLANK = r"_:[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?"
 _LITERAL = rf'"([^"\\\n\r]|\\[nr"\\])*"(\^\^{_IRI}|@[a-zA-Z]+(-[a-zA-Z0-9]+)*)?'
+_UNTAGGED = '"^^<http://www.w3.org/1999/02/22-rdf-syntax-ns#langString>'
+"""RDF 1.1, 3.3: rdf:langString is the datatype of a literal with a language tag and of no other;
+Oxigraph refuses ``"x"^^rdf:langString``, and so does this loader, naming the line."""
 TERM = rf"{_IRI}|{_BLANK}|{_LITERAL}"
 """A term as this loader reads it (:data:`STATEMENT`)."""
 STATEMENT = rf"({_IRI}|{_BLANK}) {_IRI} ({TERM}) ?\.[ \t]*"
@@ -132,6 +135,10 @@ def load_ntriples(store: SqlStore, path: Path) -> None:
             is not None
         )
         wrong = wrong or any(re.fullmatch(_IRI, p) is None for p in predicates)
+        wrong = wrong or (
+            connection.execute(f"SELECT 1 FROM {RAW} WHERE ends_with(o, $1) LIMIT 1", [_UNTAGGED]).fetchone()
+            is not None
+        )
         values = ", ".join(f"({quote(p)})" for p in predicates)
         predicate_terms = (
             f" UNION ALL SELECT {id_of('p')}, p FROM (VALUES {values}) AS c(p)" if predicates else ""
@@ -148,8 +155,8 @@ def load_ntriples(store: SqlStore, path: Path) -> None:
         if wrong:
             found = connection.execute(
                 f"SELECT line FROM {_LINES} WHERE trim(line) <> '' AND NOT starts_with(ltrim(line), '#') "
-                f"AND NOT regexp_full_match(line, $2) LIMIT 1",
-                [str(path), STATEMENT],
+                f"AND (NOT regexp_full_match(line, $2) OR contains(line, $3)) LIMIT 1",
+                [str(path), STATEMENT, _UNTAGGED],
             ).fetchone()
             line = "?" if found is None else found[0] if len(found[0]) <= 120 else found[0][:117] + "..."
             raise InputError(
