@@ -403,3 +403,18 @@ def test_what_pyshacl_refuses_in_a_patient_file_recommend_refuses(
             ).results
             assert not result.validation.conforms and not result.recommendations, form
     assert refused >= 5  # the battery holds forms that are refused
+
+
+def test_a_simple_literal_and_its_xsd_string_form_are_one_value_for_both_validators() -> None:
+    """RDF 1.1, 3.3: "daily" and "daily"^^xsd:string are one term, so a finding recorded with both
+    has one frequency and sh:maxCount 1 holds. rdflib keeps two terms and pySHACL counted two
+    values; the pySHACL path now hands it the one term (the differential fuzzer, tests/fuzz,
+    found it)."""
+    from rdflib.namespace import XSD
+
+    graph = read_patient_file(DATA / "vignettes" / "leak-recent-conservative.ttl")
+    frequency = URIRef("https://w3id.org/csfkg/ontology#frequency")
+    for finding, value in list(graph.subject_objects(frequency)):
+        graph.add((finding, frequency, Literal(str(value), datatype=XSD.string)))
+    assert len(list(graph.subject_objects(frequency))) == 2  # rdflib: two terms
+    assert validate(graph).results == [] == validate_graph(graph).results
