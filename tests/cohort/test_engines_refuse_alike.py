@@ -76,3 +76,20 @@ def test_a_blank_node_in_a_message_is_named_by_the_file_s_label(tmp_path: Path) 
     again, _ = _both(path, tmp_path)
     assert default == sql == again
     assert "Planned spinal procedure mbb while" in default[1][4]
+
+
+def test_a_simple_literal_and_its_xsd_string_form_are_one_value_in_both_engines(tmp_path: Path) -> None:
+    """RDF 1.1, 3.3: "daily" and "daily"^^xsd:string are one term: the finding has one frequency
+    and sh:maxCount 1 holds. The SQL loader kept two texts, so two terms, and blocked the patient."""
+    path = tmp_path / "daily.nt"
+    finding = "<https://example.org/oh>"
+    path.write_text(
+        HEAD
+        + f"{P} <{CSF}hasFinding> {finding} .\n{finding} {TYPE} <{CSF}OrthostaticHeadache> .\n"
+        + f'{finding} <{CSF}findingStatus> <{CSF}present> .\n{finding} <{CSF}frequency> "daily" .\n'
+        + f'{finding} <{CSF}frequency> "daily"^^<http://www.w3.org/2001/XMLSchema#string> .\n',
+        encoding="utf-8",
+    )
+    default, sql = _both(path, tmp_path)
+    assert default == sql
+    assert default[1][4] == "" and default[1][1] != ""

@@ -49,19 +49,24 @@ statement: a copy of every line otherwise)."""
 # The line is split at its spaces once (string_split): the subject, the predicate, and for such a
 # line the pieces between them and the dot, joined again (a literal's spaces kept, two spaces
 # giving an empty piece); split_part twice and substr made three copies of the line
+_XSD_STRING = '"^^<http://www.w3.org/2001/XMLSchema#string>'[1:]
+"""The datatype of a simple literal as N-Triples may write it: RDF 1.1 (3.3) makes ``"daily"`` and
+``"daily"^^xsd:string`` one term, so the loader keeps the first text for both (a term's text is
+its id)."""
 _SPLIT = rf"""
 CREATE OR REPLACE TEMPORARY TABLE {RAW} AS
 SELECT {id_of("s")} AS si, {id_of("o")} AS oi, enum_code(TRY_CAST(p AS {KNOWN})) AS pk, CASE WHEN TRY_CAST(p AS {KNOWN}) IS NULL THEN {id_of("p")} END AS pi,
        s, o, bad FROM (
+  SELECT s, p, CASE WHEN ends_with(o0, '{_XSD_STRING}') THEN left(o0, -{len(_XSD_STRING)}) ELSE o0 END AS o, bad FROM (
   SELECT s, p, CASE WHEN plain THEN (CASE WHEN len(l) = 4 THEN l[3] ELSE array_to_string(l[3:len(l) - 1], ' ') END)
-                    WHEN ends_with(r, '.') THEN rtrim(substr(r, 1, length(r) - 1), ' ') ELSE '' END AS o,
+                    WHEN ends_with(r, '.') THEN rtrim(substr(r, 1, length(r) - 1), ' ') ELSE '' END AS o0,
          NOT plain AND NOT ends_with(r, '.') AS bad FROM (
     SELECT l, s, p, plain, CASE WHEN NOT plain THEN rtrim(substr(line, length(s) + length(p) + 3), ' ' || chr(9)) END AS r FROM (
       SELECT line, l, l[1] AS s, COALESCE(l[2], '') AS p,
              ends_with(line, ' .') AND NOT ends_with(line, '  .') AND NOT ends_with(line, chr(9) || ' .') AS plain FROM (
         SELECT line, string_split(line, ' ') AS l
         FROM {{source}}
-        WHERE {_STATEMENT_LINE}))))
+        WHERE {_STATEMENT_LINE})))))
 """
 
 _LINES = "read_csv($1, columns={'line': 'VARCHAR'}, delim='\x01', quote='', escape='', header=false, auto_detect=false)"
