@@ -66,8 +66,12 @@ def run_cohort_sql(
             parsing = _parse_ahead()
             # the loader's own form only (a statement a line, single spaces): a file in another
             # form is refused naming its line, not parsed again in Python
-            load_ntriples(store, path)
-            parsing.join()  # rdflib's query parser is not thread-safe: parse nothing before this
+            try:
+                load_ntriples(store, path)
+            finally:
+                # rdflib's query parser is not thread-safe: nothing is parsed before this, also
+                # after a refused file (the caller may parse a query next)
+                parsing.join()
             refuse_unreached_subjects(store, path)  # as the default engine refuses its parts
             loaded = time.perf_counter() - clock
             run = run_cohort(

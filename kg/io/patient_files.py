@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from xml.parsers import expat
 
-from rdflib import RDF, Graph, URIRef
+from rdflib import RDF, XSD, Graph, URIRef
 
 from csfkg.io.formats import PATIENT_FILE_FORMATS, by_rdflib_name, input_format
 from csfkg.model.errors import InputError, PatientSelectionError
@@ -359,7 +359,7 @@ def read_rdf_file(path: Path, kind: str = "an RDF file", empty: str = "it holds 
     return graph
 
 
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_XSD_STRING = str(XSD.string)
 
 
 def _parse_ntriples(text: str, graph: Graph) -> None:

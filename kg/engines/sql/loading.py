@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from rdflib.namespace import XSD
+from rdflib.namespace import RDF, XSD
 
 from csfkg.engines.sql.store import (
     InvalidTerm,
@@ -49,7 +49,7 @@ statement: a copy of every line otherwise)."""
 # The line is split at its spaces once (string_split): the subject, the predicate, and for such a
 # line the pieces between them and the dot, joined again (a literal's spaces kept, two spaces
 # giving an empty piece); split_part twice and substr made three copies of the line
-_XSD_STRING = '"^^<http://www.w3.org/2001/XMLSchema#string>'[1:]
+_XSD_STRING = f"^^<{XSD.string}>"
 """The datatype of a simple literal as N-Triples may write it: RDF 1.1 (3.3) makes ``"daily"`` and
 ``"daily"^^xsd:string`` one term, so the loader keeps the first text for both (a term's text is
 its id)."""
@@ -74,7 +74,7 @@ _LINES = "read_csv($1, columns={'line': 'VARCHAR'}, delim='\x01', quote='', esca
 _IRI = r'<[A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20<>"{}|^`\\]*>'
 _BLANK = r"_:[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?"
 _LITERAL = rf'"([^"\\\n\r]|\\[nr"\\])*"(\^\^{_IRI}|@[a-zA-Z]+(-[a-zA-Z0-9]+)*)?'
-_UNTAGGED = '"^^<http://www.w3.org/1999/02/22-rdf-syntax-ns#langString>'
+_UNTAGGED = f'"^^<{RDF.langString}>'
 """RDF 1.1, 3.3: rdf:langString is the datatype of a literal with a language tag and of no other;
 Oxigraph refuses ``"x"^^rdf:langString``, and so does this loader, naming the line."""
 TERM = rf"{_IRI}|{_BLANK}|{_LITERAL}"
