@@ -25,7 +25,7 @@ from csfkg.cohort.run import CohortRow, CohortRun, Progress, run_cohort
 from csfkg.model.errors import InputError
 from csfkg.model.knowledge import knowledge_ntriples, rules_graph, shapes_graph
 from csfkg.sparql.library import derivation_queries, get_query
-from csfkg.stores import OxigraphStore, SelectResult
+from csfkg.stores import OxigraphStore, SelectResult, Store
 
 DEFAULT_PART_BYTES = 2 * 1024 * 1024
 """About 425 synthetic patients (some 14,000 triples before derivation) per part. Small parts are
@@ -40,6 +40,9 @@ class PartResult:
     seconds: dict[str, float]
     bytes: int
     graph_file: str | None = None
+    dangling: list[str] = field(default_factory=list)
+    """Nodes a patient of the part reaches that have no triple in it, as N-Triples terms
+    (``queries/cohort-part-dangling.rq``)."""
 
 
 @dataclass
@@ -61,18 +64,14 @@ def run_part(job: _Job) -> PartResult:
     store = OxigraphStore()
     part = job.part
     try:
-        store.load(part.read(), "nt")
+        _load_keeping_labels(store, part.read())
     except (SyntaxError, ValueError) as error:
         raise InputError(
             f"{part.path} is not valid N-Triples (in bytes {part.start}-{part.end}): {' '.join(str(error).split())[:200]}."
         ) from None
-    split = store.query(get_query("cohort-part-closure").text)
-    assert isinstance(split, SelectResult)
-    if split.rows:
-        raise InputError(
-            f"{part.path} is not grouped by patient: the triples of {split.rows[0][0]} come after another patient's record, "
-            "so the file cannot be cut into parts; sort it by patient, or run `csfkg load` and `csfkg cohort --store`."
-        )
+    refuse_unreached_subjects(store, part.path)
+    dangling = store.query(get_query("cohort-part-dangling").text)
+    assert isinstance(dangling, SelectResult)
     load_seconds = time.perf_counter() - clock
     run = run_cohort(store, today=job.today, validate_records=job.validate, scratch=True)
     seconds = {"load": load_seconds, **run.seconds}
@@ -84,7 +83,47 @@ def run_part(job: _Job) -> PartResult:
         graph_file = os.path.join(job.graph_dir, f"part-{job.index:06d}.nt")
         write_result_graph(store, Path(graph_file))
         seconds["graph"] = time.perf_counter() - clock
-    return PartResult(rows=run.rows, seconds=seconds, bytes=part.size, graph_file=graph_file)
+    return PartResult(
+        rows=run.rows,
+        seconds=seconds,
+        bytes=part.size,
+        graph_file=graph_file,
+        dangling=[node.n3() for (node,) in dangling.rows],  # type: ignore[union-attr]
+    )
+
+
+def refuse_unreached_subjects(store: Store, path: Path) -> None:
+    """Refuse a part (or, in the SQL engine, a whole file) holding a subject that no patient of
+    it reaches through the record properties (``queries/cohort-part-closure.rq``): a record split
+    between parts, or triples of no patient's record. Both engines refuse such a file with this
+    sentence rather than answer in a way that depends on where the file is cut.
+
+    Raises:
+        InputError: naming the first such subject.
+    """
+    split = store.query(get_query("cohort-part-closure").text)
+    assert isinstance(split, SelectResult)
+    if split.rows:
+        raise InputError(
+            f"{path} is not grouped by patient: no patient before it reaches {split.rows[0][0]}, whose triples "
+            "belong to another patient's record or to none; sort the file by patient and remove triples of no "
+            "patient's record, or run `csfkg load` and `csfkg cohort --store`."
+        )
+
+
+def _load_keeping_labels(store: OxigraphStore, data: bytes) -> None:
+    """A part's N-Triples in the store, its blank nodes labelled as the file labels them (Oxigraph's
+    loader gives each a random label, so a violation message naming one changed from run to run;
+    the SQL engine keeps the file's). A part with no blank node label is bulk-loaded."""
+    if b"_:" not in data:
+        store.load(data, "nt")
+        return
+    import pyoxigraph
+
+    store.store.extend(
+        pyoxigraph.Quad(t.subject, t.predicate, t.object)
+        for t in pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.N_TRIPLES)
+    )
 
 
 def warm() -> None:
@@ -161,6 +200,7 @@ def run_cohort_file(
                     for future in futures:
                         future.cancel()
                     raise
+        _refuse_nodes_across_parts(path, parts, results)
         rows = _merge(path, results)
         if graph_out is not None and graph_dir is not None:
             _concatenate([r.graph_file for r in results if r.graph_file], graph_out)
@@ -178,6 +218,29 @@ def run_cohort_file(
         workers=workers,
         core_seconds=core,
     )
+
+
+def _refuse_nodes_across_parts(path: Path, parts: list[FilePart], results: list[PartResult]) -> None:
+    """Refuse a file in which a patient of one part reaches a node whose triples lie in another
+    part: that part was derived without them, and its rows would depend on where the file was
+    cut. A node with no triple anywhere in the file is the same in every cut, and passes.
+
+    Raises:
+        InputError: naming the node.
+    """
+    wanted = {node.encode() for result in results for node in result.dangling}
+    if len(parts) < 2 or not wanted:
+        return
+    with open(path, "rb") as stream:
+        for line in stream:
+            subject = line.split(b" ", 1)[0]
+            if subject in wanted:
+                node = subject.decode("utf-8", "replace").strip("<>")
+                raise InputError(
+                    f"{path} cannot be cut into parts: {node} is reached from patients in two parts of the file "
+                    "(or from one part, with its triples in another); run it in one part (a larger --part-mb), "
+                    "or run `csfkg load` and `csfkg cohort --store`."
+                )
 
 
 def _merge(path: Path, results: list[PartResult]) -> list[CohortRow]:

@@ -60,6 +60,7 @@ def run_cohort_sql(
 
     if find_spec("duckdb") is None:
         raise CsfkgError("--engine sql needs DuckDB: pip install 'csfkg[sql]' (or duckdb>=1.3).")
+    from csfkg.cohort.parts import refuse_unreached_subjects
     from csfkg.engines.sql.loading import load_ntriples
     from csfkg.engines.sql.store import new_connection
 
@@ -74,10 +75,13 @@ def run_cohort_sql(
             try:
                 load_ntriples(store, path)
             finally:
-                # a DuckDB statement of the thread must not outlive the process's exit
+                # a DuckDB statement of the thread must not outlive the process's exit, and
+                # rdflib's query parser is not thread-safe: nothing is parsed before this, also
+                # after a refused file (the caller may parse a query next)
                 ahead.join()
             if ahead.error is not None:
                 raise ahead.error
+            refuse_unreached_subjects(store, path)  # as the default engine refuses its parts
             loaded = time.perf_counter() - clock
             run = run_cohort(
                 store,

@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from xml.parsers import expat
 
-from rdflib import RDF, Graph, URIRef
+from rdflib import RDF, XSD, Graph, URIRef
 
 from csfkg.io.formats import PATIENT_FILE_FORMATS, by_rdflib_name, input_format
 from csfkg.model.errors import InputError, PatientSelectionError
@@ -347,13 +347,42 @@ def read_rdf_file(path: Path, kind: str = "an RDF file", empty: str = "it holds 
         graph.bind(prefix, namespace)
     try:
         with rdflib_reading():
-            graph.parse(data=text, format=fmt, publicID=path.resolve().as_uri())
+            if fmt == "nt":
+                _parse_ntriples(text, graph)
+            else:
+                graph.parse(data=text, format=fmt, publicID=path.resolve().as_uri())
     except RecursionError:
         raise InputError(f"{path} is not valid {by_rdflib_name(fmt).label}: it nests too deeply.") from None
     except Exception as error:  # every parser raises its own types; all mean bad syntax
         raise InputError(_syntax_error_sentence(path, fmt, error)) from None
     check_iris(path, graph)
     return graph
+
+
+_XSD_STRING = str(XSD.string)
+
+
+def _parse_ntriples(text: str, graph: Graph) -> None:
+    """N-Triples by Oxigraph's parser, as the cohort engines read it: rdflib's refuses an IRI
+    holding U+00A0 (or another Unicode space), which N-Triples' IRIREF and RFC 3987 allow.
+    Blank node labels are kept as the file writes them; a simple literal is rdflib's plain one."""
+    import pyoxigraph
+    from rdflib import BNode, Literal
+
+    def term(node: object) -> object:
+        if isinstance(node, pyoxigraph.NamedNode):
+            return URIRef(node.value)
+        if isinstance(node, pyoxigraph.BlankNode):
+            return BNode(node.value)
+        assert isinstance(node, pyoxigraph.Literal)
+        if node.language:
+            return Literal(node.value, lang=node.language)
+        if node.datatype.value == _XSD_STRING:  # RDF 1.1: "a" and "a"^^xsd:string are one term
+            return Literal(node.value)
+        return Literal(node.value, datatype=URIRef(node.datatype.value))
+
+    for triple in pyoxigraph.parse(text.encode(), format=pyoxigraph.RdfFormat.N_TRIPLES):
+        graph.add((term(triple.subject), term(triple.predicate), term(triple.object)))  # type: ignore[arg-type]
 
 
 def patients_in(graph: Graph) -> list[URIRef]:

@@ -9,6 +9,7 @@ from functools import cached_property
 
 from rdflib import Graph, URIRef
 
+from csfkg.io.patient_files import patients_in
 from csfkg.model.knowledge import add_rules
 from csfkg.pipeline.dates import assessment_dates, set_assessment_dates
 from csfkg.pipeline.derive import derive_in, derived_graph
@@ -52,10 +53,12 @@ def assess(graph: Graph, patients: list[URIRef], *, today: date | None = None) -
     in_file = OxigraphStore()
     in_file.add_graph(graph)
     set_assessment_dates(in_file, today)
-    # the compiled checks on Oxigraph, each result given to the patients whose records hold its
-    # focus node, as `csfkg cohort` validates: one engine and one record for both commands
+    # the compiled checks on Oxigraph over every patient's record in the file, each result given
+    # to the patients whose records hold its focus node, as `csfkg cohort` validates the file: a
+    # node two patients share is validated in both records' context, whichever patient is asked
+    everyone = patients_in(graph)
     checking = new_validation_store()
-    checking.add_graph(patient_records(in_file, patients))
+    checking.add_graph(patient_records(in_file, everyone))
     found = validate_store(checking, patients)
     per_patient = {patient: ValidationReport(found.get(str(patient), [])) for patient in patients}
 
@@ -63,7 +66,7 @@ def assess(graph: Graph, patients: list[URIRef], *, today: date | None = None) -
     # record conforms (the common case), else a new one
     valid = [patient for patient in patients if per_patient[patient].conforms]
     store: Store = checking
-    if len(valid) < len(patients):
+    if len(valid) < len(patients) or len(everyone) > len(patients):
         checking.close()
         store = OxigraphStore()
         add_rules(store)

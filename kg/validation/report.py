@@ -63,6 +63,7 @@ def validate(data: Graph) -> ValidationReport:
     merged += rules_graph()
     merged += data
     _not_a_decimal(data, merged)
+    _one_string_term(data, merged)
     _, report_graph, _ = shacl_validate(
         merged,
         shacl_graph=shapes_graph(),
@@ -99,6 +100,19 @@ def _not_a_decimal(data: Graph, merged: Graph) -> None:
     for s, p, o in odd:
         merged.remove((s, p, o))
         merged.add((s, p, Literal(str(o), datatype=NOT_A_DECIMAL)))
+
+
+def _one_string_term(data: Graph, merged: Graph) -> None:
+    """RDF 1.1 (3.3): a simple literal is its xsd:string literal ("daily" is
+    "daily"^^xsd:string, one term), but rdflib keeps the two apart and pySHACL then counts two
+    values (sh:maxCount 1 fails). Each xsd:string literal of ``data`` is handed to it as the
+    simple literal it is. Looked for in ``data``, replaced in ``merged``."""
+    from rdflib.namespace import XSD
+
+    typed = [(s, p, o) for s, p, o in data if isinstance(o, Literal) and o.datatype == XSD.string]
+    for s, p, o in typed:
+        merged.remove((s, p, o))
+        merged.add((s, p, Literal(str(o))))
 
 
 def _results(report: Graph) -> list[ValidationResult]:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from rdflib.namespace import XSD
+from rdflib.namespace import RDF, XSD
 
 from csfkg.engines.sql.store import (
     InvalidTerm,
@@ -49,19 +49,24 @@ statement: a copy of every line otherwise)."""
 # The line is split at its spaces once (string_split): the subject, the predicate, and for such a
 # line the pieces between them and the dot, joined again (a literal's spaces kept, two spaces
 # giving an empty piece); split_part twice and substr made three copies of the line
+_XSD_STRING = f"^^<{XSD.string}>"
+"""The datatype of a simple literal as N-Triples may write it: RDF 1.1 (3.3) makes ``"daily"`` and
+``"daily"^^xsd:string`` one term, so the loader keeps the first text for both (a term's text is
+its id)."""
 _SPLIT = rf"""
 CREATE OR REPLACE TEMPORARY TABLE {RAW} AS
 SELECT {id_of("s")} AS si, {id_of("o")} AS oi, enum_code(TRY_CAST(p AS {KNOWN})) AS pk, CASE WHEN TRY_CAST(p AS {KNOWN}) IS NULL THEN {id_of("p")} END AS pi,
        s, o, bad FROM (
+  SELECT s, p, CASE WHEN ends_with(o0, '{_XSD_STRING}') THEN left(o0, -{len(_XSD_STRING)}) ELSE o0 END AS o, bad FROM (
   SELECT s, p, CASE WHEN plain THEN (CASE WHEN len(l) = 4 THEN l[3] ELSE array_to_string(l[3:len(l) - 1], ' ') END)
-                    WHEN ends_with(r, '.') THEN rtrim(substr(r, 1, length(r) - 1), ' ') ELSE '' END AS o,
+                    WHEN ends_with(r, '.') THEN rtrim(substr(r, 1, length(r) - 1), ' ') ELSE '' END AS o0,
          NOT plain AND NOT ends_with(r, '.') AS bad FROM (
     SELECT l, s, p, plain, CASE WHEN NOT plain THEN rtrim(substr(line, length(s) + length(p) + 3), ' ' || chr(9)) END AS r FROM (
       SELECT line, l, l[1] AS s, COALESCE(l[2], '') AS p,
              ends_with(line, ' .') AND NOT ends_with(line, '  .') AND NOT ends_with(line, chr(9) || ' .') AS plain FROM (
         SELECT line, string_split(line, ' ') AS l
         FROM {{source}}
-        WHERE {_STATEMENT_LINE}))))
+        WHERE {_STATEMENT_LINE})))))
 """
 
 _LINES = "read_csv($1, columns={'line': 'VARCHAR'}, delim='\x01', quote='', escape='', header=false, auto_detect=false)"
@@ -69,6 +74,9 @@ _LINES = "read_csv($1, columns={'line': 'VARCHAR'}, delim='\x01', quote='', esca
 _IRI = r'<[A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20<>"{}|^`\\]*>'
 _BLANK = r"_:[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?"
 _LITERAL = rf'"([^"\\\n\r]|\\[nr"\\])*"(\^\^{_IRI}|@[a-zA-Z]+(-[a-zA-Z0-9]+)*)?'
+_UNTAGGED = f'"^^<{RDF.langString}>'
+"""RDF 1.1, 3.3: rdf:langString is the datatype of a literal with a language tag and of no other;
+Oxigraph refuses ``"x"^^rdf:langString``, and so does this loader, naming the line."""
 TERM = rf"{_IRI}|{_BLANK}|{_LITERAL}"
 """A term as this loader reads it (:data:`STATEMENT`)."""
 STATEMENT = rf"({_IRI}|{_BLANK}) {_IRI} ({TERM}) ?\.[ \t]*"
@@ -132,6 +140,10 @@ def load_ntriples(store: SqlStore, path: Path) -> None:
             is not None
         )
         wrong = wrong or any(re.fullmatch(_IRI, p) is None for p in predicates)
+        wrong = wrong or (
+            connection.execute(f"SELECT 1 FROM {RAW} WHERE ends_with(o, $1) LIMIT 1", [_UNTAGGED]).fetchone()
+            is not None
+        )
         values = ", ".join(f"({quote(p)})" for p in predicates)
         predicate_terms = (
             f" UNION ALL SELECT {id_of('p')}, p FROM (VALUES {values}) AS c(p)" if predicates else ""
@@ -148,8 +160,8 @@ def load_ntriples(store: SqlStore, path: Path) -> None:
         if wrong:
             found = connection.execute(
                 f"SELECT line FROM {_LINES} WHERE trim(line) <> '' AND NOT starts_with(ltrim(line), '#') "
-                f"AND NOT regexp_full_match(line, $2) LIMIT 1",
-                [str(path), STATEMENT],
+                f"AND (NOT regexp_full_match(line, $2) OR contains(line, $3)) LIMIT 1",
+                [str(path), STATEMENT, _UNTAGGED],
             ).fetchone()
             line = "?" if found is None else found[0] if len(found[0]) <= 120 else found[0][:117] + "..."
             raise InputError(

@@ -497,6 +497,24 @@ class Translator(PathSteps, Expressions):
             f"SELECT DISTINCT * FROM ({inner.sql})", inner.variables, inner.maybe_null, dict(inner.typed)
         )
 
+    def p_Slice(self, node: CompValue) -> Relation:
+        """LIMIT and OFFSET of an unordered solution sequence (any of its solutions is the
+        answer); under an ORDER BY, which is sorted after the SQL, refused."""
+        below = node.p
+        while below.name in ("Project", "Distinct", "ToMultiSet"):
+            below = below.p
+        if below.name == "OrderBy":
+            raise UnsupportedQuery("LIMIT or OFFSET after ORDER BY")
+        inner = self.pattern(node.p)
+        limit = "" if node.length is None else f" LIMIT {int(node.length)}"
+        offset = f" OFFSET {int(node.start)}" if node.start else ""
+        return Relation(
+            f"SELECT * FROM ({inner.sql}){limit}{offset}",
+            inner.variables,
+            inner.maybe_null,
+            dict(inner.typed),
+        )
+
     def p_OrderBy(self, node: CompValue) -> Relation:
         if not self.unordered:
             raise UnsupportedQuery("ORDER BY")

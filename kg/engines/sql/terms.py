@@ -68,6 +68,36 @@ def _valid_day(text: str) -> str:
     )
 
 
+_INTEGER_TYPES = tuple(
+    n for n in NUMERIC if n not in (f"<{XSD.decimal}>", f"<{XSD.double}>", f"<{XSD.float}>")
+)
+
+
+def numeric_value(lex: str, dt: str) -> str:
+    """SQL of the value (a double) of a numeric literal of lexical form ``lex`` and datatype
+    ``dt`` (N-Triples text), NULL where the form is not in its datatype's lexical space (XSD 1.1
+    Part 2, 3.3): DuckDB's own cast also reads "1e3" or "infinity" as a decimal, "1_000" and " 5"
+    as numbers, which xsd:decimal and xsd:integer do not hold."""
+    integers = ", ".join(quote(n) for n in _INTEGER_TYPES)
+    floats = ", ".join(quote(f"<{t}>") for t in (XSD.double, XSD.float))
+    return (
+        f"(CASE WHEN (({dt}) IN ({integers}) AND regexp_full_match({lex}, {quote(CAST_FORMS[XSD.integer])})) "
+        f"OR (({dt}) = {quote(DECIMAL)} AND regexp_full_match({lex}, {quote(CAST_FORMS[XSD.decimal])})) "
+        f"OR (({dt}) IN ({floats}) AND regexp_full_match({lex}, {quote(CAST_FORMS[XSD.double])})) "
+        f"THEN TRY_CAST({lex} AS DOUBLE) END)"
+    )
+
+
+def date_value(lex: str, dt: str | None = None) -> str:
+    """SQL of the day of an xsd:date literal of lexical form ``lex`` (and datatype ``dt``, where
+    given), NULL where the form is not in xsd:date's lexical space: DuckDB's own cast reads
+    "infinity", "epoch" and "2026/01/05" as days. A date with a time zone ("2026-12-07-14:00")
+    is that day (YEAR, MONTH and DAY read it so: XPath fn:year-from-date)."""
+    valid = f"(regexp_full_match({lex}, {quote(CAST_FORMS[XSD.date])}) AND {_valid_day(lex)})"
+    typed = "" if dt is None else f"({dt}) = {quote(DATE)} AND "
+    return f"(CASE WHEN {typed}{valid} THEN TRY_CAST(regexp_extract({lex}, '^-?[0-9]{{4,}}-[0-9]{{2}}-[0-9]{{2}}') AS DATE) END)"
+
+
 class UnsupportedQuery(ValueError):
     """The query uses a feature this translator does not handle."""
 
@@ -164,10 +194,9 @@ def term_rows(source: str) -> str:
     """SQL of the terms' stored rows (``id`` and :data:`STORED_TERM_COLUMNS`) of the rows ``(id,
     text)`` of ``source``: literals parsed once, here, rather than by each expression that reads
     them."""
-    numeric = ", ".join(quote(n) for n in NUMERIC)
     return (
         f"SELECT id, text, lex, dt, "
-        f"CASE WHEN dt IN ({numeric}) THEN TRY_CAST(lex AS DOUBLE) END AS num, CASE WHEN dt = {quote(DATE)} THEN TRY_CAST(lex AS DATE) END AS day "
+        f"{numeric_value('lex', 'dt')} AS num, {date_value('lex', 'dt')} AS day "
         f"FROM (SELECT id, text, CASE WHEN {is_kind('id', LITERAL_KIND)} THEN {_unescape(_text_lexical('text'))} END AS lex, "
         f"CASE WHEN {is_kind('id', LITERAL_KIND)} THEN {_text_datatype('text')} END AS dt FROM ({source}))"
     )
@@ -299,11 +328,11 @@ def as_num(kind: str, sql: str) -> str:
             return sql.attr("num")
         if isinstance(sql, Cast):
             return (
-                f"(CASE WHEN {sql.valid} THEN TRY_CAST({sql.lex} AS DOUBLE) END)"
+                f"(CASE WHEN {sql.valid} THEN {numeric_value(sql.lex, quote(sql.target))} END)"
                 if sql.target in NUMERIC
                 else "CAST(NULL AS DOUBLE)"
             )
-        return f"(CASE WHEN {datatype(sql)} IN ({', '.join(quote(n) for n in NUMERIC)}) THEN TRY_CAST({lexical(sql)} AS DOUBLE) END)"
+        return numeric_value(lexical(sql), datatype(sql))
     return "NULL"
 
 
@@ -315,11 +344,11 @@ def as_date(kind: str, sql: str) -> str:
             return sql.attr("day")
         if isinstance(sql, Cast):
             return (
-                f"(CASE WHEN {sql.valid} THEN TRY_CAST({sql.lex} AS DATE) END)"
+                f"(CASE WHEN {sql.valid} THEN {date_value(sql.lex)} END)"
                 if sql.target == DATE
                 else "CAST(NULL AS DATE)"
             )
-        return f"(CASE WHEN {datatype(sql)} = {quote(DATE)} THEN TRY_CAST({lexical(sql)} AS DATE) END)"
+        return date_value(lexical(sql), datatype(sql))
     return "NULL"
 
 
@@ -381,6 +410,18 @@ def _constant_non_literal(sql: str) -> bool:
     return not isinstance(sql, Ref) and sql.startswith("'") and not sql.startswith("'\"")
 
 
+def _ill_typed(sql: str) -> str:
+    """SQL: the term is a numeric or xsd:date literal whose lexical form has no value (RDF 1.1
+    3.3: an ill-typed literal; SPARQL's ``=`` on it is an error, not false). Read for a stored
+    term; a constant or computed term is taken as well-typed."""
+    if not isinstance(sql, Ref):
+        return "FALSE"
+    typed = ", ".join(quote(n) for n in (*NUMERIC, DATE))
+    return (
+        f"({datatype(sql)} IN ({typed}) AND {as_num('term', sql)} IS NULL AND {as_date('term', sql)} IS NULL)"
+    )
+
+
 def term_equal(a: str, b: str) -> str:
     """SPARQL's ``=`` on two terms: the same term; two literals of equal numeric or date value;
     two other literals are an error (NULL); anything else false."""
@@ -394,6 +435,7 @@ def term_equal(a: str, b: str) -> str:
         f"WHEN NOT ({is_literal(a)} AND {is_literal(b)}) THEN FALSE "
         f"WHEN {as_num('term', a)} IS NOT NULL AND {as_num('term', b)} IS NOT NULL THEN {as_num('term', a)} = {as_num('term', b)} "
         f"WHEN {as_date('term', a)} IS NOT NULL AND {as_date('term', b)} IS NOT NULL THEN {as_date('term', a)} = {as_date('term', b)} "
+        f"WHEN {_ill_typed(a)} OR {_ill_typed(b)} THEN NULL "
         f"ELSE FALSE END)"
     )
 
