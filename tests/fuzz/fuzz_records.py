@@ -2,7 +2,7 @@
 
 A record is a list of N-Triples statements ``(subject, predicate, object)``, each term written as
 N-Triples writes it. The records start valid: synthetic patients (:mod:`csfkg.cohort.synth`) and
-the clinical vignettes of tests/data/vignettes; the mutations are the ones issue 20 lists (dropped
+the clinical vignettes of ontology/vignettes; the mutations are the ones issue 20 lists (dropped
 or duplicated values, wrong datatypes, malformed lexical forms, blank nodes, subclass instances,
 nodes and literals shared between patients, an untagged ``rdf:langString``, an IRI with U+00A0,
 ``"daily"`` beside ``"daily"^^xsd:string``).
@@ -24,7 +24,7 @@ Triple = tuple[str, str, str]
 XSD = STANDARD_PREFIXES["xsd"]
 RDF = STANDARD_PREFIXES["rdf"]
 TYPE = f"<{RDF}type>"
-VIGNETTES = Path(__file__).resolve().parents[1] / "data" / "vignettes"
+VIGNETTES = Path(__file__).resolve().parents[2] / "ontology" / "vignettes"
 
 
 def _typed(text: str, datatype: str) -> str:
