@@ -414,7 +414,7 @@ def test_a_simple_literal_and_its_xsd_string_form_are_one_value_for_both_validat
     found it)."""
     from rdflib.namespace import XSD
 
-    graph = read_patient_file(DATA / "vignettes" / "leak-recent-conservative.ttl")
+    graph = read_patient_file(REPO / "ontology" / "vignettes" / "leak-recent-conservative.ttl")
     frequency = URIRef("https://w3id.org/csfkg/ontology#frequency")
     for finding, value in list(graph.subject_objects(frequency)):
         graph.add((finding, frequency, Literal(str(value), datatype=XSD.string)))
@@ -433,7 +433,7 @@ def test_two_lexical_forms_of_one_decimal_are_two_values() -> None:
     slice thicknesses and violates sh:maxCount 1. pySHACL reports it, as the spec says."""
     from rdflib.namespace import XSD
 
-    graph = read_patient_file(DATA / "vignettes" / "suspected-normal-mri-incomplete-protocol.ttl")
+    graph = read_patient_file(REPO / "ontology" / "vignettes" / "suspected-normal-mri-incomplete-protocol.ttl")
     thickness = URIRef("https://w3id.org/csfkg/ontology#sliceThicknessMm")
     sequence, value = next(iter(graph.subject_objects(thickness)))
     graph.remove((sequence, thickness, value))
