@@ -220,26 +220,3 @@ def test_csfkg_load_uploads_knowledge_and_files_into_the_endpoint_graph(
     assert len(outside) == 0 and _graphs(outside) == {GRAPH}
     neither = cli("load", str(path))
     assert neither.code == 2 and "--store DIR or --endpoint URL" in neither.err
-
-
-def test_the_pages_of_a_capped_select_are_valid_sparql_and_give_the_rows_whole(oxigraph_server: str) -> None:
-    """What the client asks a capped server, asked of a real one: the pages put together are
-    the answer."""
-    from csfkg.stores.endpoint_store import paged
-
-    inside, _ = _stores(oxigraph_server)
-    add_knowledge(inside)
-    text = get_query("lookup-names").text
-    whole = inside.query(text)
-    assert isinstance(whole, SelectResult) and len(whole.rows) > 100
-    pages = paged(text, whole.variables)
-    assert pages is not None
-    rows = []
-    for offset in range(0, len(whole.rows) + 40, 40):
-        page = inside.query(pages(40, offset))
-        assert isinstance(page, SelectResult)
-        rows += [
-            tuple(dict(zip(page.variables, row, strict=True))[v] for v in whole.variables)
-            for row in page.rows
-        ]
-    assert rows == whole.rows

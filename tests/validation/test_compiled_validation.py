@@ -433,7 +433,9 @@ def test_two_lexical_forms_of_one_decimal_are_two_values() -> None:
     slice thicknesses and violates sh:maxCount 1. pySHACL reports it, as the spec says."""
     from rdflib.namespace import XSD
 
-    graph = read_patient_file(REPO / "ontology" / "vignettes" / "suspected-normal-mri-incomplete-protocol.ttl")
+    graph = read_patient_file(
+        REPO / "ontology" / "vignettes" / "suspected-normal-mri-incomplete-protocol.ttl"
+    )
     thickness = URIRef("https://w3id.org/csfkg/ontology#sliceThicknessMm")
     sequence, value = next(iter(graph.subject_objects(thickness)))
     graph.remove((sequence, thickness, value))
