@@ -113,7 +113,23 @@ def _into(update: str, graph: str) -> str:
     )
 
 
-@pytest.mark.parametrize("name", [query.name for query in derivation_queries()])
+UPSTREAM = "openlink/virtuoso-opensource issues 127 and 704 (open): rdfs:subClassOf* with a bound subject"
+MISSING_DATA = (
+    "derive-missing-data is kept in its Oxigraph/DuckDB form: its rewrite for Virtuoso (a per-patient "
+    "sub-SELECT with HAVING) cost the SQL engine 7 s of derivation at 100k patients (4 s before, in "
+    "all); Virtuoso answers the OPTIONAL subclass path wrongly (" + UPSTREAM + ")"
+)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(q.name, marks=pytest.mark.xfail(strict=True, reason=MISSING_DATA))
+        if q.name == "derive-missing-data"
+        else q.name
+        for q in derivation_queries()
+    ],
+)
 def test_a_derive_query_inserts_on_virtuoso_what_it_constructs_on_oxigraph(
     name: str, embedded, end_state: SparqlClient
 ) -> None:
@@ -138,6 +154,7 @@ def test_cohort_rows_on_virtuoso_are_oxigraph_rows_on_the_same_data(
     assert got == rows, _compare("cohort-rows", rows, got)
 
 
+@pytest.mark.xfail(strict=True, reason=MISSING_DATA)
 def test_the_cohort_path_on_virtuoso_gives_the_embedded_rows_and_triples(
     embedded, cohort: Path, virtuoso_server
 ) -> None:
@@ -175,7 +192,6 @@ def test_a_select_beyond_result_set_max_rows_comes_back_cut_with_a_header(virtuo
     assert {row["s"] for row in answer.solutions} < {URIRef(f"urn:csfkg:test:s{i}") for i in range(subjects)}
 
 
-UPSTREAM = "openlink/virtuoso-opensource issues 127 and 704 (open): rdfs:subClassOf* with a bound subject"
 PREFIXES = """PREFIX csf: <https://w3id.org/csfkg/ontology#>
 PREFIX csfg: <https://w3id.org/csfkg/guideline#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
