@@ -53,7 +53,7 @@ from rdflib.query import Result
 
 from csfkg.model.errors import InputError
 from csfkg.stores.protocol import Closing, QueryResult, SelectResult
-from csfkg.stores.sparql_text import STRIP, Bindings, Term, as_update, query_form, with_values
+from csfkg.stores.sparql_text import STRIP, Bindings, Term, as_update, matching_brace, query_form, with_values
 
 PASSWORD_VARIABLE = "CSFKG_ENDPOINT_PASSWORD"
 """The environment variable holding the password of ``--user``."""
@@ -531,7 +531,7 @@ def _operation_in_graph(text: str, masked: str, graph: str) -> str:
     keyword = " ".join(match.group(1).upper().split())
     if keyword in ("INSERT DATA", "DELETE DATA", "DELETE WHERE"):
         opening = masked.index("{", match.end())
-        closing = _closing(masked, opening)
+        closing = matching_brace(masked, opening, "an Update operation")
         inner = text[opening + 1 : closing]
         if keyword == "DELETE WHERE":
             block = f"WITH <{graph}> DELETE {{{inner}}} WHERE {{{inner}}}"
@@ -541,15 +541,3 @@ def _operation_in_graph(text: str, masked: str, graph: str) -> str:
     if keyword in ("INSERT", "DELETE"):
         return text[: match.start()] + f"WITH <{graph}> " + text[match.start() :]
     return text
-
-
-def _closing(masked: str, opening: int) -> int:
-    depth = 0
-    for index in range(opening, len(masked)):
-        if masked[index] == "{":
-            depth += 1
-        elif masked[index] == "}":
-            depth -= 1
-            if depth == 0:
-                return index
-    raise ValueError("an Update operation has no closing brace")

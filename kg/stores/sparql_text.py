@@ -101,7 +101,7 @@ def _top_level_where(masked: str) -> list[tuple[int, int]]:
             return found
         depth += masked.count("{", position, match.start()) - masked.count("}", position, match.start())
         opening = match.end() - 1
-        closing = _matching(masked, opening)
+        closing = matching_brace(masked, opening)
         if depth == 0:
             found.append((opening, closing))
             position = closing + 1
@@ -110,7 +110,13 @@ def _top_level_where(masked: str) -> list[tuple[int, int]]:
             depth += 1
 
 
-def _matching(masked: str, opening: int) -> int:
+def matching_brace(masked: str, opening: int, what: str = "cannot bind parameters: a WHERE clause") -> int:
+    """The index of the brace that closes the one at ``opening`` in a query whose strings and
+    comments are masked (:data:`STRIP`).
+
+    Raises:
+        ValueError: it is never closed (``what`` names the clause in the message).
+    """
     depth = 0
     for index in range(opening, len(masked)):
         if masked[index] == "{":
@@ -119,7 +125,7 @@ def _matching(masked: str, opening: int) -> int:
             depth -= 1
             if depth == 0:
                 return index
-    raise ValueError("cannot bind parameters: a WHERE clause has no closing brace")
+    raise ValueError(f"{what} has no closing brace")
 
 
 def _substitute(body: str, masked: str, bindings: Bindings) -> str:

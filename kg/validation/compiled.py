@@ -154,32 +154,11 @@ def findings_of(check: CompiledCheck, rows: Iterable[Any]) -> Iterator[Finding]:
     to Oxigraph terms (None where unbound)."""
     from pyoxigraph import NamedNode
 
-    sparql = check.component == "SPARQLConstraintComponent"
     for row in rows:
-        focus = _text(row["this"])
-        value = _text(row["value"])
-        path, message = check.path, check.message
-        if sparql:
-            if value is None and check.value_is_focus:
-                value = focus
-            bindings = {v: _text(row[v]) for v in check.variables if row[v] is not None}
-            bindings["this"] = focus  # type: ignore[assignment]
-            if check.path_variable and row["path"] is not None:
-                bindings["path"] = _text(row["path"])  # type: ignore[assignment]
-                path = bindings["path"] if isinstance(row["path"], NamedNode) else None
-            if value is not None:
-                bindings["value"] = value
-            message = _fill(message, bindings)  # type: ignore[arg-type]
-        elif check.path_variable and row["path"] is not None:  # sh:closed: the property found
-            path = _text(row["path"]) if isinstance(row["path"], NamedNode) else None
-        result = ValidationResult(
-            shape=check.shape,
-            name=check.name,
-            severity=check.severity,
-            focus=focus,  # type: ignore[arg-type]
-            message=message,
-            path=path,
-            value=value,
+        result = _result_of(
+            check,
+            lambda name, row=row: _text(row[name]),
+            lambda name, row=row: isinstance(row[name], NamedNode),
         )
         yield Finding(check.constraint, result, _focus_node(row["this"]))
 
@@ -396,27 +375,33 @@ def results_by_patient_in(
 
 def _finding_of_terms(check: CompiledCheck, row: dict[str, Any]) -> ValidationResult:
     """What :func:`findings_of` makes of a row, from rdflib terms."""
-    from rdflib import URIRef as IRI
+    from rdflib import URIRef
 
-    def text(name: str) -> str | None:
-        term = row.get(name)
-        return None if term is None else str(term)
+    return _result_of(
+        check,
+        lambda name: None if row.get(name) is None else str(row[name]),
+        lambda name: isinstance(row.get(name), URIRef),
+    )
 
+
+def _result_of(check: CompiledCheck, text: Any, is_iri: Any) -> ValidationResult:
+    """A check's result from one row: ``text(name)`` a variable's IRI, label or lexical form (None
+    where unbound), ``is_iri(name)`` whether it is an IRI; a SPARQL constraint's message filled."""
     focus, value = text("this"), text("value")
     path, message = check.path, check.message
     if check.component == "SPARQLConstraintComponent":
         if value is None and check.value_is_focus:
             value = focus
-        bindings = {v: text(v) for v in check.variables if row.get(v) is not None}
+        bindings = {v: text(v) for v in check.variables if text(v) is not None}
         bindings["this"] = focus
-        if check.path_variable and row.get("path") is not None:
+        if check.path_variable and text("path") is not None:
             bindings["path"] = text("path")
-            path = bindings["path"] if isinstance(row["path"], IRI) else None
+            path = bindings["path"] if is_iri("path") else None
         if value is not None:
             bindings["value"] = value
         message = _fill(message, bindings)  # type: ignore[arg-type]
-    elif check.path_variable and row.get("path") is not None:  # sh:closed: the property found
-        path = text("path") if isinstance(row["path"], IRI) else None
+    elif check.path_variable and text("path") is not None:  # sh:closed: the property found
+        path = text("path") if is_iri("path") else None
     return ValidationResult(
         shape=check.shape,
         name=check.name,
