@@ -21,6 +21,14 @@ class ProtocolState(str, Enum):
     incomplete = "incomplete"
 
 
+class MyelographyState(str, Enum):
+    """Not done, or a csf:MyelographyOutcome by its csf:code (the flag builder reads the individual)."""
+
+    not_done = "not-done"
+    leak_localised = "leak-localised"
+    no_leak = "no-leak"
+
+
 class Suspicion(str, Enum):
     high = "high"
     low = "low"

@@ -11,6 +11,7 @@ import typer
 
 from .choices import (
     Finding,
+    MyelographyState,
     ProcedureCode,
     ProtocolState,
     RedFlag,
@@ -123,9 +124,37 @@ def recommend(
     ebp_count: Annotated[
         int, typer.Option("--ebp-count", min=0, help="Number of non-targeted epidural blood patches done.")
     ] = 0,
-    symptoms_resolved: Annotated[
-        bool, typer.Option("--symptoms-resolved", help="Symptoms resolved after treatment.")
+    ebp_date: Annotated[
+        str | None,
+        typer.Option(
+            "--ebp-date", metavar="YYYY-MM-DD", help="Date of the latest of the --ebp-count patches."
+        ),
+    ] = None,
+    targeted_count: Annotated[
+        int,
+        typer.Option("--targeted-count", min=0, help="Number of targeted epidural blood patches done."),
+    ] = 0,
+    myelography: Annotated[
+        MyelographyState | None,
+        typer.Option("--myelography", help="Myelography: not done, a leak localised, or no leak found."),
+    ] = None,
+    dural_puncture: Annotated[
+        bool,
+        typer.Option("--dural-puncture", help="The prior procedure punctured the dura by accident."),
     ] = False,
+    no_headache: Annotated[
+        bool,
+        typer.Option("--no-headache", help="Both orthostatic and non-orthostatic headache recorded absent."),
+    ] = False,
+    symptoms_resolved: Annotated[
+        bool, typer.Option("--symptoms-resolved", help="Symptoms resolved (with or without treatment).")
+    ] = False,
+    resolved_date: Annotated[
+        str | None,
+        typer.Option(
+            "--resolved-date", metavar="YYYY-MM-DD", help="Date the symptoms were recorded resolved."
+        ),
+    ] = None,
     red_flag: Annotated[
         list[RedFlag] | None, typer.Option("--red-flag", help="A red flag recorded present.")
     ] = None,
@@ -157,7 +186,13 @@ def recommend(
         findings=[f.value for f in finding or []],
         suspicion=suspicion.value if suspicion else None,
         ebp_count=ebp_count,
+        ebp_date=_date(ebp_date, "--ebp-date"),
+        targeted_count=targeted_count,
+        myelography=myelography.value if myelography else None,
+        dural_puncture=dural_puncture,
+        no_headache=no_headache,
         symptoms_resolved=symptoms_resolved,
+        resolved_date=_date(resolved_date, "--resolved-date"),
         red_flags=[r.value for r in red_flag or []],
         no_red_flags=no_red_flags,
     )

@@ -25,6 +25,8 @@ from csfkg.model.vocab import CSF, CSF_NS, PATIENT, PREFIXES
 StudyState = Choice["not-done", "normal", "leak-signs"]
 ProtocolState = Choice["complete", "incomplete"]
 VERTEBRAL_ORDER: tuple[str, ...] = ("T12", "L1", "L2", "L3", "L4", "L5", "S1")
+HEADACHE_KINDS: tuple[str, str] = ("orthostatic-headache", "non-orthostatic-headache")
+"""The two headache symptoms whose recorded absence is "no headache" (``--no-headache``)."""
 
 
 def parse_date_option(value: str | None, option: str) -> date | None:
@@ -69,7 +71,13 @@ class PatientFlags:
     findings: list[str] = field(default_factory=list)
     suspicion: Choice["high", "low"] | None = None
     ebp_count: int = 0
+    ebp_date: date | None = None
+    targeted_count: int = 0
+    myelography: Choice["not-done", "leak-localised", "no-leak"] | None = None
+    dural_puncture: bool = False
+    no_headache: bool = False
     symptoms_resolved: bool = False
+    resolved_date: date | None = None
     red_flags: list[str] = field(default_factory=list)
     no_red_flags: bool = False
     patient_iri: str = str(PATIENT["quick-lookup"])
@@ -108,6 +116,21 @@ def _check_flags(flags: PatientFlags) -> None:
         raise UsageError(f"--no-red-flags contradicts --red-flag {flags.red_flags[0]}: use one or the other.")
     if flags.ebp_count < 0:
         raise UsageError(f"--ebp-count must be 0 or more, not {flags.ebp_count}.")
+    if flags.targeted_count < 0:
+        raise UsageError(f"--targeted-count must be 0 or more, not {flags.targeted_count}.")
+    if flags.ebp_date is not None and flags.ebp_count < 1:
+        raise UsageError("--ebp-date is the date of the latest of the --ebp-count patches; give that too.")
+    if flags.resolved_date is not None and not flags.symptoms_resolved:
+        raise UsageError("--resolved-date is the date of --symptoms-resolved; give that too.")
+    if flags.dural_puncture and not flags.prior_procedures:
+        raise UsageError(
+            "--dural-puncture records an accidental dural puncture on the --prior-procedure; give that too."
+        )
+    headaches = {HEADACHE_KINDS[0], HEADACHE_KINDS[1]}
+    if flags.no_headache and headaches & set(flags.symptoms):
+        raise UsageError(
+            f"--no-headache contradicts --symptom {sorted(headaches & set(flags.symptoms))[0]}: use one or the other."
+        )
     # a --finding records the study it is shown on (with leak signs), or contradicts a study said
     # not done or normal, which build_patient_graph refuses naming both flags
     imaged = (
@@ -152,7 +175,10 @@ def build_patient_graph(flags: PatientFlags) -> Graph:
     for code in flags.symptoms:
         finding(class_for(code, SYMPTOM, "symptom"), code, CSF.present)
         graph.add((node(f"finding/{code}"), CSF.frequency, Literal("daily")))
-    for code in flags.absent:
+    absent = list(flags.absent)
+    if flags.no_headache:
+        absent.extend(kind for kind in HEADACHE_KINDS if kind not in absent)
+    for code in absent:
         finding(class_for(code, SYMPTOM, "symptom"), code, CSF.absent)
 
     for code in flags.red_flags:
@@ -163,7 +189,9 @@ def build_patient_graph(flags: PatientFlags) -> Graph:
     if flags.onset is not None:
         graph.add((patient, CSF.symptomOnsetDate, Literal(flags.onset, datatype=XSD.date)))
     if flags.symptoms_resolved:
-        graph.add((patient, CSF.symptomsResolvedAfterTreatment, Literal(True)))
+        graph.add((patient, CSF.symptomsResolved, Literal(True)))
+    if flags.resolved_date is not None:
+        graph.add((patient, CSF.resolutionDate, Literal(flags.resolved_date, datatype=XSD.date)))
     if flags.suspicion is not None:
         level = {"high": CSF.highSuspicion, "low": CSF.lowSuspicion}[flags.suspicion]
         graph.add((patient, CSF.clinicalSuspicion, level))
@@ -173,16 +201,31 @@ def build_patient_graph(flags: PatientFlags) -> Graph:
         proc = _procedure(graph, patient, node(f"procedure/prior-{index}"), code, CSF.completed, levels)
         if flags.procedure_date is not None:
             graph.add((proc, CSF.procedureDate, Literal(flags.procedure_date, datatype=XSD.date)))
+        if flags.dural_puncture:
+            graph.add((proc, CSF.accidentalDuralPuncture, Literal(True)))
     for index, code in enumerate(flags.planned_procedures, start=1):
         proc = _procedure(graph, patient, node(f"procedure/planned-{index}"), code, CSF.planned, levels)
         if flags.insurance_required:
             graph.add((proc, CSF.planReason, CSF.insuranceStepTherapy))
-    for index in range(1, flags.ebp_count + 1):
-        patch = node(f"procedure/blood-patch-{index}")
+    patches = [("", CSF.nonTargeted)] * flags.ebp_count + [("targeted-", CSF.targeted)] * flags.targeted_count
+    counted: dict[str, int] = {}
+    for kind, targeting in patches:
+        counted[kind] = counted.get(kind, 0) + 1
+        patch = node(f"procedure/{kind}blood-patch-{counted[kind]}")
         graph.add((patient, CSF.hasProcedure, patch))
         graph.add((patch, RDF.type, CSF.EpiduralBloodPatch))
         graph.add((patch, CSF.procedureStatus, CSF.completed))
-        graph.add((patch, CSF.patchTargeting, CSF.nonTargeted))
+        graph.add((patch, CSF.patchTargeting, targeting))
+        if kind == "" and counted[kind] == flags.ebp_count and flags.ebp_date is not None:  # the latest
+            graph.add((patch, CSF.procedureDate, Literal(flags.ebp_date, datatype=XSD.date)))
+    if flags.myelography not in (None, "not-done"):
+        myelography = node("procedure/myelography")
+        graph.add((patient, CSF.hasProcedure, myelography))
+        graph.add((myelography, RDF.type, class_for("myelography", SPINAL_PROCEDURE, "procedure")))
+        graph.add((myelography, CSF.procedureStatus, CSF.completed))
+        graph.add(
+            (myelography, CSF.myelographyOutcome, _individual(CSF.MyelographyOutcome, flags.myelography))
+        )
 
     studies = {"brain": (CSF.BrainMRI, flags.brain_mri), "spine": (CSF.SpineMRI, flags.spine_mri)}
     shown: dict[str, list[tuple[str, URIRef]]] = {"brain": [], "spine": []}
@@ -220,6 +263,15 @@ def _procedure(
     for level in levels:
         graph.add((proc, CSF.atVertebralLevel, CSF_NS[level]))
     return proc
+
+
+def _individual(kind: URIRef, code: str) -> URIRef:
+    """The individual of ``kind`` whose csf:code is ``code`` (read from the ontology)."""
+    rules = rules_graph()
+    for individual in rules.subjects(RDF.type, kind):
+        if str(rules.value(individual, CSF.code)) == code:
+            return individual  # type: ignore[return-value]
+    raise UsageError(f"The ontology has no {kind} with the code {code!r}.")
 
 
 def _region_of(finding_class: URIRef) -> str:

@@ -31,12 +31,18 @@ class CSF(DefinedNamespace):
     ClinicalFinding: URIRef
     Symptom: URIRef
     OrthostaticHeadache: URIRef
+    NonOrthostaticHeadache: URIRef
+    HeadacheWorseLyingDown: URIRef
     RedFlagSign: URIRef
     Procedure: URIRef
     SpinalProcedure: URIRef
     MedialBranchBlock: URIRef
     EpiduralBloodPatch: URIRef
     DuralPuncture: URIRef
+    CSFLeakProcedure: URIRef
+    Myelography: URIRef
+    TargetedLeakTreatment: URIRef
+    MyelographyOutcome: URIRef
     ImagingStudy: URIRef
     BrainMRI: URIRef
     BrainMRIWithContrast: URIRef
@@ -60,6 +66,8 @@ class CSF(DefinedNamespace):
     targeted: URIRef
     normalResult: URIRef
     leakSignsResult: URIRef
+    leakLocalised: URIRef
+    noLeakFound: URIRef
     spinEcho: URIRef
     flair: URIRef
     gradientEcho: URIRef
@@ -83,6 +91,13 @@ class CSF(DefinedNamespace):
     findingStatus: URIRef
     frequency: URIRef
     symptomsResolvedAfterTreatment: URIRef
+    symptomsResolved: URIRef
+    resolutionDate: URIRef
+    findingOnsetDate: URIRef
+    accidentalDuralPuncture: URIRef
+    myelographyOutcome: URIRef
+    leakType: URIRef
+    accompanies: URIRef
     symptomOnsetDate: URIRef
     assessmentDate: URIRef
     runAssessmentDate: URIRef
