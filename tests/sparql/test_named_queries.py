@@ -164,7 +164,7 @@ def expect_next_step(rows: list[dict[str, str]]) -> None:
     assert (
         row["action"] == CSFG + "obtain-mri-brain-and-spine" and row["code"] == "obtain-mri-brain-and-spine"
     )
-    assert row["branch"] == CSFG + "br-suspected-obtain-mri" and row["precedence"] == "60"
+    assert row["branch"] == CSFG + "br-obtain-mri" and row["precedence"] == "45"
     assert row["assessmentDate"] == "2026-01-29" and "blockedBy" not in row
 
 
@@ -176,8 +176,8 @@ def expect_why(rows: list[dict[str, str]]) -> None:
     assert _set(rows, "patientFact", "criterion", "branch") == {
         (
             EX + "seed-orthostatic-headache",
-            CSFG + "crit-orthostatic-present",
-            CSFG + "br-suspected-obtain-mri",
+            CSFG + "crit-headache-present",
+            CSFG + "br-obtain-mri",
         )
     }
     assert all(r["assessment"].startswith("https://w3id.org/csfkg/result/") for r in rows)
@@ -306,9 +306,9 @@ def expect_patients_with_red_flag(rows: list[dict[str, str]]) -> None:
 def expect_algorithm_table(rows: list[dict[str, str]]) -> None:
     by_branch = {r["branch"]: r for r in rows}
     assert rows[0]["branch"] == CSFG + "br-red-flag" and rows[0]["precedence"] == "10"
-    obtain = by_branch[CSFG + "br-suspected-obtain-mri"]
+    obtain = by_branch[CSFG + "br-obtain-mri"]
     assert (obtain["requires"], obtain["excludes"], obtain["action"], obtain["precedence"]) == (
-        "orthostatic-present", "imaging-normal-and-conforming, mri-leak-signs", "obtain-mri-brain-and-spine", "60",
+        "headache-present", "evidence-strong, imaging-to-protocol", "obtain-mri-brain-and-spine", "45",
     )  # fmt: skip
     assert by_branch[CSFG + "br-normal-mri-suspicion-unrecorded"]["blockedBy"] == "clinical-suspicion"
     assert (
