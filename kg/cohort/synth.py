@@ -1,9 +1,12 @@
 """Deterministic synthetic cohorts in the patient vocabulary of the ontology.
 
-The mix reaches every branch of the management algorithm: red flags, unrecorded orthostatic
-status, leak signs with and without onset, recent onset, blood patches, resolved symptoms,
-normal MRIs with complete, incomplete and unrecorded protocols, every suspicion level, planned
-procedures with and without insurance, incomplete red-flag screens - and a small share of
+The mix reaches every row of the next-step table (issue 21): red flags, unrecorded headache
+status (orthostatic or not), a headache worse lying down after a patch, resolved symptoms with
+and without a recorded treatment, no headache with strong or weak imaging evidence, the
+post-dural puncture pattern, leak signs with and without protocol-conforming imaging, blood
+patches, myelography that localised a leak or found none, targeted treatment, normal MRIs with
+complete, incomplete and unrecorded protocols, every suspicion level, planned procedures with and
+without insurance, incomplete red-flag screens - and a small share of
 records that violate a shape (onset after the assessment date, a finding both present and
 absent), which a cohort run must report rather than drop.
 
@@ -120,9 +123,17 @@ def patient_triples(
         yield record, iri("findingStatus"), iri(status)
 
     roll = rng.random()
-    orthostatic = "present" if roll < 0.70 else "absent" if roll < 0.90 else None
+    orthostatic = "present" if roll < 0.65 else "absent" if roll < 0.90 else None
     if orthostatic:
         yield from finding(CSF + "OrthostaticHeadache", "oh", orthostatic)
+    roll = rng.random()
+    other = {  # a new daily headache without the postural pattern: present, absent or unrecorded
+        "present": "absent" if roll < 0.3 else "present" if roll < 0.4 else None,
+        "absent": "absent" if roll < 0.75 else "present" if roll < 0.9 else None,
+        None: "present" if roll < 0.2 else "absent" if roll < 0.5 else None,
+    }[orthostatic]
+    if other:
+        yield from finding(CSF + "NonOrthostaticHeadache", "noh", other)
 
     # red flags: 3% have one present; 45% have a complete screen; the rest record none
     flag_roll = rng.random()
@@ -137,15 +148,24 @@ def patient_triples(
                 yield from finding(flag, f"rf-{flag.rsplit('#', 1)[-1]}", "absent")
 
     invalid = rng.random()
+    onset_date = None
     if rng.random() < 0.85:
         onset = ASSESSMENT - timedelta(days=rng.randint(0, 120))
         if invalid < 0.001:
             onset = ASSESSMENT + timedelta(days=rng.randint(1, 30))  # violates a shape
+        else:
+            onset_date = onset
         yield p, iri("symptomOnsetDate"), _date(onset)
     if 0.001 <= invalid < 0.002:  # contradiction: a red flag present and absent
         yield from finding(codes.red_flags[0], "rf-yes", "present")
         yield from finding(codes.red_flags[0], "rf-no", "absent")
 
+    if onset_date is not None and rng.random() < 0.12:  # a lumbar puncture: the PDPH pattern, or just past it
+        puncture = node("lp")
+        yield p, iri("hasProcedure"), puncture
+        yield puncture, f"<{RDF_TYPE}>", iri("LumbarPuncture")
+        yield puncture, iri("procedureStatus"), iri("completed")
+        yield puncture, iri("procedureDate"), _date(onset_date - timedelta(days=rng.choice((0, 1, 2, 5, 7))))
     if rng.random() < 0.8:
         mbb = node("mbb-1")
         yield p, iri("hasProcedure"), mbb
@@ -177,6 +197,13 @@ def patient_triples(
             sign = node(f"{region}-mri/sign")
             yield study, iri("showsFinding"), sign
             yield sign, f"<{RDF_TYPE}>", f"<{rng.choice(signs)}>"
+            if rng.random() < 0.7:
+                continue  # sequences not recorded
+            for number, parameters in enumerate(sequences):
+                sequence = node(f"{region}-mri/seq-{number}")
+                yield study, iri("performedSequence"), sequence
+                for predicate, value in parameters:
+                    yield sequence, iri(predicate), value if value.startswith('"') else iri(value)
             continue
         yield study, iri("studyResult"), iri("normalResult")
         protocol = rng.random()
@@ -202,8 +229,22 @@ def patient_triples(
         yield patch, f"<{RDF_TYPE}>", iri("EpiduralBloodPatch")
         yield patch, iri("procedureStatus"), iri("completed")
         yield patch, iri("patchTargeting"), iri("nonTargeted")
+    if patches and rng.random() < 0.1:  # a headache worse lying down after a patch: the rebound pattern
+        yield from finding(CSF + "HeadacheWorseLyingDown", "hwld", "present")
+    outcome = rng.random()
+    if outcome < 0.08:  # myelography: a leak localised, or none found
+        myelography = node("myelography")
+        yield p, iri("hasProcedure"), myelography
+        yield myelography, f"<{RDF_TYPE}>", iri("Myelography")
+        yield myelography, iri("procedureStatus"), iri("completed")
+        yield myelography, iri("myelographyOutcome"), iri("leakLocalised" if outcome < 0.05 else "noLeakFound")
+        if outcome < 0.02:  # and the leak treated at its site
+            glue = node("fibrin-glue")
+            yield p, iri("hasProcedure"), glue
+            yield glue, f"<{RDF_TYPE}>", iri("FibrinGlueSealing")
+            yield glue, iri("procedureStatus"), iri("completed")
     if rng.random() < 0.12:
-        yield p, iri("symptomsResolvedAfterTreatment"), f'"true"^^<{XSD}boolean>'
+        yield p, iri("symptomsResolved"), f'"true"^^<{XSD}boolean>'
 
 
 def write_cohort(stream: TextIO, *, patients: int, seed: int) -> int:

@@ -332,8 +332,8 @@ def generate(index: int, rng: random.Random) -> Generated:
     named_flags = tuple(code for code in flag_classes if code != UNNAMED_RED_FLAG)
     procedure_class = procedure_classes()
     signs_of = {
-        "brain": tuple(codes_under(BRAIN_MRI_FINDING).values()),
-        "spine": tuple(codes_under(SPINE_MRI_FINDING).values()),
+        "brain": tuple(codes_under(BRAIN_MRI_FINDING).items()),
+        "spine": tuple(codes_under(SPINE_MRI_FINDING).items()),
     }
     assessment = rng.choice(ASSESSMENT_DATES)
     out.append((iri, RDF.type, csf("Patient")))
@@ -347,11 +347,29 @@ def generate(index: int, rng: random.Random) -> Generated:
         if frequency:
             out.append((record, csf("frequency"), Literal("daily")))
 
-    orthostatic = _weighted(rng, {"present": 0.6, "absent": 0.28, None: 0.12})
+    orthostatic = _weighted(rng, {"present": 0.55, "absent": 0.33, None: 0.12})
     if orthostatic is not None:
         finding(
             csf("OrthostaticHeadache"), orthostatic, frequency=orthostatic == "present" and rng.random() < 0.7
         )
+    non_orthostatic = _weighted(
+        rng, {"present": 0.12, "absent": 0.55 if orthostatic == "absent" else 0.3, None: 0.4}
+    )
+    if non_orthostatic is not None:
+        finding(csf("NonOrthostaticHeadache"), non_orthostatic, frequency=non_orthostatic == "present")
+    worse_lying_down = rng.random() < 0.08
+    worse_lying_down_days: int | None = None
+    if worse_lying_down:
+        finding(csf("HeadacheWorseLyingDown"), "present")
+        if rng.random() < 0.5:
+            worse_lying_down_days = rng.randint(0, 60)
+            out.append(
+                (
+                    out[-3][2],
+                    csf("findingOnsetDate"),
+                    xsd_date(assessment - timedelta(days=worse_lying_down_days)),
+                )
+            )
 
     # red flags
     present: set[str] = set()
@@ -387,19 +405,45 @@ def generate(index: int, rng: random.Random) -> Generated:
     if suspicion is not None:
         out.append((iri, csf("clinicalSuspicion"), csf(f"{suspicion}Suspicion")))
     resolved = _weighted(rng, {True: 0.15, False: 0.1, None: 0.75})
-    if resolved is not None:
-        out.append((iri, csf("symptomsResolvedAfterTreatment"), Literal(resolved)))
+    if resolved is not None:  # the property of issue 21, or the deprecated one (still read)
+        prop = "symptomsResolved" if rng.random() < 0.7 else "symptomsResolvedAfterTreatment"
+        out.append((iri, csf(prop), Literal(resolved)))
 
     procedures: list[Procedure] = []
 
-    def procedure(kind: str, planned: bool, *, insurance: bool = False, targeting: str | None = None) -> None:
+    def procedure(
+        kind: str,
+        planned: bool,
+        *,
+        insurance: bool = False,
+        targeting: str | None = None,
+        days_before: int | None = -1,
+        accidental: bool = False,
+        outcome: str | None = None,
+    ) -> None:
+        """``days_before``: -1 draws a date or none; None writes none."""
         proc = node("procedure")
         out.append((iri, csf("hasProcedure"), proc))
         out.append((proc, RDF.type, procedure_class[kind]))
         out.append((proc, csf("procedureStatus"), csf("planned" if planned else "completed")))
-        if rng.random() < 0.5:
-            days = rng.randint(0, 60) if planned else -rng.randint(0, 150)
-            out.append((proc, csf("procedureDate"), xsd_date(assessment + timedelta(days=days))))
+        if days_before == -1:
+            days_before = None
+            if rng.random() < 0.5:
+                days = rng.randint(0, 60) if planned else -rng.randint(0, 150)
+                out.append((proc, csf("procedureDate"), xsd_date(assessment + timedelta(days=days))))
+                days_before = -days
+        elif days_before is not None:
+            out.append((proc, csf("procedureDate"), xsd_date(assessment - timedelta(days=days_before))))
+        if accidental:
+            out.append((proc, csf("accidentalDuralPuncture"), Literal(True)))
+        if outcome is not None:
+            out.append(
+                (
+                    proc,
+                    csf("myelographyOutcome"),
+                    csf({"leak-localised": "leakLocalised", "no-leak": "noLeakFound"}[outcome]),
+                )
+            )
         if kind != "epidural-blood-patch" and rng.random() < 0.6:
             for level in rng.choice(LEVEL_SETS):
                 out.append((proc, csf("atVertebralLevel"), csf(level)))
@@ -416,13 +460,39 @@ def generate(index: int, rng: random.Random) -> Generated:
         if kind == "epidural-blood-patch" and rng.random() < 0.3:
             out.append((proc, csf("patchVolumeMl"), decimal(str(rng.choice((10, 20, 30))))))
         procedures.append(
-            Procedure(kind=kind, planned=planned, insurance_required=insurance, targeting=targeting)
-        )  # type: ignore[arg-type]
+            Procedure(
+                kind=kind,
+                planned=planned,
+                insurance_required=insurance,
+                targeting=targeting,  # type: ignore[arg-type]
+                days_before=None if planned else days_before,
+                accidental_puncture=accidental,
+                myelography=outcome,  # type: ignore[arg-type]
+            )
+        )
 
     if rng.random() < 0.7:
-        procedure("medial-branch-block", planned=False)
+        procedure("medial-branch-block", planned=False, accidental=rng.random() < 0.03)
     if rng.random() < 0.05:
         procedure("dural-puncture", planned=False)
+    if onset is not None and rng.random() < 0.22:  # a puncture around the onset: the PDPH pattern or near it
+        procedure(
+            rng.choice(
+                ("lumbar-puncture", "spinal-anaesthesia", "dural-puncture", "epidural-steroid-injection")
+            ),
+            planned=False,
+            days_before=onset + rng.choice((0, 1, 3, 5, 6, 9)),
+            accidental=rng.random() < 0.5,
+        )
+    if rng.random() < 0.1:  # a myelography with its outcome (sometimes none)
+        procedure(
+            "myelography",
+            planned=False,
+            days_before=None,
+            outcome=_weighted(rng, {"leak-localised": 0.55, "no-leak": 0.35, None: 0.1}),  # type: ignore[arg-type]
+        )
+    if rng.random() < 0.06:
+        procedure(rng.choice(("fibrin-glue", "surgical-repair", "fistula-embolisation")), planned=False)
     planned_roll = rng.random()
     if planned_roll < 0.55:
         procedure("medial-branch-block", planned=True, insurance=rng.random() < 0.5)
@@ -476,13 +546,13 @@ def generate(index: int, rng: random.Random) -> Generated:
                         csf("normalResult" if result == "normal" else "leakSignsResult"),
                     )
                 )
-            shown = 0
+            shown: list[str] = []
             if result == "leak-signs" or (result is None and rng.random() < 0.5):
-                shown = rng.choice((0, 1, 1, 2))
-                for sign_class in rng.sample(signs_of[region], shown):
+                for code, sign_class in rng.sample(signs_of[region], rng.choice((0, 1, 1, 2))):
                     sign = node("sign")
                     out.append((study, csf("showsFinding"), sign))
                     out.append((sign, RDF.type, sign_class))
+                    shown.append(code)
             if rng.random() < 0.3:
                 out.append(
                     (study, csf("studyDate"), xsd_date(assessment - timedelta(days=rng.randint(0, 40))))
@@ -504,11 +574,16 @@ def generate(index: int, rng: random.Random) -> Generated:
                 for name, value in params:
                     out.append((seq, csf(name), _param_object(name, value)))
             studies.append(
-                Study(region=region, result=result, conforms=protocol == "complete", shows_signs=shown > 0)
-            )  # type: ignore[arg-type]
+                Study(
+                    region=region, result=result, conforms=protocol == "complete", signs=tuple(sorted(shown))
+                )  # type: ignore[arg-type]
+            )
 
     patient = Patient(
         orthostatic=orthostatic,  # type: ignore[arg-type]
+        non_orthostatic=non_orthostatic,  # type: ignore[arg-type]
+        worse_lying_down=worse_lying_down,
+        worse_lying_down_days_before=worse_lying_down_days,
         red_flags_present=frozenset(present),
         red_flags_absent=frozenset(absent),
         negative_screen=negative,
