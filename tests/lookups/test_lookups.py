@@ -308,7 +308,9 @@ def test_explain_json_for_one_patient_of_a_file(cli) -> None:
 
 
 def test_explain_today_moves_a_post_dural_puncture_headache_past_its_14_days() -> None:
-    path = VIGNETTES / "leak-recent-conservative.ttl"  # onset 2 days after a dural puncture, leak signs, no patch
+    path = (
+        VIGNETTES / "leak-recent-conservative.ttl"
+    )  # onset 2 days after a dural puncture, leak signs, no patch
     (recent,) = explain_file(path)
     assert recent["recommendations"][0]["action"]["iri"] == CSFG + "post-dural-puncture-care"
     (later,) = explain_file(path, today=__import__("datetime").date(2026, 4, 1))  # 40 days later

@@ -25,10 +25,11 @@ def _recent(pairs: list[tuple[date, date]]) -> set[int]:
     return {int(str(p).rsplit("/d", 1)[-1]) for p in met}
 
 
-def test_threshold_is_fourteen_days_exclusive() -> None:
+def test_threshold_is_fourteen_days_inclusive() -> None:
+    """Issue 21, row 7: "onset <= 14 days ago"."""
     today = date(2026, 3, 1)
     pairs = [(today - timedelta(days=d), today) for d in (0, 1, 13, 14, 15, 400)]
-    assert _recent(pairs) == {0, 1, 2}
+    assert _recent(pairs) == {0, 1, 2, 3}
 
 
 def test_day_counting_agrees_with_python_calendar() -> None:
@@ -43,5 +44,5 @@ def test_day_counting_agrees_with_python_calendar() -> None:
         (date(2025, 12, 19), date(2026, 1, 2)),
         (date(2025, 12, 18), date(2026, 1, 1)),
     ]
-    expected = {i for i, (onset, today) in enumerate(pairs) if (today - onset).days < 14}
+    expected = {i for i, (onset, today) in enumerate(pairs) if (today - onset).days <= 14}
     assert _recent(pairs) == expected

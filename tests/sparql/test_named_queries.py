@@ -193,9 +193,9 @@ def expect_why(rows: list[dict[str, str]]) -> None:
 def expect_recommendation_criteria(rows: list[dict[str, str]]) -> None:
     next_step = [r for r in rows if r["role"] == "next-step"]
     assert _set(next_step, "relation", "criterion", "met") == {
-        ("requires", CSFG + "crit-orthostatic-present", "true"),
-        ("excludes", CSFG + "crit-mri-leak-signs", "false"),
-        ("excludes", CSFG + "crit-imaging-normal-and-conforming", "false"),
+        ("requires", CSFG + "crit-headache-present", "true"),
+        ("excludes", CSFG + "crit-evidence-strong", "false"),
+        ("excludes", CSFG + "crit-imaging-to-protocol", "false"),
     }
     fact = next(r for r in next_step if r.get("fact"))
     assert (fact["fact"], fact["factType"], fact["factValue"]) == (
@@ -373,14 +373,19 @@ def expect_article_statements(rows: list[dict[str, str]]) -> None:
 
 def expect_decision_criteria(rows: list[dict[str, str]]) -> None:
     by_code = {r["code"]: r for r in rows}
-    assert len(rows) == 18
+    guideline = Graph().parse(REPO / "ontology" / "guideline.ttl")
+    assert (
+        len(rows)
+        == len(set(guideline.subjects(RDF.type, URIRef("https://w3id.org/csfkg/ontology#DecisionCriterion"))))
+        >= 29
+    )
     assert (
         by_code["onset-recent"]["thresholdDays"] == "14"
         and by_code["two-non-targeted-ebps"]["thresholdCount"] == "2"
     )
     names = set(all_queries())
     assert all(r["derivedBy"].rsplit("/", 1)[-1] in names for r in rows)
-    assert int(by_code["orthostatic-present"]["requiredBy"]) >= 6
+    assert int(by_code["headache-present"]["requiredBy"]) >= 13  # rows 7 to 16
 
 
 def expect_imaging_conformance(rows: list[dict[str, str]]) -> None:
@@ -413,11 +418,11 @@ def expect_report_action_protocols(rows: list[dict[str, str]]) -> None:
 
 
 def expect_report_algorithm_diagram(rows: list[dict[str, str]]) -> None:
-    # 18 next-step branches and 6 companion branches of guideline.ttl, red flags drawn first
-    assert len(rows) == 24
+    # 27 next-step branches (the 16 rows of issue 21) and 9 companion branches, red flags drawn first
+    assert len(rows) == 36
     assert rows[0]["branchCode"] == "red-flag" and rows[0]["actionCode"] == "urgent-evaluation"
-    assert sum(r["companion"] == "true" for r in rows) == 6
-    assert all(r["companion"] == "true" for r in rows[-6:])
+    assert sum(r["companion"] == "true" for r in rows) == 9
+    assert all(r["companion"] == "true" for r in rows[-9:])
 
 
 CHECKS = {
@@ -451,27 +456,50 @@ def _flag_values(flags: list[str], flag: str) -> list[str]:
     return [flags[i + 1] for i, f in enumerate(flags[:-1]) if f == flag]
 
 
+STRONG_SIGNS = {"extradural-csf-collection", "brain-sagging", "pachymeningeal-enhancement"}
+LEAK_PROCEDURES = {
+    "epidural-blood-patch",
+    "myelography",
+    "fibrin-glue",
+    "surgical-repair",
+    "fistula-embolisation",
+}
+
+
 def qualifies_for_worklist(vignette: dict) -> bool:
-    """Planned spinal intervention and suspected leak without adequate MRI, from the manifest: a
-    planned procedure with a suspected, unresolved, not excluded leak defers it
-    (cb-defer-for-leak among the expected companion branches), and the flags describe no MRI
-    with leak signs and not both MRIs normal to a complete protocol."""
+    """Planned spinal intervention and suspected leak without adequate MRI, from the manifest's
+    flags (the criteria of the branch that recommends MRI, issue 21): a planned procedure that is
+    not a CSF leak procedure, a headache of either kind present, no definite or probable imaging
+    evidence, and brain and spine MRI not both to protocol."""
+    from csfkg.model.codes import BRAIN_MRI_FINDING, code_list
+
     flags = vignette["flags"]
-    if "cb-defer-for-leak" not in vignette["expected_companion_branches"]:
+    if not set(_flag_values(flags, "--planned-procedure")) - LEAK_PROCEDURES:
         return False
+    if not {"orthostatic-headache", "non-orthostatic-headache"} & set(_flag_values(flags, "--symptom")):
+        return False
+    findings = set(_flag_values(flags, "--finding"))
+    itemised = {"brain" if f in code_list(BRAIN_MRI_FINDING) else "spine" for f in findings}
+    reported = {r for r in ("brain", "spine") if _flag_values(flags, f"--{r}-mri") == ["leak-signs"]}
+    strong = (
+        bool(findings & STRONG_SIGNS)
+        or bool(reported - itemised)
+        or "leak-localised" in _flag_values(flags, "--myelography")
+    )
     studies = _flag_values(flags, "--brain-mri") + _flag_values(flags, "--spine-mri")
-    leak_on_mri = "leak-signs" in studies or bool(_flag_values(flags, "--finding"))
-    adequate = (
-        _flag_values(flags, "--brain-mri") == ["normal"]
-        and _flag_values(flags, "--spine-mri") == ["normal"]
+    to_protocol = (
+        len(studies) == 2
+        and "not-done" not in studies
         and _flag_values(flags, "--mri-protocol") == ["complete"]
     )
-    return not leak_on_mri and not adequate
+    return not strong and not to_protocol
 
 
 def test_worklist_returns_exactly_the_patients_that_qualify() -> None:
     expected = {patient_iri(n) for n in COHORT if qualifies_for_worklist(BY_NAME[n])}
-    assert len(expected) == 4  # the seed patient, a red flag with suspected leak, two inadequate MRIs
+    # the seed patient, a red flag with a headache, two inadequate MRIs, a non-orthostatic headache,
+    # a post-dural puncture headache and two resolved ones (listed with their own next steps)
+    assert len(expected) >= 4 and EX + "seed" in expected
     assert {r["patient"] for r in select("worklist")} == expected
 
 
