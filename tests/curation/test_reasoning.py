@@ -71,6 +71,18 @@ class Row:
 
 
 NOT_RESOLVED_OR_EXCLUDED = ("crit-leak-resolved", "crit-leak-excluded")
+NOT_A_LEAK_ROW = (
+    *NOT_RESOLVED_OR_EXCLUDED,
+    "crit-red-flag-present",
+    "next:insufficient-data",
+    "next:proceed-with-planned-procedure",
+    "next:not-applicable",
+)
+"""Since issue 21 a companion accompanies the row of the table that gave the next step: the
+defined classes (orthostatic headache or leak signs) imply a leak row's companions unless the
+record is resolved, excluded, red-flagged, short of data or on a proceed / not-applicable row.
+The classes do not hold the table's new concepts (a non-orthostatic headache, strong imaging
+evidence), so these rows are implications, not equivalences."""
 
 CORRESPONDENCE: tuple[Row, ...] = (
     # --- one defined class, one decision criterion ---------------------------------------------
@@ -106,27 +118,32 @@ CORRESPONDENCE: tuple[Row, ...] = (
     Row(("PatientWithRedFlag",), (), IFF, ("br-red-flag", "next:urgent-evaluation")),
     Row(
         ("PatientWithSuspectedLeakAndPlannedIntervention",),
-        NOT_RESOLVED_OR_EXCLUDED,
-        IFF,
+        NOT_A_LEAK_ROW,
+        IMPLIES,
         ("cb-defer-for-leak",),
     ),
     Row(
         ("PatientWithSuspectedLeakAndPlannedIntervention",),
-        NOT_RESOLVED_OR_EXCLUDED,
+        NOT_A_LEAK_ROW,
         IMPLIES,
         ("action:defer-spinal-intervention",),
     ),
     Row(
         ("PatientWithSuspectedPostProceduralLeakAndPlannedIntervention",),
-        NOT_RESOLVED_OR_EXCLUDED,
+        (*NOT_A_LEAK_ROW, "next:assess-rebound-hypertension"),
         IMPLIES,
         ("action:defer-spinal-intervention", "action:monitor-red-flags"),
     ),
     Row(("PatientWithRedFlag", "PatientWithPlannedSpinalProcedure"), (), IFF, ("cb-defer-for-red-flag",)),
     Row(
         ("PatientWithSuspectedLeak", "PatientWithInsuranceRequiredSpinalProcedure"),
-        NOT_RESOLVED_OR_EXCLUDED,
-        IFF,
+        (
+            *NOT_A_LEAK_ROW,
+            "next:assess-rebound-hypertension",
+            "next:post-dural-puncture-care",
+            "br-no-symptoms-imaging-evidence",
+        ),
+        IMPLIES,
         ("cb-document-necessity-for-leak",),
     ),
     Row(
@@ -135,7 +152,12 @@ CORRESPONDENCE: tuple[Row, ...] = (
         IFF,
         ("cb-document-necessity-for-red-flag",),
     ),
-    Row(("PatientWithSuspectedLeak",), NOT_RESOLVED_OR_EXCLUDED, IFF, ("cb-monitor-red-flags",)),
+    Row(
+        ("PatientWithSuspectedLeak",),
+        (*NOT_A_LEAK_ROW, "next:assess-rebound-hypertension", "br-no-symptoms-imaging-evidence"),
+        IMPLIES,
+        ("cb-monitor-red-flags",),
+    ),
 )
 
 # Facts of the record that no decision criterion states, read the way the derivation reads
@@ -152,7 +174,7 @@ RECORD_FACTS: dict[str, str] = {
 # The classes of the section "Defined classes for reasoning" and their inferred direct
 # named superclasses, as HermiT must classify them.
 EXPECTED_HIERARCHY: dict[str, set[str]] = {
-    "SpinalProcedureOtherThanBloodPatch": {"SpinalProcedure"},
+    "SpinalProcedureOtherThanLeakProcedure": {"SpinalProcedure"},
     "PatientWithOrthostaticHeadache": {"PatientWithSuspectedLeak"},
     "PatientWithOrthostaticHeadacheAbsent": {"Patient"},
     "PatientWithRedFlag": {"Patient"},
@@ -224,9 +246,14 @@ def _sparql_facts() -> dict[str, set[str]]:
     facts: dict[str, set[str]] = {}
     for patient in patients:
         tokens = {_local(c) for c in derived.objects(patient, CSF.meetsCriterion)}
-        tokens |= {_local(b) for b in derived.objects(patient, CSF.branchApplies)}
+        # a next-step branch by its criteria; a companion branch only when it gave a
+        # recommendation (issue 21: a companion accompanies the row that gave the next step)
+        tokens |= {
+            _local(b) for b in derived.objects(patient, CSF.branchApplies) if _local(b).startswith("br-")
+        }
         for recommendation in derived.subjects(CSF.recommendationFor, patient):
             tokens.add("action:" + _local(derived.value(recommendation, CSF.recommendedAction)))
+            tokens |= {_local(b) for b in derived.objects(recommendation, CSF.fromBranch)}
         for step in derived.objects(patient, CSF.hasNextStep):
             tokens.add("next:" + _local(derived.value(step, CSF.recommendedAction)))
         record = patient_records(RdflibStore(graph), [patient]) + rules_graph()
@@ -259,7 +286,7 @@ def test_the_defined_classes_are_the_ones_the_hierarchy_and_table_cover() -> Non
     defined = {_local(c) for c in defined_classes(_tbox())}
     assert defined == set(EXPECTED_HIERARCHY)
     in_table = {c for row in CORRESPONDENCE for c in row.classes}
-    assert defined - in_table == {"SpinalProcedureOtherThanBloodPatch"}, "every patient class has a row"
+    assert defined - in_table == {"SpinalProcedureOtherThanLeakProcedure"}, "every patient class has a row"
 
 
 def test_every_defined_class_has_one_lower_case_label_one_definition_and_one_equivalence() -> None:
@@ -303,7 +330,7 @@ def test_classes_defined_by_absence_carry_the_open_world_note() -> None:
         "PatientWithRedFlag",
         "PatientWithLeakSignsOnMRI",
         "PatientWithOrthostaticHeadacheAbsent",
-        "SpinalProcedureOtherThanBloodPatch",
+        "SpinalProcedureOtherThanLeakProcedure",
     ):
         note = str(tbox.value(CSF[name], SKOS.editorialNote))
         assert re.search(r"open[- ]world|cannot conclude|may still be|is in neither", note), name
@@ -395,7 +422,7 @@ def test_hermit_and_the_sparql_derivation_agree_on_every_vignette(row: Row) -> N
 @pytest.mark.parametrize("row", CORRESPONDENCE, ids=lambda r: r.name)
 def test_every_row_of_the_table_is_exercised_both_ways(row: Row) -> None:
     patients = sorted(_hermit_types())
-    assert len(patients) == len(_vignette_files()) == 31
+    assert len(patients) == len(_vignette_files()) >= 45
     assert any(_hermit_side(row, p) for p in patients), "no vignette is on the HermiT side of this row"
     assert any(not _sparql_side(row, p) for p in patients), "every vignette is on the SPARQL side of this row"
 
@@ -462,7 +489,7 @@ def test_cli_reason_defaults_to_the_seed_patient(cli, monkeypatch: pytest.Monkey
     seed_part = result.out.split("Patient ex:seed", 1)[1]
     assert "csf:PatientWithSuspectedPostProceduralLeakAndPlannedIntervention" in seed_part
     assert (
-        "spinal procedure other than epidural blood patch (csf:SpinalProcedureOtherThanBloodPatch)"
+        "spinal procedure other than a cerebrospinal fluid leak procedure (csf:SpinalProcedureOtherThanLeakProcedure)"
         in result.out
     )
 
