@@ -310,10 +310,8 @@ def _add_protocol_sequences(graph: Graph, study: URIRef, study_class: URIRef, *,
             values = sorted(rules.objects(requirement, source), key=str)
             if values:
                 graph.add((seq, target, values[0]))
-        low = rules.value(requirement, CSF.minSliceThicknessMm)
-        high = rules.value(requirement, CSF.maxSliceThicknessMm)
-        if low is not None or high is not None:
-            thickness = high if low is None else low
+        thickness = rules.value(requirement, CSF.maxSliceThicknessMm)
+        if thickness is not None:
             graph.add((seq, CSF.sliceThicknessMm, Literal(Decimal(str(thickness)), datatype=XSD.decimal)))
         voxel = rules.value(requirement, CSF.maxIsotropicVoxelMm)
         if voxel is not None:

@@ -108,8 +108,11 @@ LEVEL_SETS = (("L1", "L2", "L3", "L4"), ("L4", "L5"), ("L3", "L4", "L5"), ("L5",
 
 
 # ---------------------------------------------------------------------------------------
-# MRI sequences, written from the article's protocol text ("Diagnostic Imaging Protocol"):
-# each requirement is a list of alternative parameter sets that meet it, and one way to miss it.
+# MRI sequences, written from the article's protocol text ("Diagnostic Imaging Protocol") read
+# with the tolerance of issue 21 (csfg:ev-protocol-tolerance: a slice thickness is a maximum; a
+# 3D acquisition of the same weighting meets a 2D requirement in any plane, its isotropic voxel
+# as its slice thickness): each requirement is a list of alternative parameter sets that meet
+# it, and one way to miss it.
 # ---------------------------------------------------------------------------------------
 SequenceParams = tuple[tuple[str, object], ...]
 
@@ -123,9 +126,11 @@ class Requirement:
 
 BRAIN_PROTOCOL: tuple[Requirement, ...] = (
     Requirement(
-        "T2-weighted at 4-5 mm",
+        "T2-weighted at 5 mm or thinner (the article: 4-5 mm)",
         (
             (("weighting", "t2Weighting"), ("dimension", "twoDimensional"), ("sliceThicknessMm", "4.0")),
+            (("weighting", "t2Weighting"), ("dimension", "twoDimensional"), ("sliceThicknessMm", "3.0")),
+            (("weighting", "t2Weighting"), ("dimension", "threeDimensional"), ("isotropicVoxelMm", "1.0")),
             (
                 ("weighting", "t2Weighting"),
                 ("dimension", "twoDimensional"),
@@ -200,8 +205,15 @@ SPINE_PROTOCOL: tuple[Requirement, ...] = (
         (("weighting", "t2Weighting"), ("fatSuppressed", False)),
     ),
     Requirement(
-        "sagittal T2 at 3-4 mm",
+        "sagittal T2 at 4 mm or thinner (the article: 3-4 mm)",
         (
+            (
+                ("weighting", "t2Weighting"),
+                ("plane", "sagittal"),
+                ("dimension", "twoDimensional"),
+                ("sliceThicknessMm", "2.0"),
+            ),
+            (("weighting", "t2Weighting"), ("dimension", "threeDimensional"), ("isotropicVoxelMm", "0.9")),
             (
                 ("weighting", "t2Weighting"),
                 ("plane", "sagittal"),

@@ -9,8 +9,9 @@ from decimal import Decimal
 from functools import cache
 
 import pytest
-from rdflib import Graph, Literal, URIRef
+from rdflib import RDF, Graph, Literal, URIRef
 
+from csfkg.model.knowledge import rules_graph
 from csfkg.model.vocab import CSF
 from csfkg.pipeline.derive import derive
 from csfkg.validation.report import validate
@@ -21,6 +22,16 @@ BASE = DATA / "shapes" / "conforming-excluded-leak.ttl"
 P = "https://example.org/csfkg/patient/"
 SH = "https://w3id.org/csfkg/shapes#NormalStudyMissingRequirementConstraint"
 CONFORMS = URIRef(str(CSF._NS) + "conformsToProtocol")
+
+
+def _alternatives(predicate: URIRef, value: object) -> list[URIRef]:
+    """The other values of the dimension and plane (where the tolerance of issue 21 acts),
+    read from the ontology."""
+    value_class = {CSF.dimension: "AcquisitionDimension", CSF.plane: "ImagingPlane"}.get(predicate)
+    if value_class is None:
+        return []
+    rules = rules_graph()
+    return sorted(v for v in rules.subjects(RDF.type, URIRef(str(CSF._NS) + value_class)) if v != value)  # type: ignore[misc]
 
 
 def _variants() -> list[tuple[str, Graph]]:
@@ -41,6 +52,13 @@ def _variants() -> list[tuple[str, Graph]]:
                 changed += base
                 changed.remove((sequence, predicate, value))
                 variants.append((f"{study}-{index}-without-{predicate.split('#')[-1]}", changed))
+                for other in _alternatives(predicate, value):
+                    swapped = Graph()
+                    swapped += changed
+                    swapped.add((sequence, predicate, other))
+                    variants.append(
+                        (f"{study}-{index}-{predicate.split('#')[-1]}-{other.split('#')[-1]}", swapped)
+                    )
                 if isinstance(value, Literal) and value.datatype and "decimal" in value.datatype:
                     for delta in (Decimal("-1.5"), Decimal("1.5")):
                         shifted = Graph()

@@ -240,6 +240,8 @@ def expect_evidence_for(rows: list[dict[str, str]]) -> None:
     assert main[CSFG + "ev-first-line-mri"]["source"] == CSFG + "cheema-2023"
     corrections = _set([r for r in rows if "correctionOf" in r], "statement", "correctionOf")
     assert (CSFG + "ev-contrast-source-specific", CSFG + "ev-first-line-mri") in corrections
+    # the protocol tolerance of issue 21 qualifies the article's protocol text, which stays
+    assert (CSFG + "ev-protocol-tolerance", CSFG + "ev-spine-protocol") in corrections
 
 
 def expect_expected_findings(rows: list[dict[str, str]]) -> None:

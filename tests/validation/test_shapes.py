@@ -69,7 +69,7 @@ def test_incomplete_protocol_names_each_missing_requirement() -> None:
     report = _validate("normal-brain-incomplete-protocol.ttl")
     missing = {r.value for r in report.results if r.shape == SH + "NormalStudyMissingRequirementConstraint"}
     g = "https://w3id.org/csfkg/guideline#"
-    # the one T2 sequence is 6 mm thick, outside 4-5 mm: every requirement is missing
+    # the one T2 sequence is 6 mm thick, over the 5 mm maximum: every requirement is missing
     assert missing == {
         g + r
         for r in (
