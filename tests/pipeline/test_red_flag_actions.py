@@ -257,3 +257,34 @@ def test_a_go_ahead_needs_every_red_flag_screened(cli, tmp_path: Path, absent, n
     assert data["next_step"]["code"] == next_step
     blocking = [m["code"] for m in data["missing_data"] if m["blocking"]]
     assert blocking == (["red-flag-screen"] if next_step == "insufficient-data" else [])
+
+
+def test_on_a_synthetic_cohort_each_red_flag_present_has_its_action_and_screens_list_every_flag() -> None:
+    from io import StringIO
+
+    from csfkg.cohort.synth import write_cohort
+    from csfkg.pipeline.derive import derive
+
+    text = StringIO()
+    write_cohort(text, patients=3000, seed=11)
+    patients = Graph().parse(data=text.getvalue(), format="nt")
+    code_of = {cls: code for code, cls in codes_under(RED_FLAG).items()}
+    status, has_finding = URIRef(CSF + "findingStatus"), URIRef(CSF + "hasFinding")
+    expected: dict[URIRef, set[str]] = {}
+    screened: dict[URIRef, set[str]] = {}
+    for patient, record in patients.subject_objects(has_finding):
+        for cls in patients.objects(record, RDF.type):
+            if cls in code_of and patients.value(record, status) == URIRef(CSF + "present"):
+                expected.setdefault(patient, set()).add(GROUP_OF[code_of[cls]])
+            if cls in code_of:
+                screened.setdefault(patient, set()).add(code_of[cls])
+    knowledge = knowledge_graph()
+    derived = derive(patients).derived
+    got: dict[URIRef, set[str]] = {}
+    for recommendation, group in derived.subject_objects(URIRef(CSF + "callsForAction")):
+        patient = derived.value(recommendation, URIRef(CSF + "recommendationFor"))
+        got.setdefault(patient, set()).add(str(knowledge.value(group, URIRef(CSF + "code"))))
+    assert len(expected) > 30 and got == expected
+    # a screen recorded sign by sign lists all eighteen (synth reads the list from the ontology)
+    by_sign = [codes for codes in screened.values() if len(codes) > 1]
+    assert by_sign and all(codes == set(GROUP_OF) for codes in by_sign)
