@@ -293,7 +293,8 @@ def render_findings(data: Data) -> str:
 # csfkg red-flags
 # ---------------------------------------------------------------------------------------
 def red_flags(*, store: Store | None = None) -> Data:
-    """The red flag signs, and the evidence about red flags."""
+    """The red flag signs, each with the action group whose action it calls for (None when
+    its class names none), and the evidence about red flags."""
     store = store if store is not None else knowledge_store()
     flags = [
         {
@@ -301,6 +302,14 @@ def red_flags(*, store: Store | None = None) -> Data:
             "code": str(r["code"]),
             "label": str(r["label"]),
             "definition": str(r["definition"]),
+            "action_group": None
+            if r["group"] is None
+            else {
+                "iri": str(r["group"]),
+                "code": str(r["groupCode"]),
+                "label": str(r["groupLabel"]),
+                "action": str(r["actionText"]),
+            },
         }
         for r in select(store, "red-flags")
     ]
@@ -310,8 +319,14 @@ def red_flags(*, store: Store | None = None) -> Data:
 
 def render_red_flags(data: Data) -> str:
     lines = [f"Red flag signs ({len(data['red_flags'])}):"]
+    shown_group: object = False
     for flag in data["red_flags"]:
-        lines.append(_wrap(f"- {flag['label']} ({flag['code']}): {flag['definition']}", "  "))
+        group = flag["action_group"]
+        if group != shown_group:
+            heading = "no action group" if group is None else f"{group['label']}: {group['action']}"
+            lines.append(_wrap(heading, "  "))
+            shown_group = group
+        lines.append(_wrap(f"- {flag['label']} ({flag['code']}): {flag['definition']}", "    "))
     if data["evidence"]:
         lines.append("Evidence (tier; source):")
         lines += _render_statements(data["evidence"], "  ")
@@ -488,6 +503,8 @@ def explain(dataset: QueryDataset, patient: URIRef) -> Data:
         evidence_rows.setdefault(str(row["recommendation"]), []).append(row)
     for key, item in recommendations.items():
         item["evidence"] = _statements(evidence_rows.get(key, []), number_key="citedNumber")
+    for key, actions in _red_flag_actions(store, patient).items():
+        recommendations[key]["red_flag_actions"] = actions
     data["recommendations"] = sorted(recommendations.values(), key=lambda r: r["role"] != "next-step")
     data["missing_data"] = [
         {
@@ -499,6 +516,35 @@ def explain(dataset: QueryDataset, patient: URIRef) -> Data:
         for r in select(store, "report-missing-data", patient=patient)
     ]
     return data
+
+
+def _red_flag_actions(store: Store, patient: URIRef) -> dict[str, list[Data]]:
+    """Per recommendation, the action of each red flag action group it calls for
+    (``report-red-flag-actions``), with the red flags present that call for it and the
+    group's evidence, in the groups' display order."""
+    groups: dict[str, dict[str, Data]] = {}
+    evidence: dict[tuple[str, str], list[dict[str, Term | None]]] = {}
+    for row in select(store, "report-red-flag-actions", patient=patient):
+        key, group = str(row["recommendation"]), str(row["group"])
+        action = groups.setdefault(key, {}).setdefault(
+            group,
+            {
+                "iri": group,
+                "code": str(row["groupCode"]),
+                "label": str(row["groupLabel"]),
+                "action": str(row["actionText"]),
+                "red_flags": [],
+                "evidence": [],
+            },
+        )
+        flag = {"iri": str(row["flag"]), "code": str(row["flagCode"]), "label": str(row["flagLabel"])}
+        if flag not in action["red_flags"]:
+            action["red_flags"].append(flag)
+        if row["statement"] is not None:
+            evidence.setdefault((key, group), []).append(row)
+    for (key, group), rows in evidence.items():
+        groups[key][group]["evidence"] = _statements(rows)
+    return {key: list(actions.values()) for key, actions in groups.items()}
 
 
 def render_explain(data: Data) -> str:
@@ -530,6 +576,17 @@ def render_explain(data: Data) -> str:
                     described = f"{described} record" if fact["value"] is None else described
                     node = f"{fact['node']}: " if fact["node"] else "a recorded "
                     lines.append(_wrap(f"<- {node}{described}", "            "))
+        for action in item.get("red_flag_actions", []):
+            lines.append(
+                _wrap(
+                    f"-> action {prefixed_name(action['iri'])} ({action['label']}): {action['action']}", "  "
+                )
+            )
+            for flag in action["red_flags"]:
+                lines.append(
+                    _wrap(f"<- red flag present: {flag['label']} ({prefixed_name(flag['iri'])})", "       ")
+                )
+            lines += _render_statements(action["evidence"], "       ")
         if item["evidence"]:
             lines.append("  Evidence (tier; source):")
             lines += _render_statements(item["evidence"], "    ")

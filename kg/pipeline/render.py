@@ -14,6 +14,7 @@ TIER_NOTE = {
     "classification": "ICHD-3",
     "meta-analysis": "meta-analysis",
     "reviewer-note": "reviewer note",
+    "clinical-review": "clinical review",
     "unverified-guideline-detail": "unverified guideline detail",
     "article-claim": "article's own claim",
 }
@@ -71,6 +72,13 @@ def _patient_text(result: PatientResult) -> str:
     lines.append(_wrap("Why: " + " ".join(step.rationale) + cite(step), "  "))
     for protocol in step.protocols:
         lines.append(_wrap(f"{protocol.protocol_label}: " + "; ".join(protocol.requirements) + ".", "  "))
+    if step.red_flag_actions:
+        lines.append("  For the red flags present:")
+    for action in step.red_flag_actions:
+        flags = ", ".join(f.label for f in action.red_flags)
+        marks = [str(number(e)) for e in action.evidence]
+        cited = f" [{', '.join(marks)}]" if marks else ""
+        lines.append(_wrap(f"- {action.label} ({flags}): {action.action}{cited}", "    "))
     companions = [r for r in result.recommendations if r.role != "next-step"]
     if companions:
         lines.append("Also:")

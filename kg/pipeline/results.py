@@ -43,6 +43,39 @@ class ProtocolRequirement:
 
 
 @dataclass
+class RedFlag:
+    code: str
+    label: str
+    iri: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"code": self.code, "label": self.label, "iri": self.iri}
+
+
+@dataclass
+class RedFlagAction:
+    """The action of one red flag action group (csf:callsForAction of an urgent-evaluation
+    recommendation), with the red flags present that call for it and the group's evidence."""
+
+    code: str
+    label: str
+    iri: str
+    action: str
+    red_flags: list[RedFlag] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "label": self.label,
+            "iri": self.iri,
+            "action": self.action,
+            "red_flags": [f.as_dict() for f in self.red_flags],
+            "evidence": [e.as_dict() for e in self.evidence],
+        }
+
+
+@dataclass
 class RecommendationItem:
     code: str
     label: str
@@ -52,6 +85,7 @@ class RecommendationItem:
     branches: list[str]
     evidence: list[Evidence] = field(default_factory=list)
     protocols: list[ProtocolRequirement] = field(default_factory=list)
+    red_flag_actions: list[RedFlagAction] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         data: dict[str, object] = {
@@ -68,6 +102,8 @@ class RecommendationItem:
                 {"iri": p.protocol, "label": p.protocol_label, "requires": p.requirements}
                 for p in self.protocols
             ]
+        if self.red_flag_actions:
+            data["red_flag_actions"] = [a.as_dict() for a in self.red_flag_actions]
         return data
 
 
@@ -182,6 +218,9 @@ def read_result(store: Store, patient: URIRef) -> tuple[list[RecommendationItem]
             protocol.requirements.append(str(row.requirementLabel))
         item.protocols = list(protocols.values())
 
+    for recommendation, actions in _red_flag_actions(store, bindings).items():
+        items[recommendation].red_flag_actions = actions
+
     missing = [
         MissingDatum(
             code=str(row.code),
@@ -193,3 +232,34 @@ def read_result(store: Store, patient: URIRef) -> tuple[list[RecommendationItem]
         for row in _rows(store, "report-missing-data", bindings)
     ]
     return list(items.values()), missing
+
+
+def _red_flag_actions(store: Store, bindings: dict[str, URIRef]) -> dict[str, list[RedFlagAction]]:
+    """The red flag actions of each recommendation of a patient (``report-red-flag-actions``),
+    in the groups' display order, each with its red flags and evidence."""
+    found: dict[str, dict[str, RedFlagAction]] = {}
+    for row in _rows(store, "report-red-flag-actions", bindings):
+        groups = found.setdefault(str(row.recommendation), {})
+        action = groups.get(str(row.group))
+        if action is None:
+            action = groups[str(row.group)] = RedFlagAction(
+                code=str(row.groupCode),
+                label=str(row.groupLabel),
+                iri=str(row.group),
+                action=str(row.actionText),
+            )
+        if all(f.iri != str(row.flag) for f in action.red_flags):
+            action.red_flags.append(
+                RedFlag(code=str(row.flagCode), label=str(row.flagLabel), iri=str(row.flag))
+            )
+        if row.statement is not None and all(e.iri != str(row.statement) for e in action.evidence):
+            action.evidence.append(
+                Evidence(
+                    label=str(row.label),
+                    statement=str(row.text),
+                    source=str(row.sourceLabel),
+                    confidence=str(row.tier),
+                    iri=str(row.statement),
+                )
+            )
+    return {recommendation: list(groups.values()) for recommendation, groups in found.items()}

@@ -152,11 +152,17 @@ def test_red_flags_with_their_evidence(cli) -> None:
     data = red_flags()
     codes = sorted(f["code"] for f in data["red_flags"])
     assert codes == list(code_list(RED_FLAG)) and "fever" in codes  # each red flag of the ontology, once
-    (statement,) = data["evidence"]
-    assert (statement["iri"], statement["tier"], statement["cites_references"]) == (
-        CSFG + "ev-red-flags",
-        "article-claim",
-        [1, 3],
+    # the article's list, its own claim, and the red flags the issue-21 clinical review added
+    assert {(s["iri"], s["tier"], tuple(s["cites_references"])) for s in data["evidence"]} == {
+        (CSFG + "ev-red-flags", "article-claim", (1, 3)),
+        (CSFG + "ev-red-flags-clinical-review", "clinical-review", ()),
+    }
+    # each under its action group (issue 21), the group's action shown once above its red flags
+    groups = {f["code"]: f["action_group"]["code"] for f in data["red_flags"]}
+    assert (groups["saddle-anaesthesia"], groups["neck-stiffness"], groups["seizure"]) == (
+        "spinal-compression",
+        "infection",
+        "intracranial",
     )
     text = cli("red-flags").out
     assert (
@@ -164,6 +170,9 @@ def test_red_flags_with_their_evidence(cli) -> None:
         and "- urinary incontinence (urinary-incontinence)" in text
     )
     assert "citing references 1, 3" in text
+    flat = " ".join(text.split())
+    assert flat.count("Emergency MRI of the spine") == 1
+    assert flat.index("infection: Same-day assessment") < flat.index("- neck stiffness (neck-stiffness)")
     assert json.loads(cli("red-flags", "--format", "json").out) == data
 
 

@@ -9,8 +9,9 @@ patient twice:
   ``--today <today>``.
 
 For each path the test checks the exit code, the next step and the branch that gave it, the
-exact set of companion recommendations and of the companion branches behind them, and the data
-element that blocks the next step (if any). It then checks that the two paths agree (next step,
+exact set of companion recommendations and of the companion branches behind them, the data
+element that blocks the next step (if any), and for an urgent evaluation the exact set of red
+flag action groups whose action it names. It then checks that the two paths agree (next step,
 companions, missing data), so the flag builder is checked against an independent record.
 
 The expected values in the manifest come from the algorithm as specified, not from running
@@ -55,7 +56,7 @@ REQUIRED_KEYS = {
     "expected_companions",
     "expected_companion_branches",
 }
-OPTIONAL_KEYS = {"expected_blocking"}
+OPTIONAL_KEYS = {"expected_blocking", "expected_red_flag_actions"}
 
 
 def _load_manifest() -> list[dict[str, Any]]:
@@ -122,6 +123,7 @@ def _summary(data: dict[str, Any]) -> dict[str, Any]:
         "companion_branches": sorted({_local(b) for r in companions for b in r["branches"]}),
         "missing": [m["code"] for m in data["missing_data"]],
         "blocking": [m["code"] for m in data["missing_data"] if m["blocking"]],
+        "red_flag_actions": sorted(a["code"] for r in next_steps for a in r.get("red_flag_actions", [])),
         "safety_warning": any(r["shape"] == SAFETY_CONSTRAINT for r in data["validation"]["results"]),
     }
 
@@ -140,6 +142,7 @@ def _check_expected(vignette: dict[str, Any], path: str) -> None:
         "companions": summary["companions"],
         "companion_branches": summary["companion_branches"],
         "blocking": summary["blocking"],
+        "red_flag_actions": summary["red_flag_actions"],
     }
     expected = {
         "next_step": vignette["expected_next_step"],
@@ -147,6 +150,7 @@ def _check_expected(vignette: dict[str, Any], path: str) -> None:
         "companions": sorted(vignette["expected_companions"]),
         "companion_branches": sorted(vignette["expected_companion_branches"]),
         "blocking": [vignette["expected_blocking"]] if "expected_blocking" in vignette else [],
+        "red_flag_actions": sorted(vignette.get("expected_red_flag_actions", [])),
     }
     assert got == expected, f"{where}\nmissing data: {summary['missing']}"
 
@@ -176,6 +180,9 @@ def test_manifest_is_well_formed() -> None:
         assert ("expected_blocking" in vignette) == (vignette["expected_next_step"] == "insufficient-data"), (
             f"{name}: an insufficient-data next step names its blocking datum, and only it"
         )
+        assert ("expected_red_flag_actions" in vignette) == (
+            vignette["expected_next_step"] == "urgent-evaluation"
+        ), f"{name}: an urgent evaluation names the action group of each red flag present, and only it"
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -255,6 +262,7 @@ def test_turtle_and_flag_paths_agree(name: str) -> None:
         "companion_branches",
         "missing",
         "blocking",
+        "red_flag_actions",
     )
     assert {k: turtle[k] for k in keys} == {k: flags[k] for k in keys}, (
         f"{name}: the Turtle record and the flags {vignette['flags']} describe the same patient but differ"

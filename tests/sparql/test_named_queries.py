@@ -415,6 +415,23 @@ def expect_report_recommendation_evidence(rows: list[dict[str, str]]) -> None:
     assert CSFG + "ev-image-before-block" in {r["statement"] for r in rows}
 
 
+def expect_report_red_flag_actions(rows: list[dict[str, str]]) -> None:
+    # the vignette's fever and new severe back pain, each with the group the issue-21 clinical
+    # review puts it in (manifest: expected_red_flag_actions), and that group's evidence
+    assert _set(rows, "groupCode", "flagCode") == {
+        ("infection", "fever"), ("spinal-compression", "new-severe-back-pain"),
+    }  # fmt: skip
+    assert {r["groupCode"] for r in rows} == set(
+        BY_NAME["red-flag-fever-and-back-pain"]["expected_red_flag_actions"]
+    )
+    # the groups in the order the issue lists them: spinal compression, infection, intracranial
+    assert [r["groupCode"] for r in rows] == ["spinal-compression", "infection"]
+    assert {r["tier"] for r in rows} == {"clinical-review"}
+    assert "meningitis or epidural abscess" in next(
+        r["actionText"] for r in rows if r["groupCode"] == "infection"
+    )
+
+
 def expect_report_action_protocols(rows: list[dict[str, str]]) -> None:
     assert [r["protocolCode"] for r in rows] == ["brain"] * 5 + ["spine"] * 3
 
