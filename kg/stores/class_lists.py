@@ -78,24 +78,31 @@ def _masked(text: str) -> str:
     return STRIP.sub(lambda m: m.group(0) if m.group(0).startswith("<") else " " * len(m.group(0)), text)
 
 
-def listing_classes(text: str, select: Callable[[str], Sequence[Sequence[object]]]) -> str:
+def listing_classes(
+    text: str,
+    select: Callable[[str], Sequence[Sequence[object]]],
+    known: dict[str, list] | None = None,
+) -> str:
     """``text`` as :func:`with_class_lists` writes it, with the lists of classes asked of the
     server that will run it: ``select(query)`` runs a SELECT there and returns its rows (at most
-    two queries, none for a text without class membership paths)."""
+    two queries, none for a text without class membership paths). ``known`` keeps what was
+    asked (each class's closure, :data:`PAIRS_QUERY`'s pairs) for the next texts: the caller
+    empties it when the data may have changed."""
     found = {cls for _, _, cls in class_paths(text)}
     if not found:
         return text
+    known = {} if known is None else known
     classes = sorted(cls for cls in found if cls[0] != "?")
-    closures: dict[str, list[URIRef]] = {cls: [] for cls in classes}
-    for cls, sub in select(closure_query(classes)) if classes else []:
-        if not isinstance(sub, URIRef):  # an anonymous subclass cannot be listed
-            closures.pop(str(cls), None)
-        elif str(cls) in closures:
-            closures[str(cls)].append(sub)
-    pairs = None
-    if len(classes) < len(found):
-        pairs = [(sub, cls) for sub, cls in select(PAIRS_QUERY)]
-    return with_class_lists(text, closures, pairs)  # type: ignore[arg-type]
+    asked = [cls for cls in classes if cls not in known]
+    if asked:
+        closures: dict[str, list] = {cls: [] for cls in asked}
+        for cls, sub in select(closure_query(asked)):
+            closures.setdefault(str(cls), []).append(sub)
+        known.update(closures)
+    listed = {cls: known[cls] for cls in classes if all(isinstance(sub, URIRef) for sub in known[cls])}
+    if len(classes) < len(found) and PAIRS_QUERY not in known:
+        known[PAIRS_QUERY] = [(sub, cls) for sub, cls in select(PAIRS_QUERY)]
+    return with_class_lists(text, listed, known.get(PAIRS_QUERY))
 
 
 def class_paths(text: str) -> list[tuple[int, int, str]]:

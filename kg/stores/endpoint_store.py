@@ -112,6 +112,8 @@ class EndpointStore(Closing):
         self.timeout = timeout
         self.upload_lines = upload_lines
         self._opener = _opener([u for u in (query_url, update_url, store_url) if u], user)
+        self._classes: dict[str, list] = {}
+        """The subclass lists asked of the server since this store last wrote to it."""
 
     # --- the transport ---------------------------------------------------------------------
     def _post(
@@ -170,13 +172,15 @@ class EndpointStore(Closing):
     def _run_update(self, text: str) -> None:
         from urllib.parse import urlencode
 
+        self._classes.clear()  # what the server said of its classes may change
+
         self._post(self.update_url, urlencode([("update", text)]).encode("ascii"), _FORM)
 
     # --- the protocol ------------------------------------------------------------------
     def _with_class_lists(self, text: str) -> str:
         """``text`` with its class membership paths as type tests against lists of classes that
         the server is asked first (see :mod:`csfkg.stores.class_lists`)."""
-        return listing_classes(text, lambda query: self._select(query).rows)
+        return listing_classes(text, lambda query: self._select(query).rows, self._classes)
 
     def query(self, text: str, bindings: Bindings | None = None) -> QueryResult:
         if bindings:
@@ -257,6 +261,7 @@ class EndpointStore(Closing):
         # fails (as before: all or nothing), which spares the server a copy of every triple (on a
         # persistent Oxigraph server, a third of the upload's writes)
         # (the query runs over the named graph alone: default-graph-uri)
+        self._classes.clear()
         empty = self.graph is not None and self.query("ASK { ?s ?p ?o }") is False
         scratch = self.graph if empty else f"urn:uuid:{uuid.uuid4()}"
         done = False

@@ -129,3 +129,23 @@ def test_a_class_with_an_anonymous_subclass_is_left_as_written() -> None:
         (URIRef("https://ex.org/B"), BNode()),
     ]
     assert listing_classes(text, lambda q: closure) == text
+
+
+def test_the_endpoint_store_asks_the_subclass_lists_again_after_it_writes(oxigraph_server: str) -> None:
+    from csfkg.stores.endpoint_store import EndpointStore
+
+    store = EndpointStore(
+        oxigraph_server + "/query", update_url=oxigraph_server + "/update", graph="https://ex.org/g"
+    )
+    store.load(DATA.encode(), "nt")
+    query = PREFIXES + "SELECT ?s WHERE { ?s ex:p ?o . MINUS { ?s a/rdfs:subClassOf* ex:B } }"
+    assert [str(r[0]) for r in store.query(query).rows] == ["https://ex.org/y"]  # type: ignore[union-attr]
+    store.update(PREFIXES + "INSERT DATA { ex:C rdfs:subClassOf ex:B }")
+    assert store.query(query).rows == []  # type: ignore[union-attr]
+    store.load(
+        f"<https://ex.org/z> {TYPE} <https://ex.org/D> . <https://ex.org/z> <https://ex.org/p> <https://ex.org/x> .".encode(),
+        "nt",
+    )
+    assert [str(r[0]) for r in store.query(query).rows] == ["https://ex.org/z"]  # type: ignore[union-attr]
+    store.load(f"<https://ex.org/D> {SUB} <https://ex.org/C> .".encode(), "nt")
+    assert store.query(query).rows == []  # type: ignore[union-attr]
