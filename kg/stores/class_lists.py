@@ -29,9 +29,9 @@ proper subclass pairs of the graph" (:data:`PAIRS_QUERY`, written as strings in 
 same whether the EXISTS sees ``?region`` bound or not.
 
 Left as written (the server evaluates the path): any other path on a variable class (the path
-may be what binds it), a path that is part of a longer path
-(``csf:showsFinding/a/rdfs:subClassOf* C``), a path with an object list (``..., <D>``), a path
-in a ``SELECT *`` (the new variable would be projected), a class whose closure holds a blank
+may be what binds it), a path inside an alternative or parentheses
+(``P|Q/a/rdfs:subClassOf* C``; the end of a plain sequence, ``csf:showsFinding/a/rdfs:subClassOf* C``,
+is rewritten), a path with an object list (``..., <D>``), a path in a ``SELECT *`` (the new variable would be projected), a class whose closure holds a blank
 node (an anonymous class cannot be listed), and a name whose prefix the text does not declare.
 tests/stores/test_class_lists.py checks on embedded Oxigraph that every compiled check and
 every library query with a path answers the same rewritten.
@@ -53,7 +53,7 @@ VARIABLE = "csfkg_class_"
 
 _NAME = r"(?:<[^<>\"{}|^`\\\s]*>|[A-Za-z](?:[\w.-]*\w)?:(?:[\w-](?:[\w.-]*[\w-])?)?|:[\w-]+)"
 _PATH = re.compile(
-    r"(?<![\w:/|^>)])(?P<type>a|" + _NAME + r")\s*/\s*(?P<sub>" + _NAME + r")\s*\*\s*"
+    r"(?<![\w:|^>)])(?P<type>a|" + _NAME + r")\s*/\s*(?P<sub>" + _NAME + r")\s*\*\s*"
     r"(?P<cls>" + _NAME + r"|[?$]\w+)"
 )
 _EXISTS = re.compile(r"\bEXISTS\s*$", re.IGNORECASE)
@@ -131,6 +131,10 @@ def class_paths(text: str) -> list[tuple[int, int, str]]:
         after = masked[match.end() :].lstrip()
         if cls is None or after.startswith((",", "/", "|")):
             continue
+        if masked[match.start() - 1] == "/":  # the end of a sequence path: P/a/rdfs:subClassOf* C
+            head = re.search(r"[\s;{]([^\s;{]*)$", masked[: match.start()])
+            if head is None or re.search(r"[|()?*+]", head.group(1)):
+                continue
         enclosing = [(s, star) for s, e, star in selects if s < match.start() < e]
         if enclosing and max(enclosing)[1]:  # the innermost SELECT projects *
             continue

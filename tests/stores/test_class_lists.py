@@ -93,6 +93,8 @@ def small() -> Store:
         "SELECT ?s WHERE { ?s ex:p ?o . FILTER NOT EXISTS { ?o a/rdfs:subClassOf* ex:B } }",
         "SELECT ?s ?t WHERE { ?s ex:p ?o . OPTIONAL { ?o a/rdfs:subClassOf* ex:B ; ex:p ?t } }",
         "SELECT ?s WHERE { ?s a/rdfs:subClassOf* ex:Unknown }",  # the class itself, not in the data
+        "SELECT ?s WHERE { ?s ex:p/a/rdfs:subClassOf* ex:B }",  # the end of a sequence path
+        "SELECT ?s WHERE { ?s ex:p ?o . MINUS { ?o ^ex:p/a/rdfs:subClassOf* ex:B } }",
         # a variable class alone in EXISTS: bound outside, and unbound (any type matches)
         "SELECT ?s ?c WHERE { ?s ex:p ?o . VALUES ?c { ex:A ex:B ex:C ex:D } FILTER EXISTS { ?s a/rdfs:subClassOf* ?c } }",
         "SELECT ?s WHERE { ?s ex:p ?o . FILTER EXISTS { ?s a/rdfs:subClassOf* ?c } }",
@@ -107,7 +109,8 @@ def test_the_rewrite_keeps_the_meaning_of_each_form(query: str, small: Store) ->
     "query",
     [
         "SELECT * WHERE { ?s a/rdfs:subClassOf* ex:B }",  # the new variable would be projected
-        "SELECT ?s WHERE { ?o ex:p/a/rdfs:subClassOf* ex:B }",  # part of a longer path
+        "SELECT ?o WHERE { ?o ex:q|ex:p/a/rdfs:subClassOf* ex:B }",  # in an alternative
+        "SELECT ?o WHERE { ?o (ex:p/a/rdfs:subClassOf*) ex:B }",  # in parentheses
         "SELECT ?s WHERE { ?s a/rdfs:subClassOf* ex:B, ex:C }",  # an object list
         "SELECT ?s ?c WHERE { ?s a/rdfs:subClassOf* ?c }",  # a variable class the path binds
         "SELECT ?s WHERE { ?s ex:p ?o FILTER EXISTS { ?s ex:p ?o ; a/rdfs:subClassOf* ?c } }",
