@@ -108,8 +108,12 @@ def test_the_compiled_validator_reports_what_pyshacl_reports(records) -> None:
     canonical = {
         str(k): v for k, v in canonical_texts(o for o in graph.objects() if isinstance(o, Literal)).items()
     }
-    pyshacl = sorted(_validation_key(r, canonical) for r in expected.results)
-    ours = sorted(_validation_key(r, {}) for r in compiled.results)
+    # compared as sets: for a value of another type than a range's bound (a date as a voxel
+    # size), SHACL and the compiled checks report sh:minExclusive and sh:maxInclusive, pySHACL
+    # only the first (found by the long run; decided by the spec in
+    # tests/validation/test_compiled_validation.py); each kind of result must still be on both sides
+    pyshacl = sorted(set(_validation_key(r, canonical) for r in expected.results))
+    ours = sorted(set(_validation_key(r, {}) for r in compiled.results))
     assert ours == pyshacl, (
         f"pySHACL only: {[k for k in pyshacl if k not in ours]}; compiled only: {[k for k in ours if k not in pyshacl]}"
     )
