@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import cache
 
 from rdflib import Graph, Namespace, URIRef
-from rdflib.namespace import DefinedNamespace, NamespaceManager
+from rdflib.namespace import XSD, DefinedNamespace, NamespaceManager
 
 from csfkg.model import namespaces
 
@@ -136,6 +136,29 @@ class CSF(DefinedNamespace):
     maxIsotropicVoxelMm: URIRef
     requiresFatSuppression: URIRef
 
+
+NUMERIC_DATATYPES: tuple[str, ...] = tuple(
+    str(XSD[name])
+    for name in (
+        "integer",
+        "decimal",
+        "double",
+        "float",
+        "int",
+        "long",
+        "short",
+        "byte",
+        "nonNegativeInteger",
+        "positiveInteger",
+        "negativeInteger",
+        "nonPositiveInteger",
+        "unsignedInt",
+        "unsignedLong",
+        "unsignedShort",
+        "unsignedByte",
+    )
+)
+"""The XSD numeric datatypes (IRIs) the engines read as numbers."""
 
 CSF_NS = Namespace(namespaces.CSF)
 """The open form of the ontology namespace, for IRIs built from codes (vertebral levels)."""

@@ -11,6 +11,7 @@ from rdflib.namespace import XSD
 from rdflib.term import Identifier
 
 from csfkg.model.errors import InputError
+from csfkg.model.vocab import NUMERIC_DATATYPES
 from csfkg.stores.protocol import Closing, QueryResult, SelectResult
 from csfkg.stores.sparql_text import Bindings, Term, as_update, with_values
 
@@ -29,6 +30,49 @@ def ox_format(name: str) -> Any:
     import pyoxigraph
 
     return getattr(pyoxigraph.RdfFormat, _FORMATS[name])
+
+
+_VALUE_TYPES = frozenset((*NUMERIC_DATATYPES, str(XSD.boolean)))
+"""The datatypes whose valid literals Oxigraph stores in canonical form."""
+
+
+def refuse_merged_values(triples: Iterable[tuple[Term, Term, Term]], where: str) -> None:
+    """Refuse triples that give one subject and property two lexical forms of one number or
+    boolean ("0.9" and "0.900"^^xsd:decimal). In RDF 1.1 they are two literals, so two values
+    (sh:maxCount 1 fails, as pySHACL and the SQL engine find); Oxigraph stores each in canonical
+    form and keeps one, so a check on its store cannot see the second: the default engine refuses
+    rather than answer as if there were one.
+
+    Raises:
+        InputError: naming the subject, the property and the two forms.
+    """
+    forms: dict[tuple[Term, Term, str], set[str]] = {}
+    for s, p, o in triples:
+        if isinstance(o, Literal) and o.datatype is not None and str(o.datatype) in _VALUE_TYPES:
+            forms.setdefault((s, p, str(o.datatype)), set()).add(str(o))
+    for (s, p, datatype), written in forms.items():
+        if len(written) < 2:
+            continue
+        stored: dict[str, str] = {}
+        for form in sorted(written):
+            other = stored.setdefault(_stored_form(form, datatype), form)
+            if other != form:
+                raise InputError(
+                    f"{where} gives {s.n3()} two lexical forms of one value for {p.n3()} "
+                    f'("{other}" and "{form}"): two values in RDF, one in the default engine\'s store '
+                    "(Oxigraph keeps numbers in canonical form), so it cannot check them; write the value "
+                    "once, or use --engine sql."
+                )
+
+
+def _stored_form(form: str, datatype: str) -> str:
+    """The lexical form Oxigraph keeps for a literal: canonical when valid, as written if not."""
+    import pyoxigraph
+
+    store = pyoxigraph.Store()
+    node = pyoxigraph.NamedNode("urn:csfkg:form")
+    store.add(pyoxigraph.Quad(node, node, pyoxigraph.Literal(form, datatype=pyoxigraph.NamedNode(datatype))))
+    return next(iter(store)).object.value
 
 
 class OxigraphStore(Closing):
@@ -124,6 +168,8 @@ class OxigraphStore(Closing):
             ) from None
 
     def add_graph(self, graph: Graph) -> None:
+        """Raises: InputError (:func:`refuse_merged_values`)."""
+        refuse_merged_values(graph, "The data")  # type: ignore[arg-type]
         self.add_triples(graph)  # type: ignore[arg-type]
 
     def add_triples(self, triples: Iterable[tuple[Term, Term, Term]]) -> None:

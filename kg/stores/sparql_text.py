@@ -8,7 +8,8 @@ import re
 from collections.abc import Mapping
 
 from rdflib import BNode, Literal, URIRef
-from rdflib.namespace import XSD
+
+from csfkg.model.vocab import NUMERIC_DATATYPES
 
 Term = URIRef | BNode | Literal
 Bindings = Mapping[str, Term]
@@ -185,9 +186,7 @@ def as_update(text: str) -> str:
     return text[: match.start()] + "INSERT" + text[match.end() :]
 
 
-_NUMERIC = {
-    str(XSD[name]) for name in ("integer", "decimal", "double", "float", "int", "long", "short", "byte")
-}
+_NUMERIC = frozenset(NUMERIC_DATATYPES)
 
 
 def truth(term: Term | None) -> bool:

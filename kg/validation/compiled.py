@@ -36,7 +36,7 @@ from csfkg.validation.compiler import (
     compiled_validation_queries,
     record_owner_query,
 )
-from csfkg.validation.report import ValidationReport, ValidationResult, result_order
+from csfkg.validation.report import FocusNode, ValidationReport, ValidationResult, focus_node_of, result_order
 
 __all__ = [
     "CompiledCheck",
@@ -59,12 +59,6 @@ __all__ = [
 OWNER_BATCH = 5_000
 
 
-FocusNode = tuple[str, ...]
-"""A focus node as plain data, hashable and sortable: ``("iri", iri)``,
-``("blank", identifier)`` or ``("literal", lexical form, datatype IRI, language)`` (a literal
-can be a focus node: the object of ``csf:hasFinding``, for one)."""
-
-
 def _focus_node(term: object) -> FocusNode:
     from pyoxigraph import BlankNode, Literal, NamedNode
 
@@ -74,23 +68,6 @@ def _focus_node(term: object) -> FocusNode:
         return ("blank", term.value)
     assert isinstance(term, Literal)
     return ("literal", term.value, term.datatype.value, term.language or "")
-
-
-def focus_node_of(term: object) -> FocusNode:
-    """The :data:`FocusNode` of an rdflib term."""
-    from rdflib import BNode, Literal
-    from rdflib.namespace import RDF, XSD
-
-    if isinstance(term, BNode):
-        return ("blank", str(term))
-    if isinstance(term, Literal):
-        return (
-            "literal",
-            str(term),
-            str(term.datatype or (RDF.langString if term.language else XSD.string)),
-            term.language or "",
-        )
-    return ("iri", str(term))
 
 
 def _term(node: FocusNode) -> object:
@@ -163,17 +140,18 @@ def findings_of(check: CompiledCheck, rows: Iterable[Any]) -> Iterator[Finding]:
         yield Finding(check.constraint, result, _focus_node(row["this"]))
 
 
-def owners_of(store: OxigraphStore, nodes: Iterable[FocusNode]) -> dict[str, set[str]]:
-    """The patients whose record holds each node, by the node's IRI or blank node identifier; a
-    node in no patient's record has an empty set."""
+def owners_of(store: OxigraphStore, nodes: Iterable[FocusNode]) -> dict[FocusNode, set[str]]:
+    """The patients whose record holds each node; a node in no patient's record has an empty
+    set. By the node itself, not its text: two literals with one lexical form can be in the
+    records of different patients."""
     from pyoxigraph import Variable
 
     text = record_owner_query()
-    owners: dict[str, set[str]] = {}
+    owners: dict[FocusNode, set[str]] = {}
 
-    def read(rows: object) -> None:
+    def read(rows: object, node: FocusNode | None = None) -> None:
         for row in rows:  # type: ignore[attr-defined]
-            found = owners.setdefault(row["this"].value, set())
+            found = owners.setdefault(node or ("iri", row["this"].value), set())
             if row["patient"] is not None:
                 found.add(row["patient"].value)
 
@@ -183,13 +161,13 @@ def owners_of(store: OxigraphStore, nodes: Iterable[FocusNode]) -> dict[str, set
         read(store.store.query(with_values_rows(text, "this", named[start : start + OWNER_BATCH])))
     for node in nodes:
         if node[0] != "iri":  # a blank node or a literal: bound as a term (SEP-0007 substitution)
-            read(store.store.query(text, substitutions={Variable("this"): _term(node)}))
+            read(store.store.query(text, substitutions={Variable("this"): _term(node)}), node)
     return owners
 
 
-def _findings(store: OxigraphStore) -> tuple[list[ValidationResult], dict[str, FocusNode]]:
-    """The results of every compiled check, each once, and the focus node of each. The checks
-    that require another run after the others, and only where that other one found something."""
+def _findings(store: OxigraphStore) -> list[Finding]:
+    """The results of every compiled check, each once, with its focus node. The checks that
+    require another run after the others, and only where that other one found something."""
     checks = compiled_validation_queries()
     # one query reports each of its results once; only the parts of one constraint (sh:node)
     # can report the same result twice; pySHACL reports two constraints of a shape failing on
@@ -197,25 +175,22 @@ def _findings(store: OxigraphStore) -> tuple[list[ValidationResult], dict[str, F
     parts: dict[str, int] = {}
     for check in checks:
         parts[check.constraint] = parts.get(check.constraint, 0) + 1
-    seen: set[tuple[str, ValidationResult]] = set()
-    results: list[ValidationResult] = []
-    nodes: dict[str, FocusNode] = {}
+    seen: set[Finding] = set()
+    findings: list[Finding] = []
     found: set[str] = set()  # constraints that reported something
 
     def run(selected: list[CompiledCheck]) -> None:
         for finding in run_checks(store, selected):
             found.add(finding.constraint)
             if parts[finding.constraint] > 1:
-                key = (finding.constraint, finding.result)
-                if key in seen:
+                if finding in seen:
                     continue
-                seen.add(key)
-            results.append(finding.result)
-            nodes[finding.result.focus] = finding.focus
+                seen.add(finding)
+            findings.append(finding)
 
     run([check for check in checks if not check.requires])
     run([check for check in checks if check.requires and check.requires in found])
-    return results, nodes
+    return findings
 
 
 def validate_in(store: OxigraphStore, patients: Iterable[URIRef] | None = None) -> ValidationReport:
@@ -228,11 +203,12 @@ def validate_in(store: OxigraphStore, patients: Iterable[URIRef] | None = None) 
     Raises:
         UnsupportedShapeError: a packaged shape uses a feature the compiler does not translate.
     """
-    results, nodes = _findings(store)
+    findings = _findings(store)
+    results = [f.result for f in findings]
     if patients is not None:
         wanted = {str(p) for p in patients}
-        owners = owners_of(store, nodes.values())
-        results = [r for r in results if owners.get(r.focus, set()) & wanted]
+        owners = owners_of(store, {f.focus for f in findings})
+        results = [f.result for f in findings if owners.get(f.focus, set()) & wanted]
     return ValidationReport(results=sorted(results, key=result_order))
 
 
@@ -245,19 +221,21 @@ def results_by_patient(
     Raises:
         UnsupportedShapeError: a packaged shape uses a feature the compiler does not translate.
     """
-    results, nodes = _findings(store)
-    return group_by_patient(results, owners_of(store, nodes.values()), patients)
+    findings = _findings(store)
+    owners = owners_of(store, {f.focus for f in findings})
+    return group_by_patient([(f.result, owners.get(f.focus, set())) for f in findings], patients)
 
 
 def group_by_patient(
-    results: list[ValidationResult], owners: dict[str, set[str]], patients: Iterable[URIRef] | None
+    owned: Iterable[tuple[ValidationResult, Iterable[str]]], patients: Iterable[URIRef] | None
 ) -> dict[str, list[ValidationResult]]:
-    """Results by the patients whose records hold their focus nodes (``owners``), in
-    :func:`csfkg.validation.report.validate`'s order; with ``patients``, theirs only."""
+    """Results by the patients whose records hold their focus nodes (each result with those
+    patients' IRIs), in :func:`csfkg.validation.report.validate`'s order; with ``patients``,
+    theirs only."""
     wanted = None if patients is None else {str(p) for p in patients}
     grouped: dict[str, list[ValidationResult]] = {}
-    for result in sorted(results, key=result_order):
-        for patient in sorted(owners.get(result.focus, set())):
+    for result, owners in sorted(owned, key=lambda pair: result_order(pair[0])):
+        for patient in sorted(owners):
             if wanted is None or patient in wanted:
                 grouped.setdefault(patient, []).append(result)
     return grouped
@@ -337,8 +315,8 @@ def results_by_patient_in(
     for check in checks:
         parts[check.constraint] = parts.get(check.constraint, 0) + 1
     found: set[str] = set()
-    seen: set[tuple[str, str, ValidationResult]] = set()
-    owned: list[tuple[str, ValidationResult]] = []
+    seen: set[tuple[str, str, ValidationResult, FocusNode]] = set()
+    owned: list[tuple[ValidationResult, list[str]]] = []
 
     def clear(gate: str) -> bool:
         result = store.query(gate)
@@ -357,20 +335,15 @@ def results_by_patient_in(
                 if patient is None:
                     continue
                 finding = _finding_of_terms(check, row)
-                key = (check.constraint, str(patient), finding)
+                key = (check.constraint, str(patient), finding, focus_node_of(row["this"]))
                 if key in seen:  # one query reports each result once a patient; sh:node parts may twice
                     continue
                 seen.add(key)
-                owned.append((str(patient), finding))
+                owned.append((finding, [str(patient)]))
 
     run([check for check in checks if not check.requires])
     run([check for check in checks if check.requires and check.requires in found])
-    wanted = None if patients is None else {str(p) for p in patients}
-    grouped: dict[str, list[ValidationResult]] = {}
-    for patient, finding in sorted(owned, key=lambda pair: result_order(pair[1])):
-        if wanted is None or patient in wanted:
-            grouped.setdefault(patient, []).append(finding)
-    return grouped
+    return group_by_patient(owned, patients)
 
 
 def _finding_of_terms(check: CompiledCheck, row: dict[str, Any]) -> ValidationResult:

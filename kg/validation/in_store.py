@@ -10,7 +10,7 @@ from rdflib import Graph, URIRef
 
 from csfkg.sparql.records import patient_records
 from csfkg.stores import Store
-from csfkg.validation.report import ValidationResult, validate
+from csfkg.validation.report import FocusNode, ValidationResult, validate_focus
 
 Progress = Callable[[str, int, int], None]
 
@@ -43,32 +43,32 @@ def validate_store_pyshacl(
 ) -> dict[str, list[ValidationResult]]:
     """SHACL-validate every patient record with pySHACL, in batches pulled from the store; each
     result attributed to every patient whose record holds its focus node (:func:`_owners`)."""
+    from csfkg.validation.compiled import group_by_patient
+
     found: dict[str, list[ValidationResult]] = {}
     for start in range(0, len(patients), batch):
         chunk = patients[start : start + batch]
         records = patient_records(store, chunk)
-        report = validate(records)
-        owners = _owners(records, {result.focus for result in report.results})
-        for result in report.results:
-            for patient in sorted(owners.get(result.focus, ())):
-                found.setdefault(patient, []).append(result)
+        results = validate_focus(records)
+        owners = _owners(records, {node for _, node in results})
+        for patient, listed in group_by_patient(
+            [(result, owners.get(node, set())) for result, node in results], None
+        ).items():
+            found.setdefault(patient, []).extend(listed)
         if progress:
             progress("validate", min(start + batch, len(patients)), len(patients))
     return found
 
 
-def _owners(records: Graph, focus: set[str]) -> dict[str, set[str]]:
-    """The patients whose records hold each focus node (by its text, as a result names it): the
-    record query walked back from the node (:func:`csfkg.validation.compiled.owners_of`, the one
-    record definition), in an in-memory Oxigraph store holding the batch's records."""
+def _owners(records: Graph, nodes: set[FocusNode]) -> dict[FocusNode, set[str]]:
+    """The patients whose records hold each focus node: the record query walked back from the
+    node (:func:`csfkg.validation.compiled.owners_of`, the one record definition), in an
+    in-memory Oxigraph store holding the batch's records."""
     from csfkg.stores import OxigraphStore
-    from csfkg.validation.compiled import focus_node_of, owners_of
+    from csfkg.validation.compiled import owners_of
 
-    if not focus:
+    if not nodes:
         return {}
     store = OxigraphStore()
     store.add_graph(records)
-    nodes = {
-        focus_node_of(term) for triple in records for term in (triple[0], triple[2]) if str(term) in focus
-    }
     return owners_of(store, nodes)

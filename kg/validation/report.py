@@ -53,8 +53,37 @@ class ValidationReport:
         return {"conforms": self.conforms, "results": [r.as_dict() for r in self.results]}
 
 
+FocusNode = tuple[str, ...]
+"""A focus node as plain data, hashable and sortable: ``("iri", iri)``,
+``("blank", identifier)`` or ``("literal", lexical form, datatype IRI, language)`` (a literal
+can be a focus node: the object of ``csf:hasFinding``, for one). A result names its focus node
+by text only, and two literals can share a text: whose record holds a result is decided on this."""
+
+
+def focus_node_of(term: object) -> FocusNode:
+    """The :data:`FocusNode` of an rdflib term."""
+    from rdflib import BNode
+    from rdflib.namespace import RDF, XSD
+
+    if isinstance(term, BNode):
+        return ("blank", str(term))
+    if isinstance(term, Literal):
+        return (
+            "literal",
+            str(term),
+            str(term.datatype or (RDF.langString if term.language else XSD.string)),
+            term.language or "",
+        )
+    return ("iri", str(term))
+
+
 def validate(data: Graph) -> ValidationReport:
     """Validate patient data against every shape; never raises on non-conforming data."""
+    return ValidationReport(results=sorted((r for r, _ in validate_focus(data)), key=result_order))
+
+
+def validate_focus(data: Graph) -> list[tuple[ValidationResult, FocusNode]]:
+    """:func:`validate`'s results, unordered, each with its focus node."""
     from pyshacl import validate as shacl_validate  # heavy import, deferred until needed
 
     # The rules graph (class hierarchy, protocols) is merged here rather than passed as
@@ -73,7 +102,7 @@ def validate(data: Graph) -> ValidationReport:
         abort_on_first=False,
         inplace=True,
     )
-    return ValidationReport(results=sorted(_results(report_graph), key=result_order))
+    return _results(report_graph)
 
 
 NOT_A_DECIMAL = URIRef("urn:csfkg:not-an-xsd-decimal")
@@ -115,8 +144,8 @@ def _one_string_term(data: Graph, merged: Graph) -> None:
         merged.add((s, p, Literal(str(o))))
 
 
-def _results(report: Graph) -> list[ValidationResult]:
-    results: list[ValidationResult] = []
+def _results(report: Graph) -> list[tuple[ValidationResult, FocusNode]]:
+    results: list[tuple[ValidationResult, FocusNode]] = []
     for node in report.subjects(SH.resultSeverity, None):
         source = report.value(node, SH.sourceConstraint) or report.value(node, SH.sourceShape)
         name = _name(source)
@@ -131,17 +160,21 @@ def _results(report: Graph) -> list[ValidationResult]:
             messages = [m for m in messages if m != str(shape_message)] or messages
         path = report.value(node, SH.resultPath)
         value = report.value(node, SH.value)
-        results.append(
-            ValidationResult(
-                shape=str(source),
-                name=name,
-                severity=severity,
-                focus=str(report.value(node, SH.focusNode)),
-                message=messages[0] if messages else name,
-                path=str(path) if isinstance(path, URIRef) else None,
-                value=str(value) if value is not None else None,
-            )
+        focus = report.value(node, SH.focusNode)
+        result = ValidationResult(
+            shape=str(source),
+            name=name,
+            severity=severity,
+            focus=str(focus),
+            message=messages[0] if messages else name,
+            path=str(path) if isinstance(path, URIRef) else None,
+            value=str(value) if value is not None else None,
         )
+        if isinstance(focus, Literal) and focus.datatype == NOT_A_DECIMAL:  # see _not_a_decimal
+            from rdflib.namespace import XSD
+
+            focus = Literal(str(focus), datatype=XSD.decimal)
+        results.append((result, focus_node_of(focus)))
     return results
 
 

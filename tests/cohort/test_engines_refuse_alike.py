@@ -93,3 +93,34 @@ def test_a_simple_literal_and_its_xsd_string_form_are_one_value_in_both_engines(
     default, sql = _both(path, tmp_path)
     assert default == sql
     assert default[1][4] == "" and default[1][1] != ""
+
+
+def test_two_lexical_forms_of_one_value_are_refused_by_the_default_engine_and_counted_by_sql(
+    tmp_path: Path,
+) -> None:
+    """RDF 1.1, 3.3: "0.9"^^xsd:decimal and "0.900"^^xsd:decimal are two literals, so a sequence
+    with both has two slice thicknesses (sh:maxCount 1 fails; pySHACL agrees). Oxigraph keeps one
+    canonical term, so the default engine answered as if there were one value. Decided: the SQL
+    engine reports the violation; the default engine refuses in one sentence, naming both forms,
+    whatever the part size. One form written twice is one triple, and answered."""
+    decimal = "<http://www.w3.org/2001/XMLSchema#decimal>"
+    mri, s = "<https://example.org/mri>", "<https://example.org/s>"
+    body = (
+        HEAD
+        + f"{P} <{CSF}hasImagingStudy> {mri} .\n{mri} {TYPE} <{CSF}BrainMRI> .\n"
+        + f"{mri} <{CSF}performedSequence> {s} .\n{s} {TYPE} <{CSF}MRISequence> .\n"
+    )
+    seq = f'{s} <{CSF}sliceThicknessMm> "0.9"^^{decimal} .\n'
+    path = tmp_path / "forms.nt"
+    path.write_text(body + seq + seq.replace('"0.9"', '"0.900"'), encoding="utf-8")
+    for run in (
+        lambda p: run_cohort_file(p, workers=1),
+        lambda p: run_cohort_file(p, workers=1, part_bytes=50),
+    ):
+        with pytest.raises(InputError, match=r'two lexical forms of one value .*\("0\.9" and "0\.900"\)'):
+            run(path)
+    (row,) = run_cohort_sql(path).rows
+    assert "slice thickness" in row.problems
+    path.write_text(body + seq + seq, encoding="utf-8")
+    (row,) = run_cohort_file(path, workers=1).rows
+    assert "slice thickness" not in row.problems

@@ -98,8 +98,4 @@ def results_by_patient(
     """Every compiled check in the store; the results by the IRI of each patient whose record
     holds the focus node (a result in no patient's record is left out), as
     :func:`csfkg.validation.compiled.group_by_patient` orders them; with ``patients``, theirs only."""
-    found = validation_results(store)
-    owners: dict[str, set[str]] = {}
-    for result, patients_of_result in found:
-        owners.setdefault(result.focus, set()).update(patients_of_result)
-    return group_by_patient([result for result, _ in found], owners, patients)
+    return group_by_patient(validation_results(store), patients)

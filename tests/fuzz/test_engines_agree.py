@@ -8,9 +8,11 @@ b. ``recommend`` on one patient == that patient's row of the cohort run of the f
 c. the default cohort engine == the SQL engine: the same rows, or both refuse the file.
 
 Blank nodes are compared as blank nodes (their labels are local to the store that read the file).
-One class is known open and decided against our engine: Oxigraph stores "0.900"^^xsd:decimal as
-"0.9", so two lexical forms of one value are one term to the compiled checks and to the default
-cohort engine, where RDF 1.1 has two (tests/validation/test_compiled_validation.py, a strict xfail).
+One class is decided as a refusal: Oxigraph stores "0.900"^^xsd:decimal as "0.9", so two lexical
+forms of one value for one subject and property, two values in RDF 1.1, would be one to the
+compiled checks and the default engine; they refuse such data in one sentence
+(:func:`csfkg.stores.oxigraph_store.refuse_merged_values`), where pySHACL and the SQL engine
+answer (sh:maxCount). That refusal, and only it, is accepted against an answer.
 
 Bounded for CI (42 examples, under a minute); ``CSFKG_FUZZ_SCALE=k`` runs k times as many (random) examples of each property,
 ``CSFKG_FUZZ_EXAMPLES=N`` N examples of each
@@ -63,7 +65,11 @@ def _outcome(run, path: Path, tmp: Path) -> object:
     try:
         return _csv(run(path), tmp)
     except CsfkgError as error:
-        return ("refused", type(error).__name__)
+        return ("refused", type(error).__name__, MERGED in str(error))
+
+
+MERGED = "two lexical forms of one value"
+"""The default engine's refusal of what its store would merge (see the module)."""
 
 
 def _validation_key(result, canonical: dict) -> tuple:
@@ -94,13 +100,20 @@ def test_the_compiled_validator_reports_what_pyshacl_reports(records) -> None:
     try:
         compiled = validate_graph(graph)
     except (CsfkgError, ValueError) as error:
+        if MERGED in str(error):  # decided: a refusal (see the module); pySHACL counts two values
+            assert any("maxCount" in r.shape or r.severity == "Violation" for r in validate(graph).results)
+            return
         raise AssertionError(f"the compiled validator refused a graph pySHACL reads: {error}") from None
     expected = validate(graph)
     canonical = {
         str(k): v for k, v in canonical_texts(o for o in graph.objects() if isinstance(o, Literal)).items()
     }
-    pyshacl = sorted(_validation_key(r, canonical) for r in expected.results)
-    ours = sorted(_validation_key(r, {}) for r in compiled.results)
+    # compared as sets: for a value of another type than a range's bound (a date as a voxel
+    # size), SHACL and the compiled checks report sh:minExclusive and sh:maxInclusive, pySHACL
+    # only the first (found by the long run; decided by the spec in
+    # tests/validation/test_compiled_validation.py); each kind of result must still be on both sides
+    pyshacl = sorted(set(_validation_key(r, canonical) for r in expected.results))
+    ours = sorted(set(_validation_key(r, {}) for r in compiled.results))
     assert ours == pyshacl, (
         f"pySHACL only: {[k for k in pyshacl if k not in ours]}; compiled only: {[k for k in ours if k not in pyshacl]}"
     )
@@ -168,6 +181,8 @@ def test_the_sql_engine_gives_the_rows_of_the_default_engine(records, tmp_path_f
     path = _write(tmp, ntriples(records))
     default = _outcome(lambda p: run_cohort_file(p, workers=1), path, tmp)
     sql = _outcome(run_cohort_sql, path, tmp)
+    if isinstance(default, tuple) and default[2]:
+        return  # decided: the default engine refuses what its store would merge (see the module)
     assert sql == default, _differences(default, sql)
 
 

@@ -48,6 +48,38 @@ def test_a_node_two_records_share_is_blamed_on_both_patients_by_each_engine() ->
     assert _violations(validate_store_pyshacl(store, patients, batch=1)) == expected
 
 
+TWO_LITERALS = """
+@prefix csf: <https://w3id.org/csfkg/ontology#> .
+@prefix ex: <https://example.org/p/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+ex:a a csf:Patient ; csf:hasFinding "2026-12-07" , ex:ghost .
+ex:b a csf:Patient ; csf:hasFinding "2026-12-07"^^xsd:date .
+"""
+
+
+def test_two_literal_findings_with_one_text_are_blamed_each_on_its_own_patient() -> None:
+    """Found by the long fuzz run (tests/fuzz, CSFKG_FUZZ_SCALE=12): a result names its focus
+    node by text, and "2026-12-07" (a string) and "2026-12-07"^^xsd:date are two RDF terms in
+    two records. Both went to the patient of whichever was looked up last (a with 3 'finding
+    status' results, b with none) on the default engine; the SQL engine had it right."""
+    store = OxigraphStore()
+    store.add_graph(Graph().parse(data=TWO_LITERALS, format="turtle"))
+    add_knowledge(store)
+    set_assessment_dates(store, date(2026, 12, 7))
+    patients = patients_of(store)
+
+    def status(found: dict) -> dict[str, list[str]]:
+        return {p: sorted(r.focus for r in rs if r.name == "finding status") for p, rs in found.items()}
+
+    expected = {
+        "https://example.org/p/a": ["2026-12-07", "https://example.org/p/ghost"],
+        "https://example.org/p/b": ["2026-12-07"],
+    }
+    assert status(validate_store(store, patients)) == expected
+    assert status(validate_store_pyshacl(store, patients)) == expected
+    assert status(validate_store_pyshacl(store, patients, batch=1)) == expected
+
+
 def test_a_sparql_server_runs_the_compiled_checks_and_finds_what_embedded_oxigraph_finds(
     tmp_path, oxigraph_server: str
 ) -> None:

@@ -10,27 +10,9 @@ from dataclasses import dataclass, field
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
-NUMERIC = tuple(
-    f"<{XSD[name]}>"
-    for name in (
-        "integer",
-        "decimal",
-        "double",
-        "float",
-        "int",
-        "long",
-        "short",
-        "byte",
-        "nonNegativeInteger",
-        "positiveInteger",
-        "negativeInteger",
-        "nonPositiveInteger",
-        "unsignedInt",
-        "unsignedLong",
-        "unsignedShort",
-        "unsignedByte",
-    )
-)
+from csfkg.model.vocab import NUMERIC_DATATYPES
+
+NUMERIC = tuple(f"<{datatype}>" for datatype in NUMERIC_DATATYPES)
 DATE = f"<{XSD.date}>"
 INTEGER = f"<{XSD.integer}>"
 DECIMAL = f"<{XSD.decimal}>"
