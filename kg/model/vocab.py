@@ -48,6 +48,7 @@ class CSF(DefinedNamespace):
     Recommendation: URIRef
     CriterionAssessment: URIRef
     MissingDataReport: URIRef
+    BernAssessment: URIRef
     # value individuals
     present: URIRef
     absent: URIRef
@@ -97,6 +98,7 @@ class CSF(DefinedNamespace):
     hasImagingStudy: URIRef
     studyResult: URIRef
     showsFinding: URIRef
+    assessedAbsentFinding: URIRef
     performedSequence: URIRef
     technique: URIRef
     weighting: URIRef
