@@ -121,11 +121,19 @@ MISSING_DATA = (
 )
 
 
+BERN_SCORE = (
+    "derive-bern-score: Virtuoso 7.2 keeps no row through a FILTER on a variable computed by BIND "
+    "(?score >= ?lowest, even ?score >= 0, also with the score in a sub-SELECT), and leaves "
+    "COALESCE(IF(error, ...), 0) unbound; probed on this cohort, not reported upstream yet"
+)
+XFAILS = {"derive-missing-data": MISSING_DATA, "derive-bern-score": BERN_SCORE}
+
+
 @pytest.mark.parametrize(
     "name",
     [
-        pytest.param(q.name, marks=pytest.mark.xfail(strict=True, reason=MISSING_DATA))
-        if q.name == "derive-missing-data"
+        pytest.param(q.name, marks=pytest.mark.xfail(strict=True, reason=XFAILS[q.name]))
+        if q.name in XFAILS
         else q.name
         for q in derivation_queries()
     ],
