@@ -1,5 +1,5 @@
-"""The accepted values of command-line options. Symptoms, procedures, red flags and imaging
-findings are the ``csf:code`` values of the ontology's classes, read from it at start-up
+"""The accepted values of command-line options. Symptoms, procedures, red flags, imaging
+findings, brain MRI signs and measurements are the ``csf:code`` values of the ontology's classes, read from it at start-up
 (:func:`csfkg.model.codes.code_list`, a few milliseconds); the other choices are states of a
 flag, not classes of the ontology."""
 
@@ -7,7 +7,15 @@ from __future__ import annotations
 
 from enum import Enum
 
-from csfkg.model.codes import IMAGING_FINDING, RED_FLAG, SPINAL_PROCEDURE, SYMPTOM, code_list
+from csfkg.model.codes import (
+    BRAIN_MEASUREMENT,
+    BRAIN_MRI_FINDING,
+    IMAGING_FINDING,
+    RED_FLAG,
+    SPINAL_PROCEDURE,
+    SYMPTOM,
+    code_list,
+)
 
 
 class StudyState(str, Enum):
@@ -43,3 +51,5 @@ Symptom = _from_ontology("Symptom", SYMPTOM)
 ProcedureCode = _from_ontology("ProcedureCode", SPINAL_PROCEDURE)
 RedFlag = _from_ontology("RedFlag", RED_FLAG)
 Finding = _from_ontology("Finding", IMAGING_FINDING)
+BRAIN_SIGNS = code_list(BRAIN_MRI_FINDING)
+BRAIN_MEASUREMENTS = code_list(BRAIN_MEASUREMENT)

@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 
 from .choices import (
+    BRAIN_MEASUREMENTS,
+    BRAIN_SIGNS,
     Finding,
     MyelographyState,
     ProcedureCode,
@@ -117,6 +119,22 @@ def recommend(
         list[Finding] | None,
         typer.Option("--finding", help="An imaging finding; implies its study shows leak signs."),
     ] = None,
+    sign: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--sign",
+            metavar="NAME=present|absent",
+            help=f"A brain MRI sign recorded present or absent; NAME: {', '.join(BRAIN_SIGNS)}.",
+        ),
+    ] = None,
+    measure: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--measure",
+            metavar="NAME=MM",
+            help=f"A brain MRI measurement in millimetres; NAME: {', '.join(BRAIN_MEASUREMENTS)}.",
+        ),
+    ] = None,
     suspicion: Annotated[
         Suspicion | None,
         typer.Option("--suspicion", help="Clinical suspicion of a leak after normal imaging."),
@@ -184,6 +202,8 @@ def recommend(
         spine_mri=spine_mri.value if spine_mri else None,
         mri_protocol=mri_protocol.value if mri_protocol else None,
         findings=[f.value for f in finding or []],
+        signs=list(sign or []),
+        measures=list(measure or []),
         suspicion=suspicion.value if suspicion else None,
         ebp_count=ebp_count,
         ebp_date=_date(ebp_date, "--ebp-date"),

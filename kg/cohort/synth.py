@@ -237,7 +237,11 @@ def patient_triples(
         yield p, iri("hasProcedure"), myelography
         yield myelography, f"<{RDF_TYPE}>", iri("Myelography")
         yield myelography, iri("procedureStatus"), iri("completed")
-        yield myelography, iri("myelographyOutcome"), iri("leakLocalised" if outcome < 0.05 else "noLeakFound")
+        yield (
+            myelography,
+            iri("myelographyOutcome"),
+            iri("leakLocalised" if outcome < 0.05 else "noLeakFound"),
+        )
         if outcome < 0.02:  # and the leak treated at its site
             glue = node("fibrin-glue")
             yield p, iri("hasProcedure"), glue

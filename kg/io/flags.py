@@ -17,7 +17,15 @@ from typing import Literal as Choice
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
-from csfkg.model.codes import IMAGING_FINDING, RED_FLAG, SPINAL_PROCEDURE, SYMPTOM, class_for
+from csfkg.model.codes import (
+    BRAIN_MEASUREMENT,
+    BRAIN_MRI_FINDING,
+    IMAGING_FINDING,
+    RED_FLAG,
+    SPINAL_PROCEDURE,
+    SYMPTOM,
+    class_for,
+)
 from csfkg.model.errors import UsageError
 from csfkg.model.knowledge import rules_graph
 from csfkg.model.vocab import CSF, CSF_NS, PATIENT, PREFIXES
@@ -69,6 +77,10 @@ class PatientFlags:
     spine_mri: StudyState | None = None
     mri_protocol: ProtocolState | None = None
     findings: list[str] = field(default_factory=list)
+    signs: list[str] = field(default_factory=list)
+    """``NAME=present|absent`` of a brain MRI sign (``--sign``)."""
+    measures: list[str] = field(default_factory=list)
+    """``NAME=MM`` of a brain MRI measurement (``--measure``)."""
     suspicion: Choice["high", "low"] | None = None
     ebp_count: int = 0
     ebp_date: date | None = None
@@ -104,6 +116,51 @@ def parse_levels(text: str) -> list[str]:
     return list(dict.fromkeys(levels))
 
 
+def parse_signs(texts: list[str]) -> dict[str, tuple[URIRef, bool]]:
+    """``--sign NAME=present|absent`` values -> sign code -> (its class, present?). The names are
+    the codes of the brain MRI finding classes of the ontology.
+
+    Raises:
+        UsageError: a value is not NAME=STATUS, names no brain MRI sign, has another status, or
+            gives one sign twice with different statuses.
+    """
+    signs: dict[str, tuple[URIRef, bool]] = {}
+    for text in texts:
+        code, equals, status = text.partition("=")
+        if not equals:
+            raise UsageError(f"--sign takes NAME=present or NAME=absent, not {text!r}.")
+        cls = class_for(code, BRAIN_MRI_FINDING, "brain MRI sign")
+        if status not in ("present", "absent"):
+            raise UsageError(f"--sign {code} must be present or absent, not {status!r}.")
+        if code in signs and signs[code][1] != (status == "present"):
+            raise UsageError(f"--sign {code} is given both present and absent: it is one or the other.")
+        signs[code] = (cls, status == "present")
+    return signs
+
+
+def parse_measures(texts: list[str]) -> dict[str, tuple[URIRef, Decimal]]:
+    """``--measure NAME=MM`` values -> measurement code -> (its property, millimetres). The names
+    are the codes of the subproperties of csf:brainMeasurementMm in the ontology.
+
+    Raises:
+        UsageError: a value is not NAME=MM, names no measurement, is not a number of 0 or more,
+            or gives one measurement twice with different values.
+    """
+    measures: dict[str, tuple[URIRef, Decimal]] = {}
+    for text in texts:
+        code, equals, value = text.partition("=")
+        if not equals:
+            raise UsageError(f"--measure takes NAME=MM, a measurement in millimetres, not {text!r}.")
+        prop = class_for(code, BRAIN_MEASUREMENT, "brain MRI measurement")
+        if not re.fullmatch(r"\d+(\.\d+)?", value.strip()):
+            raise UsageError(f"--measure {code} must be a number of millimetres, 0 or more, not {value!r}.")
+        mm = Decimal(value.strip())
+        if code in measures and measures[code][1] != mm:
+            raise UsageError(f"--measure {code} is given twice, {measures[code][1]} and {mm}: give it once.")
+        measures[code] = (prop, mm)
+    return measures
+
+
 def _check_flags(flags: PatientFlags) -> None:
     for symptom in [*flags.symptoms, *flags.absent]:
         class_for(symptom, SYMPTOM, "symptom")
@@ -137,6 +194,8 @@ def _check_flags(flags: PatientFlags) -> None:
         flags.brain_mri in ("normal", "leak-signs")
         or flags.spine_mri in ("normal", "leak-signs")
         or flags.findings
+        or flags.signs
+        or flags.measures
     )
     if flags.mri_protocol is not None and not imaged:
         raise UsageError(
@@ -236,6 +295,25 @@ def build_patient_graph(flags: PatientFlags) -> Graph:
         if state in ("normal", "not-done"):
             raise UsageError(f"--finding {code} is a {region} MRI finding, but --{region}-mri says {state}.")
         shown[region].append((code, cls))
+    signs, measures = parse_signs(flags.signs), parse_measures(flags.measures)
+    absent_signs: list[tuple[str, URIRef]] = []
+    for code, (cls, present) in signs.items():
+        if not present:
+            if code in flags.findings:
+                raise UsageError(f"--finding {code} and --sign {code}=absent contradict each other.")
+            absent_signs.append((code, cls))
+        elif code not in flags.findings:
+            if flags.brain_mri in ("normal", "not-done"):
+                raise UsageError(
+                    f"--sign {code}=present is a brain MRI finding, but --brain-mri says {flags.brain_mri}."
+                )
+            shown["brain"].append((code, cls))
+    if (absent_signs or measures) and flags.brain_mri == "not-done":
+        raise UsageError("--sign and --measure describe a brain MRI, but --brain-mri says not-done.")
+    if (absent_signs or measures) and flags.brain_mri is None and not shown["brain"]:
+        raise UsageError(
+            "--sign NAME=absent and --measure describe a brain MRI: say what it showed with --brain-mri normal or leak-signs."
+        )
     for region, (study_class, state) in studies.items():
         if state == "leak-signs" or (state is None and shown[region]):
             state = "leak-signs"
@@ -249,6 +327,13 @@ def build_patient_graph(flags: PatientFlags) -> Graph:
             sign = node(f"study/{region}-mri/finding/{code}")
             graph.add((study, CSF.showsFinding, sign))
             graph.add((sign, RDF.type, cls))
+        if region == "brain":
+            for code, cls in absent_signs:
+                sign = node(f"study/brain-mri/absent/{code}")
+                graph.add((study, CSF.assessedAbsentFinding, sign))
+                graph.add((sign, RDF.type, cls))
+            for prop, mm in measures.values():
+                graph.add((study, prop, Literal(mm, datatype=XSD.decimal)))
         if flags.mri_protocol is not None:
             _add_protocol_sequences(graph, study, study_class, complete=flags.mri_protocol == "complete")
     return graph

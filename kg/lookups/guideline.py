@@ -22,6 +22,8 @@ from csfkg.model.errors import UsageError
 from csfkg.model.resources import knowledge_cache
 from csfkg.model.vocab import CSF, prefixed_name
 from csfkg.pipeline.dataset import QueryDataset
+from csfkg.pipeline.render import bern_line
+from csfkg.pipeline.results import BernScore, read_bern_scores
 from csfkg.sparql.library import get_query
 from csfkg.sparql.named import display, run_query
 from csfkg.stores import RdflibStore, SelectResult, Store, Term
@@ -515,6 +517,7 @@ def explain(dataset: QueryDataset, patient: URIRef) -> Data:
         }
         for r in select(store, "report-missing-data", patient=patient)
     ]
+    data["bern_scores"] = [score.as_dict() for score in read_bern_scores(store, patient)]
     return data
 
 
@@ -590,6 +593,10 @@ def render_explain(data: Data) -> str:
         if item["evidence"]:
             lines.append("  Evidence (tier; source):")
             lines += _render_statements(item["evidence"], "    ")
+    if data["bern_scores"]:
+        lines.append("")
+        for score in data["bern_scores"]:
+            lines.append(_wrap(bern_line(BernScore.from_dict(score)), ""))
     if data["missing_data"]:
         shown = [
             m["label"] + (" (blocks the next step)" if m["blocking"] else "") for m in data["missing_data"]

@@ -1,6 +1,6 @@
 """The kebab-case codes (``csf:code``) by which command-line users name classes and
 individuals of the ontology, read from the ontology itself: the one source of the code lists
-(red flags, symptoms, imaging findings, spinal procedures) that the command line accepts, the
+(red flags, symptoms, imaging findings, spinal procedures, brain measurements) that the command line accepts, the
 synthetic cohort draws from and the tests enumerate. A class added to the ontology below one
 of these parents, with its ``csf:code``, is accepted everywhere without another file changed.
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 _CSF = namespaces.CSF
 _SUBCLASS_OF = namespaces.RDFS + "subClassOf"
+_SUBPROPERTY_OF = namespaces.RDFS + "subPropertyOf"
 RED_FLAG = _CSF + "RedFlagSign"
 """Parent of the red-flag signs (a finding typed with it itself, absent, is a negative screen)."""
 SYMPTOM = _CSF + "Symptom"
@@ -33,20 +34,23 @@ IMAGING_FINDING = _CSF + "ImagingFinding"
 BRAIN_MRI_FINDING = _CSF + "BrainMRIFinding"
 SPINE_MRI_FINDING = _CSF + "SpineMRIFinding"
 SPINAL_PROCEDURE = _CSF + "SpinalProcedure"
+BRAIN_MEASUREMENT = _CSF + "brainMeasurementMm"
+"""Parent property of the brain MRI measurements in mm (the Bern score's cisterns and distance)."""
 
 
 @knowledge_cache
 def _codes_by_ancestor() -> dict[str, dict[str, str]]:
-    """For each class, the codes of the classes below it (transitively): ancestor IRI -> code -> IRI."""
+    """For each class (or property), the codes of the classes below it by rdfs:subClassOf (of the
+    properties below it by rdfs:subPropertyOf), transitively: ancestor IRI -> code -> IRI."""
     parents: dict[str, set[str]] = defaultdict(set)
     codes: dict[str, str] = {}
-    subclass_of, code_of = _SUBCLASS_OF, _CSF + "code"
+    below, code_of = (_SUBCLASS_OF, _SUBPROPERTY_OF), _CSF + "code"
     tbox = ontology_dir().joinpath(ONTOLOGY_FILES[0]).read_bytes()
     for triple in pyoxigraph.parse(tbox, format=pyoxigraph.RdfFormat.TURTLE):
         subject, predicate, obj = triple.subject, triple.predicate.value, triple.object
         if not isinstance(subject, pyoxigraph.NamedNode):
             continue
-        if predicate == subclass_of and isinstance(obj, pyoxigraph.NamedNode):
+        if predicate in below and isinstance(obj, pyoxigraph.NamedNode):
             parents[subject.value].add(obj.value)
         elif predicate == code_of and isinstance(obj, pyoxigraph.Literal):
             codes[subject.value] = obj.value
@@ -66,7 +70,8 @@ def _codes_by_ancestor() -> dict[str, dict[str, str]]:
 
 def code_list(parent: str) -> tuple[str, ...]:
     """The codes of the classes below the class ``parent`` (transitively, ``parent`` itself
-    excluded), sorted: e.g. the red-flag signs for :data:`RED_FLAG`."""
+    excluded), sorted: e.g. the red-flag signs for :data:`RED_FLAG`; for a property, the codes
+    of its subproperties (the measurements of :data:`BRAIN_MEASUREMENT`)."""
     return tuple(sorted(_codes_by_ancestor().get(str(parent), {})))
 
 

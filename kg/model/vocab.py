@@ -54,6 +54,7 @@ class CSF(DefinedNamespace):
     Recommendation: URIRef
     CriterionAssessment: URIRef
     MissingDataReport: URIRef
+    BernAssessment: URIRef
     # value individuals
     present: URIRef
     absent: URIRef
@@ -112,6 +113,7 @@ class CSF(DefinedNamespace):
     hasImagingStudy: URIRef
     studyResult: URIRef
     showsFinding: URIRef
+    assessedAbsentFinding: URIRef
     performedSequence: URIRef
     technique: URIRef
     weighting: URIRef

@@ -7,7 +7,7 @@ import json
 import textwrap
 
 from csfkg.pipeline.assess import AssessmentRun
-from csfkg.pipeline.results import Evidence, PatientResult, RecommendationItem
+from csfkg.pipeline.results import BernScore, Evidence, PatientResult, RecommendationItem
 
 TIER_NOTE = {
     "guideline": "guideline",
@@ -16,6 +16,7 @@ TIER_NOTE = {
     "reviewer-note": "reviewer note",
     "clinical-review": "clinical review",
     "unverified-guideline-detail": "unverified guideline detail",
+    "validated-score": "validated score",
     "article-claim": "article's own claim",
 }
 
@@ -34,6 +35,16 @@ def render_turtle(run: AssessmentRun) -> str:
 def render_text(run: AssessmentRun) -> str:
     """A few lines per patient: next step, why, what is missing, the citations."""
     return "\n".join(_patient_text(r) for r in run.results)
+
+
+def bern_line(score: BernScore) -> str:
+    """``Bern score 5 (high probability) of <study>; incomplete: missing ...``, one sentence."""
+    text = f"Bern score {score.score} ({score.class_label}) of <{score.study}>"
+    if score.missing:
+        text += "; incomplete: missing " + ", ".join(code for code, _ in score.missing)
+        text += " (the score counts the recorded elements only)"
+    text += "."
+    return f"{text} {score.caveat}" if score.caveat else text
 
 
 def _wrap(text: str, indent: str) -> str:
@@ -84,6 +95,7 @@ def _patient_text(result: PatientResult) -> str:
         lines.append("Also:")
         for item in companions:
             lines.append(_wrap(f"- {item.label} ({item.code}): " + " ".join(item.rationale), "  "))
+    lines += [_wrap(bern_line(score), "") for score in result.bern_scores]
     if result.missing_data:
         shown = [d.label + (" (blocks the next step)" if d.blocking else "") for d in result.missing_data]
         lines.append(_wrap("Not recorded: " + "; ".join(shown) + ".", ""))

@@ -126,6 +126,49 @@ class MissingDatum:
 
 
 @dataclass
+class BernScore:
+    """The Bern score of one brain MRI study; ``missing`` names the elements not recorded (the
+    score then counts the recorded ones only)."""
+
+    study: str
+    score: int
+    class_code: str
+    class_label: str
+    caveat: str | None = None
+    missing: list[tuple[str, str]] = field(default_factory=list)
+    """(code, label) of each element not recorded, in display order."""
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> BernScore:
+        """The score :meth:`as_dict` gave."""
+        klass = data["class"]
+        missing = data["missing_elements"]
+        assert isinstance(klass, dict) and isinstance(missing, list)
+        return cls(
+            study=str(data["study"]),
+            score=int(str(data["score"])),
+            class_code=str(klass["code"]),
+            class_label=str(klass["label"]),
+            caveat=None if data["caveat"] is None else str(data["caveat"]),
+            missing=[(str(m["code"]), str(m["label"])) for m in missing],
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "study": self.study,
+            "score": self.score,
+            "class": {"code": self.class_code, "label": self.class_label},
+            "caveat": self.caveat,
+            "complete": self.complete,
+            "missing_elements": [{"code": code, "label": label} for code, label in self.missing],
+        }
+
+
+@dataclass
 class PatientResult:
     """What the command line shows for one patient. ``next_step`` is None when the data did not
     conform (violations) and nothing was derived."""
@@ -135,6 +178,7 @@ class PatientResult:
     validation: ValidationReport
     recommendations: list[RecommendationItem] = field(default_factory=list)
     missing_data: list[MissingDatum] = field(default_factory=list)
+    bern_scores: list[BernScore] = field(default_factory=list)
 
     @property
     def next_step(self) -> RecommendationItem | None:
@@ -148,6 +192,7 @@ class PatientResult:
             "next_step": None if step is None else {"code": step.code, "label": step.label, "iri": step.iri},
             "recommendations": [r.as_dict() for r in self.recommendations],
             "missing_data": [m.as_dict() for m in self.missing_data],
+            "bern_scores": [b.as_dict() for b in self.bern_scores],
             "validation": self.validation.as_dict(),
         }
 
@@ -263,3 +308,18 @@ def _red_flag_actions(store: Store, bindings: dict[str, URIRef]) -> dict[str, li
                 )
             )
     return {recommendation: list(groups.values()) for recommendation, groups in found.items()}
+
+
+def read_bern_scores(store: Store, patient: URIRef) -> list[BernScore]:
+    """The Bern score of each scored brain MRI study of ``patient`` (``report-bern-score.rq``)."""
+    scores: dict[str, BernScore] = {}
+    for row in _rows(store, "report-bern-score", {"patient": patient}):
+        study = str(row.study)
+        if study not in scores:
+            caveat = None if row.caveat is None else str(row.caveat)
+            scores[study] = BernScore(study, int(row.score), str(row.classCode), str(row.classLabel), caveat)
+        if row.missingCode is not None:
+            missing = (str(row.missingCode), str(row.missingLabel))
+            if missing not in scores[study].missing:
+                scores[study].missing.append(missing)
+    return list(scores.values())

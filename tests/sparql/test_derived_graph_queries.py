@@ -13,7 +13,12 @@ from csfkg.model.vocab import CSF
 from csfkg.sparql.library import derivation_queries, get_query
 
 ONTOLOGY = Namespace(str(CSF))  # open: the derived properties are not all in the vocabulary module
-MINTED_KINDS = {ONTOLOGY.Recommendation, ONTOLOGY.CriterionAssessment, ONTOLOGY.MissingDataReport}
+MINTED_KINDS = {
+    ONTOLOGY.Recommendation,
+    ONTOLOGY.CriterionAssessment,
+    ONTOLOGY.MissingDataReport,
+    ONTOLOGY.BernAssessment,
+}
 
 
 def _written() -> tuple[set[URIRef], set[URIRef]]:

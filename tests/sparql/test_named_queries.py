@@ -411,6 +411,15 @@ def expect_report_missing_data(rows: list[dict[str, str]]) -> None:
     assert [r["code"] for r in rows] == ["red-flag-screen", "brain-mri", "spine-mri"]
 
 
+def expect_report_bern_score(rows: list[dict[str, str]]) -> None:
+    # examples/bern-score-patient.ttl: pachymeningeal enhancement 2 + venous sinus engorgement 2
+    # + prepontine cistern 5.0 mm (at most 5.0) 1; suprasellar 4.5 mm (above 4.0) 0; subdural
+    # collection absent 0; mamillopontine distance not measured
+    assert [(r["score"], r["classCode"], r["missingCode"]) for r in rows] == [
+        ("5", "high", "mamillopontine-distance")
+    ]
+
+
 def expect_report_recommendation_evidence(rows: list[dict[str, str]]) -> None:
     assert CSFG + "ev-image-before-block" in {r["statement"] for r in rows}
 

@@ -135,7 +135,23 @@ def _as_sent(client: SparqlClient, text: str) -> str:
     return listing_classes(text, rows)
 
 
-@pytest.mark.parametrize("name", [q.name for q in derivation_queries()])
+BERN_SCORE = (
+    "derive-bern-score: Virtuoso 7.2 keeps no row through a FILTER on a variable computed by BIND "
+    "(?score >= ?lowest, even ?score >= 0, also with the score in a sub-SELECT), and leaves "
+    "COALESCE(IF(error, ...), 0) unbound; probed on this cohort, not reported upstream yet"
+)
+XFAILS = {"derive-bern-score": BERN_SCORE}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(q.name, marks=pytest.mark.xfail(strict=True, reason=XFAILS[q.name]))
+        if q.name in XFAILS
+        else q.name
+        for q in derivation_queries()
+    ],
+)
 def test_a_derive_query_inserts_on_virtuoso_what_it_constructs_on_oxigraph(
     name: str, embedded, end_state: SparqlClient
 ) -> None:

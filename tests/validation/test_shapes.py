@@ -32,6 +32,11 @@ CASES = [
     ("negative-patch-volume.ttl", "PatchVolumeShape", "p-ebp", "Violation"),
     ("normal-brain-incomplete-protocol.ttl", "NormalStudyMissingRequirementConstraint", "p-brain", "Warning"),
     ("normal-brain-incomplete-protocol.ttl", "PlannedInterventionWithLeakConstraint", "p", "Warning"),
+    ("negative-brain-measurement.ttl", "SuprasellarCisternShape", "p-brain", "Violation"),
+    ("brain-measurement-not-decimal.ttl", "PrepontineCisternShape", "p-brain", "Violation"),
+    ("two-mamillopontine-distances.ttl", "MamillopontineDistanceShape", "p-brain", "Violation"),
+    ("finding-shown-and-absent.ttl", "FindingShownAndAbsentConstraint", "p-brain", "Violation"),
+    ("absent-finding-not-a-finding.ttl", "StudyAbsentFindingShape", "p-brain", "Violation"),
 ]
 
 
