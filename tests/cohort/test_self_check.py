@@ -21,20 +21,21 @@ NEXT_STEP = "derive-next-step"
 
 def test_the_vignettes_cover_many_next_steps() -> None:
     vignettes = packaged_vignettes()
-    assert len(vignettes) == 33
+    assert len(vignettes) == 47
     assert len({v.expected_next_step for v in vignettes}) >= 6
 
 
 @pytest.mark.parametrize("name", ["embedded Oxigraph", "rdflib", "SQL engine"])
 def test_the_engines_pass(name: str) -> None:
     if name == "SQL engine":
-        assert self_check(new_connection(), name, reading=SQL_READING) == 33
+        assert self_check(new_connection(), name, reading=SQL_READING) == 47
     else:
-        assert self_check(OxigraphStore() if name == "embedded Oxigraph" else RdflibStore(), name) == 33
+        assert self_check(OxigraphStore() if name == "embedded Oxigraph" else RdflibStore(), name) == 47
 
 
-FAULT = ("?onsetDay < ?threshold", "?onsetDay <= ?threshold")
-"""An off-by-one in the day arithmetic of derive-criterion-onset-recent: 14 days counts as recent."""
+FAULT = ("?onsetDay <= ?threshold", "?onsetDay < ?threshold")
+"""An off-by-one in the day arithmetic of derive-criterion-onset-recent: 14 days no longer counts as
+recent (the vignette leak-onset-14-days-blood-patch then gets a patch, not post-dural puncture care)."""
 
 
 class _WrongSqlStore(SqlStore):
@@ -60,7 +61,7 @@ def test_a_planted_wrong_engine_is_refused() -> None:
     assert message.startswith(
         "The SQL engine fails the self-check: vignette leak-onset-14-days-blood-patch gives "
     )
-    assert "where the algorithm gives epidural-blood-patch" in message
+    assert "where the algorithm gives post-dural-puncture-care" in message
 
 
 def test_the_cli_refuses_the_planted_engine_and_skip_runs_it(

@@ -71,8 +71,9 @@ def test_a_derivation_for_later_readers_leaves_out_only_the_triples_none_of_them
     whole, for_rows = derived
     queries = list(derivation_queries())
     rationale = "<https://w3id.org/csfkg/ontology#rationale>"
-    # derive-next-step is the last query that reads csf:rationale (None: it cannot tell, so any)
-    later = [q for q in queries if q.stage > get_query("derive-next-step").stage]
+    # derive-companions (after derive-next-step: a companion accompanies the next step's row) is
+    # the last query that reads csf:rationale (None: it cannot tell, so any)
+    later = [q for q in queries if q.stage > get_query("derive-companions").stage]
     assert later and all(
         rationale not in (predicates_read(duckdb_store.algebra_of(q.text).p) or {rationale}) for q in later
     )
@@ -81,9 +82,11 @@ def test_a_derivation_for_later_readers_leaves_out_only_the_triples_none_of_them
     for query in queries:
         read |= predicates_read(duckdb_store.algebra_of(query.text).p) or set()
     assert for_rows < whole
-    # read by a query, all of it made (csf:rationale: by derive-next-step, which writes some)
-    assert {t for t in whole if t[1].n3() in read - {rationale}} == {
-        t for t in for_rows if t[1].n3() in read - {rationale}
+    # read by a query, all of it made (csf:rationale: by derive-next-step, which writes some;
+    # csf:fromBranch: derive-companions reads the next step's, and no later query the companions')
+    from_branch = "<https://w3id.org/csfkg/ontology#fromBranch>"
+    assert {t for t in whole if t[1].n3() in read - {rationale, from_branch}} == {
+        t for t in for_rows if t[1].n3() in read - {rationale, from_branch}
     }
     assert {t[1].n3() for t in whole - for_rows} == {
         "<http://www.w3.org/ns/prov#wasDerivedFrom>",
@@ -96,14 +99,16 @@ def test_a_derivation_for_later_readers_leaves_out_only_the_triples_none_of_them
         rationale,
     }
     assert read_by_rows and not read_by_rows & {t[1].n3() for t in whole - for_rows}
-    # derive-next-step's own rationales are left out (no later query reads csf:rationale), those
-    # of derive-companions, which derive-next-step could read, made
+    # derive-companions' own rationales are left out (no later query reads csf:rationale), those
+    # of derive-next-step, which derive-companions could read, made; so are the next steps'
+    # csf:fromBranch, which derive-companions reads
     next_steps = {t[2] for t in whole if t[1].n3() == "<https://w3id.org/csfkg/ontology#hasNextStep>"}
     dropped = {t for t in whole - for_rows if t[1].n3() == rationale}
-    assert dropped and {t[0] for t in dropped} <= next_steps
+    assert dropped and not {t[0] for t in dropped} & next_steps
     assert {t for t in for_rows if t[1].n3() == rationale} == {
-        t for t in whole if t[1].n3() == rationale and t[0] not in next_steps
+        t for t in whole if t[1].n3() == rationale and t[0] in next_steps
     }
+    assert {t for t in whole if t[1].n3() == from_branch and t[0] in next_steps} <= for_rows
 
 
 @pytest.mark.parametrize(
