@@ -50,7 +50,7 @@ from csfkg.stores.sparql_text import STRIP, as_update, with_values
 from csfkg.validation.compiler import compiled_validation_queries
 
 PATIENTS = 1000
-SEED = 2  # as tests/stores/test_store_agreement.py: every next step branch is reached
+SEED = 4  # as tests/stores/test_store_agreement.py: every next step branch is reached
 STATE = "urn:csfkg:test:oxigraph-end-state"
 RUN = "urn:csfkg:test:cohort-run"
 OUT = "urn:csfkg:test:inserted"

@@ -112,4 +112,4 @@ def test_a_sparql_server_runs_the_compiled_checks_and_finds_what_embedded_oxigra
         found[name] = validate_store(store, patients_of(store))
     assert found["server"] == found["embedded"]
     assert sum(len(v) for v in found["embedded"].values()) > 100
-    assert list(_violations(found["embedded"])) == ["https://example.org/csfkg/synthetic/p7"]
+    assert "https://example.org/csfkg/synthetic/p7" in _violations(found["embedded"])  # the planted one
