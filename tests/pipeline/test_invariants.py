@@ -474,9 +474,11 @@ PROCEED_FAMILIES = st.one_of(
         brain=st.sampled_from((None, "not-done", "normal")),
         spine=st.sampled_from((None, "not-done", "normal")),
     ),
-    # suspected leak excluded: normal conforming brain and spine MRI, low suspicion
+    # suspected leak excluded: normal conforming brain and spine MRI, low suspicion (the
+    # orthostatic headache the only headache recorded, so that it is necessary)
     flag_sets(
         orthostatic="present",
+        non_orthostatic=None,
         red_flag=False,
         no_red_flags=True,
         planned=True,
