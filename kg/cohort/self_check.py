@@ -38,6 +38,8 @@ class Vignette:
     text: str
     """The vignette's Turtle."""
     expected_next_step: str
+    expected_companions: tuple[str, ...] = ()
+    """The codes of the companion recommendations, sorted."""
 
 
 def packaged_vignettes() -> list[Vignette]:
@@ -52,7 +54,10 @@ def packaged_vignettes() -> list[Vignette]:
             continue
         found.append(
             Vignette(
-                entry["name"], folder.joinpath(name).read_text(encoding="utf-8"), entry["expected_next_step"]
+                entry["name"],
+                folder.joinpath(name).read_text(encoding="utf-8"),
+                entry["expected_next_step"],
+                tuple(sorted(entry.get("expected_companions", ()))),
             )
         )
     return found
@@ -81,9 +86,10 @@ def self_check(store: Store, engine: str, *, reading: Reading = PROTOCOL_READING
     vignettes = packaged_vignettes()
     store.add_graph(_graph(vignettes))
     run = run_cohort(store, scratch=True, reading=reading)
-    got = {row.patient: row.next_step for row in run.rows}
+    got = {row.patient: row for row in run.rows}
     for vignette in vignettes:
-        answer = got.get(str(PATIENT[vignette.name]))
+        row = got.get(str(PATIENT[vignette.name]))
+        answer = None if row is None else row.next_step
         if answer != vignette.expected_next_step:
             shown = "no row" if answer is None else (answer or "no next step")
             raise EngineRefused(
@@ -91,7 +97,24 @@ def self_check(store: Store, engine: str, *, reading: Reading = PROTOCOL_READING
                 f"algorithm gives {vignette.expected_next_step}; its results are not used "
                 "(--skip-self-check runs it anyway)."
             )
+        companions = tuple(sorted(row.companions))  # type: ignore[union-attr]
+        if companions != vignette.expected_companions:
+            raise EngineRefused(
+                f"{engine} fails the self-check: vignette {vignette.name} gives the companions "
+                f"{', '.join(companions) or 'none'} where the algorithm gives "
+                f"{', '.join(vignette.expected_companions) or 'none'}; its results are not used "
+                "(--skip-self-check runs it anyway)."
+            )
     return len(vignettes)
+
+
+UNTRUSTED_SERVERS = {
+    "virtuoso": "Virtuoso (7.2) passes the vignettes but gives other next steps or companions than "
+    "the embedded store for 36 of 1,000 synthetic patients of issue 21's derivation "
+    "(tests/stores/test_virtuoso_cohort.py), a difference not yet reduced to a vignette",
+}
+"""Servers known to answer the derivation wrongly where the vignettes do not show it, by a word of
+their ``Server`` header: refused until the difference is found and a vignette catches it."""
 
 
 def self_check_in_scratch_graph(open_graph: Callable[[str], Store], engine: str) -> int:
@@ -107,7 +130,15 @@ def self_check_in_scratch_graph(open_graph: Callable[[str], Store], engine: str)
     scratch = f"urn:uuid:{uuid.uuid4()}"
     store = open_graph(scratch)
     try:
-        return self_check(store, engine)
+        checked = self_check(store, engine)
+        software = str(getattr(store, "server_software", "")).lower()
+        for name, why in UNTRUSTED_SERVERS.items():
+            if name in software:
+                raise EngineRefused(
+                    f"{engine} fails the self-check: {why}; its results are not used "
+                    "(--skip-self-check runs it anyway)."
+                )
+        return checked
     finally:
         try:
             store.update(f"DROP SILENT GRAPH <{scratch}>")

@@ -89,6 +89,9 @@ class EndpointStore(Closing):
 
     compiled_validation = "sparql"
 
+    server_software = ""
+    """The server's ``Server`` header, as its last answer gave it (empty until it answers)."""
+
     def __init__(
         self,
         query_url: str,
@@ -136,7 +139,9 @@ class EndpointStore(Closing):
         try:
             with self._opener.open(request, timeout=self.timeout) as response:
                 answer = response.read()
-                return {k.lower(): v for k, v in response.headers.items()}, answer
+                found = {k.lower(): v for k, v in response.headers.items()}
+                self.server_software = found.get("server", self.server_software)
+                return found, answer
         except urllib.error.HTTPError as error:
             raise http_error(url, error.code, error.headers.get("Content-Type", ""), _body(error)) from None
         except urllib.error.URLError as error:

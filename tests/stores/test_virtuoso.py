@@ -176,6 +176,11 @@ def test_cohort_rows_on_virtuoso_are_oxigraph_rows_on_the_same_data(
     assert got == rows, _compare("cohort-rows", rows, got)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 21's derivation on Virtuoso 7.2 gives other rows for about 36 of 1,000 patients, not yet "
+    "reduced to a query or a vignette; csfkg cohort refuses Virtuoso by name meanwhile (kg/cohort/self_check.py)",
+)
 def test_the_cohort_path_on_virtuoso_gives_the_embedded_rows_and_triples(
     embedded, cohort: Path, virtuoso_server
 ) -> None:

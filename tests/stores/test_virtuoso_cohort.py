@@ -53,7 +53,14 @@ def test_a_thousand_patients_through_virtuoso_give_the_embedded_csv(
         ]
     )
     err = capsys.readouterr().err
-    assert code == expected_code, err  # answered, not refused (1: a record violates a shape)
+    # never silently wrong: since issue 21 Virtuoso gives other rows for 36 of these patients
+    # (run with --skip-self-check to see them), so the self-check refuses it by name until that
+    # is reduced to a vignette; a run that answers must give the embedded rows
+    if code == 2:
+        assert "fails the self-check" in err and err.count("\n") == 1 and not server.exists()
+        assert "Virtuoso" in err
+        return
+    assert code == expected_code, err  # answered (1: a record violates a shape)
     rows = _rows(server)
     assert len(rows) == 1_001 and rows == _rows(embedded), "the run must give the embedded rows"
     assert len({row[1] for row in rows}) >= 8
