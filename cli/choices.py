@@ -11,6 +11,7 @@ from csfkg.model.codes import (
     BRAIN_MEASUREMENT,
     BRAIN_MRI_FINDING,
     IMAGING_FINDING,
+    MYELOGRAPHY_OUTCOME,
     RED_FLAG,
     SPINAL_PROCEDURE,
     SYMPTOM,
@@ -29,14 +30,6 @@ class ProtocolState(str, Enum):
     incomplete = "incomplete"
 
 
-class MyelographyState(str, Enum):
-    """Not done, or a csf:MyelographyOutcome by its csf:code (the flag builder reads the individual)."""
-
-    not_done = "not-done"
-    leak_localised = "leak-localised"
-    no_leak = "no-leak"
-
-
 class Suspicion(str, Enum):
     high = "high"
     low = "low"
@@ -53,3 +46,9 @@ RedFlag = _from_ontology("RedFlag", RED_FLAG)
 Finding = _from_ontology("Finding", IMAGING_FINDING)
 BRAIN_SIGNS = code_list(BRAIN_MRI_FINDING)
 BRAIN_MEASUREMENTS = code_list(BRAIN_MEASUREMENT)
+MyelographyState = Enum(  # type: ignore[misc]
+    "MyelographyState",
+    [("not-done", "not-done"), *((code, code) for code in code_list(MYELOGRAPHY_OUTCOME))],
+    type=str,
+)
+"""Not done, or a csf:MyelographyOutcome by its csf:code."""

@@ -21,6 +21,7 @@ from csfkg.model.codes import (
     BRAIN_MEASUREMENT,
     BRAIN_MRI_FINDING,
     IMAGING_FINDING,
+    MYELOGRAPHY_OUTCOME,
     RED_FLAG,
     SPINAL_PROCEDURE,
     SYMPTOM,
@@ -283,7 +284,11 @@ def build_patient_graph(flags: PatientFlags) -> Graph:
         graph.add((myelography, RDF.type, class_for("myelography", SPINAL_PROCEDURE, "procedure")))
         graph.add((myelography, CSF.procedureStatus, CSF.completed))
         graph.add(
-            (myelography, CSF.myelographyOutcome, _individual(CSF.MyelographyOutcome, flags.myelography))
+            (
+                myelography,
+                CSF.myelographyOutcome,
+                class_for(flags.myelography, MYELOGRAPHY_OUTCOME, "myelography outcome"),
+            )
         )
 
     studies = {"brain": (CSF.BrainMRI, flags.brain_mri), "spine": (CSF.SpineMRI, flags.spine_mri)}
@@ -348,15 +353,6 @@ def _procedure(
     for level in levels:
         graph.add((proc, CSF.atVertebralLevel, CSF_NS[level]))
     return proc
-
-
-def _individual(kind: URIRef, code: str) -> URIRef:
-    """The individual of ``kind`` whose csf:code is ``code`` (read from the ontology)."""
-    rules = rules_graph()
-    for individual in rules.subjects(RDF.type, kind):
-        if str(rules.value(individual, CSF.code)) == code:
-            return individual  # type: ignore[return-value]
-    raise UsageError(f"The ontology has no {kind} with the code {code!r}.")
 
 
 def _region_of(finding_class: URIRef) -> str:

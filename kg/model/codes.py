@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 _CSF = namespaces.CSF
 _SUBCLASS_OF = namespaces.RDFS + "subClassOf"
 _SUBPROPERTY_OF = namespaces.RDFS + "subPropertyOf"
+_TYPE = namespaces.RDF + "type"
 RED_FLAG = _CSF + "RedFlagSign"
 """Parent of the red-flag signs (a finding typed with it itself, absent, is a negative screen)."""
 SYMPTOM = _CSF + "Symptom"
@@ -34,6 +35,8 @@ IMAGING_FINDING = _CSF + "ImagingFinding"
 BRAIN_MRI_FINDING = _CSF + "BrainMRIFinding"
 SPINE_MRI_FINDING = _CSF + "SpineMRIFinding"
 SPINAL_PROCEDURE = _CSF + "SpinalProcedure"
+MYELOGRAPHY_OUTCOME = _CSF + "MyelographyOutcome"
+"""Class of the myelography outcomes (individuals: leak localised, no leak found)."""
 BRAIN_MEASUREMENT = _CSF + "brainMeasurementMm"
 """Parent property of the brain MRI measurements in mm (the Bern score's cisterns and distance)."""
 
@@ -41,10 +44,11 @@ BRAIN_MEASUREMENT = _CSF + "brainMeasurementMm"
 @knowledge_cache
 def _codes_by_ancestor() -> dict[str, dict[str, str]]:
     """For each class (or property), the codes of the classes below it by rdfs:subClassOf (of the
-    properties below it by rdfs:subPropertyOf), transitively: ancestor IRI -> code -> IRI."""
+    properties below it by rdfs:subPropertyOf; of the individuals typed with it), transitively:
+    ancestor IRI -> code -> IRI."""
     parents: dict[str, set[str]] = defaultdict(set)
     codes: dict[str, str] = {}
-    below, code_of = (_SUBCLASS_OF, _SUBPROPERTY_OF), _CSF + "code"
+    below, code_of = (_SUBCLASS_OF, _SUBPROPERTY_OF, _TYPE), _CSF + "code"
     tbox = ontology_dir().joinpath(ONTOLOGY_FILES[0]).read_bytes()
     for triple in pyoxigraph.parse(tbox, format=pyoxigraph.RdfFormat.TURTLE):
         subject, predicate, obj = triple.subject, triple.predicate.value, triple.object

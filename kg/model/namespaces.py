@@ -7,3 +7,4 @@ CSF = "https://w3id.org/csfkg/ontology#"
 """The csfkg ontology: classes, properties and value individuals."""
 
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
