@@ -15,7 +15,10 @@ from csfkg.engines.sql.terms import (
     IRI_KIND,
     LITERAL_KIND,
     Cast,
+    Const,
     Env,
+    Number,
+    Pick,
     Ref,
     UnsupportedQuery,
     _valid_day,
@@ -26,12 +29,12 @@ from csfkg.engines.sql.terms import (
     as_term,
     col,
     datatype,
+    folded,
     is_kind,
     lexical,
     quote,
     term_equal,
     term_id,
-    term_text,
 )
 
 
@@ -77,15 +80,20 @@ class Expressions:
                 return scope.typed[str(expr)]
             return "term", scope[str(expr)]
         if isinstance(expr, URIRef):
-            return "term", quote(term_text(expr))
+            return "term", Const(expr)
         if isinstance(expr, Literal):
             if expr.datatype in (XSD.integer, XSD.decimal, XSD.double, XSD.float, XSD.int, XSD.long):
-                return "num", f"CAST({float(expr.toPython())!r} AS DOUBLE)"
+                # a number in the integer or decimal form; any other form is read from its text
+                # (an exponent, INF, NaN as numbers; an ill-typed literal as no number)
+                constant = Const(expr)
+                if folded(constant, "num") is None:
+                    return "term", constant
+                return "num", Number(float(str(expr)))
             if expr.datatype == XSD.boolean:
                 return "bool", "TRUE" if expr.toPython() else "FALSE"
             if expr.datatype is None and expr.language is None:
                 return "str", quote(str(expr))
-            return "term", quote(term_text(expr))
+            return "term", Const(expr)
         if not isinstance(expr, CompValue):
             raise UnsupportedQuery(f"expression {expr!r}")
         method = getattr(self, f"e_{expr.name}", None)
@@ -121,9 +129,15 @@ class Expressions:
         """The first argument that is bound and not an error (both are NULL here)."""
         args = [self.expr(arg, env) for arg in e.arg]
         kinds = {kind for kind, _ in args}
-        if len(kinds) == 1:
+        if len(kinds) == 1 and kinds != {"term"}:
             return args[0][0], "COALESCE(" + ", ".join(sql for _, sql in args) + ")"
-        return "term", "COALESCE(" + ", ".join(as_term(kind, sql) for kind, sql in args) + ")"
+        return "term", Pick(
+            lambda read: (
+                "(CASE "
+                + " ".join(f"WHEN {sql} IS NOT NULL THEN {read(kind, sql)}" for kind, sql in args)
+                + " END)"
+            )
+        )
 
     def e_Builtin_sameTerm(self, e: CompValue, env: dict[str, str]) -> tuple[str, str]:
         return (
@@ -209,9 +223,8 @@ class Expressions:
         then, other = self.expr(e.arg2, env), self.expr(e.arg3, env)
         if then[0] == other[0] and then[0] != "term":
             return then[0], f"(CASE {condition} WHEN TRUE THEN {then[1]} WHEN FALSE THEN {other[1]} END)"
-        return (
-            "term",
-            f"(CASE {condition} WHEN TRUE THEN {as_term(*then)} WHEN FALSE THEN {as_term(*other)} END)",
+        return "term", Pick(
+            lambda read: f"(CASE {condition} WHEN TRUE THEN {read(*then)} WHEN FALSE THEN {read(*other)} END)"
         )
 
     def _date_part(self, part: str, e: CompValue, env: dict[str, str]) -> tuple[str, str]:

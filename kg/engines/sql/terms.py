@@ -4,8 +4,10 @@ columns, casts between SPARQL's value kinds, the solution environment and the ta
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import RDF, XSD
@@ -230,6 +232,94 @@ class Cast(str):
         return self
 
 
+class Const(str):
+    """A constant term of the query as N-Triples text (the SQL string literal itself), with the
+    term: what an expression reads of it (its lexical form, datatype, value, STR()) is written as
+    a constant, not as SQL that parses the text. On the text, a comparison with the number 1
+    (``?role = 1``) repeated the text's parse so many times that DuckDB spent seconds binding one
+    query (:func:`folded`)."""
+
+    term: URIRef | Literal
+
+    def __new__(cls, term: URIRef | Literal) -> Const:
+        self = super().__new__(cls, quote(term_text(term)))
+        self.term = term
+        return self
+
+
+class Pick(str):
+    """A term computed by choosing among terms (IF, COALESCE): the SQL of its N-Triples text
+    (the string itself), and :meth:`each`, the same choice made of what an expression reads of
+    each branch (its value, lexical form, datatype). Read from the text, the text's SQL was
+    repeated for each parse of it: the Bern score's sum of six IFs became 100 KB of SQL."""
+
+    shape: Callable[[Callable[[str, str], str]], str]
+
+    def __new__(cls, shape: Callable[[Callable[[str, str], str]], str]) -> Pick:
+        self = super().__new__(cls, shape(as_term))
+        self.shape = shape
+        return self
+
+    def each(self, read: Callable[[str, str], str]) -> str:
+        """The choice with ``read(kind, sql)`` of the branch chosen."""
+        return self.shape(read)
+
+
+def const_number(value: float) -> str:
+    return f"CAST({value!r} AS DOUBLE)"
+
+
+class Number(str):
+    """A constant number of the query (a double's SQL), with its value: as a term
+    (:func:`as_term`) it is the :class:`Const` of the literal the SQL would write."""
+
+    value: float
+
+    def __new__(cls, value: float) -> Number:
+        self = super().__new__(cls, const_number(value))
+        self.value = value
+        return self
+
+
+def folded(t: str, column: str) -> str | None:
+    """A :class:`Const`'s column (:data:`TERM_COLUMNS` less ``text``) as a SQL constant, where
+    it is one that Python computes as the SQL would: the lexical form and datatype of a literal,
+    STR(), the value of a number in the integer or decimal form, the day of a plain
+    YYYY-MM-DD date; None where the SQL is to compute it."""
+    if not isinstance(t, Const):
+        return None
+    term = t.term
+    if isinstance(term, URIRef):
+        return {"str": quote(str(term)), "num": "CAST(NULL AS DOUBLE)", "day": "CAST(NULL AS DATE)"}.get(
+            column
+        )
+    dt = (
+        f"<{term.datatype}>"
+        if term.datatype
+        else (f"<{RDF.langString}>" if term.language else f"<{XSD.string}>")
+    )
+    lex = str(term)
+    if column in ("lex", "str"):
+        return quote(lex)
+    if column == "dt":
+        return quote(dt)
+    if column == "num":
+        if dt not in NUMERIC:
+            return "CAST(NULL AS DOUBLE)"
+        form = CAST_FORMS[XSD.integer] if dt in _INTEGER_TYPES else _DECIMAL
+        return const_number(float(lex)) if re.fullmatch(form, lex) else None
+    if column == "day":
+        if dt != DATE:
+            return "CAST(NULL AS DATE)"
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", lex):
+            try:
+                return f"DATE {quote(date.fromisoformat(lex).isoformat())}"
+            except ValueError:
+                return None
+        return None
+    return None
+
+
 @dataclass
 class Relation:
     """SQL for a solution sequence: its variables, and those that may be unbound (NULL)."""
@@ -285,18 +375,30 @@ def _text_datatype(t: str) -> str:
 
 
 def lexical(t: str) -> str:
+    if isinstance(t, Pick):
+        return t.each(lambda kind, sql: lexical(as_term(kind, sql)))
+    if isinstance(t, Const) and isinstance(t.term, Literal):
+        return quote(str(t.term))
     if isinstance(t, Cast):
         return f"(CASE WHEN {t.valid} THEN {t.lex} END)"
     return t.attr("lex") if isinstance(t, Ref) else _unescape(_text_lexical(t))
 
 
 def datatype(t: str) -> str:
+    if isinstance(t, Pick):
+        return t.each(lambda kind, sql: datatype(as_term(kind, sql)))
+    if isinstance(t, Const):
+        return folded(t, "dt") if isinstance(t.term, Literal) else "CAST(NULL AS VARCHAR)"
     if isinstance(t, Cast):
         return f"(CASE WHEN {t.valid} THEN {quote(t.target)} END)"
     return t.attr("dt") if isinstance(t, Ref) else _text_datatype(t)
 
 
 def is_literal(t: str) -> str:
+    if isinstance(t, Pick):
+        return t.each(lambda kind, sql: is_literal(as_term(kind, sql)))
+    if isinstance(t, Const):
+        return "TRUE" if isinstance(t.term, Literal) else "FALSE"
     if isinstance(t, Cast):
         return f"(CASE WHEN {t.valid} THEN TRUE END)"
     return is_kind(t.id, LITERAL_KIND) if isinstance(t, Ref) else f"starts_with({t}, '\"')"
@@ -305,7 +407,11 @@ def is_literal(t: str) -> str:
 def as_num(kind: str, sql: str) -> str:
     if kind == "num":
         return sql
+    if kind == "term" and isinstance(sql, Pick):
+        return sql.each(as_num)
     if kind == "term":
+        if (value := folded(sql, "num")) is not None:
+            return value
         if isinstance(sql, Ref):
             return sql.attr("num")
         if isinstance(sql, Cast):
@@ -321,7 +427,11 @@ def as_num(kind: str, sql: str) -> str:
 def as_date(kind: str, sql: str) -> str:
     if kind == "date":
         return sql
+    if kind == "term" and isinstance(sql, Pick):
+        return sql.each(as_date)
     if kind == "term":
+        if (value := folded(sql, "day")) is not None:
+            return value
         if isinstance(sql, Ref):
             return sql.attr("day")
         if isinstance(sql, Cast):
@@ -338,7 +448,11 @@ def as_str(kind: str, sql: str) -> str:
     """STR(): an IRI's text, a literal's lexical form."""
     if kind == "str":
         return sql
+    if kind == "term" and isinstance(sql, Pick):
+        return sql.each(as_str)
     if kind == "term":
+        if (value := folded(sql, "str")) is not None:
+            return value
         if isinstance(sql, Ref):
             return sql.attr("str")
         if isinstance(sql, Cast):
@@ -375,6 +489,8 @@ def as_term(kind: str, sql: str) -> str:
         # escaped as the N-Triples text of a stored literal is (STATEMENT)
         return f"('\"' || replace(replace(replace(replace({sql}, '\\', '\\\\'), '\"', '\\\"'), chr(10), '\\n'), chr(13), '\\r') || '\"')"
     if kind == "num":
+        if isinstance(sql, Number) and sql.value == int(sql.value) and abs(sql.value) < 9.2e18:
+            return Const(Literal(str(int(sql.value)), datatype=XSD.integer))
         # integers stay xsd:integer (COUNT, arithmetic on integers); others xsd:decimal
         # (past BIGINT, as a decimal: the cast would fail the query)
         return (
