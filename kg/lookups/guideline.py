@@ -22,8 +22,8 @@ from csfkg.model.errors import UsageError
 from csfkg.model.resources import knowledge_cache
 from csfkg.model.vocab import CSF, prefixed_name
 from csfkg.pipeline.dataset import QueryDataset
-from csfkg.pipeline.render import bern_line
-from csfkg.pipeline.results import BernScore, read_bern_scores
+from csfkg.pipeline.render import bern_line, subtype_line
+from csfkg.pipeline.results import BernScore, HeadacheSubtype, read_bern_scores, read_headache_subtype
 from csfkg.sparql.library import get_query
 from csfkg.sparql.named import display, run_query
 from csfkg.stores import RdflibStore, SelectResult, Store, Term
@@ -518,6 +518,8 @@ def explain(dataset: QueryDataset, patient: URIRef) -> Data:
         for r in select(store, "report-missing-data", patient=patient)
     ]
     data["bern_scores"] = [score.as_dict() for score in read_bern_scores(store, patient)]
+    subtype = read_headache_subtype(store, patient)
+    data["headache_subtype"] = None if subtype is None else subtype.as_dict()
     return data
 
 
@@ -593,6 +595,9 @@ def render_explain(data: Data) -> str:
         if item["evidence"]:
             lines.append("  Evidence (tier; source):")
             lines += _render_statements(item["evidence"], "    ")
+    if data["headache_subtype"]:
+        lines.append("")
+        lines.append(_wrap(subtype_line(HeadacheSubtype.from_dict(data["headache_subtype"])), ""))
     if data["bern_scores"]:
         lines.append("")
         for score in data["bern_scores"]:

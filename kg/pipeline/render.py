@@ -7,7 +7,7 @@ import json
 import textwrap
 
 from csfkg.pipeline.assess import AssessmentRun
-from csfkg.pipeline.results import BernScore, Evidence, PatientResult, RecommendationItem
+from csfkg.pipeline.results import BernScore, Evidence, HeadacheSubtype, PatientResult, RecommendationItem
 
 TIER_NOTE = {
     "guideline": "guideline",
@@ -45,6 +45,12 @@ def bern_line(score: BernScore) -> str:
         text += " (the score counts the recorded elements only)"
     text += "."
     return f"{text} {score.caveat}" if score.caveat else text
+
+
+def subtype_line(subtype: HeadacheSubtype) -> str:
+    """``Likely subtype, from the dates: <label>.`` and the statement behind it, one paragraph."""
+    text = f"Likely subtype, from the dates of onset and procedures (not a diagnosis): {subtype.label}."
+    return f"{text} {subtype.statement}" if subtype.statement else text
 
 
 def _wrap(text: str, indent: str) -> str:
@@ -95,6 +101,8 @@ def _patient_text(result: PatientResult) -> str:
         lines.append("Also:")
         for item in companions:
             lines.append(_wrap(f"- {item.label} ({item.code}): " + " ".join(item.rationale), "  "))
+    if result.headache_subtype is not None:
+        lines.append(_wrap(subtype_line(result.headache_subtype), ""))
     lines += [_wrap(bern_line(score), "") for score in result.bern_scores]
     if result.missing_data:
         shown = [d.label + (" (blocks the next step)" if d.blocking else "") for d in result.missing_data]

@@ -126,6 +126,30 @@ class MissingDatum:
 
 
 @dataclass
+class HeadacheSubtype:
+    """The likely ICHD-3 subtype of a patient's headache, read from the timeline
+    (``report-headache-subtype.rq``): a reading of the dates, not a diagnosis."""
+
+    code: str
+    label: str
+    iri: str
+    statement: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"code": self.code, "label": self.label, "iri": self.iri, "statement": self.statement}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> HeadacheSubtype:
+        statement = data.get("statement")
+        return cls(
+            str(data["code"]),
+            str(data["label"]),
+            str(data["iri"]),
+            None if statement is None else str(statement),
+        )
+
+
+@dataclass
 class BernScore:
     """The Bern score of one brain MRI study; ``missing`` names the elements not recorded (the
     score then counts the recorded ones only)."""
@@ -179,6 +203,7 @@ class PatientResult:
     recommendations: list[RecommendationItem] = field(default_factory=list)
     missing_data: list[MissingDatum] = field(default_factory=list)
     bern_scores: list[BernScore] = field(default_factory=list)
+    headache_subtype: HeadacheSubtype | None = None
 
     @property
     def next_step(self) -> RecommendationItem | None:
@@ -193,6 +218,7 @@ class PatientResult:
             "recommendations": [r.as_dict() for r in self.recommendations],
             "missing_data": [m.as_dict() for m in self.missing_data],
             "bern_scores": [b.as_dict() for b in self.bern_scores],
+            "headache_subtype": None if self.headache_subtype is None else self.headache_subtype.as_dict(),
             "validation": self.validation.as_dict(),
         }
 
@@ -323,3 +349,12 @@ def read_bern_scores(store: Store, patient: URIRef) -> list[BernScore]:
             if missing not in scores[study].missing:
                 scores[study].missing.append(missing)
     return list(scores.values())
+
+
+def read_headache_subtype(store: Store, patient: URIRef) -> HeadacheSubtype | None:
+    """The likely subtype of ``patient``'s headache (``report-headache-subtype.rq``); None when no
+    headache is present."""
+    for row in _rows(store, "report-headache-subtype", {"patient": patient}):
+        text = None if row.statementText is None else str(row.statementText)
+        return HeadacheSubtype(str(row.code), str(row.label), str(row.subtype), text)
+    return None

@@ -112,6 +112,8 @@ def test_a_derivation_for_later_readers_leaves_out_only_the_triples_none_of_them
         "<https://w3id.org/csfkg/ontology#callsForAction>",
         # the Bern score's missing elements: recommend and explain show them, no CSV column reads them
         "<https://w3id.org/csfkg/ontology#bernMissingElement>",
+        # the likely headache subtype: recommend and explain show it, no CSV column reads it
+        "<https://w3id.org/csfkg/ontology#likelyHeadacheSubtype>",
         rationale,
     }
     assert read_by_rows and not read_by_rows & {t[1].n3() for t in whole - for_rows}

@@ -422,6 +422,17 @@ def expect_report_bern_score(rows: list[dict[str, str]]) -> None:
 
 def expect_report_recommendation_evidence(rows: list[dict[str, str]]) -> None:
     assert CSFG + "ev-image-before-block" in {r["statement"] for r in rows}
+    # the article's patient: symptoms four days after the block, so its "temporal relationship"
+    # claim is cited (csf:citedOnlyWhen crit-onset-post-procedural), with its corrections
+    assert CSFG + "ev-temporal-pathognomonic" in {r["statement"] for r in rows}
+    assert CSFG + "ev-mbb-extracanal" in {r["statement"] for r in rows if r.get("correctionOf")}
+
+
+def expect_report_headache_subtype(rows: list[dict[str, str]]) -> None:
+    # the article's patient: orthostatic headache from 2025-12-01, after the medial branch block of
+    # 2025-11-27 (no dural puncture recorded): ICHD-3 7.2.2, CSF fistula headache after a procedure
+    assert [(r["subtype"], r["code"]) for r in rows] == [(CSFG + "subtype-csf-fistula", "post-procedural")]
+    assert "7.2.2" in rows[0]["label"] and rows[0]["statementText"]
 
 
 def expect_report_red_flag_actions(rows: list[dict[str, str]]) -> None:
