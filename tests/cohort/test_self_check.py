@@ -21,16 +21,16 @@ NEXT_STEP = "derive-next-step"
 
 def test_the_vignettes_cover_many_next_steps() -> None:
     vignettes = packaged_vignettes()
-    assert len(vignettes) == 47
+    assert len(vignettes) == 48
     assert len({v.expected_next_step for v in vignettes}) >= 6
 
 
 @pytest.mark.parametrize("name", ["embedded Oxigraph", "rdflib", "SQL engine"])
 def test_the_engines_pass(name: str) -> None:
     if name == "SQL engine":
-        assert self_check(new_connection(), name, reading=SQL_READING) == 47
+        assert self_check(new_connection(), name, reading=SQL_READING) == 48
     else:
-        assert self_check(OxigraphStore() if name == "embedded Oxigraph" else RdflibStore(), name) == 47
+        assert self_check(OxigraphStore() if name == "embedded Oxigraph" else RdflibStore(), name) == 48
 
 
 FAULT = ("?onsetDay <= ?threshold", "?onsetDay < ?threshold")
