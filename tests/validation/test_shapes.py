@@ -18,6 +18,7 @@ P = "https://example.org/csfkg/patient/"
 CASES = [
     # file, source shape or constraint, focus, severity
     ("onset-after-assessment.ttl", "OnsetNotAfterAssessmentConstraint", "p", "Violation"),
+    ("finding-onset-after-assessment.ttl", "OnsetNotAfterAssessmentConstraint", "p", "Violation"),
     ("finding-present-and-absent.ttl", "FindingPresentAndAbsentConstraint", "p", "Violation"),
     ("planned-procedure-in-past.ttl", "PlannedProcedureNotInPastConstraint", "p", "Violation"),
     ("completed-procedure-in-future.ttl", "CompletedProcedureNotInFutureConstraint", "p", "Violation"),
