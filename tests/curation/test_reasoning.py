@@ -95,6 +95,9 @@ CORRESPONDENCE: tuple[Row, ...] = (
     Row(("PatientWithInsuranceRequiredSpinalProcedure",), (), IFF, ("crit-insurance-procedure-planned",)),
     Row(("PatientWithCompletedBloodPatch",), (), IFF, ("crit-ebp-done",)),
     Row(("PatientWithResolvedLeak",), (), IFF, ("crit-leak-resolved",)),
+    Row(("PatientWithHeadache",), (), IFF, ("crit-headache-present",)),
+    # the Bern score and "reported as a leak, no sign itemised" are beyond OWL: one way only
+    Row(("PatientWithStrongImagingEvidence",), (), IMPLIES, ("crit-evidence-strong",)),
     # --- defined classes with no criterion of their own ------------------------------------------
     Row(
         ("PatientWithSuspectedPostProceduralLeak",),
@@ -175,7 +178,9 @@ RECORD_FACTS: dict[str, str] = {
 # named superclasses, as HermiT must classify them.
 EXPECTED_HIERARCHY: dict[str, set[str]] = {
     "SpinalProcedureOtherThanLeakProcedure": {"SpinalProcedure"},
-    "PatientWithOrthostaticHeadache": {"PatientWithSuspectedLeak"},
+    "PatientWithOrthostaticHeadache": {"PatientWithSuspectedLeak", "PatientWithHeadache"},
+    "PatientWithHeadache": {"Patient"},
+    "PatientWithStrongImagingEvidence": {"Patient"},  # myelography too: not only MRI signs
     "PatientWithOrthostaticHeadacheAbsent": {"Patient"},
     "PatientWithRedFlag": {"Patient"},
     "PatientWithLeakSignsOnMRI": {"PatientWithSuspectedLeak"},
@@ -398,6 +403,7 @@ def test_the_seed_patient_is_a_patient_with_suspected_post_procedural_leak_and_p
     }
     assert {_local(t.iri) for t in seed.defined_types} == {
         "PatientWithOrthostaticHeadache",
+        "PatientWithHeadache",
         "PatientWithSuspectedLeak",
         "PatientWithSuspectedPostProceduralLeak",
         "PatientWithPlannedSpinalProcedure",
