@@ -89,9 +89,6 @@ class EndpointStore(Closing):
 
     compiled_validation = "sparql"
 
-    server_software = ""
-    """The server's ``Server`` header, as its last answer gave it (empty until it answers)."""
-
     def __init__(
         self,
         query_url: str,
@@ -140,7 +137,6 @@ class EndpointStore(Closing):
             with self._opener.open(request, timeout=self.timeout) as response:
                 answer = response.read()
                 found = {k.lower(): v for k, v in response.headers.items()}
-                self.server_software = found.get("server", self.server_software)
                 return found, answer
         except urllib.error.HTTPError as error:
             raise http_error(url, error.code, error.headers.get("Content-Type", ""), _body(error)) from None
