@@ -74,6 +74,8 @@ from rdflib.namespace import XSD
 from csfkg.io.flags import PatientFlags, build_patient_graph
 from csfkg.model.codes import BRAIN_MRI_FINDING, RED_FLAG, SPINAL_PROCEDURE, SPINE_MRI_FINDING, code_list
 
+from oracle import DURAL_PUNCTURES, LEAK_PROCEDURES, STRONG_SIGNS
+
 CSF = "https://w3id.org/csfkg/ontology#"
 TODAY = date(2026, 3, 1)
 PATIENTS = "https://example.org/csfkg/invariants/"
@@ -97,11 +99,6 @@ DEFERRING_STEPS = frozenset(
     }
 )
 """The next steps of the table's rows whose companions include defer (rows 1, 3, 4, 7-14)."""
-STRONG_SIGNS = frozenset({"extradural-csf-collection", "brain-sagging", "pachymeningeal-enhancement"})
-DURAL_PUNCTURES = frozenset({"dural-puncture", "lumbar-puncture", "spinal-anaesthesia", "myelography"})
-LEAK_PROCEDURES = frozenset(
-    {"epidural-blood-patch", "myelography", "fibrin-glue", "surgical-repair", "fistula-embolisation"}
-)
 
 # the code lists the flags accept, read from the ontology
 PROCEDURES = code_list(SPINAL_PROCEDURE)
