@@ -3,6 +3,8 @@ the ontology and guideline graphs as the ontology graph (class hierarchy, protoc
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from rdflib import Graph, Literal, URIRef
@@ -93,16 +95,36 @@ def validate_focus(data: Graph) -> list[tuple[ValidationResult, FocusNode]]:
     merged += data
     _not_a_decimal(data, merged)
     _one_string_term(data, merged)
-    _, report_graph, _ = shacl_validate(
-        merged,
-        shacl_graph=shapes_graph(),
-        inference="none",
-        advanced=True,
-        allow_warnings=True,
-        abort_on_first=False,
-        inplace=True,
-    )
+    with sparql_literal_comparison():
+        _, report_graph, _ = shacl_validate(
+            merged,
+            shacl_graph=shapes_graph(),
+            inference="none",
+            advanced=True,
+            allow_warnings=True,
+            abort_on_first=False,
+            inplace=True,
+        )
     return _results(report_graph)
+
+
+@contextmanager
+def sparql_literal_comparison() -> Iterator[None]:
+    """rdflib's literals compared as SPARQL 1.1 compares them, for a pySHACL run: ``<``, ``<=``,
+    ``>``, ``>=`` on literals of incompatible datatypes (an xsd:date and a decimal) are a type error
+    (17.3, no operator mapping), so a FILTER over them is not true and a range constraint's
+    comparison fails (SHACL 4.4). By default rdflib orders such literals by their datatype IRIs
+    (``"2026-03-01"^^xsd:date <= 4.0`` is true because "...#date" sorts before "...#decimal"), so
+    pySHACL passed a date as a slice thickness of at most 4 mm; rdflib's own switch,
+    ``rdflib.DAWG_LITERAL_COLLATION``, gives the spec's error. Set for the run, restored after."""
+    import rdflib
+
+    before = rdflib.DAWG_LITERAL_COLLATION
+    rdflib.DAWG_LITERAL_COLLATION = True
+    try:
+        yield
+    finally:
+        rdflib.DAWG_LITERAL_COLLATION = before
 
 
 NOT_A_DECIMAL = URIRef("urn:csfkg:not-an-xsd-decimal")

@@ -25,3 +25,33 @@ def test_both_engines_blame_the_same_patients_for_findings_without_a_status() ->
     assert {r.patient: r.problems for r in default.rows} == {r.patient: r.problems for r in sql.rows}
     p3 = next(r for r in default.rows if r.patient.endswith("/p3"))
     assert p3.problems.count("A finding needs exactly one status") == 3
+
+
+def test_both_validators_find_that_a_date_meets_no_slice_thickness_maximum() -> None:
+    """Found 2026-12-07 by CSFKG_FUZZ_SCALE=40 (seed 101, and again with seed 303 as
+    "daily"^^rdf:langString for a voxel size): a normal spine MRI whose only sagittal T2 sequence
+    has the slice thickness "2026-03-01"^^xsd:date. The compiled checks warned that no sequence
+    meets "sagittal T2-weighted sequence at 4 mm or thinner"; pySHACL did not, because rdflib
+    orders literals of two datatypes by the datatype IRIs (date <= 4.0 was true) and so also
+    missed sh:maxInclusive. Decided by SPARQL 1.1, 17.3 (no operator mapping for xsd:date and
+    xsd:decimal: a type error, so the FILTER is not true) and SHACL 4.4 (a comparison that does
+    not return true is a result): fixed in the pySHACL path, which now compares as SPARQL does
+    (csfkg.validation.report.sparql_literal_comparison)."""
+    from collections import Counter
+
+    from rdflib import Graph
+
+    from csfkg.validation.compiled import validate_graph
+    from csfkg.validation.report import validate
+
+    graph = Graph().parse(FOUND / "2026-12-07-date-as-slice-thickness.nt", format="nt")
+
+    def kinds(report) -> Counter:
+        return Counter((r.focus, r.name, r.severity, r.message) for r in report.results)
+
+    compiled, pyshacl = kinds(validate_graph(graph)), kinds(validate(graph))
+    assert compiled == pyshacl
+    assert sum(n for (_, name, _, _), n in compiled.items() if name == "slice thickness") == 3
+    assert any(
+        '"sagittal T2-weighted sequence at 4 mm or thinner"' in message for _, _, _, message in compiled
+    )
