@@ -55,3 +55,28 @@ def test_both_validators_find_that_a_date_meets_no_slice_thickness_maximum() -> 
     assert any(
         '"sagittal T2-weighted sequence at 4 mm or thinner"' in message for _, _, _, message in compiled
     )
+
+
+def test_an_ill_typed_study_date_is_not_after_the_assessment_date() -> None:
+    """Found 2026-12-07 by CSFKG_FUZZ_EXAMPLES=1500 (seed 505): a study dated "infinity"^^xsd:date
+    (a vignette's brain MRI; "2026-13-45" and "2026/01/05" do the same). pySHACL reported "imaging
+    study not in the future", the compiled checks nothing: rdflib compares an ill-typed literal
+    by its lexical form ("infinity" > "2026-04-10"). Decided by RDF 1.1, 3.3 (an ill-typed
+    literal has no value) and SPARQL 1.1, 17.3 (``?date > ?assessment`` is then a type error, so
+    the FILTER is not true): no such result; the study date's own sh:datatype result stays. Fixed
+    in the pySHACL path: ill-typed literals reach it under a datatype of no standard
+    (csfkg.validation.report._ill_typed)."""
+    from rdflib import Graph
+
+    from csfkg.validation.compiled import validate_graph
+    from csfkg.validation.report import validate
+
+    graph = Graph().parse(FOUND / "2026-12-07-study-dated-infinity.nt", format="nt")
+    compiled, pyshacl = validate_graph(graph).results, validate(graph).results
+    assert sorted((r.focus, r.name, r.value or "") for r in compiled) == sorted(
+        (r.focus, r.name, r.value or "") for r in pyshacl
+    )
+    assert "imaging study not in the future" not in {r.name for r in pyshacl}
+    assert ("https://example.org/csfkg/synthetic/p1/brain-mri", "study date", "infinity") in {
+        (r.focus, r.name, r.value) for r in pyshacl
+    }

@@ -489,3 +489,27 @@ def test_a_date_is_not_a_slice_thickness_that_meets_a_protocol_maximum() -> None
     ours, theirs = unmet(validate_graph(graph)), unmet(validate(graph))
     assert any('"sagittal T2-weighted sequence at 4 mm or thinner"' in m for m in ours)
     assert ours == theirs
+
+
+@pytest.mark.parametrize(
+    ("written", "in_the_future"),
+    [("infinity", False), ("2026-13-45", False), ("2026/01/05", False), ("2027-01-01", True)],
+)
+def test_an_ill_typed_date_is_compared_with_nothing(written: str, in_the_future: bool) -> None:
+    """RDF 1.1, 3.3: an ill-typed literal has no value, so SPARQL's ``?date > ?assessment`` on it
+    is a type error (17.3) and the FILTER is not true: a study dated "infinity"^^xsd:date is not
+    in the future (only its sh:datatype fails); a valid later date is. rdflib compared the
+    lexical forms ("infinity" > "2026-...") and pySHACL reported it; found by the long fuzz run
+    (tests/fuzz/test_found_cases.py)."""
+    from rdflib.namespace import XSD
+
+    graph = read_patient_file(REPO / "ontology" / "vignettes" / "normal-mri-high-suspicion.ttl")
+    date = URIRef("https://w3id.org/csfkg/ontology#studyDate")
+    study = next(iter(graph.subjects(date, None)))
+    graph.set((study, date, Literal(written, datatype=XSD.date)))
+
+    def future(report) -> bool:
+        return any(r.name == "imaging study not in the future" for r in report.results)
+
+    assert future(validate(graph)) is in_the_future
+    assert future(validate_graph(graph)) is in_the_future
