@@ -80,3 +80,24 @@ def test_an_ill_typed_study_date_is_not_after_the_assessment_date() -> None:
     assert ("https://example.org/csfkg/synthetic/p1/brain-mri", "study date", "infinity") in {
         (r.focus, r.name, r.value) for r in pyshacl
     }
+
+
+def test_yes_is_no_boolean_for_either_validator_when_read_as_written() -> None:
+    """Found 2026-12-07 by CSFKG_FUZZ_EXAMPLES=1500 (seed 808): a sequence with
+    csf:fatSuppressed "yes"^^xsd:boolean. pySHACL reported sh:datatype, the compiled checks did
+    not, because the property parsed the file with plain rdflib, which rewrites the literal into
+    "false"^^xsd:boolean (flagged ill-typed): the compiled checks were handed a value the file
+    never held. Decided by RDF 1.1, 3.3 (a literal is its lexical form and datatype; "yes" is not
+    in xsd:boolean's lexical space) and SHACL 4.1.1 (an ill-typed literal fails sh:datatype): both
+    validators report it when the file is read as csfkg reads files (io.patient_files.rdflib_reading,
+    which the property now uses)."""
+    from rdflib import Graph
+
+    from csfkg.io.patient_files import rdflib_reading
+    from csfkg.validation.compiled import validate_graph
+    from csfkg.validation.report import validate
+
+    with rdflib_reading():
+        graph = Graph().parse(FOUND / "2026-12-07-yes-as-a-boolean.nt", format="nt")
+    for report in (validate_graph(graph), validate(graph)):
+        assert ("fat suppression", "yes") in {(r.name, r.value) for r in report.results}
