@@ -9,7 +9,9 @@ value as pySHACL reports them. Known differences, all on values pySHACL itself r
 - Oxigraph stores valid numeric and boolean literals in canonical form, so a value reads ``-5``
   where pySHACL reads ``-5.0`` (and ``true`` for ``"1"^^xsd:boolean``);
 - ``sh:datatype`` checks XSD's lexical space (rdflib also accepts ``1e3`` or ``NaN`` as
-  xsd:decimal and ``2026-03-01T10:00:00`` as xsd:date); years outside 0001-9999 fail as in rdflib;
+  xsd:decimal and ``2026-03-01T10:00:00`` as xsd:date, but the packaged shapes' pySHACL path hands
+  it such literals as ill-typed: :func:`csfkg.validation.report.validate_focus`); years outside
+  0001-9999 fail as in rdflib;
 - message templates are filled in one pass, with a value's text as it is (pySHACL's ``re.sub``
   reads backslashes in it as escapes, and fills a template that a value's text contains).
 

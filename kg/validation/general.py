@@ -27,6 +27,7 @@ from csfkg.io.patient_files import rdflib_reading
 from csfkg.model.errors import CsfkgError
 from csfkg.validation.compiled import template_pieces
 from csfkg.validation.compiler import TARGETS, CompiledCheck, IllFormedShapeError, compile_what_can_be
+from csfkg.validation.report import sparql_literal_comparison
 
 __all__ = ["ENGINES", "GeneralReport", "ShapesRefused", "validate_data"]
 
@@ -302,14 +303,15 @@ def _pyshacl_results(data: Graph, shapes: Graph, report: Graph, node: BNode) -> 
     from pyshacl.errors import ReportableRuntimeError
 
     try:
-        conforms, graph, text = validate(
-            data,
-            shacl_graph=shapes,
-            inference="none",
-            advanced=True,
-            allow_warnings=True,
-            abort_on_first=False,
-        )
+        with sparql_literal_comparison():
+            conforms, graph, text = validate(
+                data,
+                shacl_graph=shapes,
+                inference="none",
+                advanced=True,
+                allow_warnings=True,
+                abort_on_first=False,
+            )
     except ReportableRuntimeError as error:
         raise ShapesRefused(f"The shapes are not valid SHACL: {' '.join(str(error).split())[:300]}") from None
     except NotImplementedError as error:

@@ -3,6 +3,8 @@ the ontology and guideline graphs as the ontology graph (class hierarchy, protoc
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from rdflib import Graph, Literal, URIRef
@@ -91,44 +93,78 @@ def validate_focus(data: Graph) -> list[tuple[ValidationResult, FocusNode]]:
     merged = Graph()
     merged += rules_graph()
     merged += data
-    _not_a_decimal(data, merged)
+    _ill_typed(data, merged)
     _one_string_term(data, merged)
-    _, report_graph, _ = shacl_validate(
-        merged,
-        shacl_graph=shapes_graph(),
-        inference="none",
-        advanced=True,
-        allow_warnings=True,
-        abort_on_first=False,
-        inplace=True,
-    )
+    with sparql_literal_comparison():
+        _, report_graph, _ = shacl_validate(
+            merged,
+            shacl_graph=shapes_graph(),
+            inference="none",
+            advanced=True,
+            allow_warnings=True,
+            abort_on_first=False,
+            inplace=True,
+        )
     return _results(report_graph)
 
 
-NOT_A_DECIMAL = URIRef("urn:csfkg:not-an-xsd-decimal")
+@contextmanager
+def sparql_literal_comparison() -> Iterator[None]:
+    """rdflib's literals compared as SPARQL 1.1 compares them, for a pySHACL run: ``<``, ``<=``,
+    ``>``, ``>=`` on literals of incompatible datatypes (an xsd:date and a decimal) are a type error
+    (17.3, no operator mapping), so a FILTER over them is not true and a range constraint's
+    comparison fails (SHACL 4.4). By default rdflib orders such literals by their datatype IRIs
+    (``"2026-03-01"^^xsd:date <= 4.0`` is true because "...#date" sorts before "...#decimal"), so
+    pySHACL passed a date as a slice thickness of at most 4 mm; rdflib's own switch,
+    ``rdflib.DAWG_LITERAL_COLLATION``, gives the spec's error. Set for the run, restored after."""
+    import rdflib
+
+    before = rdflib.DAWG_LITERAL_COLLATION
+    rdflib.DAWG_LITERAL_COLLATION = True
+    try:
+        yield
+    finally:
+        rdflib.DAWG_LITERAL_COLLATION = before
 
 
-def _not_a_decimal(data: Graph, merged: Graph) -> None:
-    """rdflib reads "NaN" and "INF" as xsd:decimal values, which that datatype has not, and
-    pySHACL then raises on comparing a NaN (sh:minExclusive): such a literal is handed to it with
-    the same text under a datatype of no standard, so that it fails sh:datatype and the range
-    constraints as a reported violation (the compiled checks refuse its lexical form). Looked for
-    in ``data``, replaced in ``merged`` (the packaged rules hold no such value)."""
-    from decimal import Decimal
+ILL_TYPED = "urn:csfkg:ill-typed:"
+"""The prefix of the datatype under which an ill-typed literal is handed to pySHACL (see
+:func:`_ill_typed`): its own datatype IRI follows."""
 
-    from rdflib.namespace import XSD
 
-    odd = [
-        (s, p, o)
-        for s, p, o in data
-        if isinstance(o, Literal)
-        and o.datatype == XSD.decimal
-        and isinstance(o.value, Decimal)
-        and not o.value.is_finite()
-    ]
-    for s, p, o in odd:
+def _ill_typed(data: Graph, merged: Graph) -> None:
+    """RDF 1.1 (3.3): a literal whose lexical form is not in its datatype's lexical space is
+    ill-typed and has no value, so SPARQL's comparisons of it are type errors (17.3) and a FILTER
+    over them is not true. rdflib orders such a literal by its lexical form instead
+    (``"infinity"^^xsd:date > "2026-04-10"^^xsd:date`` is true, so pySHACL found a study dated
+    "infinity" in the future), reads "NaN" and "1e3" as xsd:decimal values, which that datatype
+    has not, and raised comparing a NaN (sh:minExclusive). Each such literal of ``data`` is handed
+    to pySHACL with the same text under a datatype of no standard (:data:`ILL_TYPED` and its
+    own): it fails sh:datatype and every comparison as the spec says. Which forms are in the
+    lexical space is what the compiled checks' sh:datatype test asks: Oxigraph's cast of the
+    text to the datatype. Looked for in ``data``, replaced in ``merged`` (the packaged rules
+    hold no such value)."""
+    import pyoxigraph
+
+    from csfkg.validation.compiler.checks import CASTABLE
+
+    typed: dict[URIRef, list[Literal]] = {}
+    for o in set(data.objects()):
+        if isinstance(o, Literal) and o.datatype in CASTABLE:
+            typed.setdefault(o.datatype, []).append(o)
+    store = pyoxigraph.Store()
+    ill: set[Literal] = set()
+    for datatype, literals in typed.items():
+        rows = " ".join(f"({i} {literal.n3()})" for i, literal in enumerate(literals))
+        cast = datatype.n3()
+        query = (
+            f"SELECT ?i WHERE {{ VALUES (?i ?x) {{ {rows} }} "
+            f"FILTER (!COALESCE(datatype({cast}(STR(?x))) = {cast}, false)) }}"
+        )
+        ill.update(literals[int(row["i"].value)] for row in store.query(query))
+    for s, p, o in [(s, p, o) for s, p, o in data if o in ill]:
         merged.remove((s, p, o))
-        merged.add((s, p, Literal(str(o), datatype=NOT_A_DECIMAL)))
+        merged.add((s, p, Literal(str(o), datatype=URIRef(ILL_TYPED + str(o.datatype)))))
 
 
 def _one_string_term(data: Graph, merged: Graph) -> None:
@@ -170,10 +206,8 @@ def _results(report: Graph) -> list[tuple[ValidationResult, FocusNode]]:
             path=str(path) if isinstance(path, URIRef) else None,
             value=str(value) if value is not None else None,
         )
-        if isinstance(focus, Literal) and focus.datatype == NOT_A_DECIMAL:  # see _not_a_decimal
-            from rdflib.namespace import XSD
-
-            focus = Literal(str(focus), datatype=XSD.decimal)
+        if isinstance(focus, Literal) and str(focus.datatype).startswith(ILL_TYPED):  # see _ill_typed
+            focus = Literal(str(focus), datatype=URIRef(str(focus.datatype).removeprefix(ILL_TYPED)))
         results.append((result, focus_node_of(focus)))
     return results
 

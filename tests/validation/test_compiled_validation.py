@@ -452,8 +452,10 @@ def test_a_value_of_another_type_fails_both_bounds_of_a_range() -> None:
     """SHACL 4.4: a result for each value node v where "$minExclusive < v" (and "v <= $maxInclusive")
     does not return true; comparing a date with the decimal bounds is an error, so not true:
     with sh:datatype, three results. Found by the long fuzz run (CSFKG_FUZZ_SCALE=40): pySHACL
-    reports the datatype and sh:minExclusive results only, which the spec does not allow; the
-    compiled checks report all three."""
+    reported the datatype and sh:minExclusive results only (rdflib ordered the date before the
+    decimal by their datatype IRIs), which the spec does not allow; the compiled checks report
+    all three, and so does pySHACL since it runs with SPARQL's literal comparison
+    (:func:`csfkg.validation.report.sparql_literal_comparison`)."""
     from rdflib.namespace import XSD
 
     graph = read_patient_file(REPO / "ontology" / "vignettes" / "normal-mri-high-suspicion.ttl")
@@ -464,4 +466,50 @@ def test_a_value_of_another_type_fails_both_bounds_of_a_range() -> None:
     ours = [r for r in validate_graph(graph).results if r.focus == str(sequence)]
     assert len(ours) == 3 and {r.name for r in ours} == {"isotropic voxel size"}
     theirs = [r for r in validate(graph).results if r.focus == str(sequence)]
-    assert len(theirs) == 2  # pySHACL 0.30: no sh:maxInclusive result; noticed if it changes
+    assert len(theirs) == 3 and {r.name for r in theirs} == {"isotropic voxel size"}
+
+
+def test_a_date_is_not_a_slice_thickness_that_meets_a_protocol_maximum() -> None:
+    """SPARQL 1.1, 17.3: ``?st <= ?max`` with a date and a decimal has no operator mapping, a type
+    error, so the FILTER is not true: sagittal T2 sequences whose slice thickness is a date do
+    not meet "at 4 mm or thinner" and the normal study gets the protocol warning. rdflib
+    ordered literals of two datatypes by their datatype IRIs ("...#date" before "...#decimal":
+    true), so pySHACL passed the requirement; found by the long fuzz run (CSFKG_FUZZ_SCALE=40).
+    Both validators now give the warning (tests/fuzz/found/2026-12-07-date-as-slice-thickness.nt)."""
+    from rdflib.namespace import XSD
+
+    graph = read_patient_file(REPO / "ontology" / "vignettes" / "normal-mri-high-suspicion.ttl")
+    thickness = URIRef("https://w3id.org/csfkg/ontology#sliceThicknessMm")
+    for sequence in set(graph.subjects(thickness, None)):  # the two sagittal T2 sequences among them
+        graph.set((sequence, thickness, Literal("2026-03-01", datatype=XSD.date)))
+
+    def unmet(report) -> list[str]:
+        return sorted(r.message for r in report.results if r.name == "normal study lacks a required sequence")
+
+    ours, theirs = unmet(validate_graph(graph)), unmet(validate(graph))
+    assert any('"sagittal T2-weighted sequence at 4 mm or thinner"' in m for m in ours)
+    assert ours == theirs
+
+
+@pytest.mark.parametrize(
+    ("written", "in_the_future"),
+    [("infinity", False), ("2026-13-45", False), ("2026/01/05", False), ("2027-01-01", True)],
+)
+def test_an_ill_typed_date_is_compared_with_nothing(written: str, in_the_future: bool) -> None:
+    """RDF 1.1, 3.3: an ill-typed literal has no value, so SPARQL's ``?date > ?assessment`` on it
+    is a type error (17.3) and the FILTER is not true: a study dated "infinity"^^xsd:date is not
+    in the future (only its sh:datatype fails); a valid later date is. rdflib compared the
+    lexical forms ("infinity" > "2026-...") and pySHACL reported it; found by the long fuzz run
+    (tests/fuzz/test_found_cases.py)."""
+    from rdflib.namespace import XSD
+
+    graph = read_patient_file(REPO / "ontology" / "vignettes" / "normal-mri-high-suspicion.ttl")
+    date = URIRef("https://w3id.org/csfkg/ontology#studyDate")
+    study = next(iter(graph.subjects(date, None)))
+    graph.set((study, date, Literal(written, datatype=XSD.date)))
+
+    def future(report) -> bool:
+        return any(r.name == "imaging study not in the future" for r in report.results)
+
+    assert future(validate(graph)) is in_the_future
+    assert future(validate_graph(graph)) is in_the_future
