@@ -378,7 +378,7 @@ def lexical(t: str) -> str:
     if isinstance(t, Pick):
         return t.each(lambda kind, sql: lexical(as_term(kind, sql)))
     if isinstance(t, Const) and isinstance(t.term, Literal):
-        return quote(str(t.term))
+        return folded(t, "lex")  # type: ignore[return-value]
     if isinstance(t, Cast):
         return f"(CASE WHEN {t.valid} THEN {t.lex} END)"
     return t.attr("lex") if isinstance(t, Ref) else _unescape(_text_lexical(t))
