@@ -69,47 +69,58 @@ def run_cohort_sql(
     with tempfile.TemporaryDirectory(prefix="csfkg-duckdb-") as spill:
         clock = time.perf_counter()
         with new_connection(threads=threads, memory_limit=memory_limit, temp_directory=spill) as store:
-            ahead = _Ahead(_self_check if check_first else _parse)
+            ahead = _Ahead(check_first)
             # the loader's own form only (a statement a line, single spaces): a file in another
             # form is refused naming its line, not parsed again in Python
             try:
                 load_ntriples(store, path)
+                # the thread parses the queries of the run (one parse at a time: rdflib's
+                # parser is not thread-safe), so that they are not parsed twice
+                ahead.parsed.wait()
+                refuse_unreached_subjects(store, path)  # as the default engine refuses its parts
+                loaded = time.perf_counter() - clock
+                run = run_cohort(
+                    store,
+                    today=today,
+                    validate_records=validate_records,
+                    progress=progress,
+                    scratch=True,
+                    reading=SQL_READING,
+                )
             finally:
-                # a DuckDB statement of the thread must not outlive the process's exit, and
-                # rdflib's query parser is not thread-safe: nothing is parsed before this, also
-                # after a refused file (the caller may parse a query next)
+                # a DuckDB statement of the thread must not outlive the process's exit; and a
+                # run's rows are not returned before the self-check has passed
                 ahead.join()
             if ahead.error is not None:
                 raise ahead.error
-            refuse_unreached_subjects(store, path)  # as the default engine refuses its parts
-            loaded = time.perf_counter() - clock
-            run = run_cohort(
-                store,
-                today=today,
-                validate_records=validate_records,
-                progress=progress,
-                scratch=True,
-                reading=SQL_READING,
-            )
     run.seconds = {"load": loaded, **run.seconds}
     return run
 
 
 class _Ahead(threading.Thread):
-    """Work done while DuckDB loads the file (DuckDB releases Python's lock as it runs a
-    statement): the self-check, or else only the parse of the queries the run will translate
-    (rdflib's parser is slow; :func:`csfkg.engines.sql.store.algebra_of` keeps what is parsed).
-    An error of the self-check is kept for the run to raise."""
+    """Work done beside the run (DuckDB releases Python's lock as it runs a statement): first the
+    parse of the queries the run will translate (rdflib's parser is slow, and not thread-safe:
+    :attr:`parsed` is set when it is done, and :func:`csfkg.engines.sql.store.algebra_of` keeps what
+    is parsed for both threads), then, with ``check_first``, the self-check in a store of its own,
+    while DuckDB loads the file and the run validates and derives. An error of the self-check is
+    kept for the caller to raise before it returns any row."""
 
-    def __init__(self, work) -> None:
+    def __init__(self, check_first: bool) -> None:
         super().__init__(name="csfkg-ahead", daemon=True)
-        self.work = work
+        self.check_first = check_first
+        self.parsed = threading.Event()
         self.error: Exception | None = None
         self.start()
 
     def run(self) -> None:
         try:
-            self.work()
+            _parse()
+        finally:
+            self.parsed.set()
+        if not self.check_first:
+            return
+        try:
+            _self_check()
         except Exception as error:  # raised by the run, in the main thread
             self.error = error
 
@@ -133,7 +144,15 @@ def _parse() -> None:
     try:
         texts = [c.query for c in compiled_validation_queries()] + [
             *record_owner_steps(),
-            get_query("cohort-rows").text,
+            *(
+                get_query(name).text
+                for name in (
+                    "cohort-part-closure",
+                    "cohort-knowledge-loaded",
+                    "cohort-patients",
+                    "cohort-rows",
+                )
+            ),
         ]
         texts += [q.text for q in derivation_queries()]
     except Exception:
@@ -143,7 +162,12 @@ def _parse() -> None:
             algebra_of(text)
         except Exception:
             pass
-    for text in (get_query("update-assessment-date").text, get_query("update-clear-derived").text):
+    updates = (
+        "update-assessment-date",
+        "update-keep-recorded-assessment-date",
+        "update-restore-assessment-date",
+    )
+    for text in (*(get_query(name).text for name in updates), get_query("update-clear-derived").text):
         try:
             algebra_of(text, update=True)
         except Exception:

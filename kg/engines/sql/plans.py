@@ -226,15 +226,21 @@ def construct_statements(
     ``read``, only the template's triples whose predicate (N-Triples text) is one of those."""
     if algebra.name != "ConstructQuery":
         raise UnsupportedQuery("not a CONSTRUCT query")
-    template = [
-        triple
-        for triple in algebra.template
-        if read is None or isinstance(triple[1], Variable) or term_text(triple[1]) in read
-    ]
+    template = written_triples(algebra, read)
     if not template:
         return None
     pattern = algebra.p if read is None else without_unread_optionals(algebra.p, _variables(template))
     return _plan(Translator(layout).pattern(pattern), template, [], layout)
+
+
+def written_triples(algebra: CompValue, read: frozenset[str] | None) -> list:
+    """The triples of a CONSTRUCT query's template that are written where only the predicates
+    ``read`` (N-Triples texts; None: any) are read later."""
+    return [
+        triple
+        for triple in algebra.template
+        if read is None or isinstance(triple[1], Variable) or term_text(triple[1]) in read
+    ]
 
 
 def without_unread_optionals(pattern: CompValue, read: set[str]) -> CompValue:

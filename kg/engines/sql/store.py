@@ -19,6 +19,7 @@ tests/test_shacl_sql.py). Figures: bench/README.md.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -156,6 +157,7 @@ class SqlStore(Closing, TableLayout):
         ``csf:fromBranch``, and the ``csf:rationale`` of derive-next-step's recommendations,
         which only derive-next-step itself could read) is not made. The rows are the same, the
         work less; no result graph can be written from such a store."""
+        from csfkg.engines.sql.plans import written_triples
         from csfkg.engines.sql.translate import predicates_read
 
         def with_reads(reads: frozenset[str] | None, pattern: Any) -> frozenset[str] | None:
@@ -168,7 +170,9 @@ class SqlStore(Closing, TableLayout):
         self._reads = {}
         for query in reversed(derivation_queries()):
             self._reads[query.text] = reads
-            reads = with_reads(reads, algebra_of(query.text).p)
+            algebra = algebra_of(query.text)
+            if written_triples(algebra, reads):  # a query that writes nothing read is not run
+                reads = with_reads(reads, algebra.p)
 
     def query(self, text: str, bindings: Bindings | None = None) -> QueryResult:
         """The Store protocol's ``query``: SELECT, ASK or CONSTRUCT, translated
@@ -362,13 +366,19 @@ def run_construct(store: SqlStore, algebra: Any, read: frozenset[str] | None = N
     _run(store, plan)
 
 
+_PARSING = threading.Lock()
+"""rdflib's query parser is not thread-safe (pyparsing's packrat cache is shared): the SQL
+engine's self-check parses in a thread of its own beside the run (:mod:`csfkg.cohort.sql_engine`)."""
+
+
 @cache
 def algebra_of(text: str, update: bool = False) -> Any:
     """rdflib's algebra of a query (or update) text, parsed once a process (rdflib's parser is
-    the SQL engine's largest fixed cost)."""
+    the SQL engine's largest fixed cost), one parse at a time."""
     from rdflib.plugins.sparql import prepareQuery, prepareUpdate
 
-    return prepareUpdate(text).algebra if update else prepareQuery(text).algebra
+    with _PARSING:
+        return prepareUpdate(text).algebra if update else prepareQuery(text).algebra
 
 
 def select(
