@@ -7,6 +7,8 @@ import re
 
 from rdflib import RDF, Namespace, URIRef
 from rdflib.plugins.sparql import prepareQuery, prepareUpdate
+from rdflib.plugins.sparql.algebra import traverse
+from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Variable
 
 from csfkg.model.vocab import CSF
@@ -21,13 +23,28 @@ MINTED_KINDS = {
 }
 
 
+def _typed(pattern: object) -> set[Variable]:
+    """The variables a query pattern's basic graph patterns type as one of the minted kinds."""
+    found: set[Variable] = set()
+
+    def visit(node: object) -> None:
+        if isinstance(node, CompValue) and node.name == "BGP":
+            found.update(s for s, p, o in node.triples if p == RDF.type and o in MINTED_KINDS)
+
+    traverse(pattern, visitPost=visit)
+    return found
+
+
 def _written() -> tuple[set[URIRef], set[URIRef]]:
     """Properties the derive-* templates write: on the nodes they mint, and on other nodes."""
     on_minted: set[URIRef] = set()
     on_data: set[URIRef] = set()
     for query in derivation_queries():
-        template = prepareQuery(query.text).algebra.template
-        minted = {s for s, p, o in template if p == RDF.type and o in MINTED_KINDS}
+        algebra = prepareQuery(query.text).algebra
+        template = algebra.template
+        # a node the template types as a minted kind, or that the pattern finds as one (a query
+        # that adds to what another minted, as derive-recommendation-provenance does)
+        minted = {s for s, p, o in template if p == RDF.type and o in MINTED_KINDS} | _typed(algebra.p)
         for s, p, _ in template:
             if isinstance(s, Variable):
                 (on_minted if s in minted else on_data).add(p)
