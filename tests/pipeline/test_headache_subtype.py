@@ -95,3 +95,12 @@ def test_explain_shows_the_subtype_and_cites_the_temporal_claims_only_after_a_pr
     assert "(ICHD-3 7.2.2)" in after.out and "(ICHD-3 7.2.3)" in before.out
     assert "pathognomonic" in after.out
     assert "pathognomonic" not in before.out
+
+
+@pytest.mark.parametrize(("done", "missing"), [(None, True), ("2026-10-01", False)], ids=["undated", "dated"])
+def test_an_undated_completed_procedure_is_named_as_missing(cli, done: str | None, missing: bool) -> None:
+    """The subtype stays unknown without the procedure's date; what is missing says so."""
+    data = _recommend(cli, *_flags("2026-11-01", "medial-branch-block", done))
+    codes = [m["code"] for m in data["missing_data"]]
+    assert ("procedure-date" in codes) is missing, codes
+    assert (data["headache_subtype"]["code"] == "unknown") is missing
