@@ -37,7 +37,8 @@ def docs(
         ),
     ] = PictureKind.auto,
 ) -> None:
-    """Write browsable HTML documentation of the ontology, with a picture of the management algorithm."""
+    """Write browsable HTML documentation of the ontology, with a picture of the management algorithm
+    and the class hierarchy HermiT infers (when Java is on the PATH)."""
     from csfkg.curation.docs import build_docs
 
     result = build_docs(out, picture=picture.value)
@@ -45,9 +46,15 @@ def docs(
     how = "SVG (graphviz)" if result.picture == "svg" else "outline"
     if result.picture == "outline" and picture is PictureKind.auto:
         how += " (graphviz dot is not on the PATH)"
+    hierarchy = (
+        "inferred (HermiT)"
+        if result.hierarchy == "inferred"
+        else "asserted only (Java is not on the PATH, HermiT did not run)"
+    )
     typer.echo(
         f"Wrote {result.folder}/ ({len(result.files)} files, {result.size_bytes / 1024:.0f} KiB): "
-        f"{', '.join(pages)}; algorithm picture: {how}. Open {result.folder / 'index.html'}."
+        f"{', '.join(pages)}; algorithm picture: {how}; class hierarchy: {hierarchy}."
+        f" Open {result.folder / 'index.html'}."
     )
 
 

@@ -3,12 +3,23 @@ from the graph itself.
 
 The pages list every class, property and individual of the csfkg namespaces with its label,
 definition, synonyms, codes and cross-references (from the SSSOM tables), the guideline
-evidence by confidence tier with its sources and corrections, the article sentence by sentence,
-and the mapping tables. The algorithm picture is read from guideline.ttl with SPARQL (decision
-points, their branches in precedence order, the action each recommends, the companions) and
-drawn with graphviz ``dot`` as SVG; without ``dot`` on the PATH the page shows the same algorithm
-as a static outline (no script, nothing fetched: the pages work offline), and ``algorithm.mmd``
-holds it as a Mermaid flowchart for a Mermaid viewer.
+evidence by confidence tier with its sources and corrections (each statement once), the article
+sentence by sentence, and the mapping tables.
+
+The class hierarchy is the one HermiT infers: the axioms the reasoned release adds
+(``csfkg export --reasoned``, :func:`csfkg.curation.release.release_graph`, each annotated
+``oboInOwl:is_inferred``) are read from it at build time and marked "inferred" on the pages, so
+that the defined "patient with ..." classes stand under their inferred parents. HermiT runs
+once per process (about five seconds); it is not stored, since a stored copy could go stale.
+Without Java on the PATH the class page shows the asserted hierarchy and says so.
+
+The algorithm page is read from guideline.ttl with SPARQL (report-algorithm-diagram: decision
+points, their branches in precedence order, the action each recommends, the companions;
+report-algorithm-conditions: the criteria of each branch) and drawn, in the labels the graph gives,
+with graphviz ``dot`` as SVG: the tables stand in one column, so the picture fits a 1280 px
+window at its own size. Without ``dot`` on the PATH the page shows the same algorithm as a static
+outline (no script, nothing fetched: the pages work offline), and ``algorithm.mmd`` holds it as
+a Mermaid flowchart for a Mermaid viewer.
 
 pyLODE was the first choice: its last release for Python 3.11 (3.4.1) does not start when
 installed from a wheel (it reads a pyproject.toml that the wheel lacks, RDFLib/pyLODE#260; the
@@ -18,6 +29,7 @@ evidence tiers or mappings, which is most of what this graph holds.
 
 from __future__ import annotations
 
+import functools
 import html
 import os
 import re
@@ -37,6 +49,8 @@ from rdflib.namespace import DCTERMS, SKOS
 from rdflib.term import Node
 
 from csfkg.curation.mappings import MAPPING_PREDICATES, MappingSet, packaged_mapping_sets
+from csfkg.curation.reasoning import java_available
+from csfkg.curation.release import release_graph
 from csfkg.model.errors import InputError, UsageError
 from csfkg.model.knowledge import knowledge_graph, rules_graph
 from csfkg.model.vocab import (
@@ -44,6 +58,7 @@ from csfkg.model.vocab import (
 )
 from csfkg.model.vocab import (
     CSFG,
+    OBO_IN_OWL,
     ONTOLOGY_IRI,
     prefixed_name,
 )
@@ -51,6 +66,8 @@ from csfkg.sparql.library import get_query
 
 Picture = Literal["auto", "svg", "outline", "mermaid"]
 """``mermaid`` is the older name of ``outline``."""
+Hierarchy = Literal["inferred", "asserted"]
+Triple = tuple[Node, Node, Node]
 
 CSF_NS = str(_CSF)
 CSFG_NS = str(CSFG)
@@ -60,14 +77,27 @@ MARKER = ".csfkg-docs"
 
 # --- the algorithm, read from the graph ------------------------------------------------------------
 @dataclass(frozen=True)
+class Condition:
+    """What a branch's applying depends on: a decision criterion, or for a companion branch a
+    branch it accompanies (with that branch's precedence); IRI, code and label from the graph."""
+
+    iri: URIRef
+    code: str
+    label: str
+    precedence: int | None = None
+
+
+@dataclass(frozen=True)
 class Branch:
     iri: URIRef
     code: str
     label: str
     companion: bool
     precedence: int | None
-    requires: tuple[str, ...]
-    excludes: tuple[str, ...]
+    requires: tuple[Condition, ...]
+    excludes: tuple[Condition, ...]
+    accompanies: tuple[Condition, ...]
+    """For a companion branch: the next-step branches beside which it applies."""
     action: URIRef
     action_code: str
     action_label: str
@@ -85,11 +115,33 @@ class DecisionPoint:
         return bool(self.branches) and all(b.companion for b in self.branches)
 
 
+REQUIRES = URIRef(CSF_NS + "requiresCriterion")
+EXCLUDES = URIRef(CSF_NS + "excludesCriterion")
+ACCOMPANIES = URIRef(CSF_NS + "accompanies")
+
+
 def algorithm(graph: Graph | None = None) -> list[DecisionPoint]:
-    """The decision points in display order, each with its branches in precedence order."""
-    rows = (rules_graph() if graph is None else graph).query(get_query("report-algorithm-diagram").text)
+    """The decision points in display order, each with its branches in precedence order and the
+    conditions of each branch, labels and codes as the graph gives them (queries
+    report-algorithm-diagram and report-algorithm-conditions)."""
+    source = rules_graph() if graph is None else graph
+    conditions: dict[tuple[URIRef, URIRef], list[Condition]] = defaultdict(list)
+    for row in source.query(get_query("report-algorithm-conditions").text):
+        conditions[(row.branch, row.relation)].append(
+            Condition(
+                iri=row.condition,
+                code=str(row.conditionCode),
+                label=str(row.conditionLabel),
+                precedence=None if row.conditionPrecedence is None else int(row.conditionPrecedence),
+            )
+        )
+
+    def of(branch: URIRef, relation: URIRef) -> tuple[Condition, ...]:
+        found = conditions.get((branch, relation), [])
+        return tuple(sorted(found, key=lambda c: (c.precedence or 0, c.label, c.code)))
+
     points: dict[URIRef, tuple[str, int, list[Branch]]] = {}
-    for row in rows:
+    for row in source.query(get_query("report-algorithm-diagram").text):
         entry = points.setdefault(row.point, (str(row.pointLabel), int(row.pointOrder), []))
         entry[2].append(
             Branch(
@@ -98,8 +150,9 @@ def algorithm(graph: Graph | None = None) -> list[DecisionPoint]:
                 label=str(row.branchLabel),
                 companion=bool(row.companion.toPython()),
                 precedence=None if row.precedence is None else int(row.precedence),
-                requires=tuple(sorted(str(row.requires).split())),
-                excludes=tuple(sorted(str(row.excludes).split())),
+                requires=of(row.branch, REQUIRES),
+                excludes=of(row.branch, EXCLUDES),
+                accompanies=of(row.branch, ACCOMPANIES),
                 action=row.action,
                 action_code=str(row.actionCode),
                 action_label=str(row.actionLabel),
@@ -120,21 +173,25 @@ def _node_id(iri: URIRef) -> str:
     return "n_" + re.sub(r"[^A-Za-z0-9_]", "_", str(iri).rsplit("#", 1)[-1])
 
 
-def _wrap(text: str, width: int = 44) -> list[str]:
-    return textwrap.wrap(text, width=width, break_long_words=False, break_on_hyphens=False) or [""]
+def _wrap(text: str, width: int, indent: str = "") -> list[str]:
+    return textwrap.wrap(
+        text, width=width, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False
+    ) or [""]
 
 
-def _branch_lines(branch: Branch) -> list[str]:
-    head = f"{branch.precedence}  {branch.code}" if branch.precedence is not None else branch.code
-    return [head, *_condition_lines(branch)]
-
-
-def _condition_lines(branch: Branch, width: int = 44) -> list[str]:
+def _condition_lines(branch: Branch, width: int = 46) -> list[str]:
+    """When a branch applies, in the criteria's own words: "if A", "and B", "unless C", "or D";
+    for a companion first "beside no. 22, 30" (the precedence of the branches it accompanies).
+    Each line is wrapped at ``width``; "always" when there is no condition."""
     lines: list[str] = []
-    if branch.requires:
-        lines += _wrap("if " + ", ".join(branch.requires), width)
-    if branch.excludes:
-        lines += _wrap("unless " + ", ".join(branch.excludes), width)
+    if branch.accompanies:
+        numbers = ", ".join(
+            str(c.precedence) if c.precedence is not None else c.label for c in branch.accompanies
+        )
+        lines += _wrap(f"beside no. {numbers}", width, indent="   ")
+    for first, then, criteria in (("if", "and", branch.requires), ("unless", "or", branch.excludes)):
+        for index, criterion in enumerate(criteria):
+            lines += _wrap(f"{first if index == 0 else then} {criterion.label}", width, indent="   ")
     return lines or ["always"]
 
 
@@ -156,15 +213,26 @@ def _cell(text: str, *, href: str | None = None, tooltip: str | None = None, **a
     return f"<TD{extra}>{body}</TD>"
 
 
+_COLUMNS = {
+    False: ("no.", "branch", "applies", "next step"),
+    True: ("", "companion branch", "applies", "adds"),
+}
+
+
 def algorithm_dot(points: Iterable[DecisionPoint], *, link: dict[URIRef, str] | None = None) -> str:
-    """Graphviz DOT of the algorithm: one table per decision point, its branches in precedence
-    order with their criteria and the code of the action each recommends; an arrow to the next
-    decision point for when none of its branches applies. The companion branches form a table of
-    their own: each adds its action beside the next step whenever it applies."""
+    """Graphviz DOT of the algorithm, in the graph's clinical words: one table per decision point,
+    its branches top to bottom in precedence order (numbered by it), each with the criteria that
+    must hold ("if ... and ...") and must not ("unless ... or ...") and the action it recommends;
+    a bold arrow to the next decision point for when none of its branches applies. The companion
+    branches form the last table: each adds its action beside the next step of the branches it
+    accompanies ("beside no. ...") when its own criteria hold. The tables stand in one column,
+    so the picture is as wide as its widest table (about 600 pt); a box's tooltip gives the
+    term's prefixed name."""
     link = link or {}
+    points = list(points)
     out = [
         "digraph algorithm {",
-        '  graph [rankdir=TB, fontname="Helvetica", fontsize=12, nodesep=0.5, ranksep=0.4,'
+        '  graph [rankdir=TB, fontname="Helvetica", fontsize=12, nodesep=0.4, ranksep=0.35,'
         ' label="Management algorithm, drawn from guideline.ttl", labelloc=t];',
         '  node [shape=plain, fontname="Helvetica", fontsize=10];',
         '  edge [fontname="Helvetica", fontsize=9, color="#555555"];',
@@ -176,22 +244,31 @@ def algorithm_dot(points: Iterable[DecisionPoint], *, link: dict[URIRef, str] | 
         header = "#f2f2f2" if point.companions else "#fff5d6"
         rows = [
             "<TR>"
-            + _cell(f"{point.order}. {point.label}", href=link.get(point.iri), colspan="4", bgcolor=header)
+            + _cell(
+                "\n".join(_wrap(f"{point.order}. {point.label}", 90)),
+                href=link.get(point.iri),
+                tooltip=prefixed_name(point.iri),
+                colspan="4",
+                bgcolor=header,
+            )
             + "</TR>",
-            "<TR>"
-            + "".join(_cell(h, bgcolor="#fafafa") for h in ("precedence", "branch", "applies when", "action"))
-            + "</TR>",
+            "<TR>" + "".join(_cell(h, bgcolor="#fafafa") for h in _COLUMNS[point.companions]) + "</TR>",
         ]
         for branch in point.branches:
             rows.append(
                 "<TR>"
-                + _cell("" if branch.precedence is None else str(branch.precedence))
-                + _cell(branch.code, href=link.get(branch.iri), tooltip=branch.label, align="LEFT")
+                + _cell("" if branch.precedence is None else str(branch.precedence), align="RIGHT")
+                + _cell(
+                    "\n".join(_wrap(branch.label, 34, indent="  ")),
+                    href=link.get(branch.iri),
+                    tooltip=prefixed_name(branch.iri),
+                    align="LEFT",
+                )
                 + _cell("\n".join(_condition_lines(branch)), align="LEFT")
                 + _cell(
-                    branch.action_code,
+                    "\n".join(_wrap(branch.action_label, 28, indent="  ")),
                     href=link.get(branch.action),
-                    tooltip=branch.action_label,
+                    tooltip=prefixed_name(branch.action),
                     bgcolor="#dbe9f6",
                     align="LEFT",
                 )
@@ -201,12 +278,14 @@ def algorithm_dot(points: Iterable[DecisionPoint], *, link: dict[URIRef, str] | 
             '<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4">' + "".join(rows) + "</TABLE>"
         )
         out.append(f"  {pid} [label=<{table}>];")
-        if point.companions:
-            out.append(f'  start -> {pid} [style=dashed, label=" always, beside the next step"];')
-        else:
+        if not point.companions:
             label = "" if previous == "start" else " no branch applies"
             out.append(f"  {previous} -> {pid} [style=bold, label={_dot_string(label)}];")
             previous = pid
+    for point in points:
+        if point.companions:  # below the last decision point, not beside the first: one column
+            out.append(f"  {previous} -> {_node_id(point.iri)} [style=invis];")
+            previous = _node_id(point.iri)
     out.append("}")
     return "\n".join(out) + "\n"
 
@@ -216,15 +295,15 @@ def _mermaid_text(text: str) -> str:
 
 
 def algorithm_mermaid(points: Iterable[DecisionPoint]) -> str:
-    """The same picture as :func:`algorithm_dot`, as a Mermaid flowchart."""
-    out = ["flowchart LR", '  start(["patient record"])']
+    """The same picture as :func:`algorithm_dot`, as a Mermaid flowchart, top to bottom."""
+    out = ["flowchart TB", '  start(["patient record"])']
     actions: dict[URIRef, Branch] = {}
     previous = "start"
     for point in points:
         pid = _node_id(point.iri)
         out.append(f'  {pid}["{_mermaid_text(f"{point.order}. {point.label}")}"]')
         if point.companions:
-            out.append(f"  start -. always .-> {pid}")
+            out.append(f"  start -. beside the next step .-> {pid}")
         else:
             out.append(
                 f"  {previous} ==> {pid}"
@@ -234,36 +313,41 @@ def algorithm_mermaid(points: Iterable[DecisionPoint]) -> str:
             previous = pid
         for branch in point.branches:
             bid = _node_id(branch.iri)
-            out.append(f'  {bid}("{"<br/>".join(_mermaid_text(line) for line in _branch_lines(branch))}")')
+            lines = [branch.label, *_condition_lines(branch)]
+            out.append(f'  {bid}("{"<br/>".join(_mermaid_text(line) for line in lines)}")')
             arrow = "-.->" if branch.companion else "-->"
             out.append(f"  {pid} {arrow} {bid}")
             out.append(f"  {bid} {arrow} {_node_id(branch.action)}")
             actions.setdefault(branch.action, branch)
     for action, branch in actions.items():
-        out.append(
-            f'  {_node_id(action)}["{_mermaid_text(branch.action_code)}<br/>{_mermaid_text(branch.action_label)}"]'
-        )
+        out.append(f'  {_node_id(action)}["{_mermaid_text(branch.action_label)}"]')
     return "\n".join(out) + "\n"
 
 
 def algorithm_outline(points: Iterable[DecisionPoint], link: dict[URIRef, str]) -> str:
     """The algorithm as static HTML, where graphviz is not there to draw it: the decision points
-    in order, each with its branches (precedence, the criteria that must hold and those that must
-    not) and the action each recommends."""
+    in order, each with its branches (the criteria that must hold and those that must not, in
+    their own words) and the action each recommends."""
+
+    def linked(term: URIRef, text: str) -> str:
+        href = link.get(term)
+        title = _e(prefixed_name(term))
+        return f'<a href="{_e(href)}" title="{title}">{_e(text)}</a>' if href else _e(text)
+
     out = ['<ol class="outline">']
     for point in points:
-        kind = "companions, whenever they apply" if point.companions else "the first branch that applies"
-        out.append(f"<li><strong>{html.escape(point.label)}</strong> ({kind})<ul>")
+        kind = (
+            "each adds its action beside the next step of the branches it names, when its criteria hold"
+            if point.companions
+            else "the first branch that applies gives the next step"
+        )
+        out.append(f"<li><strong>{linked(point.iri, point.label)}</strong> ({kind})<ul>")
         for branch in point.branches:
-            action = html.escape(branch.action_label)
-            href = link.get(branch.action)
-            if href:
-                action = f'<a href="{html.escape(href)}">{action}</a>'
-            conditions = "; ".join(html.escape(line) for line in _condition_lines(branch, width=10_000))
-            order = "" if branch.precedence is None else f"{branch.precedence}. "
+            conditions = "; ".join(_e(line) for line in _condition_lines(branch, width=10_000))
+            number = "" if branch.precedence is None else f"{branch.precedence}. "
             out.append(
-                f"<li>{order}<code>{html.escape(branch.code)}</code>: {conditions} &rarr; {action}"
-                f" (<code>{html.escape(branch.action_code)}</code>)</li>"
+                f"<li>{number}{linked(branch.iri, branch.label)}: {conditions}"
+                f" &rarr; {linked(branch.action, branch.action_label)}</li>"
             )
         out.append("</ul></li>")
     out.append("</ol>")
@@ -301,6 +385,9 @@ class DocsResult:
     folder: Path
     files: list[str]
     picture: Literal["svg", "outline"]
+    hierarchy: Hierarchy
+    """``inferred``: the class page shows the reasoned release's hierarchy (HermiT ran);
+    ``asserted``: Java is not on the PATH, so only the asserted one."""
     size_bytes: int
 
 
@@ -310,6 +397,8 @@ class _Site:
     sets: tuple[MappingSet, ...]
     pages: dict[URIRef, str] = field(default_factory=dict)
     """Where each documented term lives: page file name."""
+    inferred: frozenset[Triple] = frozenset()
+    """The axioms of ``graph`` that HermiT infers (added from the reasoned release)."""
 
     # --- naming and linking --------------------------------------------------------------------
     def curie(self, term: URIRef) -> str:
@@ -338,11 +427,16 @@ class _Site:
         if target:
             return f'<a href="{_e(target)}" title="{_e(self.curie(term))}">{_e(self.label(term))}</a>'
         if str(term).startswith(("http://", "https://")):
-            return f'<a class="external" href="{_e(str(term))}">{_e(self.curie(term))}</a>'
+            text = self.curie(term).removeprefix("<").removesuffix(">")  # no prefix: the IRI itself
+            return f'<a class="external" href="{_e(str(term))}">{_e(text)}</a>'
         return _e(self.curie(term))
 
     def values(self, subject: URIRef, predicate: URIRef) -> list[Node]:
         return sorted(self.graph.objects(subject, predicate), key=lambda o: (self.label(o).lower(), str(o)))
+
+    def mark(self, triple: Triple) -> str:
+        """A tag after a link that HermiT infers, nothing after an asserted one."""
+        return ' <span class="inferred">inferred</span>' if triple in self.inferred else ""
 
 
 def _e(text: str) -> str:
@@ -361,12 +455,15 @@ table { border-collapse: collapse; margin: 0.5em 0; } td, th { border: 1px solid
 th { background: #f4f4f4; } dl { margin: 0.3em 0; } dt { font-weight: 600; margin-top: 0.3em; } dd { margin-left: 1.2em; }
 .tier { display: inline-block; padding: 0 0.4em; border-radius: 0.3em; background: #eee; font-size: 0.85em; }
 .figure { overflow-x: auto; border: 1px solid #ddd; padding: 0.5em; background: #fff; }
-.figure svg { max-width: none; height: auto; } ul.tree { list-style: none; padding-left: 1.2em; }
+.figure svg { max-width: 100%; height: auto; } ul.tree { list-style: none; padding-left: 1.2em; }
+ul.cell { margin: 0; padding-left: 1em; } ul.cell li { margin: 0 0 0.2em; }
+.inferred { font-size: 0.75em; color: #6a4c00; background: #fff5d6; padding: 0 0.3em; border-radius: 0.3em; }
 blockquote { margin: 0.3em 0; padding-left: 0.8em; border-left: 3px solid #ccc; color: #333; }
 """
 
 NAV = [
     ("index.html", "Overview"),
+    ("algorithm.html", "Algorithm"),
     ("classes.html", "Classes"),
     ("properties.html", "Properties"),
     ("individuals.html", "Individuals"),
@@ -428,7 +525,12 @@ def _classify(graph: Graph) -> dict[str, list[URIRef]]:
 SHOWN = {RDF.type, RDFS.label, SKOS.definition, SKOS.altLabel, RDFS.subClassOf, RDFS.domain, RDFS.range}
 
 
-def _term_section(site: _Site, term: URIRef, *, extra: str = "") -> str:
+def _term_section(
+    site: _Site, term: URIRef, *, extra: str = "", shown: frozenset[URIRef] = frozenset()
+) -> str:
+    """A term's section: label, IRI, definition, then a row per property and per kind of
+    incoming reference. ``extra`` is appended; the properties in ``shown`` are left out of the
+    rows because ``extra`` shows them (so that nothing is said twice)."""
     g = site.graph
     parts = [
         f'<section class="term" id="{site.anchor(term)}">',
@@ -444,14 +546,19 @@ def _term_section(site: _Site, term: URIRef, *, extra: str = "") -> str:
         rows.append(("also called", ", ".join(_e(str(a)) for a in alt)))
     types = [t for t in site.values(term, RDF.type) if t not in (OWL.NamedIndividual,)]
     if types:
-        rows.append(("type", ", ".join(site.link(t) for t in types)))
+        rows.append(("type", ", ".join(site.link(t) + site.mark((term, RDF.type, t)) for t in types)))
     for predicate, name in ((RDFS.subClassOf, "subclass of"), (RDFS.domain, "domain"), (RDFS.range, "range")):
         values = site.values(term, predicate)
         if values:
-            rows.append((name, ", ".join(site.link(v) for v in values)))
+            rows.append((name, ", ".join(site.link(v) + site.mark((term, predicate, v)) for v in values)))
     subclasses = sorted(g.subjects(RDFS.subClassOf, term), key=lambda s: site.label(s).lower())
     if subclasses:
-        rows.append(("subclasses", ", ".join(site.link(s) for s in subclasses)))
+        rows.append(
+            (
+                "subclasses",
+                ", ".join(site.link(s) + site.mark((s, RDFS.subClassOf, term)) for s in subclasses),
+            )
+        )
     mappings = [m for s in site.sets for m in s.mappings if m.subject == term]
     for mapping in sorted(mappings, key=lambda m: (m.predicate_id, m.object_id)):
         rows.append(
@@ -461,7 +568,8 @@ def _term_section(site: _Site, term: URIRef, *, extra: str = "") -> str:
             )
         )
     for predicate in sorted(
-        {p for p in g.predicates(term, None)} - SHOWN - MAPPING_PREDICATES, key=lambda p: site.label(p)
+        {p for p in g.predicates(term, None)} - SHOWN - MAPPING_PREDICATES - shown,
+        key=lambda p: site.label(p),
     ):
         values = site.values(term, predicate)
         rows.append((site.label(predicate), "<br>".join(site.link(v) for v in values)))
@@ -483,23 +591,55 @@ def _term_section(site: _Site, term: URIRef, *, extra: str = "") -> str:
     return "\n".join(p for p in parts if p)
 
 
-def _classes_page(site: _Site, terms: list[URIRef]) -> str:
+def _classes_page(site: _Site, terms: list[URIRef], hierarchy: Hierarchy) -> str:
     g = site.graph
     ours = set(terms)
 
-    def tree(parent: URIRef | None) -> str:
-        if parent is None:
-            children = [t for t in terms if not any(s in ours for s in g.objects(t, RDFS.subClassOf))]
-        else:
-            children = [t for t in terms if parent in set(g.objects(t, RDFS.subClassOf))]
-        if not children:
-            return ""
-        return '<ul class="tree">' + "".join(f"<li>{site.link(c)}{tree(c)}</li>" for c in children) + "</ul>"
+    def ancestors(cls: URIRef) -> set[Node]:
+        return set(g.transitive_objects(cls, RDFS.subClassOf)) - {cls}
 
+    def parents(cls: URIRef) -> set[URIRef]:
+        """The direct named parents among ours: a parent that is an ancestor of another is left out."""
+        named = {p for p in g.objects(cls, RDFS.subClassOf) if p in ours and p != cls}
+        return {
+            p
+            for p in named
+            if not any(q != p and p in ancestors(q) and q not in ancestors(p) for q in named)  # type: ignore[arg-type]
+        }
+
+    children: dict[URIRef | None, list[URIRef]] = defaultdict(list)
+    for cls in terms:
+        for parent in sorted(parents(cls), key=str) or [None]:
+            children[parent].append(cls)
+
+    def tree(parent: URIRef | None, path: frozenset[URIRef]) -> str:
+        below = [c for c in children.get(parent, []) if c not in path]
+        if not below:
+            return ""
+        items = "".join(
+            f"<li>{site.link(c)}{'' if parent is None else site.mark((c, RDFS.subClassOf, parent))}"
+            f"{tree(c, path | {c})}</li>"
+            for c in below
+        )
+        return f'<ul class="tree">{items}</ul>'
+
+    if hierarchy == "inferred":
+        how = (
+            "The hierarchy as HermiT infers it, read from the reasoned release (<code>csfkg export"
+            " --reasoned</code>): each defined class stands under its inferred parents, and a link that"
+            " HermiT infers (not asserted in the ontology) is marked <em>inferred</em>. A class with two"
+            " parents is shown under each."
+        )
+    else:
+        how = (
+            "The asserted hierarchy only: Java is not on the PATH, so HermiT (which places the defined"
+            " classes under their inferred parents) did not run; the defined classes stand at the top."
+        )
     body = [
         f"<p>{len(terms)} classes. The hierarchy first, then every class in alphabetical order.</p>",
-        "<h2>Hierarchy</h2>",
-        tree(None),
+        f'<h2 id="hierarchy">Hierarchy ({hierarchy})</h2>',
+        f"<p>{how}</p>",
+        tree(None, frozenset()),
         "<h2>All classes</h2>",
     ]
     body += [_term_section(site, t) for t in terms]
@@ -582,7 +722,14 @@ def _evidence_page(site: _Site, terms: list[URIRef]) -> str:
         for statement in by_tier[tier]:
             text = g.value(statement, csf("statementText"))
             quote = f"<blockquote>{_e(str(text))}</blockquote>" if text is not None else ""
-            body.append(_term_section(site, statement, extra=f"<p>{_tier_badge(site, statement)}</p>{quote}"))
+            body.append(
+                _term_section(
+                    site,
+                    statement,
+                    extra=f"<p>{_tier_badge(site, statement)}</p>{quote}",
+                    shown=frozenset({csf("statementText"), csf("confidenceTier")}),
+                )
+            )
     body.append(f"<h2>References ({len(references)})</h2>")
     body += [_term_section(site, r) for r in references]
     return _page("Evidence, tiers and references", "\n".join(body))
@@ -602,7 +749,14 @@ def _article_page(site: _Site, terms: list[URIRef]) -> str:
         for term in sorted(members, key=lambda t: str(t)):
             verbatim = g.value(term, csf("verbatimText"))
             quote = f"<blockquote>{_e(str(verbatim))}</blockquote>" if verbatim is not None else ""
-            body.append(_term_section(site, term, extra=f"<p>{_tier_badge(site, term)}</p>{quote}"))
+            body.append(
+                _term_section(
+                    site,
+                    term,
+                    extra=f"<p>{_tier_badge(site, term)}</p>{quote}",
+                    shown=frozenset({csf("verbatimText"), csf("confidenceTier"), csf("articleSection")}),
+                )
+            )
     return _page("Article statements", "\n".join(body))
 
 
@@ -634,9 +788,7 @@ def _mappings_page(site: _Site) -> str:
     return _page("Mappings", "\n".join(body))
 
 
-def _index_page(
-    site: _Site, points: list[DecisionPoint], figure: str, picture: str, counts: dict[str, int]
-) -> str:
+def _index_page(site: _Site, counts: dict[str, int]) -> str:
     g = site.graph
     onto = ONTOLOGY_IRI
     meta_rows = [
@@ -664,45 +816,109 @@ def _index_page(
     for href, text in NAV[1:]:
         body.append(f'<li><a href="{href}">{_e(text)}</a> ({counts.get(href, 0)})</li>')
     body.append("</ul>")
-    source = "algorithm.svg" if picture == "svg" else "algorithm.mmd"
-    drawn = (
-        "Blue boxes are actions, by code. Click a box for its page."
-        if picture == "svg"
-        else "Shown as an outline: graphviz (`dot`) was not there to draw the picture."
-    )
-    body += [
-        '<h2 id="algorithm">Management algorithm</h2>',
-        "<p>Drawn from guideline.ttl: decision points in order; within one, the next-step branches in precedence"
-        " order (the number before the code); each branch applies when all its <em>if</em> criteria are met and"
-        " none of its <em>unless</em> criteria; the applicable next-step branch with the lowest precedence gives"
-        f" the next step, the dashed companion branches add their action whenever they apply. {_e(drawn)}"
-        f' Files: <a href="{source}">{source}</a>, <a href="algorithm.dot">algorithm.dot</a>.</p>',
-        f'<div class="figure">{figure}</div>',
-        "<h2>The algorithm as a table</h2>",
-        "<table><tr><th>decision point</th><th>precedence</th><th>branch</th><th>if</th><th>unless</th><th>action</th></tr>",
-    ]
-    for point in points:
-        for branch in point.branches:
-            body.append(
-                f"<tr><td>{site.link(point.iri)}</td><td>{'' if branch.precedence is None else branch.precedence}</td>"
-                f"<td>{site.link(branch.iri)}</td><td>{_e(', '.join(branch.requires))}</td><td>{_e(', '.join(branch.excludes))}</td>"
-                f"<td>{site.link(branch.action)} (<code>{_e(branch.action_code)}</code>)</td></tr>"
-            )
-    body.append("</table>")
     return _page(str(g.value(onto, DCTERMS.title) or "csfkg"), "\n".join(body))
 
 
-def render_site(*, picture: Picture = "auto") -> tuple[dict[str, str], Literal["svg", "outline"]]:
-    """Every file of the documentation, by relative path, and the kind of algorithm picture.
+def _items(cells: list[str]) -> str:
+    """Several values of one table cell, one a line."""
+    return f'<ul class="cell">{"".join(f"<li>{c}</li>" for c in cells)}</ul>' if cells else ""
+
+
+def _algorithm_page(site: _Site, points: list[DecisionPoint], figure: str, picture: str) -> str:
+    source = "algorithm.svg" if picture == "svg" else "algorithm.mmd"
+    drawn = (
+        "Blue boxes are actions; click a box for its page (its tooltip gives the prefixed name)."
+        if picture == "svg"
+        else "Shown as an outline: graphviz (dot) was not there to draw the picture."
+    )
+    body = [
+        "<p>Drawn from guideline.ttl, in its own words: the decision points in order; within one, the"
+        " next-step branches top to bottom in precedence order. A branch applies when all its <em>if</em>"
+        " and <em>and</em> criteria are met and none of its <em>unless</em> and <em>or</em> criteria; the"
+        " first next-step branch that applies gives the next step, and when none of a decision point's"
+        " branches applies the next decision point is read. The companion branches, in the last table, add"
+        " their action beside the next step of the branches they name by number (beside no. ...), when"
+        f" their own criteria hold. {_e(drawn)}"
+        f' Files: <a href="{source}">{source}</a>, <a href="algorithm.dot">algorithm.dot</a>.</p>',
+        f'<div class="figure">{figure}</div>',
+        '<h2 id="table">The algorithm as a table</h2>',
+        "<p>The same branches with their precedence (the lower number wins); a companion applies beside"
+        " the next step of the branches it names by number. Hover a link for its prefixed name.</p>",
+        '<table class="algorithm"><tr><th>decision point</th><th>precedence</th><th>branch</th><th>if</th>'
+        "<th>unless</th><th>action</th></tr>",
+    ]
+    for point in points:
+        for branch in point.branches:
+            beside = [
+                f'<a href="{_e(site.href(c.iri) or "")}" title="{_e(c.label)}">{c.precedence}</a>'
+                for c in branch.accompanies
+            ]
+            requires = _items(
+                ([f"beside no. {', '.join(beside)}"] if beside else [])
+                + [site.link(c.iri) for c in branch.requires]
+            )
+            excludes = _items([site.link(c.iri) for c in branch.excludes])
+            body.append(
+                f"<tr><td>{site.link(point.iri)}</td><td>{'' if branch.precedence is None else branch.precedence}</td>"
+                f"<td>{site.link(branch.iri)}</td><td>{requires}</td><td>{excludes}</td>"
+                f"<td>{site.link(branch.action)}</td></tr>"
+            )
+    body.append("</table>")
+    return _page("Management algorithm", "\n".join(body))
+
+
+@functools.cache
+def _inferred_axioms() -> frozenset[Triple]:
+    """The axioms that the reasoned release (``csfkg export --reasoned``) adds to the asserted ones:
+    those it annotates ``oboInOwl:is_inferred``. HermiT runs once per process (some seconds); the
+    packaged knowledge does not change in between.
+
+    Raises:
+        csfkg.curation.reasoning.ReasonerError: HermiT failed.
+        csfkg.curation.release.InconsistentReleaseError: HermiT finds the release inconsistent.
+    """
+    release = release_graph(reasoned=True)
+    return frozenset(
+        (
+            release.value(axiom, OWL.annotatedSource),
+            release.value(axiom, OWL.annotatedProperty),
+            release.value(axiom, OWL.annotatedTarget),
+        )
+        for axiom in release.subjects(OBO_IN_OWL.is_inferred, None)
+        if (axiom, RDF.type, OWL.Axiom) in release
+    )
+
+
+@dataclass
+class RenderedSite:
+    """Every file of the documentation by relative path, and how two parts were made."""
+
+    files: dict[str, str]
+    picture: Literal["svg", "outline"]
+    hierarchy: Hierarchy
+
+
+def render_site(*, picture: Picture = "auto") -> RenderedSite:
+    """Every file of the documentation, with the kind of algorithm picture and of class hierarchy:
+    the inferred hierarchy of the reasoned release when Java is on the PATH (HermiT runs), else
+    the asserted one.
 
     Raises:
         UsageError: ``picture`` is ``svg`` and graphviz ``dot`` is not on the PATH, or unknown.
+        csfkg.curation.reasoning.ReasonerError: Java is there but HermiT fails.
     """
     if picture not in ("auto", "svg", "outline", "mermaid"):
         raise UsageError(f"Unknown picture kind {picture!r}: use auto, svg or outline.")
     graph = Graph()
     graph += knowledge_graph()
-    site = _Site(graph=graph, sets=packaged_mapping_sets())
+    hierarchy: Hierarchy = "asserted"
+    inferred: frozenset[Triple] = frozenset()
+    if java_available():
+        inferred = frozenset(t for t in _inferred_axioms() if t not in graph)
+        for triple in inferred:
+            graph.add(triple)  # type: ignore[arg-type]
+        hierarchy = "inferred"
+    site = _Site(graph=graph, sets=packaged_mapping_sets(), inferred=inferred)
     groups = _classify(graph)
     for page, terms in groups.items():
         for term in terms:
@@ -721,18 +937,20 @@ def render_site(*, picture: Picture = "auto") -> tuple[dict[str, str], Literal["
         figure, kind = _inline_svg(svg), "svg"
     else:
         files["algorithm.mmd"] = algorithm_mermaid(points)
-        figure, kind = algorithm_outline(points, link), "outline"
+        figure, kind = algorithm_outline(points, {k: v for k, v in link.items() if v}), "outline"
     counts = {page: len(terms) for page, terms in groups.items()}
     counts["mappings.html"] = sum(len(s.mappings) for s in site.sets)
-    files["index.html"] = _index_page(site, points, figure, kind, counts)
-    files["classes.html"] = _classes_page(site, groups["classes.html"])
+    counts["algorithm.html"] = sum(len(p.branches) for p in points)
+    files["index.html"] = _index_page(site, counts)
+    files["algorithm.html"] = _algorithm_page(site, points, figure, kind)
+    files["classes.html"] = _classes_page(site, groups["classes.html"], hierarchy)
     files["properties.html"] = _properties_page(site, groups["properties.html"])
     files["individuals.html"] = _individuals_page(site, groups["individuals.html"])
     files["evidence.html"] = _evidence_page(site, groups["evidence.html"])
     files["article.html"] = _article_page(site, groups["article.html"])
     files["mappings.html"] = _mappings_page(site)
     files[MARKER] = "csfkg docs: this folder is replaced as a whole by the next `csfkg docs` run.\n"
-    return files, kind
+    return RenderedSite(files=files, picture=kind, hierarchy=hierarchy)
 
 
 # --- writing the folder atomically ---------------------------------------------------------------
@@ -758,7 +976,8 @@ def build_docs(out: Path, *, picture: Picture = "auto") -> DocsResult:
         raise UsageError(
             f"{out} is a folder that holds other files; give a new or empty folder, or an earlier csfkg docs output."
         )
-    files, kind = render_site(picture=picture)
+    site = render_site(picture=picture)
+    files = site.files
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
     except OSError as error:
@@ -781,4 +1000,6 @@ def build_docs(out: Path, *, picture: Picture = "auto") -> DocsResult:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     size = sum((out / name).stat().st_size for name in files)
-    return DocsResult(folder=out, files=sorted(files), picture=kind, size_bytes=size)
+    return DocsResult(
+        folder=out, files=sorted(files), picture=site.picture, hierarchy=site.hierarchy, size_bytes=size
+    )

@@ -1,5 +1,7 @@
-"""``csfkg docs``: the output opens as HTML, every local link resolves, every class is there, the
-evidence shows its tiers, and the algorithm picture - drawn from the graph - names every action."""
+"""``csfkg docs``: the output opens as HTML, every local link resolves, every class is there (the
+defined classes under the parents HermiT infers), each evidence statement is shown once with its
+tier, and the algorithm picture - drawn from the graph - names every action, branch and criterion
+by its label. tests/curation/test_docs_browser.py opens the pages in Chromium."""
 
 from __future__ import annotations
 
@@ -16,12 +18,14 @@ import pytest
 from rdflib import OWL, RDF, RDFS, URIRef
 
 from csfkg.curation.docs import algorithm, algorithm_dot, algorithm_mermaid, build_docs
+from csfkg.curation.reasoning import reason
 from csfkg.model.errors import InputError, UsageError
 from csfkg.model.knowledge import knowledge_graph, rules_graph
 
 from conftest import REPO
 
 HAVE_DOT = shutil.which("dot") is not None
+HAVE_JAVA = shutil.which("java") is not None
 CSF = "https://w3id.org/csfkg/ontology#"
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
@@ -88,16 +92,26 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def action_codes() -> set[str]:
+def algorithm_terms() -> dict[str, set[str]]:
+    """The actions, branches and criteria of the algorithm, read here from the graph directly:
+    their labels and their codes."""
     graph = rules_graph()
-    code = URIRef(CSF + "code")
-    return {str(graph.value(a, code)) for a in graph.objects(None, URIRef(CSF + "recommendsAction"))}
+    terms = {
+        "actions": set(graph.objects(None, URIRef(CSF + "recommendsAction"))),
+        "branches": set(graph.objects(None, URIRef(CSF + "hasBranch"))),
+        "criteria": set(graph.objects(None, URIRef(CSF + "requiresCriterion")))
+        | set(graph.objects(None, URIRef(CSF + "excludesCriterion"))),
+    }
+    found = {f"{kind} labels": {str(graph.value(t, RDFS.label)) for t in ts} for kind, ts in terms.items()}
+    codes = {str(graph.value(t, URIRef(CSF + "code"))) for ts in terms.values() for t in ts}
+    return {**found, "codes": codes}
 
 
 def test_every_page_parses_as_html(site: Path) -> None:
     pages = sorted(site.glob("*.html"))
     assert {p.name for p in pages} == {
         "index.html",
+        "algorithm.html",
         "classes.html",
         "properties.html",
         "individuals.html",
@@ -130,15 +144,24 @@ def test_every_local_link_resolves_to_a_file_and_an_anchor(site: Path) -> None:
 
 
 @pytest.mark.skipif(not HAVE_DOT, reason="graphviz dot is not on the PATH (CI installs it)")
-def test_index_holds_the_algorithm_picture_as_svg_with_every_action_code(site: Path) -> None:
-    page = parse(site / "index.html")
+def test_algorithm_page_holds_the_picture_as_svg_labelled_in_clinical_words(site: Path) -> None:
+    """Every action, branch and criterion of the graph by its label, wrapped over lines but whole;
+    no box shows a code."""
+    page = parse(site / "algorithm.html")
     assert "svg" in page.tags
     assert "algorithm.svg" in page.links and (site / "algorithm.svg").is_file()
-    assert action_codes() <= set(page.svg_text)
+    assert "algorithm.html" in parse(site / "index.html").links
+    shown = " ".join(line for line in page.svg_text if line)
+    terms = algorithm_terms()
+    for kind in ("actions labels", "branches labels", "criteria labels"):
+        assert len(terms[kind]) > 5
+        assert sorted(label for label in terms[kind] if label not in shown) == [], kind
+    assert sorted(set(page.svg_text) & terms["codes"]) == []
+    assert "urgent evaluation" in page.svg_text and "urgent-evaluation" not in shown
     standalone = html.unescape(
         (site / "algorithm.svg").read_text(encoding="utf-8")
     )  # graphviz writes - as &#45;
-    assert all(f">{code}</text>" in standalone for code in action_codes())
+    assert ">if a red flag is present</text>" in standalone
 
 
 @pytest.mark.skipif(not HAVE_DOT, reason="graphviz dot is not on the PATH (CI installs it)")
@@ -196,6 +219,107 @@ def test_evidence_statements_show_their_tier_and_source(site: Path) -> None:
         assert f">{tier}</a>" in text
 
 
+def test_each_evidence_statement_is_shown_once(site: Path) -> None:
+    """Issue 22: the evidence page printed each statement's text twice (its row and its quote)."""
+    graph = knowledge_graph()
+    text = " ".join(parse(site / "evidence.html").text)
+    statements = {
+        str(s): str(o)
+        for s, o in graph.subject_objects(URIRef(CSF + "statementText"))
+        if isinstance(s, URIRef)
+    }
+    article = {str(s) for s in graph.subjects(URIRef(CSF + "verbatimText"), None)}
+    shown_here = {s: quote for s, quote in statements.items() if s not in article}
+    assert len(shown_here) > 50
+    assert {s: text.count(quote) for s, quote in shown_here.items() if text.count(quote) != 1} == {}
+    section = (site / "evidence.html").read_text(encoding="utf-8").split('id="csfg-ev-normal-brain-19"')[1]
+    section = section[: section.index("</section>")]
+    assert section.count(">meta-analysis</a>") == 1  # the tier once too, as its badge
+
+
+def test_each_article_sentence_is_shown_once(site: Path) -> None:
+    graph = knowledge_graph()
+    text = " ".join(parse(site / "article.html").text)
+    sentences = {str(o) for o in graph.objects(None, URIRef(CSF + "verbatimText"))}
+    headings = {str(o) for o in graph.objects(None, URIRef(CSF + "articleSection"))}  # each once, as <h2>
+    assert len(sentences) > 40
+    assert sorted(s for s in sentences if text.count(s) != 1 + (s in headings)) == []
+
+
+class Tree(HTMLParser):
+    """The class tree of classes.html: each class (by anchor) with the classes it stands under."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parents: dict[str, set[str | None]] = {}
+        self.path: list[str | None] = []  # the class of each open <li>
+        self.inside = 0  # depth of open ul.tree elements
+        self.pending = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "ul" and (values.get("class") == "tree" or self.inside):
+            self.inside += 1
+        elif tag == "li" and self.inside:
+            self.path.append(None)
+            self.pending = True
+        elif tag == "a" and self.pending and values.get("href", "").startswith("classes.html#"):
+            anchor = (values["href"] or "").split("#", 1)[1]
+            parent = next((c for c in reversed(self.path[:-1]) if c), None)
+            self.parents.setdefault(anchor, set()).add(parent)
+            self.path[-1] = anchor
+            self.pending = False
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "ul" and self.inside:
+            self.inside -= 1
+        elif tag == "li" and self.inside:
+            self.path.pop()
+
+
+def class_tree(site: Path) -> dict[str, set[str | None]]:
+    text = (site / "classes.html").read_text(encoding="utf-8")
+    block = text[text.index('<h2 id="hierarchy">') : text.index("<h2>All classes</h2>")]
+    tree = Tree()
+    tree.feed(block)
+    return tree.parents
+
+
+@pytest.mark.skipif(not HAVE_JAVA, reason="HermiT needs Java (installed on the project machines and in CI)")
+def test_class_page_shows_the_defined_classes_under_their_inferred_parents(site: Path) -> None:
+    """Issue 22: the defined "patient with ..." classes stood flat at the top (the asserted
+    hierarchy). Now each stands under the direct superclasses HermiT infers, as `csfkg reason`
+    reports them - under each of them when there are two - and nowhere else."""
+    assert build_docs(site.parent / "again").hierarchy == "inferred"
+    anchor = lambda iri: iri.replace(CSF, "csf-")  # noqa: E731
+    tree = class_tree(site)
+    report = reason(None)
+    assert len(report.classification) >= 13
+    for placement in report.classification:
+        expected = {anchor(s.iri) for s in placement.superclasses}
+        assert expected and tree[anchor(placement.term.iri)] == expected, placement.term.label
+    both = tree["csf-PatientWithSuspectedPostProceduralLeakAndPlannedIntervention"]
+    assert both == {
+        "csf-PatientWithSuspectedLeakAndPlannedIntervention",
+        "csf-PatientWithSuspectedPostProceduralLeak",
+    }
+    assert tree["csf-PatientWithHeadache"] == {"csf-Patient"} and tree["csf-Patient"] == {None}
+    text = (site / "classes.html").read_text(encoding="utf-8")
+    assert "Hierarchy (inferred)" in text and '<span class="inferred">inferred</span>' in text
+
+
+def test_class_page_says_when_it_shows_the_asserted_hierarchy_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("csfkg.curation.docs.java_available", lambda: False)
+    result = build_docs(tmp_path / "site", picture="outline")
+    assert result.hierarchy == "asserted"
+    text = (tmp_path / "site" / "classes.html").read_text(encoding="utf-8")
+    assert "Hierarchy (asserted)" in text and "Java is not on the PATH" in text
+    assert '<span class="inferred">' not in text
+    assert class_tree(tmp_path / "site")["csf-PatientWithHeadache"] == {None}  # defined: at the top
+
+
 def test_mappings_page_lists_every_sssom_row(site: Path) -> None:
     text = (site / "mappings.html").read_text(encoding="utf-8")
     rows = sum(
@@ -221,6 +345,18 @@ def test_algorithm_is_read_from_the_graph_in_precedence_order() -> None:
     assert sum(len(p.branches) for p in points) == 27 + 9  # 27 next-step branches for the 16 rows
 
 
+def test_every_companion_names_the_branches_it_accompanies() -> None:
+    """A companion applies beside the next step of the branches it csf:accompanies (and only when
+    its own criteria hold): the picture says "beside no. ...", never "always"."""
+    points = algorithm()
+    companions = [b for p in points for b in p.branches if b.companion]
+    assert len(companions) == 9 and all(b.accompanies for b in companions)
+    defer = next(b for b in companions if b.code == "defer-for-red-flag")
+    assert [(c.code, c.precedence) for c in defer.accompanies] == [("red-flag", 10)]
+    dot = algorithm_dot(points)
+    assert "beside no. 10" in dot and ">always<" not in dot
+
+
 def test_a_branch_added_to_the_graph_appears_in_the_picture() -> None:
     """Drawn from the graph, not from a list in Python."""
     graph = rules_graph() + knowledge_graph()
@@ -236,22 +372,24 @@ def test_a_branch_added_to_the_graph_appears_in_the_picture() -> None:
     )
     points = algorithm(graph)
     assert [b.code for b in points[0].branches] == ["red-flag", "brand-new-branch"]
-    assert "brand-new-branch" in algorithm_dot(points) and "brand-new-branch" in algorithm_mermaid(points)
+    assert "new branch" in algorithm_dot(points) and "new branch" in algorithm_mermaid(points)
+    assert "if a red flag is present" in algorithm_dot(points)
 
 
 def test_outline_picture_when_asked_works_offline(tmp_path: Path) -> None:
     result = build_docs(tmp_path / "site", picture="outline")
     assert result.picture == "outline"
-    page = parse(tmp_path / "site" / "index.html")
+    page = parse(tmp_path / "site" / "algorithm.html")
     assert "svg" not in page.tags and not (tmp_path / "site" / "algorithm.svg").exists()
-    text = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    text = html.unescape((tmp_path / "site" / "algorithm.html").read_text(encoding="utf-8"))
     # no script and nothing fetched from elsewhere: the page reads the same offline
     assert "<script" not in text and "https://cdn" not in text
     block = text[text.index('<ol class="outline">') : text.index("</ol>")]
-    assert all(code in block for code in action_codes())
+    terms = algorithm_terms()
+    assert all(label in block for label in terms["actions labels"] | terms["criteria labels"])
     assert "flowchart" not in block  # the outline, not Mermaid source shown raw
-    mermaid = (tmp_path / "site" / "algorithm.mmd").read_text(encoding="utf-8")
-    assert mermaid.startswith("flowchart") and all(code in mermaid for code in action_codes())
+    mermaid = html.unescape((tmp_path / "site" / "algorithm.mmd").read_text(encoding="utf-8"))
+    assert mermaid.startswith("flowchart") and all(label in mermaid for label in terms["actions labels"])
 
 
 def test_mermaid_is_the_older_name_of_outline(tmp_path: Path) -> None:
@@ -328,7 +466,9 @@ def test_cli_writes_the_docs(cli, tmp_path: Path) -> None:
     result = cli("docs", str(tmp_path / "site"), "--picture", "outline")
     assert result.code == 0, result.err
     assert result.out.startswith(f"Wrote {tmp_path / 'site'}/ (")
-    assert "algorithm picture: outline." in result.out
+    assert "algorithm picture: outline;" in result.out
+    hierarchy = "inferred (HermiT)." if HAVE_JAVA else "asserted only (Java is not on the PATH"
+    assert f"class hierarchy: {hierarchy}" in result.out
     assert (tmp_path / "site" / "index.html").is_file()
 
 

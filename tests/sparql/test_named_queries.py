@@ -464,6 +464,25 @@ def expect_report_algorithm_diagram(rows: list[dict[str, str]]) -> None:
     assert all(r["companion"] == "true" for r in rows[-9:])
 
 
+def expect_report_algorithm_conditions(rows: list[dict[str, str]]) -> None:
+    # when each branch applies, with labels: its criteria and, for a companion, the branches it accompanies
+    assert {r["relation"] for r in rows} == {
+        CSF + "requiresCriterion", CSF + "excludesCriterion", CSF + "accompanies",
+    }  # fmt: skip
+    red_flag = [r for r in rows if r["branch"] == CSFG + "br-red-flag"]
+    assert [(r["conditionCode"], r["conditionLabel"]) for r in red_flag] == [
+        ("red-flag-present", "a red flag is present")
+    ]
+    defer = [
+        r
+        for r in rows
+        if r["branch"] == CSFG + "cb-defer-for-red-flag" and r["relation"] == CSF + "accompanies"
+    ]
+    assert [(r["condition"], r["conditionPrecedence"]) for r in defer] == [(CSFG + "br-red-flag", "10")]
+    assert all(r["conditionLabel"] and r["conditionLabel"] != r["conditionCode"] for r in rows)
+    assert len({r["branch"] for r in rows}) == 36  # every branch of expect_report_algorithm_diagram
+
+
 CHECKS = {
     name.removeprefix("expect_").replace("_", "-"): check
     for name, check in globals().items()
