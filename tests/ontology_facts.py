@@ -1,5 +1,5 @@
 """Facts about the packaged ontology that several test modules read: the merged graph, and the
-identifiers verified in shared/clinical-notes.md."""
+identifiers verified in shared/clinical-notes.md (and two ICD-10-CM categories that Mondo maps)."""
 
 from __future__ import annotations
 
@@ -43,11 +43,13 @@ VERIFIED = {
     "MONDO_0043327",
     "230744007",
     "R51.0",
+    "G96.0",  # the category, as Mondo maps MONDO:0043327 (mondo_exactmatch_icd10cm.sssom.tsv)
     "G96.00",
     "G96.01",
     "G96.02",
     "G96.08",
     "G96.09",
+    "G96.81",  # the category, as Mondo maps MONDO:0006811 (mondo_exactmatch_icd10cm.sssom.tsv)
     "G96.810",
     "G96.811",
     "G96.819",

@@ -199,13 +199,21 @@ def test_lookup_finds_the_right_node_first(text: str, iri: str, matched_on: str)
     assert (first["iri"], first["matched_on"], first["exact"]) == (iri, matched_on, True)
 
 
+def test_an_exact_mapping_ranks_before_a_narrow_one() -> None:
+    """G96.02 is the exact match of the spontaneous spinal leak and a narrowMatch of the spinal
+    leak (issue 22): both match the text exactly, the exact mapping comes first."""
+    matches = lookup("G96.02")["matches"]
+    assert [m["iri"] for m in matches[:2]] == [CSF + "SpontaneousSpinalCSFLeak", CSF + "SpinalCSFLeak"]
+    assert [m["exact"] for m in matches[:2]] == [True, True]
+
+
 def test_lookup_shows_iri_label_type_definition_and_mappings(cli) -> None:
     out = cli("lookup", "G96.02").out
     assert out.splitlines()[0] == "csf:SpontaneousSpinalCSFLeak  spontaneous spinal cerebrospinal fluid leak"
     assert f"IRI         {CSF}SpontaneousSpinalCSFLeak" in out
     assert "type        class (subclass of spinal cerebrospinal fluid leak)" in out
     assert "definition  a spinal cerebrospinal fluid leak with no preceding procedure or trauma" in out
-    assert "mappings    exact match ICD10CM:G96.02; close match HP:0032934" in out
+    assert "mappings    exact match ICD10CM:G96.02; broad match HP:0032934" in out
     stir = json.loads(cli("lookup", "STIR", "--format", "json").out)["matches"][0]
     assert (stir["name"], stir["kind"], stir["type"]) == ("csf:stir", "individual", "sequence technique")
 

@@ -337,7 +337,7 @@ def expect_references(rows: list[dict[str, str]]) -> None:
 def expect_mappings(rows: list[dict[str, str]]) -> None:
     assert _set(rows, "term", "relation", "curie") == {
         (CSF + "SpontaneousSpinalCSFLeak", "exact match", "ICD10CM:G96.02"),
-        (CSF + "SpontaneousSpinalCSFLeak", "close match", "HP:0032934"),
+        (CSF + "SpontaneousSpinalCSFLeak", "broad match", "HP:0032934"),
     }
 
 
