@@ -104,3 +104,11 @@ def test_an_undated_completed_procedure_is_named_as_missing(cli, done: str | Non
     codes = [m["code"] for m in data["missing_data"]]
     assert ("procedure-date" in codes) is missing, codes
     assert (data["headache_subtype"]["code"] == "unknown") is missing
+
+
+def test_an_undated_blood_patch_is_no_cause_and_no_missing_date(cli) -> None:
+    """A blood patch is done for the leak: without its date the timeline still stands
+    (onset before the dated block: spontaneous), and its date is not asked for."""
+    data = _recommend(cli, *_flags("2026-09-01", "medial-branch-block", "2026-10-01"), "--ebp-count", "1")
+    assert data["headache_subtype"]["code"] == "spontaneous"
+    assert "procedure-date" not in [m["code"] for m in data["missing_data"]]
