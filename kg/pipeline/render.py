@@ -80,8 +80,11 @@ def subtype_line(subtype: HeadacheSubtype) -> str:
     return f"{text} {subtype.statement}" if subtype.statement else text
 
 
-def readable(message: str) -> str:
-    """A message for a person: each IRI in it as a prefixed name (``ex:seed-second-mbb``)."""
+def readable(message: str, named: dict[str, str] | None = None) -> str:
+    """A message for a person: each node of ``named`` (IRI or blank node identifier -> label) as
+    its label, each other IRI as a prefixed name (``ex:seed-second-mbb``)."""
+    for node, label in (named or {}).items():
+        message = message.replace(f"<{node}>", f"({label})").replace(node, f"({label})")
     return _IRI.sub(lambda m: prefixed_name(m.group(1)), message)
 
 
@@ -104,19 +107,17 @@ def _headline(result: PatientResult) -> list[str]:
     step = result.next_step
     lines = []
     if step is not None:
-        lines.append(_wrap(f"Next step for {prefixed_name(result.patient)}: {step.label}."))
+        lines.append(_wrap(f"Next step: {step.label}."))
     else:
-        lines.append(
-            _wrap(f"No next step for {prefixed_name(result.patient)}: the patient data does not conform.")
-        )
+        lines.append("No next step: the patient data does not conform.")
     for procedure in result.deferred:
         lines.append(_wrap(f"Do not do the planned {procedure.label} now."))
     if result.screen_now:
         lines.append(_wrap("Screen now for: " + ", ".join(f.label for f in result.screen_now) + "."))
     status = "; ".join(s.label for s in result.source_status)
     lines.append(_wrap(DISCLAIMER[:-1] + (f"; {status}." if status else ".")))
-    if result.assessment_date:
-        lines.append(f"Assessed on {result.assessment_date}.")
+    assessed = f", assessed on {result.assessment_date}" if result.assessment_date else ""
+    lines.append(_wrap(f"Patient {prefixed_name(result.patient)}{assessed}."))
     return lines
 
 
@@ -132,7 +133,8 @@ def _warnings(result: PatientResult) -> list[str]:
     warnings = [r for r in result.validation.results if not r.is_violation]
     if not warnings:
         return []
-    return ["Warnings:", *(_wrap(f"- {readable(w.message)}", "  ") for w in warnings)]
+    named = {d.node: d.label for d in result.deferred}
+    return ["Warnings:", *(_wrap(f"- {readable(w.message, named)}", "  ") for w in warnings)]
 
 
 def _facts(branch: Branch) -> list[str]:

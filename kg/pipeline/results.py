@@ -220,13 +220,15 @@ class MissingDatum:
 
 @dataclass
 class Labelled:
-    """A node named by its label: a planned procedure deferred, a caveat on the source."""
+    """A node named by its label: a planned procedure deferred, a caveat on the source.
+    ``node`` is the IRI, or the blank node's identifier (shown as no IRI)."""
 
-    iri: str
+    node: str
     label: str
+    is_iri: bool = True
 
     def as_dict(self) -> dict[str, object]:
-        return {"iri": curie(self.iri), "label": self.label}
+        return {"iri": curie(self.node) if self.is_iri else None, "label": self.label}
 
 
 @dataclass
@@ -343,7 +345,7 @@ def read_patient(store: Store, result: PatientResult) -> None:
     result.headache_subtype = read_headache_subtype(store, patient)
     result.source_status = read_source_status(store)
     result.deferred = [
-        Labelled(str(row.procedure), str(row.label))
+        Labelled(str(row.procedure), str(row.label), isinstance(row.procedure, URIRef))
         for row in _rows(store, "report-deferred-procedures", {"patient": patient})
     ]
     result.screen_now = [

@@ -294,11 +294,11 @@ def test_explain_text_reads_from_next_step_down_to_the_facts(cli) -> None:
     assert result.code == 0 and result.err == ""
     out = " ".join(result.out.split())
     order = [
-        "Next step for ex:seed: obtain MRI of brain with contrast and whole spine.",
+        "Next step: obtain MRI of brain with contrast and whole spine.",
         "Do not do the planned medial branch block now.",
         "Screen now for: ",
         "Decision support for the treating clinician, not a diagnosis; the article is pending human review.",
-        "Assessed on 2026-01-29.",
+        "Patient ex:seed, assessed on 2026-01-29.",
         "Next step: obtain MRI of brain with contrast and whole spine",
         'Rule: "headache without strong imaging evidence or adequate MRI: obtain MRI of brain and spine".',
         "It applies because a headache is present (orthostatic headache: present), and none of these is"
