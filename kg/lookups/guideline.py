@@ -112,7 +112,7 @@ def _statement_line(entry: Data) -> str:
     kind = f"{entry['kind']}, " if entry.get("kind") and entry["kind"] != "evidence statement" else ""
     cited = entry["cites_references"]
     citing = (
-        f"; the article cites its reference{'s' if len(cited) > 1 else ''} {', '.join(str(n) for n in cited)}"
+        f"; article's reference{'s' if len(cited) > 1 else ''} {', '.join(str(n) for n in cited)}"
         if cited
         else ""
     )

@@ -137,23 +137,30 @@ def _warnings(result: PatientResult) -> list[str]:
     return ["Warnings:", *(_wrap(f"- {readable(w.message, named)}", "  ") for w in warnings)]
 
 
-def _facts(branch: Branch) -> list[str]:
-    """The patient facts the met criteria of ``branch`` rest on, as ``type: value``."""
+def _fact_texts(criterion: Criterion, patient: str) -> list[str]:
+    """The patient facts ``criterion`` rests on, as ``type: value`` (``type recorded`` for a fact
+    without a value); the patient's record itself (a criterion on its dates) is not a fact to show."""
+    return [
+        f"{fact.type}: {fact.value}" if fact.value else f"{fact.type} recorded"
+        for fact in criterion.facts
+        if fact.type and fact.node != prefixed_name(patient)
+    ]
+
+
+def _facts(branch: Branch, patient: str) -> list[str]:
+    """The patient facts the met criteria of ``branch`` rest on, each once."""
     found: list[str] = []
     for criterion in branch.criteria:
         if criterion.relation == "requires" and criterion.met:
-            for fact in criterion.facts:
-                shown = f"{fact.type}: {fact.value}" if fact.value else f"{fact.type} recorded"
-                if shown not in found:
-                    found.append(shown)
+            found += [shown for shown in _fact_texts(criterion, patient) if shown not in found]
     return found
 
 
-def _why(item: RecommendationItem) -> list[str]:
+def _why(item: RecommendationItem, patient: str) -> list[str]:
     """``Why: facts -> rule "label".`` and the rationale, for each branch."""
     lines = []
     for branch in item.branches:
-        facts = _facts(branch)
+        facts = _facts(branch, patient)
         chain = "; ".join(facts) + " -> " if facts else ""
         lines.append(_wrap(f'Why: {chain}rule "{branch.label}". {branch.rationale}'))
     return lines
@@ -175,11 +182,13 @@ def _about(result: PatientResult) -> list[str]:
 
 
 def _source(statement: Statement) -> str:
-    """``tier; source, source; the article cites its reference N`` - whose statement it is."""
+    """``tier; source, source; article's reference N``: whose statement it is, and the numbers of
+    the references of the source article linked to it (csf:citesReference), named as the
+    article's so that they do not read as references of the other source."""
     text = f"{statement.tier.replace('-', ' ')}; {', '.join(statement.sources)}"
     if statement.cites:
         numbers = ", ".join(str(n) for n in statement.cites)
-        text += f"; the article cites its reference{'s' if len(statement.cites) > 1 else ''} {numbers}"
+        text += f"; article's reference{'s' if len(statement.cites) > 1 else ''} {numbers}"
     return text
 
 
@@ -228,7 +237,7 @@ def _recommend_text(result: PatientResult) -> str:
         return "\n".join(lines + _violations(result)) + "\n"
     step = result.next_step
     assert step is not None  # conforming data always gets one next step
-    lines += _why(step)
+    lines += _why(step, result.patient)
     if step.protocols:
         lines.append("Protocols:")
     for protocol in step.protocols:
@@ -253,17 +262,15 @@ def _recommend_text(result: PatientResult) -> str:
 # -------------------------------------------------------------------------------------------
 # csfkg explain
 # -------------------------------------------------------------------------------------------
-def _criterion_text(criterion: Criterion) -> str:
-    facts = "; ".join(
-        f"{f.type}: {f.value}" if f.value else f"{f.type} recorded" for f in criterion.facts if f.type
-    )
+def _criterion_text(criterion: Criterion, patient: str) -> str:
+    facts = "; ".join(_fact_texts(criterion, patient))
     return criterion.label + (f" ({facts})" if facts else "")
 
 
-def _applies(branch: Branch) -> list[str]:
+def _applies(branch: Branch, patient: str) -> list[str]:
     """Why the rule applies, in plain words: the criteria it requires that are met, and those
     whose presence would rule it out that are not met (no "excludes ... not met")."""
-    required = [_criterion_text(c) for c in branch.criteria if c.relation == "requires" and c.met]
+    required = [_criterion_text(c, patient) for c in branch.criteria if c.relation == "requires" and c.met]
     absent = [c.label for c in branch.criteria if c.relation == "excludes" and not c.met]
     reasons = []
     if required:
@@ -288,7 +295,7 @@ def _explain_text(result: PatientResult) -> str:
         lines.append(_wrap(("Next step" if item.role == "next-step" else "Also") + f": {item.label}"))
         for branch in item.branches:
             lines.append(_wrap(f'Rule: "{branch.label}".', "  "))
-            lines += _applies(branch)
+            lines += _applies(branch, result.patient)
             lines.append(_wrap(branch.rationale, "    "))
         for action in item.red_flag_actions:
             lines.append(_wrap(f"Action for {action.label}: {action.action}", "  "))

@@ -44,7 +44,7 @@ def test_next_step_provenance_chain_reaches_the_patient_fact_and_the_evidence() 
     assert {"guideline", "article-claim", "unverified-guideline-detail"} <= tiers
     first_line = next(e for e in item.evidence.supports if e.iri == str(CSFG["ev-first-line-mri"]))
     assert first_line.sources == ["UK consensus guideline on spontaneous intracranial hypotension (2023)"]
-    assert first_line.cites == [2]  # the article cites its reference 2 for it, not the guideline
+    assert first_line.cites == [2]  # the article's reference 2, not one of the guideline's
     assert {c.iri for c in first_line.linked} >= {str(CSFG["ev-contrast-source-specific"])}
 
 
