@@ -125,7 +125,7 @@ def _violations(result: PatientResult) -> list[str]:
     lines = ["To correct in the record:"]
     for v in result.validation.results:
         if v.is_violation:
-            lines.append(_wrap(f"- {v.name}: {readable(v.message)}", "  "))
+            lines.append(_wrap(f"- [{v.name}] {readable(v.message)}", "  "))
     return lines
 
 
