@@ -110,18 +110,18 @@ def explain(
     today: TodayOption = None,
     output_format: FormatOption = LookupFormat.text,
 ) -> None:
-    """Why this next step: branch <- criteria met or not met <- patient facts, with the evidence."""
+    """Why this next step: the rule, the criteria met and not met with the patient facts, and all the evidence."""
     from csfkg.io.flags import parse_date_option
-    from csfkg.lookups.guideline import explain_file, render_explain
+    from csfkg.io.patient_files import read_patient_file, select_patients
+    from csfkg.pipeline.assess import assess
+    from csfkg.pipeline.render import render_explain, render_json
 
-    explained = explain_file(
-        patient_file, patient=patient, all_patients=all_patients, today=parse_date_option(today, "--today")
-    )
-    if output_format is LookupFormat.json:
-        _show(explained[0] if len(explained) == 1 else explained, output_format, render_explain)
-    else:
-        typer.echo("\n".join(render_explain(data) for data in explained), nl=False)
-    if not all(data["conforms"] for data in explained):
+    graph = read_patient_file(patient_file)
+    chosen = select_patients(graph, patient=patient, all_patients=all_patients)
+    run = assess(graph, chosen, today=parse_date_option(today, "--today"))
+    renderer = render_json if output_format is LookupFormat.json else render_explain
+    typer.echo(renderer(run), nl=False)
+    if not run.conforms:
         raise typer.Exit(code=1)
 
 

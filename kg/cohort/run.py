@@ -22,6 +22,7 @@ from typing import Any
 from rdflib import URIRef
 
 from csfkg.model.knowledge import knowledge_ntriples
+from csfkg.model.ordering import natural_key
 from csfkg.pipeline.dates import keep_recorded_dates, restore_recorded_dates, set_assessment_dates
 from csfkg.pipeline.derive import RESULT_GRAPH_QUERY, Progress, derive_in
 from csfkg.sparql.library import get_query
@@ -267,7 +268,8 @@ CSV_HEADER = ("patient", "next_step", "companions", "missing_data", "violations"
 
 
 def write_csv(run: CohortRun, path: Path) -> None:
-    """One row per patient: IRI, next step, companions, missing data, violations (atomically)."""
+    """One row per patient: IRI, next step, companions, missing data, violations (atomically),
+    in the natural order of the patients' IRIs (``p2`` before ``p10``)."""
 
     from csfkg.io.output import atomic_stream
 
@@ -278,9 +280,9 @@ def write_csv(run: CohortRun, path: Path) -> None:
         quoted = csv.writer(stream, lineterminator="\n", quoting=csv.QUOTE_ALL)
         writer.writerow(CSV_HEADER)
         if run.lines is not None:
-            stream.writelines(run.lines)
+            stream.writelines(sorted(run.lines, key=lambda line: natural_key(next(csv.reader([line]))[0])))
             return
-        for row in run.rows:
+        for row in sorted(run.rows, key=lambda row: natural_key(row.patient)):
             fields = [
                 row.patient,
                 row.next_step,

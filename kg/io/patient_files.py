@@ -39,6 +39,7 @@ from rdflib import RDF, XSD, Graph, URIRef
 
 from csfkg.io.formats import PATIENT_FILE_FORMATS, by_rdflib_name, input_format
 from csfkg.model.errors import InputError, PatientSelectionError
+from csfkg.model.ordering import natural_key
 from csfkg.model.vocab import CSF, PREFIXES
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -386,8 +387,9 @@ def _parse_ntriples(text: str, graph: Graph) -> None:
 
 
 def patients_in(graph: Graph) -> list[URIRef]:
-    """The patients of a graph (nodes typed ``csf:Patient``), sorted by IRI."""
-    return sorted({s for s in graph.subjects(RDF.type, CSF.Patient)}, key=str)  # type: ignore[misc]
+    """The patients of a graph (nodes typed ``csf:Patient``), in the natural order of their IRIs
+    (``p2`` before ``p10``)."""
+    return sorted({s for s in graph.subjects(RDF.type, CSF.Patient)}, key=natural_key)  # type: ignore[misc]
 
 
 def check_patient_count(

@@ -1,19 +1,17 @@
-"""Lookups for a person at a terminal: the MRI protocols, the expected findings, the red flags, a
-search of the graph, and the why-chain of one patient's recommendation.
+"""Lookups for a person at a terminal: the MRI protocols, the expected findings, the red flags and
+a search of the graph. (The why-chain of a patient's recommendation, ``csfkg explain``, is the
+pipeline's: :func:`csfkg.pipeline.render.render_explain`.)
 
 Everything clinical is read from the graph through the named queries (protocol-requirements,
-expected-findings, red-flags, evidence-for, lookup, lookup-names, mappings, recommendation-criteria,
-report-recommendation-evidence, report-missing-data); this module only groups their rows into
-plain data (for JSON) and renders that data as text. It never prints.
+expected-findings, red-flags, evidence-for, lookup, lookup-names, mappings); this module only
+groups their rows into plain data (for JSON) and renders that data as text. It never prints.
 """
 
 from __future__ import annotations
 
 import difflib
 import textwrap
-from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from rdflib import BNode, Literal, URIRef
@@ -21,12 +19,11 @@ from rdflib import BNode, Literal, URIRef
 from csfkg.model.errors import UsageError
 from csfkg.model.resources import knowledge_cache
 from csfkg.model.vocab import CSF, prefixed_name
-from csfkg.pipeline.dataset import QueryDataset
-from csfkg.pipeline.render import bern_line, subtype_line
-from csfkg.pipeline.results import BernScore, HeadacheSubtype, read_bern_scores, read_headache_subtype
+from csfkg.pipeline.render import CORRECTED_BY
 from csfkg.sparql.library import get_query
 from csfkg.sparql.named import display, run_query
 from csfkg.stores import RdflibStore, SelectResult, Store, Term
+from csfkg.stores.sparql_text import truth
 
 WIDTH = 100
 PROTOCOLS = ("brain", "spine")
@@ -95,6 +92,7 @@ def _statements(rows: list[dict[str, Term | None]], *, number_key: str = "refere
                 "rank": _value(row.get("rank")),
                 "sources": [],
                 "cites_references": [],
+                "contested": truth(row.get("contested")),
                 "corrected_by": [],
             }
         source = _text(row.get("sourceLabel"))
@@ -114,7 +112,7 @@ def _statement_line(entry: Data) -> str:
     kind = f"{entry['kind']}, " if entry.get("kind") and entry["kind"] != "evidence statement" else ""
     cited = entry["cites_references"]
     citing = (
-        f", citing reference{'s' if len(cited) > 1 else ''} {', '.join(str(n) for n in cited)}"
+        f"; article's reference{'s' if len(cited) > 1 else ''} {', '.join(str(n) for n in cited)}"
         if cited
         else ""
     )
@@ -125,8 +123,9 @@ def _render_statements(entries: list[Data], indent: str) -> list[str]:
     lines: list[str] = []
     for entry in entries:
         lines.append(_wrap(_statement_line(entry), indent))
+        verb = f"{CORRECTED_BY}: " if entry["contested"] else "note: "
         for correction in entry["corrected_by"]:
-            lines.append(_wrap("corrected by " + _statement_line(correction), indent + "    "))
+            lines.append(_wrap(verb + _statement_line(correction), indent + "    "))
     return lines
 
 
@@ -279,7 +278,7 @@ def render_findings(data: Data) -> str:
         lines.append(_wrap("As listed by the source: " + _statement_line(statement), ""))
         for correction in statement["corrected_by"]:
             lines.append(
-                _wrap(f"corrected by: {correction['label']} ({prefixed_name(correction['iri'])})", "    ")
+                _wrap(f"{CORRECTED_BY}: {correction['label']} ({prefixed_name(correction['iri'])})", "    ")
             )
     lines.append("Findings:")
     for sign in data["findings"]:
@@ -418,194 +417,3 @@ def render_lookup(data: Data) -> str:
             )
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
-
-
-# ---------------------------------------------------------------------------------------
-# csfkg explain PATIENT.ttl
-# ---------------------------------------------------------------------------------------
-def explain_file(
-    path: Path, *, patient: str | None = None, all_patients: bool = False, today: date | None = None
-) -> list[Data]:
-    """Assess the patients of ``path`` (the one named by ``patient``, every one with
-    ``all_patients``, else the only one) and explain their recommendations.
-
-    Raises:
-        InputError: the file is missing or not a valid patient file.
-        PatientSelectionError: the patient is not in the file, or the file holds several and
-            neither ``patient`` nor ``all_patients`` was given.
-    """
-    from csfkg.io.patient_files import read_patient_file, select_patients
-    from csfkg.pipeline.dataset import assessed_dataset
-
-    graph = read_patient_file(path)
-    chosen = select_patients(graph, patient=patient, all_patients=all_patients)
-    dataset = assessed_dataset([(graph, chosen)], today=today)
-    return [explain(dataset, each) for each in chosen]
-
-
-def explain(dataset: QueryDataset, patient: URIRef) -> Data:
-    """The why-chain of each recommendation of ``patient``: action <- branch <- criteria met or
-    not met <- patient facts, with the evidence of the branch (tier, source, corrections), and the
-    data not recorded. A patient whose data violates a shape gets its violations instead."""
-    result = dataset.result_for(str(patient))
-    data: Data = {
-        "patient": str(patient),
-        "assessment_date": result.assessment_date,
-        "conforms": result.validation.conforms,
-    }
-    if not result.validation.conforms:
-        data["violations"] = [
-            {"shape": v.shape, "name": v.name, "focus": v.focus, "message": v.message}
-            for v in result.validation.results
-            if v.is_violation
-        ]
-        return data
-    store = dataset.store
-    recommendations: dict[str, Data] = {}
-    for row in select(store, "recommendation-criteria", patient=patient):
-        item = recommendations.setdefault(
-            str(row["recommendation"]),
-            {
-                "role": str(row["role"]),
-                "action": {"iri": str(row["action"]), "label": str(row["actionLabel"])},
-                "branches": [],
-                "evidence": [],
-            },
-        )
-        branch = next((b for b in item["branches"] if b["iri"] == str(row["branch"])), None)
-        if branch is None:
-            branch = {
-                "iri": str(row["branch"]),
-                "label": str(row["branchLabel"]),
-                "precedence": _value(row["precedence"]),
-                "rationale": str(row["rationale"]),
-                "criteria": [],
-            }
-            item["branches"].append(branch)
-        criterion = next((c for c in branch["criteria"] if c["iri"] == str(row["criterion"])), None)
-        if criterion is None:
-            criterion = {
-                "iri": str(row["criterion"]),
-                "label": str(row["criterionLabel"]),
-                "relation": str(row["relation"]),
-                "met": bool(_value(row["met"])),
-                "facts": [],
-            }
-            branch["criteria"].append(criterion)
-        if row["fact"] is not None:
-            fact = {
-                "node": display(row["fact"]) if isinstance(row["fact"], URIRef) else None,
-                "type": _text(row["factType"]),
-                "value": _text(row["factValue"]),
-            }
-            if fact not in criterion["facts"]:
-                criterion["facts"].append(fact)
-    evidence_rows: dict[str, list[dict[str, Term | None]]] = {}
-    for row in select(store, "report-recommendation-evidence", patient=patient):
-        evidence_rows.setdefault(str(row["recommendation"]), []).append(row)
-    for key, item in recommendations.items():
-        item["evidence"] = _statements(evidence_rows.get(key, []), number_key="citedNumber")
-    for key, actions in _red_flag_actions(store, patient).items():
-        recommendations[key]["red_flag_actions"] = actions
-    data["recommendations"] = sorted(recommendations.values(), key=lambda r: r["role"] != "next-step")
-    data["missing_data"] = [
-        {
-            "iri": str(r["element"]),
-            "code": str(r["code"]),
-            "label": str(r["label"]),
-            "blocking": bool(_value(r["blocking"])),
-        }
-        for r in select(store, "report-missing-data", patient=patient)
-    ]
-    data["bern_scores"] = [score.as_dict() for score in read_bern_scores(store, patient)]
-    subtype = read_headache_subtype(store, patient)
-    data["headache_subtype"] = None if subtype is None else subtype.as_dict()
-    return data
-
-
-def _red_flag_actions(store: Store, patient: URIRef) -> dict[str, list[Data]]:
-    """Per recommendation, the action of each red flag action group it calls for
-    (``report-red-flag-actions``), with the red flags present that call for it and the
-    group's evidence, in the groups' display order."""
-    groups: dict[str, dict[str, Data]] = {}
-    evidence: dict[tuple[str, str], list[dict[str, Term | None]]] = {}
-    for row in select(store, "report-red-flag-actions", patient=patient):
-        key, group = str(row["recommendation"]), str(row["group"])
-        action = groups.setdefault(key, {}).setdefault(
-            group,
-            {
-                "iri": group,
-                "code": str(row["groupCode"]),
-                "label": str(row["groupLabel"]),
-                "action": str(row["actionText"]),
-                "red_flags": [],
-                "evidence": [],
-            },
-        )
-        flag = {"iri": str(row["flag"]), "code": str(row["flagCode"]), "label": str(row["flagLabel"])}
-        if flag not in action["red_flags"]:
-            action["red_flags"].append(flag)
-        if row["statement"] is not None:
-            evidence.setdefault((key, group), []).append(row)
-    for (key, group), rows in evidence.items():
-        groups[key][group]["evidence"] = _statements(rows)
-    return {key: list(actions.values()) for key, actions in groups.items()}
-
-
-def render_explain(data: Data) -> str:
-    lines = [f"Patient {prefixed_name(data['patient'])}, assessed {data['assessment_date']}"]
-    if not data["conforms"]:
-        lines.append("The patient data does not conform to the shapes, so nothing was derived:")
-        lines += [_wrap(f"- [{v['name']}] {v['message']}", "  ") for v in data["violations"]]
-        return "\n".join(lines) + "\n"
-    for item in data["recommendations"]:
-        heading = "Next step" if item["role"] == "next-step" else "Also"
-        lines.append("")
-        lines.append(f"{heading}: {item['action']['label']} ({prefixed_name(item['action']['iri'])})")
-        for branch in item["branches"]:
-            precedence = f", precedence {branch['precedence']}" if branch["precedence"] is not None else ""
-            lines.append(
-                _wrap(f"<- branch {prefixed_name(branch['iri'])}{precedence}: {branch['label']}", "  ")
-            )
-            lines.append(_wrap(branch["rationale"], "       "))
-            for criterion in branch["criteria"]:
-                met = "met" if criterion["met"] else "not met"
-                lines.append(
-                    _wrap(
-                        f"<- {criterion['relation']} {prefixed_name(criterion['iri'])} ({met}): {criterion['label']}",
-                        "       ",
-                    )
-                )
-                for fact in criterion["facts"]:
-                    described = ", ".join(x for x in (fact["type"], fact["value"]) if x)
-                    described = f"{described} record" if fact["value"] is None else described
-                    node = f"{fact['node']}: " if fact["node"] else "a recorded "
-                    lines.append(_wrap(f"<- {node}{described}", "            "))
-        for action in item.get("red_flag_actions", []):
-            lines.append(
-                _wrap(
-                    f"-> action {prefixed_name(action['iri'])} ({action['label']}): {action['action']}", "  "
-                )
-            )
-            for flag in action["red_flags"]:
-                lines.append(
-                    _wrap(f"<- red flag present: {flag['label']} ({prefixed_name(flag['iri'])})", "       ")
-                )
-            lines += _render_statements(action["evidence"], "       ")
-        if item["evidence"]:
-            lines.append("  Evidence (tier; source):")
-            lines += _render_statements(item["evidence"], "    ")
-    if data["headache_subtype"]:
-        lines.append("")
-        lines.append(_wrap(subtype_line(HeadacheSubtype.from_dict(data["headache_subtype"])), ""))
-    if data["bern_scores"]:
-        lines.append("")
-        for score in data["bern_scores"]:
-            lines.append(_wrap(bern_line(BernScore.from_dict(score)), ""))
-    if data["missing_data"]:
-        shown = [
-            m["label"] + (" (blocks the next step)" if m["blocking"] else "") for m in data["missing_data"]
-        ]
-        lines.append("")
-        lines.append(_wrap("Not recorded: " + "; ".join(shown) + ".", ""))
-    return "\n".join(lines) + "\n"

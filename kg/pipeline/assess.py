@@ -13,7 +13,7 @@ from csfkg.io.patient_files import patients_in
 from csfkg.model.knowledge import add_rules
 from csfkg.pipeline.dates import assessment_dates, set_assessment_dates
 from csfkg.pipeline.derive import derive_in, derived_graph
-from csfkg.pipeline.results import PatientResult, read_bern_scores, read_headache_subtype, read_result
+from csfkg.pipeline.results import PatientResult, read_patient, read_source_status
 from csfkg.sparql.records import patient_records
 from csfkg.stores import OxigraphStore, Store
 from csfkg.validation.compiled import new_validation_store
@@ -83,8 +83,8 @@ def assess(graph: Graph, patients: list[URIRef], *, today: date | None = None) -
             validation=per_patient[patient],
         )
         if per_patient[patient].conforms:
-            result.recommendations, result.missing_data = read_result(store, patient)
-            result.bern_scores = read_bern_scores(store, patient)
-            result.headache_subtype = read_headache_subtype(store, patient)
+            read_patient(store, result)
+        else:
+            result.source_status = read_source_status(store)
         results.append(result)
     return AssessmentRun(results=results, store=store)

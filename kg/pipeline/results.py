@@ -1,38 +1,76 @@
-"""Reading a patient's derived result out of the result graph with the ``report-*.rq``
-queries, into plain data for the renderers."""
+"""Reading a patient's derived result out of the result graph with the ``report-*.rq`` queries
+(and ``recommendation-criteria.rq``), into plain data for the renderers.
+
+One shape for every output: :meth:`PatientResult.as_dict` is the JSON of ``csfkg recommend`` and
+of ``csfkg explain`` (``ontology/shapes/patient-result.schema.json`` describes it); IRIs in it are
+prefixed names (CURIEs), the renderers of text show labels."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from rdflib import URIRef
 
+from csfkg.model.vocab import prefixed_name
 from csfkg.sparql.library import get_query
 from csfkg.stores import SelectResult, Store
 from csfkg.stores.sparql_text import truth
 from csfkg.validation.report import ValidationReport
 
+DISCLAIMER = "Decision support for the treating clinician, not a diagnosis."
+"""The one line every output of a patient's result carries."""
+
+
+def curie(iri: str) -> str:
+    """An IRI as the JSON output names it: a prefixed name when one fits, else ``<iri>``."""
+    return prefixed_name(iri)
+
 
 @dataclass
-class Evidence:
-    label: str
-    statement: str
-    source: str
-    confidence: str
+class Statement:
+    """An evidence statement cited for a recommendation, with its tier (``rank`` 1 most trusted),
+    sources and the numbers of the article references the article cites for it. ``contested``:
+    an article claim the graph corrects; ``linked`` are then its corrections, else the notes that
+    qualify it (both csf:correctedBy in the graph)."""
+
     iri: str
-    corrections: list[Evidence] = field(default_factory=list)
+    label: str
+    text: str
+    tier: str
+    rank: int | None
+    sources: list[str] = field(default_factory=list)
+    cites: list[int] = field(default_factory=list)
+    contested: bool = False
+    linked: list[Statement] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         data: dict[str, object] = {
+            "iri": curie(self.iri),
             "label": self.label,
-            "statement": self.statement,
-            "source": self.source,
-            "confidence": self.confidence,
-            "iri": self.iri,
+            "text": self.text,
+            "tier": self.tier,
+            "rank": self.rank,
+            "sources": self.sources,
+            "article_cites_references": self.cites,
         }
-        if self.corrections:
-            data["corrected_by"] = [c.as_dict() for c in self.corrections]
+        data["corrected_by" if self.contested else "notes"] = [s.as_dict() for s in self.linked]
         return data
+
+
+@dataclass
+class Evidence:
+    """The evidence of one recommendation in two groups: what supports it, strongest tier
+    first, and the article's claims the graph corrects (never counted as support)."""
+
+    supports: list[Statement] = field(default_factory=list)
+    contested: list[Statement] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "supports": [s.as_dict() for s in self.supports],
+            "contested": [s.as_dict() for s in self.contested],
+        }
 
 
 @dataclass
@@ -40,6 +78,9 @@ class ProtocolRequirement:
     protocol: str
     protocol_label: str
     requirements: list[str]
+
+    def as_dict(self) -> dict[str, object]:
+        return {"iri": curie(self.protocol), "label": self.protocol_label, "requires": self.requirements}
 
 
 @dataclass
@@ -49,7 +90,7 @@ class RedFlag:
     iri: str
 
     def as_dict(self) -> dict[str, object]:
-        return {"code": self.code, "label": self.label, "iri": self.iri}
+        return {"code": self.code, "label": self.label, "iri": curie(self.iri)}
 
 
 @dataclass
@@ -62,16 +103,70 @@ class RedFlagAction:
     iri: str
     action: str
     red_flags: list[RedFlag] = field(default_factory=list)
-    evidence: list[Evidence] = field(default_factory=list)
+    evidence: list[Statement] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return {
             "code": self.code,
             "label": self.label,
-            "iri": self.iri,
+            "iri": curie(self.iri),
             "action": self.action,
             "red_flags": [f.as_dict() for f in self.red_flags],
             "evidence": [e.as_dict() for e in self.evidence],
+        }
+
+
+@dataclass
+class Fact:
+    """A patient fact a criterion rests on: the node (a CURIE, None for a blank node), the label
+    of its class and its recorded value (finding status, procedure status, study result)."""
+
+    node: str | None
+    type: str | None
+    value: str | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"node": self.node, "type": self.type, "value": self.value}
+
+
+@dataclass
+class Criterion:
+    """A criterion a branch requires (``relation`` "requires") or excludes ("excludes"), and
+    whether the patient meets it."""
+
+    iri: str
+    label: str
+    relation: str
+    met: bool
+    facts: list[Fact] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "iri": curie(self.iri),
+            "label": self.label,
+            "relation": self.relation,
+            "met": self.met,
+            "facts": [f.as_dict() for f in self.facts],
+        }
+
+
+@dataclass
+class Branch:
+    """The rule a recommendation came from, with its criteria."""
+
+    iri: str
+    label: str
+    precedence: int | None
+    rationale: str
+    criteria: list[Criterion] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "iri": curie(self.iri),
+            "label": self.label,
+            "precedence": self.precedence,
+            "rationale": self.rationale,
+            "criteria": [c.as_dict() for c in self.criteria],
         }
 
 
@@ -81,30 +176,28 @@ class RecommendationItem:
     label: str
     iri: str
     role: str
-    rationale: list[str]
-    branches: list[str]
-    evidence: list[Evidence] = field(default_factory=list)
+    branches: list[Branch] = field(default_factory=list)
+    evidence: Evidence = field(default_factory=Evidence)
     protocols: list[ProtocolRequirement] = field(default_factory=list)
     red_flag_actions: list[RedFlagAction] = field(default_factory=list)
 
+    @property
+    def rationale(self) -> str:
+        """The rationale of each branch, in order, once each."""
+        return " ".join(dict.fromkeys(b.rationale for b in self.branches))
+
     def as_dict(self) -> dict[str, object]:
-        data: dict[str, object] = {
+        return {
             "code": self.code,
             "label": self.label,
-            "iri": self.iri,
+            "iri": curie(self.iri),
             "role": self.role,
-            "rationale": " ".join(self.rationale),
-            "branches": self.branches,
-            "evidence": [e.as_dict() for e in self.evidence],
+            "rationale": self.rationale,
+            "branches": [b.as_dict() for b in self.branches],
+            "evidence": self.evidence.as_dict(),
+            "protocols": [p.as_dict() for p in self.protocols],
+            "red_flag_actions": [a.as_dict() for a in self.red_flag_actions],
         }
-        if self.protocols:
-            data["protocols"] = [
-                {"iri": p.protocol, "label": p.protocol_label, "requires": p.requirements}
-                for p in self.protocols
-            ]
-        if self.red_flag_actions:
-            data["red_flag_actions"] = [a.as_dict() for a in self.red_flag_actions]
-        return data
 
 
 @dataclass
@@ -119,10 +212,23 @@ class MissingDatum:
         return {
             "code": self.code,
             "label": self.label,
-            "iri": self.iri,
+            "iri": curie(self.iri),
             "definition": self.definition,
             "blocking": self.blocking,
         }
+
+
+@dataclass
+class Labelled:
+    """A node named by its label: a planned procedure deferred, a caveat on the source.
+    ``node`` is the IRI, or the blank node's identifier (shown as no IRI)."""
+
+    node: str
+    label: str
+    is_iri: bool = True
+
+    def as_dict(self) -> dict[str, object]:
+        return {"iri": curie(self.node) if self.is_iri else None, "label": self.label}
 
 
 @dataclass
@@ -136,17 +242,7 @@ class HeadacheSubtype:
     statement: str | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return {"code": self.code, "label": self.label, "iri": self.iri, "statement": self.statement}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, object]) -> HeadacheSubtype:
-        statement = data.get("statement")
-        return cls(
-            str(data["code"]),
-            str(data["label"]),
-            str(data["iri"]),
-            None if statement is None else str(statement),
-        )
+        return {"code": self.code, "label": self.label, "iri": curie(self.iri), "statement": self.statement}
 
 
 @dataclass
@@ -166,24 +262,9 @@ class BernScore:
     def complete(self) -> bool:
         return not self.missing
 
-    @classmethod
-    def from_dict(cls, data: dict[str, object]) -> BernScore:
-        """The score :meth:`as_dict` gave."""
-        klass = data["class"]
-        missing = data["missing_elements"]
-        assert isinstance(klass, dict) and isinstance(missing, list)
-        return cls(
-            study=str(data["study"]),
-            score=int(str(data["score"])),
-            class_code=str(klass["code"]),
-            class_label=str(klass["label"]),
-            caveat=None if data["caveat"] is None else str(data["caveat"]),
-            missing=[(str(m["code"]), str(m["label"])) for m in missing],
-        )
-
     def as_dict(self) -> dict[str, object]:
         return {
-            "study": self.study,
+            "study": curie(self.study),
             "score": self.score,
             "class": {"code": self.class_code, "label": self.class_label},
             "caveat": self.caveat,
@@ -195,7 +276,11 @@ class BernScore:
 @dataclass
 class PatientResult:
     """What the command line shows for one patient. ``next_step`` is None when the data did not
-    conform (violations) and nothing was derived."""
+    conform (violations) and nothing was derived.
+
+    ``source_status``: the caveats on the source article (pending human review);
+    ``deferred``: the planned procedures a recommendation to defer puts off; ``screen_now``: the
+    red flags not recorded when the red-flag screen is incomplete."""
 
     patient: str
     assessment_date: str | None
@@ -204,6 +289,9 @@ class PatientResult:
     missing_data: list[MissingDatum] = field(default_factory=list)
     bern_scores: list[BernScore] = field(default_factory=list)
     headache_subtype: HeadacheSubtype | None = None
+    source_status: list[Labelled] = field(default_factory=list)
+    deferred: list[Labelled] = field(default_factory=list)
+    screen_now: list[RedFlag] = field(default_factory=list)
 
     @property
     def next_step(self) -> RecommendationItem | None:
@@ -212,73 +300,103 @@ class PatientResult:
     def as_dict(self) -> dict[str, object]:
         step = self.next_step
         return {
-            "patient": self.patient,
+            "patient": curie(self.patient),
             "assessment_date": self.assessment_date,
-            "next_step": None if step is None else {"code": step.code, "label": step.label, "iri": step.iri},
+            "disclaimer": DISCLAIMER,
+            "source_status": [s.as_dict() for s in self.source_status],
+            "validation": self.validation.as_dict(),
+            "next_step": None
+            if step is None
+            else {"code": step.code, "label": step.label, "iri": curie(step.iri)},
+            "do_not_do_now": [d.as_dict() for d in self.deferred],
+            "screen_now": [f.as_dict() for f in self.screen_now],
             "recommendations": [r.as_dict() for r in self.recommendations],
             "missing_data": [m.as_dict() for m in self.missing_data],
             "bern_scores": [b.as_dict() for b in self.bern_scores],
             "headache_subtype": None if self.headache_subtype is None else self.headache_subtype.as_dict(),
-            "validation": self.validation.as_dict(),
         }
 
 
-def _rows(store: Store, name: str, bindings: dict[str, URIRef]) -> list:
+def _rows(store: Store, name: str, bindings: dict[str, URIRef]) -> list[SimpleNamespace]:
     result = store.query(get_query(name).text, bindings)
     assert isinstance(result, SelectResult)
-    from types import SimpleNamespace
-
     return [SimpleNamespace(**row) for row in result.dicts()]
 
 
-def read_result(store: Store, patient: URIRef) -> tuple[list[RecommendationItem], list[MissingDatum]]:
-    """The recommendations (next step first) and missing data of ``patient``."""
+def _number(term: object) -> int | None:
+    return None if term is None else int(str(term))
+
+
+def read_patient(store: Store, result: PatientResult) -> None:
+    """Fill ``result`` (a patient whose data conforms) from the result graph in ``store``."""
+    patient = URIRef(result.patient)
+    result.recommendations = _recommendations(store, patient)
+    result.missing_data = [
+        MissingDatum(
+            code=str(row.code),
+            label=str(row.label),
+            iri=str(row.element),
+            definition=str(row.definition),
+            blocking=truth(row.blocking),
+        )
+        for row in _rows(store, "report-missing-data", {"patient": patient})
+    ]
+    result.bern_scores = read_bern_scores(store, patient)
+    result.headache_subtype = read_headache_subtype(store, patient)
+    result.source_status = read_source_status(store)
+    result.deferred = [
+        Labelled(str(row.procedure), str(row.label), isinstance(row.procedure, URIRef))
+        for row in _rows(store, "report-deferred-procedures", {"patient": patient})
+    ]
+    result.screen_now = [
+        RedFlag(code=str(row.code), label=str(row.label), iri=str(row.flag))
+        for row in _rows(store, "report-red-flag-screen", {"patient": patient})
+    ]
+
+
+def read_source_status(store: Store) -> list[Labelled]:
+    """The caveats on the source article (``report-source-status.rq``): pending human review."""
+    return [Labelled(str(row.caveat), str(row.label)) for row in _rows(store, "report-source-status", {})]
+
+
+def _recommendations(store: Store, patient: URIRef) -> list[RecommendationItem]:
+    """The recommendations of ``patient``, next step first, each with its branches and their
+    criteria, its evidence, protocols and red flag actions."""
     bindings = {"patient": patient}
     items: dict[str, RecommendationItem] = {}
     for row in _rows(store, "report-recommendations", bindings):
-        key = str(row.recommendation)
-        if key not in items:
-            items[key] = RecommendationItem(
-                code=str(row.code),
-                label=str(row.label),
-                iri=str(row.action),
-                role=str(row.roleCode),
-                rationale=[],
-                branches=[],
-            )
-        item = items[key]
-        if str(row.rationale) not in item.rationale:
-            item.rationale.append(str(row.rationale))
-        if str(row.branch) not in item.branches:
-            item.branches.append(str(row.branch))
-
-    evidence: dict[tuple[str, str], Evidence] = {}
-    corrections: list[tuple[str, str, Evidence]] = []
-    for row in _rows(store, "report-recommendation-evidence", bindings):
-        source = str(row.sourceLabel)
-        if row.citedNumber is not None:
-            source += f", citing its reference {row.citedNumber} ({row.citedTitle})"
-        entry = Evidence(
-            label=str(row.label),
-            statement=str(row.text),
-            source=source,
-            confidence=str(row.tier),
-            iri=str(row.statement),
+        item = items.setdefault(
+            str(row.recommendation),
+            RecommendationItem(
+                code=str(row.code), label=str(row.label), iri=str(row.action), role=str(row.roleCode)
+            ),
         )
-        key = (str(row.recommendation), str(row.statement))
-        if row.correctionOf is not None:
-            corrections.append((str(row.recommendation), str(row.correctionOf), entry))
-        elif key in evidence:
-            if entry.source not in evidence[key].source:
-                evidence[key].source += f"; {entry.source}"
-        else:
-            evidence[key] = entry
-    for (recommendation, _), entry in evidence.items():
-        items[recommendation].evidence.append(entry)
-    for recommendation, corrected, entry in corrections:
-        target = evidence.get((recommendation, corrected))
-        if target is not None and all(c.iri != entry.iri for c in target.corrections):
-            target.corrections.append(entry)
+        if all(b.iri != str(row.branch) for b in item.branches):
+            item.branches.append(
+                Branch(str(row.branch), str(row.branchLabel), _number(row.precedence), str(row.rationale))
+            )
+    for row in _rows(store, "recommendation-criteria", bindings):
+        branch = next(b for b in items[str(row.recommendation)].branches if b.iri == str(row.branch))
+        criterion = next((c for c in branch.criteria if c.iri == str(row.criterion)), None)
+        if criterion is None:
+            criterion = Criterion(
+                str(row.criterion), str(row.criterionLabel), str(row.relation), truth(row.met)
+            )
+            branch.criteria.append(criterion)
+        if row.fact is not None:
+            fact = Fact(
+                node=curie(str(row.fact)) if isinstance(row.fact, URIRef) else None,
+                type=None if row.factType is None else str(row.factType),
+                value=None if row.factValue is None else str(row.factValue),
+            )
+            if fact not in criterion.facts:
+                criterion.facts.append(fact)
+
+    rows: dict[str, list[SimpleNamespace]] = {}
+    for row in _rows(store, "report-recommendation-evidence", bindings):
+        rows.setdefault(str(row.recommendation), []).append(row)
+    for key, item in items.items():
+        item.evidence = _evidence(rows.get(key, []))
 
     for item in items.values():
         protocols: dict[str, ProtocolRequirement] = {}
@@ -291,18 +409,50 @@ def read_result(store: Store, patient: URIRef) -> tuple[list[RecommendationItem]
 
     for recommendation, actions in _red_flag_actions(store, bindings).items():
         items[recommendation].red_flag_actions = actions
+    return list(items.values())
 
-    missing = [
-        MissingDatum(
-            code=str(row.code),
+
+def _statement(row: SimpleNamespace, found: dict[str, Statement]) -> Statement:
+    """The statement of ``row`` in ``found`` (added when new), with the row's source and cited
+    reference number gathered."""
+    statement = found.get(str(row.statement))
+    if statement is None:
+        statement = found[str(row.statement)] = Statement(
+            iri=str(row.statement),
             label=str(row.label),
-            iri=str(row.element),
-            definition=str(row.definition),
-            blocking=truth(row.blocking),
+            text=str(row.text),
+            tier=str(row.tier),
+            rank=_number(getattr(row, "rank", None)),
+            contested=truth(getattr(row, "contested", None)),
         )
-        for row in _rows(store, "report-missing-data", bindings)
-    ]
-    return list(items.values()), missing
+    if str(row.sourceLabel) not in statement.sources:
+        statement.sources.append(str(row.sourceLabel))
+    number = _number(getattr(row, "citedNumber", None))
+    if number is not None and number not in statement.cites:
+        statement.cites.append(number)
+    return statement
+
+
+def _evidence(rows: list[SimpleNamespace]) -> Evidence:
+    """The rows of ``report-recommendation-evidence`` of one recommendation, in the query's
+    order (strongest tier first), as supports and contested claims, each with its linked
+    statements (notes or corrections)."""
+    cited: dict[str, Statement] = {}
+    linked: dict[str, dict[str, Statement]] = {}
+    for row in rows:
+        if row.correctionOf is None:
+            _statement(row, cited)
+    for row in rows:
+        if row.correctionOf is not None:
+            links = linked.setdefault(str(row.correctionOf), {})
+            statement = _statement(row, links)
+            statement.contested = False  # a correction is itself checked, not contested
+    for iri, statement in cited.items():
+        statement.linked = list(linked.get(iri, {}).values())
+    return Evidence(
+        supports=[s for s in cited.values() if not s.contested],
+        contested=[s for s in cited.values() if s.contested],
+    )
 
 
 def _red_flag_actions(store: Store, bindings: dict[str, URIRef]) -> dict[str, list[RedFlagAction]]:
@@ -323,16 +473,10 @@ def _red_flag_actions(store: Store, bindings: dict[str, URIRef]) -> dict[str, li
             action.red_flags.append(
                 RedFlag(code=str(row.flagCode), label=str(row.flagLabel), iri=str(row.flag))
             )
-        if row.statement is not None and all(e.iri != str(row.statement) for e in action.evidence):
-            action.evidence.append(
-                Evidence(
-                    label=str(row.label),
-                    statement=str(row.text),
-                    source=str(row.sourceLabel),
-                    confidence=str(row.tier),
-                    iri=str(row.statement),
-                )
-            )
+        if row.statement is not None:
+            statements = {s.iri: s for s in action.evidence}
+            _statement(row, statements)
+            action.evidence = list(statements.values())
     return {recommendation: list(groups.values()) for recommendation, groups in found.items()}
 
 

@@ -62,7 +62,7 @@ def test_cohort_command_reports_violations_and_matches_recommend(cli, tmp_path: 
     assert set(rows) == {"anna", "ben", "cleo"}
     assert rows["cleo"]["next_step"] == "" and "onset not after assessment" in rows["cleo"]["violations"]
     recommend = cli("recommend", str(SMALL), "--all", "--format", "json").json()
-    expected = {p["patient"].rsplit("/", 1)[-1]: p for p in recommend}  # type: ignore[union-attr]
+    expected = {p["patient"].removeprefix("ex:"): p for p in recommend}  # type: ignore[union-attr]
     for name in ("anna", "ben"):
         assert rows[name]["next_step"] == expected[name]["next_step"]["code"]
         companions = sorted(r["code"] for r in expected[name]["recommendations"] if r["role"] == "companion")

@@ -183,7 +183,7 @@ ROWS: list[Row] = [
         "UTF-8 with a byte-order mark is read",
         recommend("{hostile}/byte-order-mark.ttl"),
         0,
-        ("not-applicable",),
+        ("Next step: no action from this algorithm.",),  # the label of not-applicable
     ),
     Row("a 50 MB file", recommend("{tmp}/huge.ttl"), 2, ("larger than 4 MB", "split"), huge_file),
     Row("an endless device (/dev/zero)", recommend("/dev/zero"), 2, ("larger than 4 MB",)),
@@ -269,7 +269,7 @@ ROWS: list[Row] = [
         "RDF/XML plain entities (Protege style) are read",
         recommend("{hostile}/protege-entities.rdf"),
         0,
-        ("not-applicable",),
+        ("Next step: no action from this algorithm.",),  # the label of not-applicable
     ),
     Row(
         "RDF/XML IRI with an escaped '>'",

@@ -40,11 +40,12 @@ def test_next_step_provenance_chain_reaches_the_patient_fact_and_the_evidence() 
 
     item = run.results[0].next_step
     assert item is not None
-    tiers = {e.confidence for e in item.evidence}
+    tiers = {e.tier for e in item.evidence.supports}
     assert {"guideline", "article-claim", "unverified-guideline-detail"} <= tiers
-    first_line = next(e for e in item.evidence if e.iri == str(CSFG["ev-first-line-mri"]))
-    assert "UK consensus guideline" in first_line.source
-    assert {c.iri for c in first_line.corrections} >= {str(CSFG["ev-contrast-source-specific"])}
+    first_line = next(e for e in item.evidence.supports if e.iri == str(CSFG["ev-first-line-mri"]))
+    assert first_line.sources == ["UK consensus guideline on spontaneous intracranial hypotension (2023)"]
+    assert first_line.cites == [2]  # the article's reference 2, not one of the guideline's
+    assert {c.iri for c in first_line.linked} >= {str(CSFG["ev-contrast-source-specific"])}
 
 
 def test_every_derived_recommendation_and_assessment_names_its_query() -> None:

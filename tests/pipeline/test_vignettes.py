@@ -105,7 +105,7 @@ def _result(vignette: dict[str, Any], path: str) -> dict[str, Any]:
 
 
 def _local(iri: str) -> str:
-    return iri[len(CSFG) :] if iri.startswith(CSFG) else iri
+    return iri.removeprefix(CSFG).removeprefix("csfg:")
 
 
 def _summary(data: dict[str, Any]) -> dict[str, Any]:
@@ -118,9 +118,9 @@ def _summary(data: dict[str, Any]) -> dict[str, Any]:
         "next_step": (data["next_step"] or {}).get("code"),
         "next_step_count": len(next_steps),
         "first_role": recommendations[0]["role"] if recommendations else None,
-        "branches": [_local(b) for b in recommendations[0]["branches"]] if recommendations else [],
+        "branches": [_local(b["iri"]) for b in recommendations[0]["branches"]] if recommendations else [],
         "companions": sorted(r["code"] for r in companions),
-        "companion_branches": sorted({_local(b) for r in companions for b in r["branches"]}),
+        "companion_branches": sorted({_local(b["iri"]) for r in companions for b in r["branches"]}),
         "missing": [m["code"] for m in data["missing_data"]],
         "blocking": [m["code"] for m in data["missing_data"] if m["blocking"]],
         "red_flag_actions": sorted(a["code"] for r in next_steps for a in r.get("red_flag_actions", [])),

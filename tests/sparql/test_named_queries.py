@@ -426,6 +426,33 @@ def expect_report_recommendation_evidence(rows: list[dict[str, str]]) -> None:
     # claim is cited (csf:citedOnlyWhen crit-onset-post-procedural), with its corrections
     assert CSFG + "ev-temporal-pathognomonic" in {r["statement"] for r in rows}
     assert CSFG + "ev-mbb-extracanal" in {r["statement"] for r in rows if r.get("correctionOf")}
+    # the claims the graph corrects are contested, never support; what it qualifies still supports
+    contested = {r["statement"] for r in rows if not r.get("correctionOf") and r["contested"] == "true"}
+    assert {
+        CSFG + "ev-temporal-pathognomonic",
+        CSFG + "ev-two-month-diagnostic",
+        CSFG + "ev-leak-incidence",
+    } <= (contested)
+    assert CSFG + "ev-first-line-mri" not in contested and CSFG + "ev-brain-protocol" not in contested
+    # the article's reference numbers are read (regression: ?cited was bound twice, so never)
+    assert ("1", CSFG + "ev-leak-incidence") in _set(rows, "citedNumber", "statement")
+
+
+def expect_report_source_status(rows: list[dict[str, str]]) -> None:
+    assert [(r["caveat"], r["label"]) for r in rows] == [
+        (CSFG + "ev-article-pending-review", "the article is pending human review")
+    ]
+
+
+def expect_report_deferred_procedures(rows: list[dict[str, str]]) -> None:
+    # the article's patient: the second, planned round of medial branch blocks
+    assert [(r["procedure"], r["label"]) for r in rows] == [(EX + "seed-second-mbb", "medial branch block")]
+
+
+def expect_report_red_flag_screen(rows: list[dict[str, str]]) -> None:
+    # the article's patient has no red flag recorded: every one of the ontology's, spinal compression first
+    assert sorted(r["code"] for r in rows) == sorted(code_list(RED_FLAG))
+    assert rows[0]["code"] == "fecal-incontinence" and rows[-1]["code"] == "worsening-headache"
 
 
 def expect_report_headache_subtype(rows: list[dict[str, str]]) -> None:
