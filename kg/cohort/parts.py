@@ -144,13 +144,16 @@ def _refuse_merged_values(store: OxigraphStore, data: bytes, path: Path) -> None
     lines.discard(b"")
     if len(store.store) >= len(lines):
         return
-    refuse_merged_values(
-        (
-            (store.from_ox(t.subject), store.from_ox(t.predicate), store.from_ox(t.object))
-            for t in pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.N_TRIPLES)
-        ),
-        str(path),
-    )
+    from csfkg.io.patient_files import rdflib_reading
+
+    with rdflib_reading():  # each literal as written: rdflib would make "0"^^xsd:boolean "false"
+        refuse_merged_values(
+            (
+                (store.from_ox(t.subject), store.from_ox(t.predicate), store.from_ox(t.object))
+                for t in pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.N_TRIPLES)
+            ),
+            str(path),
+        )
 
 
 def warm() -> None:

@@ -60,7 +60,7 @@ def refuse_merged_values(triples: Iterable[tuple[Term, Term, Term]], where: str)
                 raise InputError(
                     f"{where} gives {s.n3()} two lexical forms of one value for {p.n3()} "
                     f'("{other}" and "{form}"): two values in RDF, one in the default engine\'s store '
-                    "(Oxigraph keeps numbers in canonical form), so it cannot check them; write the value "
+                    "(Oxigraph keeps numbers and booleans in canonical form), so it cannot check them; write the value "
                     "once, or use --engine sql."
                 )
 

@@ -101,3 +101,25 @@ def test_yes_is_no_boolean_for_either_validator_when_read_as_written() -> None:
         graph = Graph().parse(FOUND / "2026-12-07-yes-as-a-boolean.nt", format="nt")
     for report in (validate_graph(graph), validate(graph)):
         assert ("fat suppression", "yes") in {(r.name, r.value) for r in report.results}
+
+
+def test_two_forms_of_one_boolean_are_refused_by_the_cohort_as_by_recommend(cli, tmp_path: Path) -> None:
+    """Found 2026-12-07 by CSFKG_FUZZ_SCALE=150: "0"^^xsd:boolean and "false"^^xsd:boolean on one
+    property are two values in RDF and one in Oxigraph's store. ``recommend`` refused the record;
+    the default engine's cohort ran it, because rdflib turned "0" into "false" before the check
+    compared the two forms."""
+    boolean = "<http://www.w3.org/2001/XMLSchema#boolean>"
+    patient = "<https://example.org/csfkg/synthetic/p0>"
+    path = tmp_path / "two-forms.nt"
+    path.write_text(
+        f"{patient} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://w3id.org/csfkg/ontology#Patient> .\n"
+        f'{patient} <https://w3id.org/csfkg/ontology#assessmentDate> "0"^^{boolean} .\n'
+        f'{patient} <https://w3id.org/csfkg/ontology#assessmentDate> "false"^^{boolean} .\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "rows.csv"
+    for command in (["recommend", str(path)], ["cohort", str(path), "-o", str(out)]):
+        result = cli(*command)
+        assert result.code == 2, (command, result.out, result.err)
+        assert '("0" and "false")' in result.err and result.err.count("\n") == 1, result.err
+    assert not out.exists()
