@@ -177,6 +177,11 @@ def test_the_seed_text_keeps_the_corrected_claims_out_of_the_supports() -> None:
         "(guideline; UK consensus guideline on spontaneous intracranial hypotension (2023); article's reference 2)"
         in supports
     )
+    # the article's main recommendation is qualified (csf:qualifiedBy), not corrected: it supports
+    # the next step, with the reviewers' safety grounds as its note, and is not listed as contested
+    assert "delay the second block and image first" in supports
+    assert "delay the second block and image first" not in contested
+    assert "note: the decision stands on safety grounds" in supports
 
 
 # ---------------------------------------------------------------------------------------------
