@@ -286,6 +286,23 @@ def _applies(branch: Branch, patient: str) -> list[str]:
     return lines
 
 
+def _not_applying(branch: Branch) -> str:
+    """``- "rule" does not apply because ...``: the criteria it requires that are not met, and
+    those it excludes that are met, in plain words."""
+    unmet = [c.label for c in branch.criteria if c.relation == "requires" and not c.met]
+    present = [c.label for c in branch.criteria if c.relation == "excludes" and c.met]
+    reasons = []
+    if unmet:
+        reasons.append(
+            ("none of these is the case: " if len(unmet) > 1 else "this is not the case: ") + "; ".join(unmet)
+        )
+    if present:
+        reasons.append(
+            ("these are the case: " if len(present) > 1 else "this is the case: ") + "; ".join(present)
+        )
+    return f'- "{branch.label}" does not apply because ' + ", and ".join(reasons) + "."
+
+
 def _explain_text(result: PatientResult) -> str:
     lines = _headline(result)
     if not result.validation.conforms:
@@ -297,6 +314,11 @@ def _explain_text(result: PatientResult) -> str:
             lines.append(_wrap(f'Rule: "{branch.label}".', "  "))
             lines += _applies(branch, result.patient)
             lines.append(_wrap(branch.rationale, "    "))
+        if item.rules_tried_before:
+            lines.append(
+                _wrap("Rules tried before it, in order (the first that applies gives the next step):", "  ")
+            )
+            lines += [_wrap(_not_applying(branch), "    ", "    ") for branch in item.rules_tried_before]
         for action in item.red_flag_actions:
             lines.append(_wrap(f"Action for {action.label}: {action.action}", "  "))
             present = "Red flags present: " if len(action.red_flags) > 1 else "Red flag present: "

@@ -177,6 +177,7 @@ class RecommendationItem:
     iri: str
     role: str
     branches: list[Branch] = field(default_factory=list)
+    rules_tried_before: list[Branch] = field(default_factory=list)
     evidence: Evidence = field(default_factory=Evidence)
     protocols: list[ProtocolRequirement] = field(default_factory=list)
     red_flag_actions: list[RedFlagAction] = field(default_factory=list)
@@ -194,6 +195,7 @@ class RecommendationItem:
             "role": self.role,
             "rationale": self.rationale,
             "branches": [b.as_dict() for b in self.branches],
+            "rules_tried_before": [b.as_dict() for b in self.rules_tried_before],
             "evidence": self.evidence.as_dict(),
             "protocols": [p.as_dict() for p in self.protocols],
             "red_flag_actions": [a.as_dict() for a in self.red_flag_actions],
@@ -354,6 +356,20 @@ def read_patient(store: Store, result: PatientResult) -> None:
     ]
 
 
+def _rules_tried(store: Store, bindings: dict[str, URIRef]) -> list[Branch]:
+    """The next-step rules tried before the one that gave the next step (``report-rules-tried.rq``),
+    in order, each with the criteria that keep it from applying."""
+    tried: dict[str, Branch] = {}
+    for row in _rows(store, "report-rules-tried", bindings):
+        branch = tried.setdefault(
+            str(row.branch),
+            Branch(str(row.branch), str(row.branchLabel), _number(row.precedence), str(row.rationale)),
+        )
+        met = str(row.relation) == "excludes"
+        branch.criteria.append(Criterion(str(row.criterion), str(row.criterionLabel), str(row.relation), met))
+    return list(tried.values())
+
+
 def read_source_status(store: Store) -> list[Labelled]:
     """The caveats on the source article (``report-source-status.rq``): pending human review."""
     return [Labelled(str(row.caveat), str(row.label)) for row in _rows(store, "report-source-status", {})]
@@ -391,6 +407,10 @@ def _recommendations(store: Store, patient: URIRef) -> list[RecommendationItem]:
             )
             if fact not in criterion.facts:
                 criterion.facts.append(fact)
+
+    step = next((item for item in items.values() if item.role == "next-step"), None)
+    if step is not None:
+        step.rules_tried_before = _rules_tried(store, bindings)
 
     rows: dict[str, list[SimpleNamespace]] = {}
     for row in _rows(store, "report-recommendation-evidence", bindings):

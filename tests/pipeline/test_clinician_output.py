@@ -24,7 +24,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from rdflib import URIRef
+from rdflib import RDF, URIRef
 
 from csfkg.model.knowledge import knowledge_graph
 from csfkg.model.vocab import prefixed_name
@@ -250,4 +250,63 @@ def test_output_matches_its_reviewed_snapshot(name: str, suffix: str) -> None:
     assert path.exists(), f"no snapshot {path}: run with CSFKG_UPDATE_SNAPSHOTS=1, then review it"
     assert got == path.read_text(encoding="utf-8"), (
         f"{path.name} changed: if the change is meant, regenerate with CSFKG_UPDATE_SNAPSHOTS=1 and review the diff"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# explain: the rules tried before the next step's, and why each does not apply
+# ---------------------------------------------------------------------------------------------
+@cache
+def _next_step_branches() -> dict[str, tuple[int, set[str], set[str]]]:
+    """CURIE of each next-step branch -> (precedence, required criteria, excluded criteria),
+    read from the knowledge graph itself."""
+    graph = knowledge_graph()
+    branches = {}
+    for branch in graph.subjects(RDF.type, URIRef(CSF + "NextStepBranch")):
+        precedence = int(graph.value(branch, URIRef(CSF + "precedence")))
+        requires = {prefixed_name(c) for c in graph.objects(branch, URIRef(CSF + "requiresCriterion"))}
+        excludes = {prefixed_name(c) for c in graph.objects(branch, URIRef(CSF + "excludesCriterion"))}
+        branches[prefixed_name(branch)] = (precedence, requires, excludes)
+    return branches
+
+
+@pytest.mark.parametrize("name", [v["name"] for v in VIGNETTES])
+def test_explain_lists_every_rule_tried_before_with_why_it_does_not_apply(name: str) -> None:
+    """Every next-step branch of lower precedence than the one chosen is listed, in order, each
+    with at least one reason, and each reason is a criterion the branch requires (not met) or
+    excludes (met); the chosen branch's own criteria hold. Companions list none."""
+    data = json.loads(_run("explain", name, "json"))
+    branches = _next_step_branches()
+    step = data["recommendations"][0]
+    assert step["role"] == "next-step"
+    chosen = branches[step["branches"][0]["iri"]][0]
+    tried = step["rules_tried_before"]
+    expected = sorted((p, b) for b, (p, _, _) in branches.items() if p < chosen)
+    assert [(b["precedence"], b["iri"]) for b in tried] == expected
+    for branch in tried:
+        _, requires, excludes = branches[branch["iri"]]
+        assert branch["criteria"], branch["iri"]
+        for criterion in branch["criteria"]:
+            if criterion["relation"] == "requires":
+                assert criterion["iri"] in requires and not criterion["met"]
+            else:
+                assert criterion["iri"] in excludes and criterion["met"]
+    for item in data["recommendations"][1:]:
+        assert item["rules_tried_before"] == []
+    text = _run("explain", name, "text")
+    assert " ".join(text.split()).count("does not apply because") == len(tried)
+    assert "not met" not in text
+
+
+def test_a_rule_tried_before_names_what_rules_it_out() -> None:
+    """The seed patient: the red-flag rule does not apply because no red flag is present, and the
+    'orthostatic headache not recorded' rule because the headache is recorded present."""
+    text = " ".join(_run("explain", "seed-article-patient", "text").split())
+    assert (
+        '- "red flag present: urgent evaluation" does not apply because this is not the case: '
+        "a red flag is present." in text
+    )
+    assert (
+        '- "orthostatic headache not recorded: insufficient data" does not apply because this is the '
+        "case: orthostatic headache is present." in text
     )

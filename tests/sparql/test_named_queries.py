@@ -455,6 +455,20 @@ def expect_report_red_flag_screen(rows: list[dict[str, str]]) -> None:
     assert rows[0]["code"] == "fecal-incontinence" and rows[-1]["code"] == "worsening-headache"
 
 
+def expect_report_rules_tried(rows: list[dict[str, str]]) -> None:
+    # the article's patient gets its next step from br-obtain-mri (precedence 45): the rules of
+    # lower precedence come first, in order; the red-flag rule is out because no red flag is
+    # present, the "orthostatic headache not recorded" rule because the headache is present
+    precedences = [int(r["precedence"]) for r in rows]
+    assert precedences == sorted(precedences) and precedences[0] == 10 and max(precedences) < 45
+    first = [(r["branch"], r["relation"], r["criterion"]) for r in rows if int(r["precedence"]) <= 20]
+    assert first == [
+        (CSFG + "br-red-flag", "requires", CSFG + "crit-red-flag-present"),
+        (CSFG + "br-orthostatic-unrecorded", "excludes", CSFG + "crit-orthostatic-present"),
+    ]
+    assert CSFG + "br-obtain-mri" not in {r["branch"] for r in rows}
+
+
 def expect_report_headache_subtype(rows: list[dict[str, str]]) -> None:
     # the article's patient: orthostatic headache from 2025-12-01, after the medial branch block of
     # 2025-11-27 (no dural puncture recorded): ICHD-3 7.2.2, CSF fistula headache after a procedure
