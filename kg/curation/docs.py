@@ -582,7 +582,9 @@ def _term_section(
         grouped[predicate].append(subject)
     for predicate, subjects in grouped.items():
         rows.append(
-            (f"referred to by ({site.label(predicate)})", "<br>".join(site.link(s) for s in subjects))
+            # read from the other side: on a correction's page, the claim it corrects is
+            # 'the "corrected by" of' (not "referred to by (corrected by)", which reads backwards)
+            (f"is the “{site.label(predicate)}” of", "<br>".join(site.link(s) for s in subjects))
         )
     if rows:
         parts.append("<dl>" + "".join(f"<dt>{_e(k)}</dt><dd>{v}</dd>" for k, v in rows) + "</dl>")

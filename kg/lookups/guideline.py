@@ -223,10 +223,11 @@ def findings(study: str, *, store: Store | None = None) -> Data:
         if row["finding"] is None:
             entry = listed.setdefault(str(row["statement"]), _finding_statement(row))
             _add_source(entry, row)
-            if row["correctedBy"] is not None:
-                correction = {"iri": str(row["correctedBy"]), "label": _text(row["correctedByLabel"])}
-                if correction not in entry["corrected_by"]:
-                    entry["corrected_by"].append(correction)
+            for column, key in (("correctedBy", "corrected_by"), ("qualifiedBy", "notes")):
+                if row[column] is not None:
+                    linked = {"iri": str(row[column]), "label": _text(row[column + "Label"])}
+                    if linked not in entry[key]:
+                        entry[key].append(linked)
             continue
         sign = signs.setdefault(
             str(row["finding"]),
@@ -263,6 +264,7 @@ def _finding_statement(row: dict[str, Term | None]) -> Data:
         "sources": [],
         "cites_references": [],
         "corrected_by": [],
+        "notes": [],
     }
 
 
@@ -280,6 +282,8 @@ def render_findings(data: Data) -> str:
             lines.append(
                 _wrap(f"{CORRECTED_BY}: {correction['label']} ({prefixed_name(correction['iri'])})", "    ")
             )
+        for note in statement["notes"]:
+            lines.append(_wrap(f"note: {note['label']} ({prefixed_name(note['iri'])})", "    "))
     lines.append("Findings:")
     for sign in data["findings"]:
         lines.append(_wrap(f"- {sign['label']} ({sign['code']}): {sign['definition']}", "  "))

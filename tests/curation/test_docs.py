@@ -206,8 +206,14 @@ def test_evidence_statements_show_their_tier_and_source(site: Path) -> None:
     text = (site / "evidence.html").read_text(encoding="utf-8")
     section = text[text.index('id="csfg-ev-normal-brain-20"') :]
     section = section[: section.index("</section>")]
-    assert "meta-analysis" in section and "seed article (Dr.Oracle, 2026)" in section
-    assert "initial brain MRI normal in about 19%" in section  # corrected by
+    # the article's figure is the article's claim, qualified by the meta-analysis's
+    assert "article claim" in section and "seed article (Dr.Oracle, 2026)" in section
+    assert "initial brain MRI normal in about 19%" in section  # qualified by
+    # and the meta-analysis's page names the claim it qualifies, read from its own side
+    checked = text[text.index('id="csfg-ev-normal-brain-19"') :]
+    checked = checked[: checked.index("</section>")]
+    assert "is the \u201cqualified by\u201d of" in checked and "initial brain MRI normal in 20%" in checked
+    assert "referred to by" not in text
     for tier in (
         "guideline",
         "classification",

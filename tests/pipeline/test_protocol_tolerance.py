@@ -228,8 +228,8 @@ def test_the_tolerance_is_data_with_its_source_and_tier() -> None:
                                      csf:hasSource csfg:issue-21-clinical-review .
           csfg:brain-mri-protocol csf:supportedBy csfg:ev-brain-protocol .
           csfg:spine-mri-protocol csf:supportedBy csfg:ev-spine-protocol .
-          csfg:ev-brain-protocol csf:correctedBy csfg:ev-protocol-tolerance .
-          csfg:ev-spine-protocol csf:correctedBy csfg:ev-protocol-tolerance .
+          csfg:ev-brain-protocol csf:qualifiedBy csfg:ev-protocol-tolerance .
+          csfg:ev-spine-protocol csf:qualifiedBy csfg:ev-protocol-tolerance .
           csfg:ev-brain-protocol csf:confidenceTier csfg:tier-unverified-guideline-detail ;
                                  csf:statementText ?brainText .
           csfg:ev-spine-protocol csf:confidenceTier csfg:tier-unverified-guideline-detail ;

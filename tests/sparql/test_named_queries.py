@@ -168,6 +168,19 @@ def expect_next_step(rows: list[dict[str, str]]) -> None:
     assert row["assessmentDate"] == "2026-01-29" and "blockedBy" not in row
 
 
+ARTICLE_CLAIMS_IN_WHY = {
+    CSFG + name
+    for name in (
+        "ev-temporal-pathognomonic",
+        "ev-two-month-diagnostic",
+        "ev-highly-suggestive",
+        "ev-worsen-leak",
+        "ev-leak-incidence",
+        "ev-delayed-presentation",
+    )
+}
+
+
 def expect_why(rows: list[dict[str, str]]) -> None:
     assert {r["patient"] for r in rows} == {EX + "seed"}
     assert {r["action"] for r in rows} == {CSFG + "obtain-mri-brain-and-spine"}
@@ -185,8 +198,14 @@ def expect_why(rows: list[dict[str, str]]) -> None:
     chain = _set(rows, "statement", "tier", "source", "reference")
     assert (CSFG + "ev-image-before-block", "article-claim", CSFG + "seed-article", "") in chain
     assert (CSFG + "ev-first-line-mri", "guideline", CSFG + "cheema-2023", CSFG + "ref-2") in chain
+    # a guideline statement is qualified by a reviewer's note, never "corrected"; an article
+    # claim is corrected (one verb each, in two columns)
     assert (CSFG + "ev-first-line-mri", CSFG + "ev-contrast-source-specific") in _set(
-        rows, "statement", "correctedBy"
+        rows, "statement", "qualifiedBy"
+    )
+    assert set() < {r["statement"] for r in rows if r.get("correctedBy")} <= ARTICLE_CLAIMS_IN_WHY
+    assert (CSFG + "ev-image-before-block", CSFG + "ev-safety-grounds") in _set(
+        rows, "statement", "qualifiedBy"
     )
 
 
