@@ -8,6 +8,7 @@ time, not a silently wrong IRI.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 from rdflib import Graph, Namespace, URIRef
@@ -244,3 +245,21 @@ def prefixed_name(iri: URIRef | str) -> str:
     ``<iri>`` - rdflib's :meth:`~rdflib.namespace.NamespaceManager.normalizeUri`, so that what is
     shown can be pasted into a SPARQL query."""
     return _display_namespaces().normalizeUri(URIRef(iri))
+
+
+_IRI_IN_TEXT = re.compile(r"<?(https?://[^\s<>\"{}|\\^`,;]+[^\s<>\"{}|\\^`,;.:)])>?")
+"""An http(s) IRI in running text, with or without its angle brackets (a trailing full stop,
+colon or parenthesis is the sentence's, not the IRI's)."""
+
+
+def prefixed_names_in(text: str) -> str:
+    """``text`` with each http(s) IRI in it as :func:`prefixed_name` shows it."""
+    return _IRI_IN_TEXT.sub(lambda m: prefixed_name(m.group(1)), text)
+
+
+def prefixed_if_iri(value: str | None) -> str | None:
+    """``value`` as a prefixed name when the whole of it is an http(s) IRI, else unchanged (a
+    literal's text, a blank node's identifier, None)."""
+    if value is None or not _IRI_IN_TEXT.fullmatch(value) or value.startswith("<"):
+        return value
+    return prefixed_name(value)

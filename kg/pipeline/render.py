@@ -13,10 +13,9 @@ the JSON (:meth:`~csfkg.pipeline.results.PatientResult.as_dict`) by prefixed nam
 from __future__ import annotations
 
 import json
-import re
 import textwrap
 
-from csfkg.model.vocab import prefixed_name
+from csfkg.model.vocab import prefixed_name, prefixed_names_in
 from csfkg.pipeline.assess import AssessmentRun
 from csfkg.pipeline.results import (
     DISCLAIMER,
@@ -35,8 +34,6 @@ SHOWN_SUPPORTS = 5
 """How many supporting statements the text of ``csfkg recommend`` shows; the JSON has them all."""
 CORRECTED_BY = "corrected by"
 """The one verb for a correction, in every output."""
-
-_IRI = re.compile(r"<?(https?://[^\s<>\"{}|\\^`,;]+[^\s<>\"{}|\\^`,;.:)])>?")
 
 
 def render_json(run: AssessmentRun) -> str:
@@ -85,7 +82,7 @@ def readable(message: str, named: dict[str, str] | None = None) -> str:
     its label, each other IRI as a prefixed name (``ex:seed-second-mbb``)."""
     for node, label in (named or {}).items():
         message = message.replace(f"<{node}>", f"({label})").replace(node, f"({label})")
-    return _IRI.sub(lambda m: prefixed_name(m.group(1)), message)
+    return prefixed_names_in(message)
 
 
 def _wrap(text: str, indent: str = "", hang: str = "  ") -> str:

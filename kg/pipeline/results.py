@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 from rdflib import URIRef
 
-from csfkg.model.vocab import prefixed_name
+from csfkg.model.vocab import prefixed_if_iri, prefixed_name, prefixed_names_in
 from csfkg.sparql.library import get_query
 from csfkg.stores import SelectResult, Store
 from csfkg.stores.sparql_text import truth
@@ -306,7 +306,7 @@ class PatientResult:
             "assessment_date": self.assessment_date,
             "disclaimer": DISCLAIMER,
             "source_status": [s.as_dict() for s in self.source_status],
-            "validation": self.validation.as_dict(),
+            "validation": _validation_dict(self.validation),
             "next_step": None
             if step is None
             else {"code": step.code, "label": step.label, "iri": curie(step.iri)},
@@ -317,6 +317,17 @@ class PatientResult:
             "bern_scores": [b.as_dict() for b in self.bern_scores],
             "headache_subtype": None if self.headache_subtype is None else self.headache_subtype.as_dict(),
         }
+
+
+def _validation_dict(report: ValidationReport) -> dict[str, object]:
+    """The validation report as the JSON of a patient's result shows it: IRIs as prefixed names
+    (CURIEs), in the fields and in the messages, as everywhere else in that JSON."""
+    data = report.as_dict()
+    for result in data["results"]:  # type: ignore[union-attr]
+        for key in ("shape", "focus", "path", "value"):
+            result[key] = prefixed_if_iri(result[key])
+        result["message"] = prefixed_names_in(result["message"])
+    return data
 
 
 def _rows(store: Store, name: str, bindings: dict[str, URIRef]) -> list[SimpleNamespace]:

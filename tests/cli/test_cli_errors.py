@@ -243,7 +243,7 @@ def test_onset_in_the_future_as_json_reports_the_shape(cli) -> None:
     assert data["next_step"] is None and data["recommendations"] == []
     assert data["validation"]["conforms"] is False
     shapes = [r["shape"] for r in data["validation"]["results"]]
-    assert "https://w3id.org/csfkg/shapes#OnsetNotAfterAssessmentConstraint" in shapes
+    assert "csfsh:OnsetNotAfterAssessmentConstraint" in shapes
 
 
 def test_two_patients_with_patient_option_and_all(cli) -> None:

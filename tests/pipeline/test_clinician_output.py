@@ -123,6 +123,11 @@ def test_the_schema_rejects_what_it_should(cli, tmp_path: Path) -> None:
     assert violating.code == 1
     data = json.loads(violating.out)
     assert validator.is_valid(data) and data["next_step"] is None and data["source_status"]
+    # the validation block names things as the rest of the JSON does: prefixed names
+    [result] = data["validation"]["results"]
+    assert (result["focus"], result["value"]) == ("ex:red-flag-nonconforming", "csf:Fever")
+    assert result["shape"].startswith("csfsh:") and "https://" not in json.dumps(data["validation"])
+    assert result["message"].startswith("Finding csf:Fever is recorded both present and absent")
 
 
 # ---------------------------------------------------------------------------------------------

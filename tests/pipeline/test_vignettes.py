@@ -43,7 +43,7 @@ CSFG = "https://w3id.org/csfkg/guideline#"
 # ontology/shapes/safety-shapes.ttl: the SHACL warning for a planned spinal intervention while a
 # leak is suspected or confirmed and unresolved; its header says the derivation turns "the same
 # situation" into csfg:cb-defer-for-leak.
-SAFETY_CONSTRAINT = "https://w3id.org/csfkg/shapes#PlannedInterventionWithLeakConstraint"
+SAFETY_CONSTRAINT = "csfsh:PlannedInterventionWithLeakConstraint"  # as the JSON names it (a prefixed name)
 
 REQUIRED_KEYS = {
     "name",
