@@ -294,3 +294,42 @@ def test_a_code_of_another_kind_is_not_a_finding() -> None:
     found = graph_from_bundle(bundle({**observation, "code": concept(CPT, "62273")}))  # a blood patch
     assert findings(found.graph) == set()
     assert found.ignored_sentence() == "ignored 1 resource: 1 Observation (code of another kind)."
+
+
+def test_an_imaging_study_alone_is_a_study_with_its_sequences() -> None:
+    extension = "https://w3id.org/csfkg/fhir/StructureDefinition/"
+    study = {
+        "resourceType": "ImagingStudy",
+        "status": "available",
+        "subject": SUBJECT,
+        "started": "2026-02-03T11:00:00Z",
+        "procedureCode": [concept(LOINC, "36531-2")],  # MR spine: close match of csf:SpineMRI
+        "series": [
+            {
+                "uid": "2.25.1",
+                "modality": {"system": "http://dicom.nema.org/resources/ontology/DCM", "code": "MR"},
+                "extension": [
+                    {"url": extension + "technique", "valueCoding": {"system": OWN, "code": "stir"}},
+                    {"url": extension + "plane", "valueCoding": {"system": OWN, "code": "sagittal"}},
+                    {"url": extension + "fatSuppressed", "valueBoolean": True},
+                    {"url": extension + "sliceThicknessMm", "valueQuantity": {"value": 3, "unit": "mm"}},
+                ],
+            },
+            {
+                "uid": "2.25.2",
+                "modality": {"system": "http://dicom.nema.org/resources/ontology/DCM", "code": "MR"},
+            },
+        ],
+    }
+    found = graph_from_bundle(bundle(study))
+    graph = found.graph
+    (node,) = graph.objects(PATIENT.p1, CSF.hasImagingStudy)
+    assert graph.value(node, RDF.type) == CSF.SpineMRI
+    assert graph.value(node, CSF.studyDate) == Literal("2026-02-03", datatype=XSD.date)
+    (sequence,) = graph.objects(node, CSF.performedSequence)  # the series without parameters is no sequence
+    assert graph.value(sequence, RDF.type) == CSF.MRISequence
+    assert graph.value(sequence, CSF.technique) == CSF.stir
+    assert graph.value(sequence, CSF.plane) == CSF.sagittal
+    assert graph.value(sequence, CSF.fatSuppressed) == Literal(True)
+    assert graph.value(sequence, CSF.sliceThicknessMm) == Literal("3.0", datatype=XSD.decimal)
+    assert found.ignored_sentence() == ""
