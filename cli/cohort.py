@@ -107,7 +107,9 @@ def cohort(
     patient_file: Annotated[
         Path | None,
         typer.Argument(
-            metavar="[FILE]", help="Patient file; or use --store or --endpoint.", show_default=False
+            metavar="[FILE]",
+            help="Patient file (RDF, a FHIR R4 Bundle .json or NDJSON of Bundles .ndjson); or use --store or --endpoint.",
+            show_default=False,
         ),
     ] = None,
     output: Annotated[
@@ -165,7 +167,7 @@ def cohort(
 ) -> None:
     """Validate and derive the next step of every patient; one CSV row each (IRI, next step,
     companions, missing data, violations). Exit 1 when a patient's record violates a shape."""
-    from csfkg.cohort.run import load_files, open_store, run_cohort, write_csv
+    from csfkg.cohort.run import load_input, open_store, run_cohort, write_csv
     from csfkg.io.flags import parse_date_option
     from csfkg.io.formats import check_output_extension
     from csfkg.model.errors import UsageError
@@ -271,7 +273,9 @@ def cohort(
                     f"The SPARQL endpoint {endpoint}",
                 )
             if patient_file is not None:
-                load_files(target, [patient_file])
+                note = load_input(target, patient_file)
+                if note:
+                    typer.echo(f"csfkg: {note}", err=True)
             run = run_cohort(target, today=assessment, validate_records=not no_validate, progress=progress)
             write_csv(run, out)
             if graph_out is not None:

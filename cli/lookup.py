@@ -111,12 +111,16 @@ def explain(
     output_format: FormatOption = LookupFormat.text,
 ) -> None:
     """Why this next step: the rule, the criteria met and not met with the patient facts, and all the evidence."""
+    from csfkg.fhir.inputs import read_patient_input
     from csfkg.io.flags import parse_date_option
-    from csfkg.io.patient_files import read_patient_file, select_patients
+    from csfkg.io.patient_files import select_patients
     from csfkg.pipeline.assess import assess
     from csfkg.pipeline.render import render_explain, render_json
 
-    graph = read_patient_file(patient_file)
+    found = read_patient_input(patient_file)
+    if found.note:
+        typer.echo(f"csfkg: {found.note}", err=True)
+    graph = found.graph
     chosen = select_patients(graph, patient=patient, all_patients=all_patients)
     run = assess(graph, chosen, today=parse_date_option(today, "--today"))
     renderer = render_json if output_format is LookupFormat.json else render_explain

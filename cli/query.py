@@ -161,6 +161,8 @@ def query(
     from csfkg.pipeline.dataset import build_dataset
 
     dataset = build_dataset(files, today=assessment_date)
+    for note in dataset.notes:
+        typer.echo(f"csfkg: {note}", err=True)
     result = run_query(dataset.store, named, bindings, user_query=query_file is not None)
     emit(format_result(result, chosen, name=named.name), output)
     if dataset.non_conforming:

@@ -41,7 +41,7 @@ def recommend(
         Path | None,
         typer.Argument(
             metavar="PATIENT.ttl",
-            help="Patient file (Turtle, N-Triples, JSON-LD or RDF/XML by extension). Omit it to describe a patient with the flags below.",
+            help="Patient file (Turtle, N-Triples, JSON-LD or RDF/XML by extension), a FHIR R4 Bundle (.json) or NDJSON of Bundles (.ndjson). Omit it to describe a patient with the flags below.",
             show_default=False,
         ),
     ] = None,
@@ -181,10 +181,11 @@ def recommend(
     ] = False,
 ) -> None:
     """What next for this patient: block first, or MRI first? With the reasons and the evidence."""
+    from csfkg.fhir.inputs import read_patient_input
     from csfkg.io.flags import PatientFlags, build_patient_graph
     from csfkg.io.formats import check_output_extension
     from csfkg.io.formats import output_format as choose_format
-    from csfkg.io.patient_files import read_patient_file, select_patients
+    from csfkg.io.patient_files import select_patients
     from csfkg.model.errors import UsageError
     from csfkg.pipeline.assess import assess
     from csfkg.pipeline.render import render_json, render_text, render_turtle
@@ -229,7 +230,10 @@ def recommend(
     if patient_file is not None:
         if uses_flags or emit_patient:
             raise UsageError("Give either a patient file or the quick-lookup flags, not both.")
-        graph = read_patient_file(patient_file)
+        found = read_patient_input(patient_file)
+        if found.note:
+            typer.echo(f"csfkg: {found.note}", err=True)
+        graph = found.graph
         patients = select_patients(graph, patient=patient, all_patients=all_patients)
     else:
         if patient is not None or all_patients:

@@ -137,6 +137,26 @@ def load_files(store: Store, files: list[Path]) -> int:
     return load_checked_files(store, files)
 
 
+def load_input(store: Store, path: Path) -> str:
+    """Add one patient input to a store: a FHIR Bundle or NDJSON of Bundles through
+    :func:`csfkg.fhir.inputs.read_patient_input` (at most 256 MiB, parsed whole), any RDF file
+    as :func:`load_files` (streamed, no size limit). Returns what the FHIR import ignored, as
+    ``PATH: ignored ...``, or ``""``.
+
+    Raises:
+        InputError: the file is missing, too large, unsafe, not RDF or not valid FHIR R4.
+    """
+    from csfkg.fhir.inputs import is_fhir_input, read_patient_input
+    from csfkg.stores.loading import MAX_WHOLE_FILE_BYTES
+
+    if not is_fhir_input(path):
+        load_files(store, [path])
+        return ""
+    found = read_patient_input(path, limit=MAX_WHOLE_FILE_BYTES)
+    store.add_graph(found.graph)
+    return found.note
+
+
 def add_knowledge(store: Store) -> None:
     """Ontology, guideline knowledge and article statements, once per store."""
     result = store.query(get_query("cohort-knowledge-loaded").text)

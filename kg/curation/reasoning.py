@@ -447,14 +447,15 @@ def reason_over_files(paths: list[Path]) -> ReasoningReport:
             cannot read.
         ReasonerError: Java is missing or HermiT failed.
     """
-    from csfkg.io.patient_files import patients_in, read_patient_file
+    from csfkg.fhir.inputs import read_patient_input
+    from csfkg.io.patient_files import patients_in
 
     if not paths:
         return reason(None)
     merged = Graph()
     sources: dict[URIRef, str] = {}
     for path in paths:
-        graph = read_patient_file(path)
+        graph = read_patient_input(path).graph
         for patient in patients_in(graph):
             sources.setdefault(patient, str(path))
         merged += graph

@@ -56,6 +56,20 @@ class CSF(DefinedNamespace):
     CriterionAssessment: URIRef
     MissingDataReport: URIRef
     BernAssessment: URIRef
+    LumbarFacetJointInjection: URIRef
+    # classes of the value individuals (the FHIR mapping checks a code names one of them)
+    FindingStatus: URIRef
+    SuspicionLevel: URIRef
+    LeakType: URIRef
+    PatchTargeting: URIRef
+    PlanReason: URIRef
+    VertebralLevel: URIRef
+    StudyResult: URIRef
+    SequenceTechnique: URIRef
+    Weighting: URIRef
+    ImagingPlane: URIRef
+    ContrastPhase: URIRef
+    AcquisitionDimension: URIRef
     # value individuals
     present: URIRef
     absent: URIRef
@@ -108,6 +122,9 @@ class CSF(DefinedNamespace):
     hasProcedure: URIRef
     procedureStatus: URIRef
     procedureDate: URIRef
+    patchVolumeMl: URIRef
+    studyDate: URIRef
+    brainMeasurementMm: URIRef
     atVertebralLevel: URIRef
     planReason: URIRef
     patchTargeting: URIRef
@@ -182,6 +199,16 @@ FULL_IRI = URIRef(RELEASE_BASE + "full")
 def release_version_iri(version: str, variant: str) -> URIRef:
     return URIRef(f"{RELEASE_BASE}releases/{version}/{variant}")
 
+
+FHIR_CODE_SYSTEM = "https://w3id.org/csfkg/fhir/CodeSystem/csfkg"
+"""Our own FHIR CodeSystem (``ontology/csfkg.codesystem.json``): code = a csf term's local name."""
+FHIR_EXTENSION_BASE = "https://w3id.org/csfkg/fhir/StructureDefinition/"
+"""Our FHIR extensions: this URL followed by the local name of the csf property they hold."""
+FHIR_UCUM = "http://unitsofmeasure.org"
+FHIR_CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+FHIR_CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+FHIR_DICOM_MODALITY = "http://dicom.nema.org/resources/ontology/DCM"
+"""The FHIR code systems the importer reads and the writer writes besides the ontology's."""
 
 OBO_IN_OWL = Namespace("http://www.geneontology.org/formats/oboInOwl#")
 

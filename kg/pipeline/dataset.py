@@ -22,6 +22,8 @@ class QueryDataset:
 
     store: Store
     results: list[PatientResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What reading the inputs ignored (FHIR: resources and codes not understood), one sentence each."""
 
     @property
     def patients(self) -> list[str]:
@@ -68,12 +70,16 @@ def build_dataset(
         PatientSelectionError: the files hold more than
             :data:`~csfkg.io.patient_files.MAX_PATIENTS_PER_RUN` patients in all.
     """
-    from csfkg.io.patient_files import check_patient_count, patients_in, read_patient_file
+    from csfkg.fhir.inputs import read_patient_input
+    from csfkg.io.patient_files import check_patient_count, patients_in
 
-    records = [(graph, patients_in(graph)) for graph in (read_patient_file(path) for path in patient_files)]
+    inputs = [read_patient_input(path) for path in patient_files]
+    records = [(found.graph, patients_in(found.graph)) for found in inputs]
     check_patient_count(
         sorted({p for _, patients in records for p in patients}, key=str),
         holder="The file holds" if len(patient_files) == 1 else "The files hold",
         advice="split the file, or load the cohort into a store with `csfkg load` and assess it with `csfkg cohort`",
     )
-    return assessed_dataset(records, today=today, store=store)
+    dataset = assessed_dataset(records, today=today, store=store)
+    dataset.notes = [found.note for found in inputs if found.note]
+    return dataset

@@ -120,9 +120,9 @@ def parameters(query: NamedQuery) -> list[Parameter] | None:
 
 def is_user_query(query: NamedQuery) -> bool:
     """Queries meant for people: not the derivation pipeline (``derive-*``) and not the ontology
-    quality checks (``*-violation``), the updates (``update-*``) and the cohort pipeline's own
-    queries (``cohort-*``), which run inside the program."""
-    return not query.name.startswith(("derive-", "update-", "cohort-")) and not query.name.endswith(
+    quality checks (``*-violation``), the updates (``update-*``), the cohort pipeline's own
+    queries (``cohort-*``) and the FHIR import's (``fhir-*``), which run inside the program."""
+    return not query.name.startswith(("derive-", "update-", "cohort-", "fhir-")) and not query.name.endswith(
         "-violation"
     )
 
