@@ -244,3 +244,20 @@ def prefixed_name(iri: URIRef | str) -> str:
     ``<iri>`` - rdflib's :meth:`~rdflib.namespace.NamespaceManager.normalizeUri`, so that what is
     shown can be pasted into a SPARQL query."""
     return _display_namespaces().normalizeUri(URIRef(iri))
+
+
+# -------------------------------------------------------------------------------------------
+# FHIR output: the code systems and identifiers the FHIR resources and CDS Hooks cards name
+# -------------------------------------------------------------------------------------------
+CSFKG_CODE_SYSTEM = "https://w3id.org/csfkg/fhir/CodeSystem/csfkg"
+"""Our FHIR CodeSystem for terms without a standard code (code = the csf local name)."""
+
+FHIR_CODE_SYSTEMS: dict[str, str] = {TERMINOLOGY_PREFIXES["LOINC"]: "http://loinc.org"}
+"""The FHIR system URI of each terminology namespace the output writes codes of (a mapping's
+object IRI = namespace + code)."""
+
+FHIR_ACTION_TYPE = "http://terminology.hl7.org/CodeSystem/action-type"
+"""FHIR's code system of RequestGroup.action.type (create, update, remove, fire-event)."""
+
+URI_IDENTIFIER_SYSTEM = "urn:ietf:rfc:3986"
+"""The identifier system whose values are URIs: a patient named by its IRI."""
