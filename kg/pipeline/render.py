@@ -339,7 +339,7 @@ def _explain_text(result: PatientResult) -> str:
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<|])")
 
 
-def _md(text: str) -> str:
+def markdown_text(text: str) -> str:
     """``text`` with the characters GitHub Flavored Markdown would read as markup escaped."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
@@ -349,9 +349,10 @@ def _md_statements(statements: list[Statement], *, limit: int | None, contested:
     lines = []
     verb = CORRECTED_BY if contested else "note"
     for statement in shown:
-        lines.append(f"- {_md(statement.label)} ({_md(source_note(statement))})")
+        lines.append(f"- {markdown_text(statement.label)} ({markdown_text(source_note(statement))})")
         lines += [
-            f"  - {verb}: {_md(linked.label)} ({_md(source_note(linked))})" for linked in statement.linked
+            f"  - {verb}: {markdown_text(linked.label)} ({markdown_text(source_note(linked))})"
+            for linked in statement.linked
         ]
     if len(statements) > len(shown):
         lines.append(f"- and {len(statements) - len(shown)} more (csfkg explain lists them all)")
@@ -366,32 +367,41 @@ def render_markdown(result: PatientResult) -> str:
     apart from the article's claims the graph corrects."""
     headline = headline_sentences(result)
     emphasised = 1 + len(result.deferred)
-    blocks = [f"**{_md(s)}**" if i < emphasised else _md(s) for i, s in enumerate(headline)]
+    blocks = [
+        f"**{markdown_text(s)}**" if i < emphasised else markdown_text(s) for i, s in enumerate(headline)
+    ]
     step = result.next_step
     if not result.validation.conforms or step is None:
-        corrections = [f"- [{_md(v.name)}] {_md(readable(v.message))}" for v in result.validation.results]
+        corrections = [
+            f"- [{markdown_text(v.name)}] {markdown_text(readable(v.message))}"
+            for v in result.validation.results
+        ]
         blocks.append("To correct in the record:\n\n" + "\n".join(corrections))
         return "\n\n".join(blocks) + "\n"
-    blocks += [_md(sentence) for sentence in why_sentences(step, result.patient)]
+    blocks += [markdown_text(sentence) for sentence in why_sentences(step, result.patient)]
     if step.protocols:
         blocks.append(
             "Protocols:\n\n"
             + "\n".join(
-                f"- {_md(p.protocol_label)}: {_md('; '.join(p.requirements))}." for p in step.protocols
+                f"- {markdown_text(p.protocol_label)}: {markdown_text('; '.join(p.requirements))}."
+                for p in step.protocols
             )
         )
     if step.red_flag_actions:
         actions = [
-            f"- {_md(a.label)} ({_md(', '.join(f.label for f in a.red_flags))}): {_md(a.action)}"
+            f"- {markdown_text(a.label)} ({markdown_text(', '.join(f.label for f in a.red_flags))}): {markdown_text(a.action)}"
             for a in step.red_flag_actions
         ]
         blocks.append("For the red flags present:\n\n" + "\n".join(actions))
     missing = missing_sentence(result)
     if missing is not None:
-        blocks.append(_md(missing))
+        blocks.append(markdown_text(missing))
     companions = [r for r in result.recommendations if r.role != "next-step"]
     if companions:
-        blocks.append("Also:\n\n" + "\n".join(f"- {_md(r.label)}: {_md(r.rationale)}" for r in companions))
+        blocks.append(
+            "Also:\n\n"
+            + "\n".join(f"- {markdown_text(r.label)}: {markdown_text(r.rationale)}" for r in companions)
+        )
     if step.evidence.supports:
         supports = _md_statements(step.evidence.supports, limit=SHOWN_SUPPORTS, contested=False)
         blocks.append("Evidence that supports the next step, strongest first:\n\n" + "\n".join(supports))

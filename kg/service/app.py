@@ -26,7 +26,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from rdflib import Graph, URIRef
 from starlette.applications import Starlette
@@ -48,8 +48,18 @@ from csfkg.service.orders import patient_bundle, spinal_orders
 
 LOG = logging.getLogger("csfkg.service")
 
-BundleImporter = Callable[[Resource], tuple[Graph, list[URIRef]]]
-"""A FHIR Bundle (JSON) -> the patient graph and its patients."""
+
+class Imported(NamedTuple):
+    """What the FHIR import gives the service: the patient graph, its patients, and the sentence
+    that counts what it ignored ("" when nothing)."""
+
+    graph: Graph
+    patients: list[URIRef]
+    ignored: str
+
+
+BundleImporter = Callable[[Resource], Imported]
+"""A FHIR Bundle (JSON) -> :class:`Imported`."""
 
 
 def fhir_importer(today: date | None) -> BundleImporter:
@@ -66,7 +76,7 @@ def fhir_importer(today: date | None) -> BundleImporter:
         ) from None
     from pydantic import ValidationError
 
-    def import_bundle(bundle: Resource) -> tuple[Graph, list[URIRef]]:
+    def import_bundle(bundle: Resource) -> Imported:
         try:
             imported = graph_from_bundle(bundle, today=today)
         except ValidationError as error:  # the import's own sentence is expected; never a 500
@@ -75,7 +85,7 @@ def fhir_importer(today: date | None) -> BundleImporter:
             raise ServiceProblem(
                 400, f"The FHIR resources are not valid FHIR R4 ({where}: {first.get('msg')})."
             ) from None
-        return imported.graph, list(imported.patients)
+        return Imported(imported.graph, list(imported.patients), imported.ignored_sentence())
 
     return import_bundle
 
@@ -95,17 +105,17 @@ def answer_hook(
     request = parse_hook_request(service, body)
     importer = importer if importer is not None else fhir_importer(today)
     patient = URIRef(PATIENT[request.patient_id])
-    orders = spinal_orders(request, patient, lambda bundle: importer(bundle)[0])
+    orders = spinal_orders(request, patient, lambda bundle: importer(bundle).graph)
     if not orders:
         return {"cards": []}
-    graph, patients = importer(patient_bundle(request))
-    if patient not in patients:
+    imported = importer(patient_bundle(request))
+    if patient not in imported.patients:
         raise ServiceProblem(
             400, f"The prefetch's Patient {request.patient_id} was not imported as a patient."
         )
-    run = assess(graph, [patient], today=today)
+    run = assess(imported.graph, [patient], today=today)
     try:
-        return {"cards": [card(run, run.results[0], orders)]}
+        return {"cards": [card(run, run.results[0], orders, import_note=imported.ignored)]}
     finally:
         run.store.close()
 

@@ -25,7 +25,7 @@ from rdflib import URIRef
 
 from csfkg.model.vocab import ONTOLOGY_IRI
 from csfkg.pipeline.assess import AssessmentRun
-from csfkg.pipeline.render import headline_sentences, render_markdown, why_sentences
+from csfkg.pipeline.render import headline_sentences, markdown_text, render_markdown, why_sentences
 from csfkg.pipeline.render_fhir import imaging_service_request, read_imaging_orders, read_urgency
 from csfkg.pipeline.results import PatientResult
 from csfkg.service.orders import SpinalOrder
@@ -103,15 +103,19 @@ def _suggestions(
     return suggestions
 
 
-def card(run: AssessmentRun, result: PatientResult, orders: list[SpinalOrder]) -> Card:
+def card(
+    run: AssessmentRun, result: PatientResult, orders: list[SpinalOrder], *, import_note: str = ""
+) -> Card:
     """The card of ``result`` (one patient of ``run``), with the draft ``orders`` that are
-    spinal procedures (the ones a deferral suggests deleting)."""
+    spinal procedures (the ones a deferral suggests deleting); ``import_note``, what the FHIR
+    import ignored, ends the detail."""
     conforms = result.validation.conforms and result.next_step is not None
     built: Card = {
         "uuid": str(uuid.uuid4()),
         "summary": summary_line(result),
         "indicator": read_urgency(run.store, result.patient) if conforms else "warning",
-        "detail": render_markdown(result),
+        "detail": render_markdown(result)
+        + (f"\nFHIR import: {markdown_text(import_note)}\n" if import_note else ""),
         "source": {"label": SOURCE_LABEL, "url": str(ONTOLOGY_IRI)},
     }
     suggestions = _suggestions(run, result, orders) if conforms else []

@@ -12,25 +12,28 @@ from typing import Any
 
 import pytest
 from cds_support import REPO, RESPONSE, seed_request
-from rdflib import Graph, URIRef
+from rdflib import Graph
 
 from csfkg.model.vocab import CSF, PATIENT
-from csfkg.service.app import answer_hook
+from csfkg.service.app import Imported, answer_hook
 from csfkg.service.discovery import SERVICES
 
 SEED = Graph().parse(REPO / "examples" / "seed-patient.ttl")
 LINKS = (CSF.hasProcedure, CSF.hasFinding)
 
 
-def stand_in_import(bundle: dict[str, Any]) -> tuple[Graph, list[URIRef]]:
-    """The triples of the seed record about the Bundle's resources (by id)."""
+def stand_in_import(bundle: dict[str, Any]) -> Imported:
+    """The triples of the seed record about the Bundle's resources (by id); a resource without
+    an id is counted as ignored."""
     ids = {entry["resource"].get("id") for entry in bundle["entry"]}
     nodes = {PATIENT[i] for i in ids if isinstance(i, str)}
     graph = Graph()
     for s, p, o in SEED:
         if s in nodes and (p not in LINKS or o in nodes):
             graph.add((s, p, o))
-    return graph, [PATIENT["seed"]] if PATIENT["seed"] in nodes else []
+    anonymous = sum(1 for entry in bundle["entry"] if "id" not in entry["resource"])
+    ignored = f"ignored {anonymous} resources: {anonymous} without an id" if anonymous else ""
+    return Imported(graph, [PATIENT["seed"]] if PATIENT["seed"] in nodes else [], ignored)
 
 
 def _answer(hook: str, request: dict[str, Any]) -> dict[str, Any]:
@@ -74,3 +77,12 @@ def test_no_spinal_draft_order_no_card() -> None:
     request = seed_request("order-sign")
     request["context"]["draftOrders"]["entry"] = []
     assert _answer("order-sign", request) == {"cards": []}
+
+
+def test_what_the_import_ignored_ends_the_detail() -> None:
+    request = seed_request("order-sign")
+    request["prefetch"]["observations"] = {"resourceType": "Observation", "status": "final"}
+    [card] = _answer("order-sign", request)["cards"]
+    assert card["detail"].endswith("\nFHIR import: ignored 1 resources: 1 without an id\n")
+    [card] = _answer("order-sign", seed_request("order-sign"))["cards"]
+    assert "FHIR import:" not in card["detail"]
