@@ -19,6 +19,7 @@ vignette's output with ``fhir.resources.R4B``. Renderers return strings; they ne
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -47,6 +48,9 @@ from csfkg.sparql.library import get_query
 from csfkg.stores import SelectResult, Store
 
 Resource = dict[str, Any]
+
+FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+"""FHIR R4's id datatype: what a Patient.id may be, and so the last part of a patient's IRI."""
 
 PRIORITY = {"critical": "stat", "warning": "routine", "info": "routine"}
 """The RequestGroup priority of each urgency of ``report-urgency.rq``: a red flag calls for
@@ -98,7 +102,7 @@ def read_imaging_orders(store: Store, action: str) -> list[ImagingOrder]:
 def patient_reference(patient: str) -> Resource:
     """A Reference to the patient: ``Patient/<id>`` for a patient of the ``ex:`` namespace (the
     IRI a FHIR Patient.id is imported as), else the IRI as an identifier."""
-    if patient.startswith(str(PATIENT)) and patient[len(str(PATIENT)) :].replace("-", "").isalnum():
+    if patient.startswith(str(PATIENT)) and FHIR_ID.fullmatch(patient[len(str(PATIENT)) :]):
         return {"reference": f"Patient/{patient[len(str(PATIENT)) :]}"}
     return {"identifier": {"system": URI_IDENTIFIER_SYSTEM, "value": patient}}
 

@@ -8,20 +8,17 @@ resources are valid FHIR R4 is the FHIR import's to say (``fhir.resources``)."""
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from csfkg.model.errors import CsfkgError
+from csfkg.pipeline.render_fhir import FHIR_ID
 from csfkg.service.discovery import PREFETCH, Service
 
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
 """The largest request body read (the limit of a patient file); a larger one is answered 413."""
 
 Resource = dict[str, Any]
-
-FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
-"""FHIR R4's id datatype: what a Patient.id may be, and so the last part of the patient's IRI."""
 
 
 class ServiceProblem(CsfkgError):

@@ -101,3 +101,11 @@ def test_fhir_goes_to_a_json_file_and_not_to_a_turtle_one(cli, tmp_path: Path) -
     Bundle.model_validate_json(out.read_text(encoding="utf-8"))
     refused = cli("recommend", str(SEED), "--format", "fhir", "-o", str(tmp_path / "seed.ttl"))
     assert refused.code == 2 and "--format fhir" in refused.err
+
+
+def test_a_patient_outside_the_example_namespace_is_named_by_its_iri() -> None:
+    from csfkg.pipeline.render_fhir import patient_reference
+
+    assert patient_reference("https://example.org/csfkg/patient/seed.2") == {"reference": "Patient/seed.2"}
+    for iri in ("https://hospital.example/p/1", "https://example.org/csfkg/patient/a%20b"):
+        assert patient_reference(iri) == {"identifier": {"system": "urn:ietf:rfc:3986", "value": iri}}
