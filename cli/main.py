@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from . import check, cohort, docs, export, fhir, lookup, query, reason, validate
+from . import check, cohort, docs, export, fhir, lookup, query, reason, serve, validate
 from .output import OLD_FORMAT_NAMES
 from .recommend import recommend
 
@@ -29,7 +29,7 @@ app = typer.Typer(
     context_settings={"token_normalize_func": lambda token: OLD_FORMAT_NAMES.get(token, token)},
 )
 app.command(name="recommend")(recommend)
-for _module in (query, lookup, reason, export, docs, check, cohort, validate, fhir):
+for _module in (query, lookup, reason, export, docs, check, cohort, validate, fhir, serve):
     _module.register(app)
 
 

@@ -28,6 +28,7 @@ class RecommendFormat(str, Enum):
     text = "text"
     json = "json"
     ttl = "ttl"
+    fhir = "fhir"
 
 
 def _date(value: str | None, option: str) -> date | None:
@@ -57,7 +58,7 @@ def recommend(
         typer.Option(
             "--format",
             "-f",
-            help="Output format: text, json or ttl (the derived result graph); default: from the --output extension, else text.",
+            help="Output format: text, json, ttl (the derived result graph) or fhir (a FHIR R4 Bundle: GuidanceResponse + RequestGroup); default: from the --output extension, else text.",
             show_default=False,
         ),
     ] = None,
@@ -189,6 +190,7 @@ def recommend(
     from csfkg.model.errors import UsageError
     from csfkg.pipeline.assess import assess
     from csfkg.pipeline.render import render_json, render_text, render_turtle
+    from csfkg.pipeline.render_fhir import render_fhir
 
     flags = PatientFlags(
         symptoms=[s.value for s in symptom or []],
@@ -247,7 +249,7 @@ def recommend(
         patients = select_patients(graph, patient=None, all_patients=True)
 
     run = assess(graph, patients, today=assessment_date)
-    renderer = {"text": render_text, "json": render_json, "ttl": render_turtle}
+    renderer = {"text": render_text, "json": render_json, "ttl": render_turtle, "fhir": render_fhir}
     emit(renderer[chosen](run), output)
     if not run.conforms:
         raise typer.Exit(code=1)

@@ -1,5 +1,5 @@
 """The one registry of file formats: the names a user types after ``--format`` (``ttl``, ``nt``,
-``jsonld``, ``owl``, ``json``, ``csv``, ``text``; ``n3`` and ``nq`` are read only), rdflib's name
+``jsonld``, ``owl``, ``json``, ``csv``, ``text``, ``fhir``; ``n3`` and ``nq`` are read only), rdflib's name
 for each RDF format, and the file extensions that go with each.
 
 The extensions of the RDF formats are rdflib's own (``rdflib.util.SUFFIX_FORMAT_MAP``, the table
@@ -51,6 +51,7 @@ REGISTRY: dict[str, Format] = {
         Format("json", "JSON", None, ("json",)),
         Format("csv", "CSV", None, ("csv",)),
         Format("text", "text", None, ("txt", "text")),
+        Format("fhir", "FHIR R4 JSON", None, ("json",)),
     )
 }
 """Every format by its command-line name."""

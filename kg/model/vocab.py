@@ -290,3 +290,13 @@ def prefixed_if_iri(value: str | None) -> str | None:
     if value is None or not _IRI_IN_TEXT.fullmatch(value) or value.startswith("<"):
         return value
     return prefixed_name(value)
+
+
+# -------------------------------------------------------------------------------------------
+# FHIR output: the code systems and identifiers the FHIR resources and CDS Hooks cards name
+# -------------------------------------------------------------------------------------------
+FHIR_ACTION_TYPE = "http://terminology.hl7.org/CodeSystem/action-type"
+"""FHIR's code system of RequestGroup.action.type (create, update, remove, fire-event)."""
+
+URI_IDENTIFIER_SYSTEM = "urn:ietf:rfc:3986"
+"""The identifier system whose values are URIs: a patient named by its IRI."""

@@ -13,6 +13,7 @@ the JSON (:meth:`~csfkg.pipeline.results.PatientResult.as_dict`) by prefixed nam
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 
 from csfkg.model.vocab import prefixed_name, prefixed_names_in
@@ -99,23 +100,33 @@ def _wrap(text: str, indent: str = "", hang: str = "  ") -> str:
 # -------------------------------------------------------------------------------------------
 # the parts every text output shares
 # -------------------------------------------------------------------------------------------
+def disclaimer_sentence(result: PatientResult) -> str:
+    """What the output is (decision support, not a diagnosis), with the status of the source."""
+    status = "; ".join(s.label for s in result.source_status)
+    return DISCLAIMER[:-1] + (f"; {status}." if status else ".")
+
+
+def headline_sentences(result: PatientResult) -> list[str]:
+    """The opening every output of a patient shares, as sentences: next step, what not to do
+    now, the red flags to screen now, what this output is, whose result it is."""
+    step = result.next_step
+    sentences = [
+        f"Next step: {step.label}."
+        if step is not None
+        else "No next step: the patient data does not conform."
+    ]
+    sentences += [f"Do not do the planned {procedure.label} now." for procedure in result.deferred]
+    if result.screen_now:
+        sentences.append("Screen now for: " + ", ".join(f.label for f in result.screen_now) + ".")
+    sentences.append(disclaimer_sentence(result))
+    assessed = f", assessed on {result.assessment_date}" if result.assessment_date else ""
+    sentences.append(f"Patient {prefixed_name(result.patient)}{assessed}.")
+    return sentences
+
+
 def _headline(result: PatientResult) -> list[str]:
     """Next step, what not to do now, the red flags to screen now, what this output is."""
-    step = result.next_step
-    lines = []
-    if step is not None:
-        lines.append(_wrap(f"Next step: {step.label}."))
-    else:
-        lines.append("No next step: the patient data does not conform.")
-    for procedure in result.deferred:
-        lines.append(_wrap(f"Do not do the planned {procedure.label} now."))
-    if result.screen_now:
-        lines.append(_wrap("Screen now for: " + ", ".join(f.label for f in result.screen_now) + "."))
-    status = "; ".join(s.label for s in result.source_status)
-    lines.append(_wrap(DISCLAIMER[:-1] + (f"; {status}." if status else ".")))
-    assessed = f", assessed on {result.assessment_date}" if result.assessment_date else ""
-    lines.append(_wrap(f"Patient {prefixed_name(result.patient)}{assessed}."))
-    return lines
+    return [_wrap(sentence) for sentence in headline_sentences(result)]
 
 
 def _violations(result: PatientResult) -> list[str]:
@@ -153,21 +164,31 @@ def _facts(branch: Branch, patient: str) -> list[str]:
     return found
 
 
-def _why(item: RecommendationItem, patient: str) -> list[str]:
-    """``Why: facts -> rule "label".`` and the rationale, for each branch."""
-    lines = []
+def why_sentences(item: RecommendationItem, patient: str) -> list[str]:
+    """``Why: facts -> rule "label". rationale``, one sentence for each branch."""
+    sentences = []
     for branch in item.branches:
         facts = _facts(branch, patient)
         chain = "; ".join(facts) + " -> " if facts else ""
-        lines.append(_wrap(f'Why: {chain}rule "{branch.label}". {branch.rationale}'))
-    return lines
+        sentences.append(f'Why: {chain}rule "{branch.label}". {branch.rationale}')
+    return sentences
+
+
+def _why(item: RecommendationItem, patient: str) -> list[str]:
+    return [_wrap(sentence) for sentence in why_sentences(item, patient)]
+
+
+def missing_sentence(result: PatientResult) -> str | None:
+    """``Not recorded: ...; ... (blocks the next step).``, or None when nothing is missing."""
+    if not result.missing_data:
+        return None
+    shown = [d.label + (" (blocks the next step)" if d.blocking else "") for d in result.missing_data]
+    return "Not recorded: " + "; ".join(shown) + "."
 
 
 def _missing(result: PatientResult) -> list[str]:
-    if not result.missing_data:
-        return []
-    shown = [d.label + (" (blocks the next step)" if d.blocking else "") for d in result.missing_data]
-    return [_wrap("Not recorded: " + "; ".join(shown) + ".")]
+    sentence = missing_sentence(result)
+    return [] if sentence is None else [_wrap(sentence)]
 
 
 def _about(result: PatientResult) -> list[str]:
@@ -178,7 +199,7 @@ def _about(result: PatientResult) -> list[str]:
     return lines
 
 
-def _source(statement: Statement) -> str:
+def source_note(statement: Statement) -> str:
     """``tier; source, source; article's reference N``: whose statement it is, and the numbers of
     the references of the source article linked to it (csf:citesReference), named as the
     article's so that they do not read as references of the other source."""
@@ -193,11 +214,11 @@ def _statement_lines(statement: Statement, indent: str, *, full: bool) -> list[s
     """One statement (its label, or its text when ``full``) with its source, then its notes or,
     for a contested claim, what it is corrected by."""
     said = statement.text if full else statement.label
-    lines = [_wrap(f"- {said} ({_source(statement)})", indent)]
+    lines = [_wrap(f"- {said} ({source_note(statement)})", indent)]
     verb = CORRECTED_BY if statement.contested else "note"
     for linked in statement.linked:
         said = linked.text if full else linked.label
-        lines.append(_wrap(f"{verb}: {said} ({_source(linked)})", indent + "    "))
+        lines.append(_wrap(f"{verb}: {said} ({source_note(linked)})", indent + "    "))
     return lines
 
 
@@ -330,3 +351,83 @@ def _explain_text(result: PatientResult) -> str:
     if missing:
         lines += ["", *missing]
     return "\n".join(lines) + "\n"
+
+
+# -------------------------------------------------------------------------------------------
+# Markdown: the detail of a CDS Hooks card, in the order of csfkg recommend
+# -------------------------------------------------------------------------------------------
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<|])")
+
+
+def markdown_text(text: str) -> str:
+    """``text`` with the characters GitHub Flavored Markdown would read as markup escaped."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def _md_statements(statements: list[Statement], *, limit: int | None, contested: bool) -> list[str]:
+    shown = statements if limit is None else statements[:limit]
+    lines = []
+    verb = CORRECTED_BY if contested else "note"
+    for statement in shown:
+        lines.append(f"- {markdown_text(statement.label)} ({markdown_text(source_note(statement))})")
+        lines += [
+            f"  - {verb}: {markdown_text(linked.label)} ({markdown_text(source_note(linked))})"
+            for linked in statement.linked
+        ]
+    if len(statements) > len(shown):
+        lines.append(f"- and {len(statements) - len(shown)} more (csfkg explain lists them all)")
+    return lines
+
+
+def render_markdown(result: PatientResult) -> str:
+    """One patient's result as GitHub Flavored Markdown (the ``detail`` of a CDS Hooks card), in
+    the order of ``csfkg recommend``'s text: the headline (next step and what not to do now in
+    bold), why, the protocols and red flag actions, what is missing, what to do besides, the
+    evidence that supports the next step (strongest first, the first :data:`SHOWN_SUPPORTS`)
+    apart from the article's claims the graph corrects."""
+    headline = headline_sentences(result)
+    emphasised = 1 + len(result.deferred)
+    blocks = [
+        f"**{markdown_text(s)}**" if i < emphasised else markdown_text(s) for i, s in enumerate(headline)
+    ]
+    step = result.next_step
+    if not result.validation.conforms or step is None:
+        corrections = [
+            f"- [{markdown_text(v.name)}] {markdown_text(readable(v.message))}"
+            for v in result.validation.results
+        ]
+        blocks.append("To correct in the record:\n\n" + "\n".join(corrections))
+        return "\n\n".join(blocks) + "\n"
+    blocks += [markdown_text(sentence) for sentence in why_sentences(step, result.patient)]
+    if step.protocols:
+        blocks.append(
+            "Protocols:\n\n"
+            + "\n".join(
+                f"- {markdown_text(p.protocol_label)}: {markdown_text('; '.join(p.requirements))}."
+                for p in step.protocols
+            )
+        )
+    if step.red_flag_actions:
+        actions = [
+            f"- {markdown_text(a.label)} ({markdown_text(', '.join(f.label for f in a.red_flags))}): {markdown_text(a.action)}"
+            for a in step.red_flag_actions
+        ]
+        blocks.append("For the red flags present:\n\n" + "\n".join(actions))
+    missing = missing_sentence(result)
+    if missing is not None:
+        blocks.append(markdown_text(missing))
+    companions = [r for r in result.recommendations if r.role != "next-step"]
+    if companions:
+        blocks.append(
+            "Also:\n\n"
+            + "\n".join(f"- {markdown_text(r.label)}: {markdown_text(r.rationale)}" for r in companions)
+        )
+    if step.evidence.supports:
+        supports = _md_statements(step.evidence.supports, limit=SHOWN_SUPPORTS, contested=False)
+        blocks.append("Evidence that supports the next step, strongest first:\n\n" + "\n".join(supports))
+    if step.evidence.contested:
+        contested = _md_statements(step.evidence.contested, limit=None, contested=True)
+        blocks.append(
+            "Claims of the article the graph corrects (not counted as support):\n\n" + "\n".join(contested)
+        )
+    return "\n\n".join(blocks) + "\n"

@@ -152,11 +152,11 @@ def test_format_is_guessed_from_the_output_extension(cli, tmp_path: Path) -> Non
         (["explain"], "csfkg: Missing argument PATIENT.ttl."),
         (
             ["recommend", str(SEED), "--format", "xml"],
-            "csfkg: Invalid value for --format: 'xml' is not one of 'text', 'json', 'ttl'.",
+            "csfkg: Invalid value for --format: 'xml' is not one of 'text', 'json', 'ttl', 'fhir'.",
         ),
         (
             ["recommend", str(SEED), "-f", "xml"],
-            "csfkg: Invalid value for --format: 'xml' is not one of 'text', 'json', 'ttl'.",
+            "csfkg: Invalid value for --format: 'xml' is not one of 'text', 'json', 'ttl', 'fhir'.",
         ),
         (
             ["synth", "--patients", "many", "-o", "x.nt"],

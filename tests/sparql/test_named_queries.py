@@ -516,6 +516,24 @@ def expect_report_action_protocols(rows: list[dict[str, str]]) -> None:
     assert [r["protocolCode"] for r in rows] == ["brain"] * 5 + ["spine"] * 3
 
 
+def expect_report_imaging_orders(rows: list[dict[str, str]]) -> None:
+    # MRI brain with contrast and MRI spine, by the LOINC codes the ontology maps them to
+    assert [(r["studyClass"].rsplit("#", 1)[-1], r["code"]) for r in rows] == [
+        ("BrainMRIWithContrast", "https://loinc.org/24587-8"),
+        ("SpineMRI", "https://loinc.org/36531-2"),
+    ]
+
+
+def expect_planned_spinal_procedures(rows: list[dict[str, str]]) -> None:
+    # the article's patient: the second round of medial branch blocks, named by its own class
+    assert [(r["procedure"], r["label"]) for r in rows] == [(EX + "seed-second-mbb", "medial branch block")]
+
+
+def expect_report_urgency(rows: list[dict[str, str]]) -> None:
+    # the article's patient: no red flag recorded, the planned block deferred
+    assert [r["urgency"] for r in rows] == ["warning"]
+
+
 def expect_report_algorithm_diagram(rows: list[dict[str, str]]) -> None:
     # 27 next-step branches (the 16 rows of issue 21) and 9 companion branches, red flags drawn first
     assert len(rows) == 36
