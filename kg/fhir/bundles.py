@@ -327,11 +327,16 @@ class _Reader:
         if kind == "Observation" and status is None:
             term, _ = self.table.first(_codings(resource.get("valueCodeableConcept")), CSF.FindingStatus)
             status = (CSF.findingStatus, term) if term is not None else None
+        if status is None:
+            # neither present nor absent (unconfirmed, provisional, resolved, no value): a finding
+            # of unknown status says nothing, so it is not read; the record then lacks it, and
+            # the derivation says what is missing (never a go-ahead), instead of a shape
+            # violation in csf: terms the sender cannot correct
+            return self.ignore(resource, "not recorded present or absent")
         node = self.node(patient, resource)
         self.graph.add((patient, CSF.hasFinding, node))
         self.graph.add((node, RDF.type, cls))
-        if status is not None:
-            self.graph.add((node, *status))
+        self.graph.add((node, *status))
         self.read_elements(node, "finding", kind, resource)
         return None
 

@@ -149,8 +149,9 @@ holds one of the sequence elements)."""
 @dataclass(frozen=True)
 class Status:
     """A FHIR status value and what it means: the csf value it asserts; with a property and no
-    value, none (an unconfirmed Condition is a finding of unrecorded status, whatever its
-    clinicalStatus); with neither, the resource is ignored (and counted). For a
+    value, none (an unconfirmed Condition records no status, whatever its clinicalStatus, and
+    a finding without a status is not read); with neither, the resource is ignored (and
+    counted). For a
     DiagnosticReport or ImagingStudy, the statuses whose study is read. The writer uses the
     first rule that gives the value it writes."""
 
@@ -188,9 +189,10 @@ STATUSES: tuple[Status, ...] = (
     Status("ImagingStudy", "status", "available", None, CSF.ImagingStudy),
 )
 """The statuses read. A Procedure, ServiceRequest, DiagnosticReport or ImagingStudy whose
-status is not listed here (a Procedure not done, a cancelled order) is ignored and counted; a
-Condition or Observation with none of these is a finding of unrecorded status, unless its
-status is listed with no value (entered in error: ignored)."""
+status is not listed here (a Procedure not done, a cancelled order) is ignored and counted; so
+is a Condition or Observation that these do not make present or absent (unconfirmed,
+provisional, resolved, entered in error): a finding of unknown status says nothing, and the
+derivation then reports the finding as not recorded."""
 
 PLANNED_INTENTS: tuple[str, ...] = (
     "proposal",

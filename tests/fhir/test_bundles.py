@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import json
 from typing import Any
 
 import pytest
@@ -15,6 +16,8 @@ from csfkg.fhir.bundles import graph_from_bundle
 from csfkg.model.errors import InputError
 from csfkg.model.vocab import CSF_NS as CSF
 from csfkg.model.vocab import PATIENT
+
+from conftest import REPO
 
 OWN = "https://w3id.org/csfkg/fhir/CodeSystem/csfkg"
 HPO = "http://purl.obolibrary.org/obo/hp"
@@ -271,7 +274,7 @@ def test_invalid_fhir_is_one_sentence_naming_resource_and_element(document: Any,
     assert "\n" not in message and message.endswith(".")
 
 
-def test_an_unconfirmed_condition_is_a_finding_of_unrecorded_status_whatever_its_clinical_status() -> None:
+def test_an_unconfirmed_condition_is_not_read_whatever_its_clinical_status() -> None:
     active = {
         "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]
     }
@@ -286,7 +289,42 @@ def test_an_unconfirmed_condition_is_a_finding_of_unrecorded_status_whatever_its
             },
         )
     )
-    assert findings(found.graph) == {(CSF.OrthostaticHeadache, None), (CSF.Tinnitus, CSF.present)}
+    assert findings(found.graph) == {(CSF.Tinnitus, CSF.present)}
+    assert found.ignored_sentence() == "ignored 1 resource: 1 Condition (not recorded present or absent)."
+
+
+def test_a_resolved_or_provisional_headache_is_reported_missing_not_a_shape_violation() -> None:
+    """A Condition that is neither present nor absent (resolved, provisional) is not read: the
+    seed patient's answer becomes insufficient data with the orthostatic headache status
+    missing and blocking, never a go-ahead and never a violation in csf: terms."""
+    from csfkg.pipeline.assess import assess
+
+    for clinical, verification in (("resolved", None), ("active", "provisional"), ("inactive", None)):
+        seed = json.loads((REPO / "examples" / "seed-patient.fhir.json").read_text(encoding="utf-8"))
+        [headache] = [e["resource"] for e in seed["entry"] if e["resource"]["resourceType"] == "Condition"]
+        headache["clinicalStatus"] = {
+            "coding": [
+                {"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": clinical}
+            ]
+        }
+        headache.pop("verificationStatus")
+        if verification:
+            headache["verificationStatus"] = {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                        "code": verification,
+                    }
+                ]
+            }
+        found = graph_from_bundle(seed)
+        [result] = assess(found.graph, found.patients).results
+        assert result.validation.conforms, (clinical, verification)
+        assert result.next_step is not None and result.next_step.code == "insufficient-data"
+        assert [(m.code, m.blocking) for m in result.missing_data if m.blocking] == [
+            ("orthostatic-status", True)
+        ]
+        assert "Condition (not recorded present or absent)" in found.ignored_sentence()
 
 
 def test_a_code_of_another_kind_is_not_a_finding() -> None:
