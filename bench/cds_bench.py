@@ -10,11 +10,9 @@ request of examples/cds-hooks/ a few times unmeasured, then ``--requests`` times
 other, and prints the start-up time and the p50 / p95 / p99 / max latency against the target
 (p95 <= 300 ms on this machine). Then the alternative: one ``csfkg recommend`` process per
 request on the same patient (the Bundle the service assembles from prefetch and draft orders,
-written to a file; ``examples/seed-patient.ttl`` when ``recommend`` does not read Bundles), its
-median over ``--alternative-runs``, and the ratio to the service's p50.
+written to a file), its median over ``--alternative-runs``, and the ratio to the service's p50.
 
-It needs the FHIR import (``csfkg.fhir.bundles``): without it the service answers 503 and the
-benchmark says so and stops. Nothing is asserted: this is a measurement, not a test; figures
+Nothing is asserted: this is a measurement, not a test; figures
 belong in bench/README.md and the commit message.
 """
 
@@ -36,7 +34,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 REQUESTS = REPO / "examples" / "cds-hooks"
-SEED = REPO / "examples" / "seed-patient.ttl"
 TODAY = "2026-01-29"
 TARGET_P95_MS = 300.0
 
@@ -71,7 +68,7 @@ def _script() -> str:
 
 def _alternative(hook: str, hook_request: bytes, runs: int) -> tuple[str, list[float]]:
     """Seconds of ``csfkg recommend`` as a whole process, once per run, on the Bundle the service
-    assembles (or the seed's Turtle when recommend does not take a Bundle)."""
+    assembles."""
     from csfkg.service.discovery import SERVICES
     from csfkg.service.hook_requests import parse_hook_request
     from csfkg.service.orders import patient_bundle
@@ -82,9 +79,6 @@ def _alternative(hook: str, hook_request: bytes, runs: int) -> tuple[str, list[f
         bundle.write_text(json.dumps(patient_bundle(request)), encoding="utf-8")
         argv = [_script(), "recommend", str(bundle), "--format", "json", "--today", TODAY]
         what = "csfkg recommend seed-bundle.json (the Bundle the service assembles)"
-        if subprocess.run(argv, capture_output=True).returncode != 0:
-            argv = [_script(), "recommend", str(SEED), "--format", "json", "--today", TODAY]
-            what = "csfkg recommend examples/seed-patient.ttl (recommend does not read this Bundle)"
         times = []
         for _ in range(runs):
             start = time.perf_counter()

@@ -14,8 +14,7 @@ Routes (CDS Hooks 2.0):
 
 Every error is a JSON problem, ``{"error": "one sentence"}``: 400 for a malformed request or FHIR
 the import refuses, 404 for an unknown service, 412 for a missing prefetch, 413 for a request
-over the size limit, 503 when the FHIR import is not installed. A 500 would be a defect; it is
-answered as JSON too. The first request costs what every later one costs: the knowledge, the
+over the size limit. A 500 would be a defect; it is answered as JSON too. The first request costs what every later one costs: the knowledge, the
 queries and the FHIR models are loaded at start-up by assessing one patient.
 """
 
@@ -63,18 +62,10 @@ BundleImporter = Callable[[Resource], Imported]
 
 
 def fhir_importer(today: date | None) -> BundleImporter:
-    """``csfkg.fhir.bundles.graph_from_bundle`` with ``today``, imported when first needed.
-
-    Raises:
-        ServiceProblem: 503 when the FHIR import is not installed.
-    """
-    try:
-        from csfkg.fhir.bundles import graph_from_bundle
-    except ImportError:
-        raise ServiceProblem(
-            503, "The FHIR import (csfkg.fhir) is not installed, so this service cannot read hook requests."
-        ) from None
+    """``csfkg.fhir.bundles.graph_from_bundle`` with ``today``."""
     from pydantic import ValidationError
+
+    from csfkg.fhir.bundles import graph_from_bundle
 
     def import_bundle(bundle: Resource) -> Imported:
         try:
@@ -94,12 +85,10 @@ def answer_hook(
     service: Service, body: bytes, *, today: date | None, importer: BundleImporter | None = None
 ) -> dict[str, Any]:
     """The response body of ``POST /cds-services/{id}`` (synchronous; run in a worker thread).
-    ``importer``: default, the FHIR import (:func:`fhir_importer`), looked up after the request
-    is checked, so that a malformed request gets its 400 whether or not the import is installed.
+    ``importer``: default, the FHIR import (:func:`fhir_importer`).
 
     Raises:
-        ServiceProblem: the request is malformed (400), lacks prefetch (412) or is too large (413);
-            the FHIR import is not installed (503).
+        ServiceProblem: the request is malformed (400), lacks prefetch (412) or is too large (413).
         CsfkgError: the FHIR import refuses the resources (one sentence).
     """
     request = parse_hook_request(service, body)
@@ -123,7 +112,7 @@ def answer_hook(
 def warm_up() -> None:
     """Load everything a request needs once: the knowledge, the shapes, the queries (by assessing
     the article's patient as the quick-lookup flags describe it and building its card), the FHIR
-    models and the FHIR import when it is installed."""
+    models and the FHIR import."""
     from csfkg.io.flags import PatientFlags, build_patient_graph
     from csfkg.io.patient_files import select_patients
 
@@ -139,12 +128,7 @@ def warm_up() -> None:
     run = assess(graph, select_patients(graph, patient=None, all_patients=True))
     card(run, run.results[0], [])
     run.store.close()
-    try:
-        importer = fhir_importer(None)
-    except ServiceProblem:
-        LOG.warning("the FHIR import (csfkg.fhir) is not installed: hook requests will get 503")
-        return
-    importer(
+    fhir_importer(None)(
         {
             "resourceType": "Bundle",
             "type": "collection",
