@@ -51,6 +51,15 @@ class FhirImport:
         return f"ignored {total} resource{'s' if total != 1 else ''}: {parts}."
 
 
+def _shown(value: Any) -> str:
+    """A value from the Bundle as the one-line sentence shows it: as is when it is a short,
+    printable word; quoted with its escapes otherwise (an id of "\\n" must not break the line)."""
+    text = str(value)
+    if text and text.isprintable() and not any(c.isspace() for c in text) and len(text) <= 64:
+        return text
+    return repr(text[:64])
+
+
 def _where(bundle: Mapping[str, Any], location: tuple[Any, ...]) -> str:
     """``entry 3 (Condition c1), element onsetDateTime`` for a pydantic error location."""
     parts = list(location)
@@ -58,9 +67,8 @@ def _where(bundle: Mapping[str, Any], location: tuple[Any, ...]) -> str:
         entry = (bundle.get("entry") or [])[parts[1]]
         resource = entry.get("resource") if isinstance(entry, Mapping) else None
         kind = resource.get("resourceType", "resource") if isinstance(resource, Mapping) else "resource"
-        name = (
-            f"{kind} {resource.get('id')}" if isinstance(resource, Mapping) and resource.get("id") else kind
-        )
+        ident = resource.get("id") if isinstance(resource, Mapping) else None
+        name = f"{_shown(kind)} {_shown(ident)}" if ident else _shown(kind)
         element = ".".join(str(p) for p in parts[3:]) or "resourceType"
         return f"entry {parts[1]} ({name}), element {element}"
     return "element " + (".".join(str(p) for p in parts) or "resourceType")

@@ -371,3 +371,16 @@ def test_an_imaging_study_alone_is_a_study_with_its_sequences() -> None:
     assert graph.value(sequence, CSF.fatSuppressed) == Literal(True)
     assert graph.value(sequence, CSF.sliceThicknessMm) == Literal("3.0", datatype=XSD.decimal)
     assert found.ignored_sentence() == ""
+
+
+def test_an_id_with_a_line_break_is_quoted_in_the_one_sentence() -> None:
+    """Found by the robustness fuzz in CI: a Patient id of "\\n" put a line break into the
+    sentence that names the entry. Values from the Bundle are shown quoted when they are not a
+    short printable word."""
+    seed = json.loads((REPO / "examples" / "seed-patient.fhir.json").read_text(encoding="utf-8"))
+    seed["entry"][0]["resource"]["id"] = "\n"
+    with pytest.raises(InputError) as raised:
+        graph_from_bundle(seed)
+    message = str(raised.value)
+    assert "\n" not in message
+    assert message.startswith("The Bundle is not valid FHIR R4: entry 0 (Patient '\\n'), element id: ")
