@@ -87,7 +87,7 @@ def validate_bundle(bundle: Any, source: str) -> None:
     if not isinstance(bundle, Mapping) or not isinstance(bundle.get("resourceType"), str):
         raise InputError(f"{source} is not a FHIR resource: a JSON object with a resourceType is expected.")
     if bundle["resourceType"] != "Bundle":
-        raise InputError(f"{source} is a FHIR {bundle['resourceType'][:40]}, not a Bundle.")
+        raise InputError(f"{source} is a FHIR {_shown(bundle['resourceType'])}, not a Bundle.")
     for index, entry in enumerate(bundle.get("entry") or []):
         resource = entry.get("resource") if isinstance(entry, Mapping) else None
         kind = resource.get("resourceType") if isinstance(resource, Mapping) else None

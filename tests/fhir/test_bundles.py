@@ -384,3 +384,6 @@ def test_an_id_with_a_line_break_is_quoted_in_the_one_sentence() -> None:
     message = str(raised.value)
     assert "\n" not in message
     assert message.startswith("The Bundle is not valid FHIR R4: entry 0 (Patient '\\n'), element id: ")
+    with pytest.raises(InputError) as raised:
+        graph_from_bundle({"resourceType": "Patient\nBundle"})
+    assert "\n" not in str(raised.value) and "a FHIR 'Patient\\nBundle', not a Bundle" in str(raised.value)
