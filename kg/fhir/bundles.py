@@ -374,19 +374,29 @@ class _Reader:
             for rule in STATUSES
         )
 
-    def read_report(self, resource: Mapping[str, Any]) -> None:
+    def read_study(self, resource: Mapping[str, Any]) -> URIRef | None:
+        """The study of a DiagnosticReport or ImagingStudy, with its elements; None when it is
+        ignored (and counted)."""
         patient = self.patient_of(resource)
         if patient is None:
-            return self.ignore(resource, "subject not in the Bundle")
+            self.ignore(resource, "subject not in the Bundle")
+            return None
         if not self._study_status_ok(resource):
-            return self.ignore(resource, f"status {str(resource.get('status'))[:20]}")
+            self.ignore(resource, f"status {str(resource.get('status'))[:20]}")
+            return None
         cls = self.record_class("study", resource)
         if cls is None:
             return None
         study = self.node(patient, resource)
         self.graph.add((patient, CSF.hasImagingStudy, study))
         self.graph.add((study, RDF.type, cls))
-        self.read_elements(study, "study", "DiagnosticReport", resource)
+        self.read_elements(study, "study", resource["resourceType"], resource)
+        return study
+
+    def read_report(self, resource: Mapping[str, Any]) -> None:
+        study = self.read_study(resource)
+        if study is None:
+            return None
         for index, reference in enumerate(resource.get("result") or []):
             observation = self.resolve(reference, resource)
             if observation is None or observation.get("resourceType") != "Observation":
@@ -434,20 +444,9 @@ class _Reader:
                 self.graph.add((study, CSF.performedSequence, sequence))
 
     def read_imaging_study(self, resource: Mapping[str, Any]) -> None:
-        patient = self.patient_of(resource)
-        if patient is None:
-            return self.ignore(resource, "subject not in the Bundle")
-        if not self._study_status_ok(resource):
-            return self.ignore(resource, f"status {str(resource.get('status'))[:20]}")
-        cls = self.record_class("study", resource)
-        if cls is None:
-            return None
-        study = self.node(patient, resource)
-        self.graph.add((patient, CSF.hasImagingStudy, study))
-        self.graph.add((study, RDF.type, cls))
-        self.read_elements(study, "study", "ImagingStudy", resource)
-        self.read_series(study, resource)
-        return None
+        study = self.read_study(resource)
+        if study is not None:
+            self.read_series(study, resource)
 
 
 def add_symptom_onset(graph: Graph) -> None:

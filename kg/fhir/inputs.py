@@ -20,7 +20,14 @@ from pathlib import Path
 from rdflib import Graph
 
 from csfkg.fhir.bundles import FhirImport, graph_from_bundle
-from csfkg.io.patient_files import MAX_FILE_BYTES, check_iris, patients_in, read_at_most, read_patient_file
+from csfkg.io.patient_files import (
+    MAX_FILE_BYTES,
+    check_file,
+    check_iris,
+    patients_in,
+    read_patient_file,
+    read_text,
+)
 from csfkg.model.errors import InputError
 from csfkg.model.vocab import PREFIXES
 
@@ -49,20 +56,8 @@ def _json(text: str, source: str) -> object:
 
 
 def _text(path: Path, limit: int) -> str:
-    if not path.exists():
-        raise InputError(f"File not found: {path}.")
-    if path.is_dir():
-        raise InputError(f"{path} is a directory, not a patient file.")
-    raw = read_at_most(path, limit, "the limit for a patient file; split it into smaller files.")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InputError(
-            f"{path} is not UTF-8 text (byte {error.start} cannot be read; is it a binary file?)."
-        ) from None
-    if not text.strip():
-        raise InputError(f"{path} is empty: it holds no patient.")
-    return text
+    check_file(path, "a patient file")
+    return read_text(path, limit, "it holds no patient")
 
 
 def _fhir_document(path: Path, text: str) -> object | None:

@@ -84,15 +84,6 @@ def read_at_most(path: Path, limit: int, too_large: str) -> bytes:
     return raw
 
 
-def _read_bounded(path: Path) -> bytes:
-    """At most :data:`MAX_FILE_BYTES` of the file.
-
-    Raises:
-        InputError: the file cannot be read or is larger than the limit.
-    """
-    return read_at_most(path, MAX_FILE_BYTES, "the limit for a patient file; split it into smaller files.")
-
-
 class _StopScan(Exception):
     """The prolog of an XML document has been read."""
 
@@ -315,22 +306,27 @@ def read_patient_file(path: Path) -> Graph:
     return graph
 
 
-def read_rdf_file(path: Path, kind: str = "an RDF file", empty: str = "it holds no triple") -> Graph:
-    """Parse an RDF file with the checks of a patient file (size, encoding, safe RDF/XML and
-    JSON-LD, well-formed IRIs), each literal as written; ``kind`` and ``empty`` word the refusals.
+def check_file(path: Path, kind: str) -> None:
+    """Refuse a ``path`` that is missing or a directory (``kind``: what was expected, "a patient
+    file").
 
     Raises:
-        InputError: the file is missing, a directory, too large, empty, not UTF-8 text, not
-            valid RDF, unsafe, or holds a malformed IRI.
+        InputError: one sentence.
     """
     if not path.exists():
         raise InputError(f"File not found: {path}.")
     if path.is_dir():
         raise InputError(f"{path} is a directory, not {kind}.")
-    fmt = input_format(path, PATIENT_FILE_FORMATS)
-    raw = _read_bounded(path)
-    if not raw.strip():
-        raise InputError(f"{path} is empty: {empty}.")
+
+
+def read_text(path: Path, limit: int, empty: str) -> str:
+    """The UTF-8 text of ``path`` (a byte-order mark dropped), refused when larger than ``limit``
+    bytes, not UTF-8 or blank (``empty`` ends that sentence: "it holds no patient").
+
+    Raises:
+        InputError: one sentence.
+    """
+    raw = read_at_most(path, limit, "the limit for a patient file; split it into smaller files.")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -339,6 +335,20 @@ def read_rdf_file(path: Path, kind: str = "an RDF file", empty: str = "it holds 
         ) from None
     if not text.strip():
         raise InputError(f"{path} is empty: {empty}.")
+    return text
+
+
+def read_rdf_file(path: Path, kind: str = "an RDF file", empty: str = "it holds no triple") -> Graph:
+    """Parse an RDF file with the checks of a patient file (size, encoding, safe RDF/XML and
+    JSON-LD, well-formed IRIs), each literal as written; ``kind`` and ``empty`` word the refusals.
+
+    Raises:
+        InputError: the file is missing, a directory, too large, empty, not UTF-8 text, not
+            valid RDF, unsafe, or holds a malformed IRI.
+    """
+    check_file(path, kind)
+    fmt = input_format(path, PATIENT_FILE_FORMATS)
+    text = read_text(path, MAX_FILE_BYTES, empty)
     if fmt == "xml":
         check_xml_entities(path, text)
     elif fmt == "json-ld":
